@@ -1,0 +1,556 @@
+/**
+ * The BMC's session layer: takes one datagram at a time and answers through `send`. Socket-free,
+ * clock-free and randomness-free: the shell passes `now`, a random source and a send function,
+ * so every exchange can be replayed from captured byte vectors.
+ *
+ * Framings handled (reference sections 1–6): ASF presence ping; IPMI 1.5 (pre-session commands,
+ * Get Session Challenge / Activate Session, MD5 or straight-password sessions); RMCP+ (pre-session
+ * commands, Open Session, RAKP 1–4, protected session traffic, SOL payloads).
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { CompletionCode, Privilege, ProtocolError, RakpStatus } from '../protocol/errors';
+import { AppCmd, NetFn, PayloadType } from '../protocol/netfn';
+import { decodeAsfMessage, decodeRmcpHeader, encodePresencePong, AsfMessageType, ASF_IANA, RmcpClass } from '../protocol/rmcp';
+import { ByteReader } from '../protocol/wire/byte-reader';
+import { decodeIpmiRequest, IpmiRequest, responseFor } from '../protocol/ipmi-message';
+import { AUTH_TYPE_RMCPPLUS, decodeRmcpPlusPacket, encodeRmcpPlusPacket, RmcpPlusPacket, verifyIntegrity } from '../protocol/session/rmcpplus-packet';
+import { decodeIpmi15Packet, encodeIpmi15Packet, Ipmi15Packet } from '../protocol/session/ipmi15-packet';
+import { decodeOpenSessionRequest, encodeOpenSessionResponse, OpenSessionRequest } from '../protocol/session/open-session';
+import { decodeRakp1, decodeRakp3, encodeRakpReply, MAX_USER_NAME_LENGTH, RAKP_RANDOM_LENGTH, ROLE_NAME_ONLY_LOOKUP, ROLE_PRIVILEGE_MASK } from '../protocol/session/rakp';
+import { acceptSequence, EMPTY_WINDOW, nextOutboundSequence } from '../protocol/session/sequence-window';
+import { CipherSuite, findSuite, isKnownAuthAlgorithm, isKnownConfidentialityAlgorithm, isKnownIntegrityAlgorithm } from '../protocol/crypto/cipher-suites';
+import { deriveSessionKeys, rakp2Hmac, rakp3Hmac, rakp4Icv, RakpParticipants } from '../protocol/crypto/session-keys';
+import { decryptAesCbc128, encryptAesCbc128, AES_BLOCK } from '../protocol/crypto/confidentiality';
+import { AUTH_CODE_15_LENGTH, authCode15, AuthType15 } from '../protocol/crypto/auth15';
+import type { CommandContext, SessionView } from './commands/command-types';
+import type { Dispatcher } from './dispatcher';
+import { SessionTable, SessionLimits, DEFAULT_SESSION_LIMITS } from './session/session-table';
+import type { EstablishedSession, HalfOpenSession, Ipmi15Session, Remote, RmcpPlusSession, UserAuthority } from './session/session-types';
+import type { Logger } from '../util/logger';
+
+export interface EngineConfig {
+  readonly cipherSuites: readonly CipherSuite[];
+  readonly ipmi15Enabled: boolean;
+  /** BMC key Kg; null = not configured (SIK keyed by the user's password). */
+  readonly kg: Buffer | null;
+  /** The LAN channel number (1). */
+  readonly channel: number;
+  /** Highest privilege the LAN channel allows. */
+  readonly channelPrivilegeLimit: number;
+  readonly limits: SessionLimits;
+}
+
+export const DEFAULT_ENGINE_CONFIG: Omit<EngineConfig, 'cipherSuites'> = {
+  ipmi15Enabled: true,
+  kg: null,
+  channel: 1,
+  channelPrivilegeLimit: Privilege.Administrator,
+  limits: DEFAULT_SESSION_LIMITS,
+};
+
+/** Receives SOL payloads and session ends; the SOL manager implements it. */
+export interface PayloadSink {
+  onSolPayload(session: RmcpPlusSession, payload: Buffer, now: number): void;
+  onSessionClosed(session: EstablishedSession, reason: SessionEndReason, now: number): void;
+}
+
+export type SessionEndReason = 'closed' | 'closed-by-admin' | 'timeout' | 'bmc-reset';
+
+export interface EngineDeps {
+  readonly config: EngineConfig;
+  readonly users: UserAuthority;
+  /** The 16 GUID bytes as Get System GUID returns them (RAKP's GUIDc). */
+  readonly guid: () => Buffer;
+  readonly random: (n: number) => Buffer;
+  readonly send: (datagram: Buffer, to: Remote) => void;
+  readonly dispatcher: Dispatcher;
+  readonly log: Logger;
+}
+
+/** Reasons a datagram was dropped without an answer; counted for metrics and tests. */
+export type DropReason =
+  | 'malformed' | 'not-ipmi' | 'bad-checksum' | 'unknown-session' | 'unauthenticated' | 'bad-authcode'
+  | 'replay' | 'unencrypted' | 'bad-padding' | 'bad-payload-type' | 'ipmi15-disabled' | 'not-a-request';
+
+const RETRY_CACHE_MS = 10_000;
+const IPMI15_MAX_PRIVILEGE_MASK = 0x0f;
+
+export class BmcEngine {
+  readonly sessions: SessionTable;
+  readonly drops = new Map<DropReason, number>();
+  requestsHandled = 0;
+  private payloadSink: PayloadSink | null = null;
+  private solSessionOwner: number | null = null;
+
+  constructor(private readonly deps: EngineDeps) {
+    this.sessions = new SessionTable(deps.config.limits);
+  }
+
+  get config(): EngineConfig { return this.deps.config; }
+
+  attachPayloadSink(sink: PayloadSink): void { this.payloadSink = sink; }
+
+  private drop(reason: DropReason, fields?: Record<string, unknown>): void {
+    this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1);
+    this.deps.log.debug('datagram dropped', { reason, ...fields });
+  }
+
+  /** Entry point: one datagram from `from`. Never throws. */
+  async handleDatagram(datagram: Buffer, from: Remote, now: number): Promise<void> {
+    try {
+      const r = new ByteReader(datagram);
+      const rmcp = decodeRmcpHeader(r);
+      if (rmcp.isAck) return;
+      if (rmcp.rmcpClass === RmcpClass.Asf) return this.handleAsf(r, from);
+      if (rmcp.rmcpClass !== RmcpClass.Ipmi) return this.drop('not-ipmi');
+      if (datagram.length > 4 && datagram[4] === AUTH_TYPE_RMCPPLUS) {
+        return await this.handleRmcpPlus(decodeRmcpPlusPacket(datagram, r), from, now);
+      }
+      return await this.handleIpmi15(decodeIpmi15Packet(r), from, now);
+    } catch (err) {
+      if (err instanceof ProtocolError) return this.drop('malformed', { error: err.message });
+      this.deps.log.error('unexpected error handling datagram', { error: err instanceof Error ? err.stack : String(err) });
+    }
+  }
+
+  // ---------------------------------------------------------------- ASF
+
+  private handleAsf(r: ByteReader, from: Remote): void {
+    const msg = decodeAsfMessage(r);
+    if (msg.iana !== ASF_IANA || msg.messageType !== AsfMessageType.PresencePing) return this.drop('not-ipmi');
+    this.deps.send(encodePresencePong(msg.tag), from);
+  }
+
+  // ---------------------------------------------------------------- IPMI 1.5
+
+  private async handleIpmi15(p: Ipmi15Packet, from: Remote, now: number): Promise<void> {
+    if (p.sessionId === 0) {
+      if (p.authType !== AuthType15.None) return this.drop('malformed', { why: 'auth code outside a session' });
+      const req = this.decodeRequest(p.message);
+      if (!req) return;
+      const result = await this.dispatch(req, this.noSession(from), now);
+      this.deps.send(encodeIpmi15Packet({ authType: AuthType15.None, sequence: 0, sessionId: 0, authCode: null, message: responseFor(req, result.cc, result.data) }), from);
+      return;
+    }
+    if (!this.config.ipmi15Enabled) return this.drop('ipmi15-disabled');
+    const session = this.sessions.getEstablished(p.sessionId);
+    if (session?.protocol === 'ipmi15') return this.handleIpmi15Session(session, p, from, now);
+    return this.handleActivateSession(p, from, now);
+  }
+
+  private async handleActivateSession(p: Ipmi15Packet, from: Remote, now: number): Promise<void> {
+    const pending = this.sessions.takeChallenge(p.sessionId);
+    if (!pending) return this.drop('unknown-session');
+    const req = this.decodeRequest(p.message);
+    if (!req) return;
+    if (req.netFn !== NetFn.App || req.cmd !== AppCmd.ActivateSession) return this.drop('unknown-session');
+    const reply = (cc: number, data: Buffer = Buffer.alloc(0), authCode: Buffer | null = null, sequence = 0): void => {
+      // A refusal carries a zeroed AuthCode: computing one with our password would hand the sender an oracle.
+      this.deps.send(encodeIpmi15Packet({ authType: p.authType, sequence, sessionId: p.sessionId, authCode: authCode ?? Buffer.alloc(AUTH_CODE_15_LENGTH), message: responseFor(req, cc, data) }), from);
+    };
+    if (p.authType !== pending.authType) return this.drop('bad-authcode');
+    const expected = authCode15(p.authType, pending.user.password, p.sessionId, p.message, p.sequence);
+    if (!expected || !p.authCode || !timingSafeEqual(expected, p.authCode)) {
+      this.deps.users.recordAuthFailure(pending.user.id, now);
+      this.deps.log.info('IPMI 1.5 activation refused: wrong password', { user: pending.user.name, remote: from.address });
+      return reply(ActivateSessionCode.InvalidSessionId);
+    }
+    if (req.data.length !== 22) return reply(CompletionCode.RequestDataLengthInvalid);
+    const authType = req.data[0]! & IPMI15_MAX_PRIVILEGE_MASK;
+    const requestedPrivilege = req.data[1]! & IPMI15_MAX_PRIVILEGE_MASK;
+    const challenge = req.data.subarray(2, 18);
+    const initialOutbound = req.data.readUInt32LE(18);
+    if (authType !== pending.authType || !timingSafeEqual(challenge, pending.challenge)) return reply(ActivateSessionCode.InvalidSessionId);
+    const limit = Math.min(this.deps.users.channelPrivilegeLimit(pending.user.id), this.config.channelPrivilegeLimit);
+    if (requestedPrivilege < Privilege.Callback || requestedPrivilege > Privilege.Oem) return reply(CompletionCode.InvalidDataField);
+    if (requestedPrivilege > limit) return reply(ActivateSessionCode.PrivilegeExceedsLimit);
+    if (initialOutbound === 0) return reply(ActivateSessionCode.SequenceOutOfRange);
+    if (!this.sessions.hasEstablishedCapacity()) return reply(ActivateSessionCode.NoSessionSlot);
+    const sessionId = this.freeSessionId();
+    const initialInbound = this.nonZeroU32();
+    const session: Ipmi15Session = {
+      protocol: 'ipmi15',
+      bmcSessionId: sessionId,
+      handle: this.sessions.nextHandle(),
+      userId: pending.user.id,
+      userName: pending.user.name,
+      remote: from,
+      privilege: Math.min(Privilege.User, requestedPrivilege),
+      maxPrivilege: requestedPrivilege,
+      inbound: EMPTY_WINDOW,
+      outboundSequence: initialOutbound,
+      lastActivity: now,
+      authType,
+      password: pending.user.password,
+    };
+    // The console's next packet carries initialInbound; start the window just below it.
+    session.inbound = { highest: (initialInbound - 1) >>> 0, seenBelow: 0 };
+    this.sessions.addEstablished(session);
+    this.deps.users.recordAuthSuccess(pending.user.id, now);
+    const data = Buffer.alloc(10);
+    data[0] = authType;
+    data.writeUInt32LE(sessionId, 1);
+    data.writeUInt32LE(initialInbound, 5);
+    data[9] = requestedPrivilege;
+    const message = responseFor(req, CompletionCode.Ok, data);
+    const code = authCode15(authType, pending.user.password, p.sessionId, message, initialOutbound) ?? null;
+    this.deps.send(encodeIpmi15Packet({ authType, sequence: initialOutbound, sessionId: p.sessionId, authCode: code, message }), from);
+    this.deps.log.info('session activated', { protocol: 'ipmi15', user: pending.user.name, remote: from.address, handle: session.handle });
+  }
+
+  private async handleIpmi15Session(session: Ipmi15Session, p: Ipmi15Packet, from: Remote, now: number): Promise<void> {
+    if (p.authType !== session.authType || !p.authCode) return this.drop('unauthenticated');
+    const expected = authCode15(p.authType, session.password, session.bmcSessionId, p.message, p.sequence);
+    if (!expected || !timingSafeEqual(expected, p.authCode)) return this.drop('bad-authcode');
+    const window = acceptSequence(session.inbound, p.sequence);
+    if (!window) return this.drop('replay', { sequence: p.sequence });
+    session.inbound = window;
+    session.lastActivity = now;
+    session.remote = from;
+    const req = this.decodeRequest(p.message);
+    if (!req) return;
+    const response = await this.answerInSession(session, req, now);
+    this.sendIpmi15(session, response.message);
+    await response.after?.();
+  }
+
+  private sendIpmi15(session: Ipmi15Session, message: Buffer): void {
+    session.outboundSequence = nextOutboundSequence(session.outboundSequence);
+    const authCode = authCode15(session.authType, session.password, session.bmcSessionId, message, session.outboundSequence) ?? null;
+    this.deps.send(encodeIpmi15Packet({ authType: session.authType, sequence: session.outboundSequence, sessionId: session.bmcSessionId, authCode, message }), session.remote);
+  }
+
+  /** Get Session Challenge (IPMI 1.5, section 22.16), answered outside a session. */
+  sessionChallenge(authType: number, userName: Buffer, from: Remote, now: number): { cc: number; data?: Buffer } {
+    if (!this.config.ipmi15Enabled) return { cc: CompletionCode.InvalidDataField };
+    if (authType !== AuthType15.Md5 && authType !== AuthType15.Password) return { cc: CompletionCode.InvalidDataField };
+    const end = userName.indexOf(0);
+    const name = end === -1 ? userName : userName.subarray(0, end);
+    if (name.length === 0) return { cc: ChallengeCode.NullUserNameDisabled };
+    const user = this.deps.users.findByName(name);
+    if (!user || this.deps.users.isLockedOut(user.id, now)) return { cc: ChallengeCode.InvalidUserName };
+    const temporarySessionId = this.freeSessionId();
+    const challenge = this.deps.random(16);
+    this.sessions.addChallenge({ temporarySessionId, challenge, authType, user, remote: from, createdAt: now });
+    const data = Buffer.alloc(20);
+    data.writeUInt32LE(temporarySessionId, 0);
+    challenge.copy(data, 4);
+    return { cc: CompletionCode.Ok, data };
+  }
+
+  // ---------------------------------------------------------------- RMCP+
+
+  private async handleRmcpPlus(p: RmcpPlusPacket, from: Remote, now: number): Promise<void> {
+    if (p.sessionId === 0) return this.handleRmcpPlusSessionless(p, from, now);
+    const session = this.sessions.getEstablished(p.sessionId);
+    if (!session || session.protocol !== 'rmcpplus') return this.drop('unknown-session', { sessionId: p.sessionId });
+    const integrity = session.suite.integrity;
+    if (integrity.hash) {
+      if (!p.authenticated) return this.drop('unauthenticated');
+      if (!verifyIntegrity(p, integrity, session.keys.k1)) return this.drop('bad-authcode');
+    } else if (p.authenticated) {
+      return this.drop('malformed', { why: 'authenticated bit without negotiated integrity' });
+    }
+    const window = acceptSequence(session.inbound, p.sequence);
+    if (!window) return this.drop('replay', { sequence: p.sequence });
+    session.inbound = window;
+    session.lastActivity = now;
+    session.remote = from;
+    let payload = p.payload;
+    if (session.suite.confidentiality.cipher) {
+      if (!p.encrypted) return this.drop('unencrypted');
+      try {
+        payload = decryptAesCbc128(session.keys.k2, p.payload);
+      } catch {
+        return this.drop('bad-padding');
+      }
+    } else if (p.encrypted) {
+      return this.drop('malformed', { why: 'encrypted bit without negotiated confidentiality' });
+    }
+    if (p.payloadType === PayloadType.Sol) {
+      this.payloadSink?.onSolPayload(session, payload, now);
+      return;
+    }
+    if (p.payloadType !== PayloadType.Ipmi) return this.drop('bad-payload-type', { payloadType: p.payloadType });
+    const req = this.decodeRequest(payload);
+    if (!req) return;
+    const response = await this.answerInSession(session, req, now);
+    this.sendPayload(session, PayloadType.Ipmi, response.message);
+    await response.after?.();
+  }
+
+  /** Sends a payload inside an established RMCP+ session, with its keys and next sequence number. */
+  sendPayload(session: RmcpPlusSession, payloadType: number, cleartext: Buffer): void {
+    session.outboundSequence = nextOutboundSequence(session.outboundSequence);
+    const encrypted = session.suite.confidentiality.cipher !== null;
+    const payload = encrypted ? encryptAesCbc128(session.keys.k2, this.deps.random(AES_BLOCK), cleartext) : cleartext;
+    this.deps.send(encodeRmcpPlusPacket({
+      payloadType,
+      sessionId: session.consoleSessionId,
+      sequence: session.outboundSequence,
+      payload,
+      encrypted,
+      integrity: session.suite.integrity.hash ? { alg: session.suite.integrity, k1: session.keys.k1 } : null,
+    }), session.remote);
+  }
+
+  private sendSessionless(payloadType: number, payload: Buffer, to: Remote): void {
+    this.deps.send(encodeRmcpPlusPacket({ payloadType, sessionId: 0, sequence: 0, payload, encrypted: false, integrity: null }), to);
+  }
+
+  private async handleRmcpPlusSessionless(p: RmcpPlusPacket, from: Remote, now: number): Promise<void> {
+    if (p.encrypted || p.authenticated) return this.drop('malformed', { why: 'protected packet outside a session' });
+    switch (p.payloadType) {
+      case PayloadType.Ipmi: {
+        const req = this.decodeRequest(p.payload);
+        if (!req) return;
+        const result = await this.dispatch(req, this.noSession(from), now);
+        return this.sendSessionless(PayloadType.Ipmi, responseFor(req, result.cc, result.data), from);
+      }
+      case PayloadType.OpenSessionRequest:
+        return this.openSession(decodeOpenSessionRequest(p.payload), from, now);
+      case PayloadType.Rakp1:
+        return this.rakp1(p.payload, from, now);
+      case PayloadType.Rakp3:
+        return this.rakp3(p.payload, from, now);
+      default:
+        return this.drop('bad-payload-type', { payloadType: p.payloadType });
+    }
+  }
+
+  private openSession(req: OpenSessionRequest, from: Remote, now: number): void {
+    const refuse = (status: number): void => {
+      this.deps.log.debug('open session refused', { status, remote: from.address });
+      this.sendSessionless(PayloadType.OpenSessionResponse, encodeOpenSessionResponse({ tag: req.tag, status, maxPrivilege: 0, consoleSessionId: req.consoleSessionId }), from);
+    };
+    const suite = this.chooseSuite(req);
+    if (typeof suite === 'number') return refuse(suite);
+    if (req.requestedPrivilege > Privilege.Oem) return refuse(RakpStatus.InvalidRole);
+    if (req.requestedPrivilege > this.config.channelPrivilegeLimit) return refuse(RakpStatus.UnauthorizedRole);
+    if (!this.sessions.hasEstablishedCapacity()) return refuse(RakpStatus.InsufficientResources);
+    // "0" asks for the highest level the channel allows; the answer is never 0 (FreeIPMI requires it).
+    const maxPrivilege = req.requestedPrivilege === Privilege.None ? this.config.channelPrivilegeLimit : req.requestedPrivilege;
+    const bmcSessionId = this.freeSessionId();
+    const evicted = this.sessions.addHalfOpen({ stage: 'awaiting-rakp1', bmcSessionId, consoleSessionId: req.consoleSessionId, suite, maxPrivilege, remote: from, createdAt: now });
+    if (evicted) this.drop('unknown-session', { evictedHalfOpen: evicted.bmcSessionId });
+    this.sendSessionless(PayloadType.OpenSessionResponse, encodeOpenSessionResponse({
+      tag: req.tag,
+      status: RakpStatus.NoErrors,
+      maxPrivilege,
+      consoleSessionId: req.consoleSessionId,
+      accepted: { bmcSessionId, auth: suite.auth.id, integrity: suite.integrity.id, confidentiality: suite.confidentiality.id },
+    }), from);
+  }
+
+  /** Validates the proposed algorithms against the enabled suites; a status code when none fits. */
+  private chooseSuite(req: OpenSessionRequest): CipherSuite | number {
+    const { auth, integrity, confidentiality } = req;
+    if (auth.payloadType !== 0) return RakpStatus.NoMatchingAuthPayload;
+    if (integrity.payloadType !== 1) return RakpStatus.NoMatchingIntegrityPayload;
+    if (confidentiality.payloadType !== 2) return RakpStatus.IllegalParameter;
+    if (auth.algorithm !== null && !isKnownAuthAlgorithm(auth.algorithm)) return RakpStatus.InvalidAuthAlgorithm;
+    if (integrity.algorithm !== null && !isKnownIntegrityAlgorithm(integrity.algorithm)) return RakpStatus.InvalidIntegrityAlgorithm;
+    if (confidentiality.algorithm !== null && !isKnownConfidentialityAlgorithm(confidentiality.algorithm)) return RakpStatus.InvalidConfidentialityAlgorithm;
+    // Wildcards (null) take the strongest enabled suite that matches the named algorithms.
+    const candidates = [...this.config.cipherSuites].reverse().filter((s) =>
+      (auth.algorithm === null || s.auth.id === auth.algorithm) &&
+      (integrity.algorithm === null || s.integrity.id === integrity.algorithm) &&
+      (confidentiality.algorithm === null || s.confidentiality.id === confidentiality.algorithm));
+    if (auth.algorithm !== null && integrity.algorithm !== null && confidentiality.algorithm !== null) {
+      return findSuite(this.config.cipherSuites, auth.algorithm, integrity.algorithm, confidentiality.algorithm) ?? RakpStatus.NoCipherSuiteMatch;
+    }
+    return candidates[0] ?? RakpStatus.NoCipherSuiteMatch;
+  }
+
+  private rakp1(payload: Buffer, from: Remote, now: number): void {
+    const m = decodeRakp1(payload);
+    const half = this.sessions.getHalfOpen(m.bmcSessionId);
+    const reply = (status: number, consoleSessionId: number, body: Buffer[] = []): void =>
+      this.sendSessionless(PayloadType.Rakp2, encodeRakpReply(m.tag, status, consoleSessionId, body), from);
+    if (!half) {
+      // The spec answers an unknown session id with status 0x02; the console id is unknown, so 0.
+      return reply(RakpStatus.InvalidSessionId, 0);
+    }
+    const fail = (status: number): void => { this.sessions.removeHalfOpen(half.bmcSessionId); reply(status, half.consoleSessionId); };
+    const requested = m.role & ROLE_PRIVILEGE_MASK;
+    if (m.userNameLength > MAX_USER_NAME_LENGTH || m.userName.length !== m.userNameLength) return fail(RakpStatus.InvalidNameLength);
+    if (requested === Privilege.None || requested > Privilege.Oem || (m.role & ~(ROLE_PRIVILEGE_MASK | ROLE_NAME_ONLY_LOOKUP)) !== 0) return fail(RakpStatus.InvalidRole);
+    if (m.userNameLength === 0) return fail(RakpStatus.UnauthorizedName); // no null user
+    const user = this.deps.users.findByName(m.userName);
+    if (!user) return fail(RakpStatus.UnauthorizedName);
+    if (this.deps.users.isLockedOut(user.id, now)) {
+      this.deps.log.info('login refused: user locked out after repeated failures', { user: user.name, remote: from.address });
+      return fail(RakpStatus.UnauthorizedName);
+    }
+    const userLimit = Math.min(this.deps.users.channelPrivilegeLimit(user.id), this.config.channelPrivilegeLimit);
+    if ((m.role & ROLE_NAME_ONLY_LOOKUP) === 0 && requested !== userLimit) return fail(RakpStatus.UnauthorizedName);
+    if (requested < Privilege.User || requested > userLimit || requested > half.maxPrivilege) return fail(RakpStatus.UnauthorizedRole);
+    const participants: RakpParticipants = {
+      consoleSessionId: half.consoleSessionId,
+      bmcSessionId: half.bmcSessionId,
+      consoleRandom: m.consoleRandom,
+      bmcRandom: this.deps.random(RAKP_RANDOM_LENGTH),
+      bmcGuid: this.deps.guid(),
+      role: m.role,
+      userName: m.userName,
+    };
+    this.sessions.replaceHalfOpen({ ...half, stage: 'awaiting-rakp3', remote: from, rakp: { participants, user, requestedPrivilege: requested } });
+    reply(RakpStatus.NoErrors, half.consoleSessionId, [participants.bmcRandom, participants.bmcGuid, rakp2Hmac(half.suite.auth, user.password, participants)]);
+  }
+
+  private rakp3(payload: Buffer, from: Remote, now: number): void {
+    const m = decodeRakp3(payload);
+    const half = this.sessions.getHalfOpen(m.bmcSessionId);
+    if (!half || half.stage !== 'awaiting-rakp3' || !half.rakp) {
+      return this.sendSessionless(PayloadType.Rakp4, encodeRakpReply(m.tag, RakpStatus.InvalidSessionId, 0), from);
+    }
+    const { participants, user, requestedPrivilege } = half.rakp;
+    this.sessions.removeHalfOpen(half.bmcSessionId);
+    const reply = (status: number, body: Buffer[] = []): void =>
+      this.sendSessionless(PayloadType.Rakp4, encodeRakpReply(m.tag, status, half.consoleSessionId, body), from);
+    if (m.status !== RakpStatus.NoErrors) {
+      // The console rejected our RAKP2 (typically: it holds another password).
+      this.deps.users.recordAuthFailure(user.id, now);
+      return;
+    }
+    const expected = rakp3Hmac(half.suite.auth, user.password, participants);
+    if (m.authCode.length !== expected.length || !timingSafeEqual(expected, m.authCode)) {
+      this.deps.users.recordAuthFailure(user.id, now);
+      this.deps.log.info('login refused: wrong password', { user: user.name, remote: from.address });
+      return reply(RakpStatus.InvalidIntegrityCheckValue);
+    }
+    if (!this.sessions.hasEstablishedCapacity()) return reply(RakpStatus.InsufficientResources);
+    const keys = deriveSessionKeys(half.suite.auth, user.password, this.config.kg, participants);
+    const session: RmcpPlusSession = {
+      protocol: 'rmcpplus',
+      bmcSessionId: half.bmcSessionId,
+      consoleSessionId: half.consoleSessionId,
+      handle: this.sessions.nextHandle(),
+      userId: user.id,
+      userName: user.name,
+      remote: from,
+      privilege: Math.min(Privilege.User, requestedPrivilege),
+      maxPrivilege: Math.min(requestedPrivilege, this.deps.users.channelPrivilegeLimit(user.id), this.config.channelPrivilegeLimit),
+      inbound: EMPTY_WINDOW,
+      outboundSequence: 0,
+      lastActivity: now,
+      suite: half.suite,
+      keys,
+    };
+    this.sessions.addEstablished(session);
+    this.deps.users.recordAuthSuccess(user.id, now);
+    reply(RakpStatus.NoErrors, [rakp4Icv(half.suite.auth, keys.sik, participants)]);
+    this.deps.log.info('session activated', { protocol: 'rmcpplus', suite: half.suite.id, user: user.name, remote: from.address, handle: session.handle });
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  private decodeRequest(message: Buffer): IpmiRequest | undefined {
+    try {
+      const req = decodeIpmiRequest(message);
+      if ((req.netFn & 1) !== 0) { this.drop('not-a-request'); return undefined; }
+      return req;
+    } catch (err) {
+      this.drop(err instanceof ProtocolError && err.code === 'BAD_CHECKSUM' ? 'bad-checksum' : 'malformed');
+      return undefined;
+    }
+  }
+
+  private noSession(from: Remote): SessionView {
+    return { id: 0, handle: 0, protocol: 'none', privilege: Privilege.None, userId: 0, remoteAddress: from.address, remotePort: from.port };
+  }
+
+  viewOf(s: EstablishedSession): SessionView {
+    return { id: s.bmcSessionId, handle: s.handle, protocol: s.protocol, privilege: s.privilege, userId: s.userId, remoteAddress: s.remote.address, remotePort: s.remote.port };
+  }
+
+  private async dispatch(req: IpmiRequest, session: SessionView, now: number): Promise<{ cc: number; data?: Buffer; after?: () => void | Promise<void> }> {
+    this.requestsHandled++;
+    const ctx: CommandContext = { session, now };
+    if (session.protocol === 'none' && req.netFn === NetFn.App && req.cmd === AppCmd.GetSessionChallenge) {
+      if (req.data.length !== 17) return { cc: CompletionCode.RequestDataLengthInvalid };
+      return this.sessionChallenge(req.data[0]! & 0x0f, req.data.subarray(1), { address: session.remoteAddress, port: session.remotePort }, now);
+    }
+    return this.deps.dispatcher.dispatch(req.netFn, req.cmd, req.data, ctx);
+  }
+
+  /** Runs a request of an established session, resending the cached answer to a client's retry. */
+  private async answerInSession(session: EstablishedSession, req: IpmiRequest, now: number): Promise<{ message: Buffer; after?: () => void | Promise<void> }> {
+    const key = `${req.rqSeq}:${req.netFn}:${req.cmd}:${req.data.toString('hex')}`;
+    if (session.lastReply && session.lastReply.key === key && now - session.lastReply.at < RETRY_CACHE_MS) {
+      return { message: session.lastReply.response };
+    }
+    const result = await this.dispatch(req, this.viewOf(session), now);
+    const message = responseFor(req, result.cc, result.data);
+    session.lastReply = { key, response: message, at: now };
+    return result.after ? { message, after: result.after } : { message };
+  }
+
+  // ---------------------------------------------------------------- session control (used by commands)
+
+  getSession(id: number): EstablishedSession | undefined { return this.sessions.getEstablished(id); }
+  listSessions(): EstablishedSession[] { return this.sessions.listEstablished(); }
+
+  /** Ends a session: tells the SOL manager first (it may still send its goodbye), then forgets it. */
+  closeSession(id: number, reason: SessionEndReason, now: number): boolean {
+    const s = this.sessions.getEstablished(id);
+    if (!s) return false;
+    this.payloadSink?.onSessionClosed(s, reason, now);
+    this.sessions.removeEstablished(id);
+    this.deps.log.info('session closed', { handle: s.handle, user: s.userName, reason });
+    return true;
+  }
+
+  /** Expires half-open and idle sessions. Call at nextDeadline(). */
+  tick(now: number): void {
+    // Established sessions first, through closeSession so SOL is told.
+    for (const s of this.sessions.listEstablished()) {
+      if (now - s.lastActivity >= this.config.limits.idleTimeoutMs) this.closeSession(s.bmcSessionId, 'timeout', now);
+    }
+    const expired = this.sessions.expire(now);
+    for (const h of expired.halfOpen) this.onHalfOpenExpired(h, now);
+  }
+
+  nextDeadline(): number | null { return this.sessions.nextDeadline(); }
+
+  private onHalfOpenExpired(h: HalfOpenSession, now: number): void {
+    // RAKP2 was sent but no RAKP3 came: ipmitool does exactly that when its password is wrong.
+    if (h.stage === 'awaiting-rakp3' && h.rakp) this.deps.users.recordAuthFailure(h.rakp.user.id, now);
+  }
+
+  /** Cold/warm reset: every session ends, as on a real BMC restart. */
+  resetSessions(now: number): void {
+    for (const s of this.sessions.listEstablished()) this.closeSession(s.bmcSessionId, 'bmc-reset', now);
+    this.sessions.clearAll();
+  }
+
+  private freeSessionId(): number {
+    for (;;) {
+      const id = this.nonZeroU32();
+      if (this.sessions.isFreeId(id)) return id;
+    }
+  }
+
+  private nonZeroU32(): number {
+    for (;;) {
+      const v = this.deps.random(4).readUInt32LE(0);
+      if (v !== 0) return v;
+    }
+  }
+}
+
+/** Activate Session completion codes (IPMI v2.0 section 22.17). */
+export const ActivateSessionCode = {
+  NoSessionSlot: 0x81,
+  NoSlotForUser: 0x82,
+  NoSlotAtPrivilege: 0x83,
+  SequenceOutOfRange: 0x84,
+  InvalidSessionId: 0x85,
+  PrivilegeExceedsLimit: 0x86,
+} as const;
+
+/** Get Session Challenge completion codes (IPMI v2.0 section 22.16). */
+export const ChallengeCode = {
+  InvalidUserName: 0x81,
+  NullUserNameDisabled: 0x82,
+} as const;
