@@ -1,0 +1,166 @@
+import { BmcEngine, DEFAULT_ENGINE_CONFIG } from './bmc-engine';
+import { Dispatcher } from './dispatcher';
+import { appCommands } from './commands/app-commands';
+import { parseCipherSuiteList } from '../protocol/crypto/cipher-suites';
+import { Privilege } from '../protocol/errors';
+import { hex, loadVector, scriptedRandom } from '../test-support/vectors';
+import { silentLogger } from '../util/logger';
+import type { SessionUser, UserAuthority } from './session/session-types';
+
+class TestUsers implements UserAuthority {
+  failures = 0;
+  locked = false;
+  constructor(private readonly users: SessionUser[], private readonly limit = Privilege.Administrator) {}
+  findByName(name: Buffer) { return this.users.find((u) => Buffer.from(u.name, 'latin1').equals(name)); }
+  channelPrivilegeLimit() { return this.limit; }
+  isLockedOut() { return this.locked; }
+  recordAuthFailure() { this.failures++; }
+  recordAuthSuccess() {}
+}
+
+const ADMIN: SessionUser = { id: 2, name: 'admin', password: Buffer.from('password') };
+const CLIENT = { address: '127.0.0.1', port: 44695 };
+
+function makeEngine(opts: { suites: string; guid: Buffer; random: (n: number) => Buffer; users?: TestUsers }) {
+  const sent: Buffer[] = [];
+  const dispatcher = new Dispatcher(silentLogger);
+  const engine: BmcEngine = new BmcEngine({
+    config: { ...DEFAULT_ENGINE_CONFIG, cipherSuites: parseCipherSuiteList(opts.suites) },
+    users: opts.users ?? new TestUsers([ADMIN]),
+    guid: () => opts.guid,
+    random: opts.random,
+    send: (d) => sent.push(d),
+    dispatcher,
+    log: silentLogger,
+  });
+  dispatcher.register(appCommands({ sessions: engine, identity: { systemGuid: opts.guid, deviceGuid: opts.guid }, onReset: () => {} }));
+  const exchange = async (req: Buffer, now = 1000): Promise<Buffer | undefined> => {
+    sent.length = 0;
+    await engine.handleDatagram(req, CLIENT, now);
+    return sent[0];
+  };
+  return { engine, exchange, sent };
+}
+
+describe('BmcEngine against ipmitool captures', () => {
+  it('reproduces the BMC side of Vector 1 (suite 3) byte for byte', async () => {
+    const v = loadVector(1);
+    const { exchange } = makeEngine({
+      suites: '3',
+      guid: hex('a1 23 45 67 89 ab cd ef a1 23 45 67 89 ab cd ef'),
+      random: scriptedRandom([
+        hex('02 02 00 00'), // BMC session id 0x202
+        hex('a7 5c 1f 51 69 4e c9 71 ac 06 de e9 ce 0f 7e 49'), // Rc
+        hex('a6 b9 79 a0 d6 d1 b4 b0 91 d1 f7 bb ed 6f 83 be'), // IV of the Set Session Privilege reply
+      ]),
+    });
+    const authCaps = await exchange(v.get(1)!);
+    // Our answer advertises MD5 + straight password (not "none"), v2.0 + v1.5, non-null user names.
+    expect(authCaps!.subarray(14).toString('hex')).toBe('811c632000380001940403000000000c');
+    // ipmi_sim echoed max privilege 0 in Open Session Response; this BMC answers 4 (FreeIPMI requires it).
+    const expectedOpen = Buffer.from(v.get(4)!);
+    expectedOpen[16 + 2] = Privilege.Administrator;
+    expect(await exchange(v.get(3)!)).toEqual(expectedOpen);
+    expect(await exchange(v.get(5)!)).toEqual(v.get(6));
+    expect(await exchange(v.get(7)!)).toEqual(v.get(8));
+    expect(await exchange(v.get(9)!)).toEqual(v.get(10));
+  });
+
+  it('reproduces Vector 2 (no -C: cipher suite query, then suite 17) byte for byte', async () => {
+    const v = loadVector(2);
+    const { exchange } = makeEngine({
+      suites: '1,2,3,17',
+      guid: hex('00 11 22 33 44 55 66 77 88 99 aa bb cc dd ee ff'),
+      random: scriptedRandom([
+        hex('04 10 00 00'),
+        hex('b2 0f 47 01 9c 29 e3 e9 72 ed c0 1e 96 f1 f8 e3'),
+        v.get(14)!.subarray(16, 32), // the IV the test BMC used for its first protected reply
+      ]),
+    });
+    await exchange(v.get(1)!);
+    expect(await exchange(v.get(3)!)).toEqual(v.get(4));
+    expect(await exchange(v.get(5)!)).toEqual(v.get(6));
+    expect(await exchange(v.get(7)!)).toEqual(v.get(8));
+    expect(await exchange(v.get(9)!)).toEqual(v.get(10));
+    expect(await exchange(v.get(11)!)).toEqual(v.get(12));
+    expect(await exchange(v.get(13)!)).toEqual(v.get(14));
+  });
+
+  it('answers every truncation of the captured requests without throwing', async () => {
+    for (const n of [1, 2, 3]) {
+      const v = loadVector(n);
+      const { engine } = makeEngine({ suites: '3,17', guid: Buffer.alloc(16, 1), random: (k) => Buffer.alloc(k, 7) });
+      for (const [, pkt] of v) {
+        for (let cut = 0; cut < pkt.length; cut++) {
+          await expect(engine.handleDatagram(pkt.subarray(0, cut), CLIENT, 0)).resolves.toBeUndefined();
+        }
+      }
+    }
+  });
+
+  it('refuses an unknown user with RAKP2 status 0x0D and counts no success', async () => {
+    const v = loadVector(1);
+    const users = new TestUsers([{ id: 3, name: 'other', password: Buffer.from('x') }]);
+    const { exchange } = makeEngine({ suites: '3', guid: Buffer.alloc(16), users, random: scriptedRandom([hex('02 02 00 00')]) });
+    await exchange(v.get(3)!);
+    const rakp2 = await exchange(v.get(5)!);
+    expect(rakp2!.subarray(16).toString('hex')).toBe('000d0000a4a3a2a0');
+  });
+
+  it('refuses suite 3 when only 17 is enabled: status 0x11 (no cipher suite match)', async () => {
+    const v = loadVector(1);
+    const { exchange } = makeEngine({ suites: '17', guid: Buffer.alloc(16), random: (k) => Buffer.alloc(k, 9) });
+    const reply = await exchange(v.get(3)!);
+    expect(reply!.subarray(16).toString('hex')).toBe('00110000a4a3a2a0');
+  });
+
+  it('answers RAKP4 0x0F and records a failure when RAKP3 carries a wrong HMAC', async () => {
+    const v = loadVector(1);
+    const users = new TestUsers([ADMIN]);
+    const { exchange } = makeEngine({
+      suites: '3', guid: hex('a1 23 45 67 89 ab cd ef a1 23 45 67 89 ab cd ef'), users,
+      random: scriptedRandom([hex('02 02 00 00'), hex('a7 5c 1f 51 69 4e c9 71 ac 06 de e9 ce 0f 7e 49')]),
+    });
+    await exchange(v.get(3)!);
+    await exchange(v.get(5)!);
+    const bad = Buffer.from(v.get(7)!);
+    bad[bad.length - 1]! ^= 0x01;
+    const rakp4 = await exchange(bad);
+    expect(rakp4!.subarray(16).toString('hex')).toBe('000f0000a4a3a2a0');
+    expect(users.failures).toBe(1);
+  });
+
+  it('drops a replayed packet and a packet whose AuthCode was tampered with', async () => {
+    const v = loadVector(1);
+    const { exchange, engine } = makeEngine({
+      suites: '3', guid: hex('a1 23 45 67 89 ab cd ef a1 23 45 67 89 ab cd ef'),
+      random: scriptedRandom([hex('02 02 00 00'), hex('a7 5c 1f 51 69 4e c9 71 ac 06 de e9 ce 0f 7e 49'), Buffer.alloc(16)]),
+    });
+    for (const i of [3, 5, 7, 9]) await exchange(v.get(i)!);
+    expect(await exchange(v.get(9)!)).toBeUndefined();
+    expect(engine.drops.get('replay')).toBe(1);
+    const tampered = Buffer.from(v.get(11)!);
+    tampered[20]! ^= 0x80;
+    expect(await exchange(tampered)).toBeUndefined();
+    expect(engine.drops.get('bad-authcode')).toBe(1);
+  });
+
+  it('drops an unauthenticated packet inside an integrity-protected session', async () => {
+    const v = loadVector(1);
+    const { exchange, engine } = makeEngine({
+      suites: '3', guid: hex('a1 23 45 67 89 ab cd ef a1 23 45 67 89 ab cd ef'),
+      random: scriptedRandom([hex('02 02 00 00'), hex('a7 5c 1f 51 69 4e c9 71 ac 06 de e9 ce 0f 7e 49')]),
+    });
+    for (const i of [3, 5, 7]) await exchange(v.get(i)!);
+    // Session 0x202, payload type 0 without the authenticated/encrypted bits, a plain Get Device ID.
+    const plain = hex('06 00 ff 07 06 00 02 02 00 00 05 00 00 00 07 00 20 18 c8 81 08 01 76');
+    expect(await exchange(plain)).toBeUndefined();
+    expect(engine.drops.get('unauthenticated')).toBe(1);
+  });
+
+  it('answers an ASF presence ping with the pong ipmi_sim sends', async () => {
+    const v = loadVector(3);
+    const { exchange } = makeEngine({ suites: '3', guid: Buffer.alloc(16), random: (k) => Buffer.alloc(k) });
+    expect(await exchange(v.get(1)!)).toEqual(v.get(2));
+  });
+});

@@ -1,0 +1,89 @@
+/**
+ * The agent's configuration, read once from the environment (docs/operations.md lists every
+ * variable). Every problem is collected and reported together, so one start shows all mistakes.
+ * Only this file reads process.env.
+ */
+import { CipherSuite, parseCipherSuiteList } from './protocol/crypto/cipher-suites';
+
+export interface AgentConfig {
+  readonly machine: 'qemu' | 'sim';
+  readonly ipmiAddress: string;
+  readonly ipmiPort: number;
+  readonly ipmiUser: string;
+  readonly ipmiPassword: string;
+  readonly cipherSuites: readonly CipherSuite[];
+  readonly ipmi15: boolean;
+  readonly stateDir: string;
+  readonly powerOnAtStart: boolean;
+  readonly debug: boolean;
+  /** Name used in the FRU serial number and the console banner (NODE_NAME, else the host name). */
+  readonly nodeName: string;
+  /** Tuning for tests: how long simulated power transitions take (SIM_POWER_DELAY_MS). */
+  readonly simPowerDelayMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const MAX_USER_NAME = 16;
+const MAX_PASSWORD = 20;
+
+export function loadConfig(env: NodeJS.ProcessEnv, hostName: string): AgentConfig {
+  const problems: string[] = [];
+  const str = (name: string, def: string): string => env[name] ?? def;
+  const bool = (name: string, def: boolean): boolean => {
+    const v = env[name];
+    if (v === undefined || v === '') return def;
+    if (/^(true|1|yes|on)$/i.test(v)) return true;
+    if (/^(false|0|no|off)$/i.test(v)) return false;
+    problems.push(`${name}="${v}" must be true or false`);
+    return def;
+  };
+  const int = (name: string, def: number, min: number, max: number): number => {
+    const v = env[name];
+    if (v === undefined || v === '') return def;
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+      problems.push(`${name}="${v}" must be a whole number from ${min} to ${max}`);
+      return def;
+    }
+    return Number(v);
+  };
+
+  const machine = str('MACHINE', 'qemu');
+  if (machine !== 'qemu' && machine !== 'sim') problems.push(`MACHINE="${machine}" must be qemu or sim`);
+  const ipmiUser = str('IPMI_USER', 'admin');
+  const ipmiPassword = str('IPMI_PASS', 'password');
+  if (ipmiUser.length === 0) problems.push('IPMI_USER must not be empty (this BMC has no anonymous or null user)');
+  if (Buffer.byteLength(ipmiUser, 'latin1') > MAX_USER_NAME || /[^\x21-\x7e]/.test(ipmiUser)) problems.push(`IPMI_USER must be 1 to ${MAX_USER_NAME} printable ASCII characters without spaces`);
+  if (ipmiPassword.length === 0) problems.push('IPMI_PASS must not be empty');
+  if (Buffer.byteLength(ipmiPassword, 'latin1') > MAX_PASSWORD || /[^\x20-\x7e]/.test(ipmiPassword)) problems.push(`IPMI_PASS must be 1 to ${MAX_PASSWORD} printable ASCII characters`);
+  let cipherSuites: CipherSuite[] = [];
+  try {
+    cipherSuites = parseCipherSuiteList(str('IPMI_CIPHER_SUITES', '3,17'));
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  const ipmiAddress = str('IPMI_ADDRESS', '0.0.0.0');
+  if (!/^(\d{1,3}\.){3}\d{1,3}$/.test(ipmiAddress)) problems.push(`IPMI_ADDRESS="${ipmiAddress}" must be an IPv4 address`);
+
+  const config: AgentConfig = {
+    machine: machine === 'sim' ? 'sim' : 'qemu',
+    ipmiAddress,
+    ipmiPort: int('IPMI_PORT', 623, 0, 65535),
+    ipmiUser,
+    ipmiPassword,
+    cipherSuites,
+    ipmi15: bool('IPMI_V15', true),
+    stateDir: str('BMC_STATE_DIR', '/vm/bmc'),
+    powerOnAtStart: bool('POWER_ON_AT_START', false),
+    debug: bool('DEBUG', false),
+    nodeName: str('NODE_NAME', hostName),
+    simPowerDelayMs: int('SIM_POWER_DELAY_MS', 300, 0, 60_000),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
