@@ -190,8 +190,8 @@ export class BootOptions implements BootSource {
   private validBitClearing = 0;
   /** Volatile: initialised to 00h when the BMC starts (spec). */
   private bootInfoAck = 0;
-  private bootFlags = Buffer.alloc(BOOT_FLAGS_LENGTH);
-  private bootInitiatorInfo = Buffer.alloc(BOOT_INITIATOR_INFO_LENGTH);
+  private bootFlags: Buffer = Buffer.alloc(BOOT_FLAGS_LENGTH);
+  private bootInitiatorInfo: Buffer = Buffer.alloc(BOOT_INITIATOR_INFO_LENGTH);
   private readonly mailbox: Buffer[] = Array.from({ length: BOOT_MAILBOX_BLOCKS }, () => Buffer.alloc(BOOT_MAILBOX_BLOCK_SIZE));
   private readonly markedInvalid = new Set<number>();
   /** When the 60 s valid-bit countdown (re)started; undefined when no countdown runs. */
