@@ -1,9 +1,37 @@
-/** Three projects: fast pure unit specs, integration specs that start real processes and clients. */
-const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', isolatedModules: true }];
-const common = { testEnvironment: 'node', transform: { '^.+\\.ts$': tsJest }, moduleFileExtensions: ['ts', 'js', 'json'] };
+/**
+ * Two projects: fast pure unit specs (`--selectProjects unit`), and integration specs that start real
+ * processes and clients (`--selectProjects integration`, run in band).
+ */
+const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }];
+
+/**
+ * ESM-only packages that Jest must rewrite to CommonJS before it can load them on Node < 24.9
+ * (see test/jest/esm-package.transformer.js). A new ESM-only dependency that tests reach goes here;
+ * the symptom of a missing entry is "Must use import to load ES Module".
+ */
+const ESM_ONLY_PACKAGES = ['@nestjs', '@standard-schema'];
+
+const common = {
+  testEnvironment: 'node',
+  transform: {
+    '^.+\\.ts$': tsJest,
+    '^.+\\.js$': '<rootDir>/test/jest/esm-package.transformer.js',
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY_PACKAGES.join('|')})/)`],
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
+
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/node-image/src/**/*.spec.ts', '<rootDir>/src/**/*.spec.ts'] },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/node-image/test/**/*.int-spec.ts', '<rootDir>/test/**/*.int-spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/node-image/src/**/*.spec.ts', '<rootDir>/src/**/*.spec.ts'],
+    },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/node-image/test/**/*.int-spec.ts', '<rootDir>/test/**/*.int-spec.ts'],
+    },
   ],
 };

@@ -1,0 +1,50 @@
+/**
+ * The orchestrator's validated configuration (design.md section 3), as one typed, immutable tree.
+ * The abstract class is both the type and the DI token: inject `AppConfig` anywhere.
+ * Values come only from `parseAppConfig` (env.schema.ts); nothing else reads process.env.
+ */
+
+/** Log levels of the Nest logger, most verbose first. */
+export const LOG_LEVELS = ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+
+export const LOG_FORMATS = ['text', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** An inclusive range of host ports, e.g. 16230-16999. */
+export interface PortRange {
+  readonly first: number;
+  readonly last: number;
+}
+
+export interface HttpConfig {
+  /** TCP port of the API; 0 picks a free port (tests). */
+  readonly port: number;
+  /** IP address the API listens on. */
+  readonly bindAddress: string;
+  /** Bearer token the API requires; null means no token (allowed only on loopback). */
+  readonly apiToken: string | null;
+}
+
+export interface LogConfig {
+  /** Least severe level that is printed. */
+  readonly level: LogLevelName;
+  readonly format: LogFormat;
+}
+
+export abstract class AppConfig {
+  abstract readonly http: HttpConfig;
+  /** Absolute path of the data directory (SQLite database, node volumes). */
+  abstract readonly dataDir: string;
+  /** Host address the nodes' IPMI and VNC ports are published on. */
+  abstract readonly publishAddress: string;
+  /** Host UDP ports leased to nodes' IPMI. */
+  abstract readonly ipmiPortRange: PortRange;
+  /** Host TCP ports leased to nodes' VNC. */
+  abstract readonly vncPortRange: PortRange;
+  /** Image new nodes are created from. */
+  abstract readonly nodeImage: string;
+  /** Agent environment given to every new node, from NODE_DEFAULTS_<NAME> (key is NAME). */
+  abstract readonly nodeDefaults: Readonly<Record<string, string>>;
+  abstract readonly log: LogConfig;
+}

@@ -1,0 +1,254 @@
+/**
+ * The orchestrator's environment variables (design.md section 3), validated once at start.
+ *
+ * Pure: the environment and the working directory come in as parameters, so every rule is unit
+ * tested without touching process.env. Every problem is collected before failing, so one start
+ * shows the operator the whole list instead of one variable per attempt.
+ */
+import { BlockList, isIP } from 'node:net';
+import { isAbsolute, resolve } from 'node:path';
+import { AppConfig, LOG_FORMATS, LOG_LEVELS, LogFormat, LogLevelName, PortRange } from './app-config';
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Defaults of design.md section 3, as the strings an operator would write. */
+export const ENV_DEFAULTS = {
+  PORT: '8080',
+  BIND_ADDRESS: '127.0.0.1',
+  DATA_DIR: './data',
+  PUBLISH_ADDRESS: '127.0.0.1',
+  IPMI_PORT_RANGE: '16230-16999',
+  VNC_PORT_RANGE: '15900-16229',
+  NODE_IMAGE: 'bmcfleet/node:latest',
+  LOG_LEVEL: 'log',
+  LOG_FORMAT: 'text',
+} as const;
+
+/** Prefix of variables passed on to every new node's agent (NODE_DEFAULTS_ENABLE_KVM=false). */
+export const NODE_DEFAULTS_PREFIX = 'NODE_DEFAULTS_';
+
+/** The agent's environment variables (design.md section 1): the names NODE_DEFAULTS_* may carry. */
+export const AGENT_VARIABLES = [
+  'VM_MEMORY',
+  'VM_CPUS',
+  'VM_DISK',
+  'VM_DISK_SIZE',
+  'VM_CDROM',
+  'VM_BOOT',
+  'VM_BOOT_MODE',
+  'VM_BOOT_MENU_TIMEOUT',
+  'ENABLE_KVM',
+  'VNC_PORT',
+  'IPMI_USER',
+  'IPMI_PASS',
+  'IPMI_PORT',
+  'VM_NETWORKS',
+  'POWER_ON_AT_START',
+  'MACHINE',
+  'BMC_STATE_DIR',
+  'IPMI_ADDRESS',
+  'IPMI_CIPHER_SUITES',
+  'IPMI_V15',
+  'DEBUG',
+] as const;
+
+/** Values never echoed in error messages. */
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(['API_TOKEN', `${NODE_DEFAULTS_PREFIX}IPMI_PASS`]);
+
+/** A bearer token shorter than this is too easy to guess. */
+export const API_TOKEN_MIN_LENGTH = 16;
+
+const MAX_TCP_UDP_PORT = 65535;
+
+/**
+ * An image reference as Docker accepts it: [registry[:port]/]path[:tag][@sha256:digest],
+ * path components lower case (distribution/reference grammar, simplified).
+ */
+const IMAGE_REFERENCE =
+  /^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+
+export interface ConfigIssue {
+  readonly variable: string;
+  /** The offending value, or null when it is unset or secret. */
+  readonly value: string | null;
+  readonly problem: string;
+}
+
+export class ConfigValidationError extends Error {
+  constructor(readonly issues: readonly ConfigIssue[]) {
+    super(formatIssues(issues));
+    this.name = 'ConfigValidationError';
+  }
+}
+
+function formatIssues(issues: readonly ConfigIssue[]): string {
+  const noun = issues.length === 1 ? 'problem' : 'problems';
+  const lines = issues.map(
+    (issue) => `  - ${issue.variable}${issue.value === null ? '' : `=${JSON.stringify(issue.value)}`}: ${issue.problem}`,
+  );
+  return [`invalid configuration (${issues.length} ${noun}):`, ...lines].join('\n');
+}
+
+/** Collects problems while each variable is read. */
+class IssueCollector {
+  readonly issues: ConfigIssue[] = [];
+
+  add(variable: string, raw: string | undefined, problem: string): void {
+    const shown = raw === undefined || SECRET_VARIABLES.has(variable) ? null : raw;
+    this.issues.push({ variable, value: shown, problem });
+  }
+}
+
+/** An unset or blank variable counts as absent, so `PORT=` falls back to the default. */
+function read(env: Environment, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+}
+
+function readOr(env: Environment, name: keyof typeof ENV_DEFAULTS): string {
+  return read(env, name) ?? ENV_DEFAULTS[name];
+}
+
+function parseInteger(text: string): number | null {
+  return /^[0-9]+$/.test(text) ? Number(text) : null;
+}
+
+function parseHttpPort(name: string, raw: string, issues: IssueCollector): number {
+  const port = parseInteger(raw);
+  if (port === null || port > MAX_TCP_UDP_PORT) {
+    issues.add(name, raw, `must be an integer from 0 to ${MAX_TCP_UDP_PORT} (0 picks a free port)`);
+    return 0;
+  }
+  return port;
+}
+
+function parsePortRange(name: string, raw: string, issues: IssueCollector): PortRange {
+  const match = /^([0-9]+)-([0-9]+)$/.exec(raw);
+  const first = match?.[1] === undefined ? null : parseInteger(match[1]);
+  const last = match?.[2] === undefined ? null : parseInteger(match[2]);
+  if (first === null || last === null) {
+    issues.add(name, raw, 'must be FIRST-LAST, e.g. 16230-16999');
+    return { first: 0, last: 0 };
+  }
+  if (first < 1 || last > MAX_TCP_UDP_PORT || first > last) {
+    issues.add(name, raw, `must satisfy 1 <= FIRST <= LAST <= ${MAX_TCP_UDP_PORT}`);
+  }
+  return { first, last };
+}
+
+function parseIpAddress(name: string, raw: string, issues: IssueCollector): string {
+  if (isIP(raw) === 0) {
+    issues.add(name, raw, 'must be an IPv4 or IPv6 address, e.g. 127.0.0.1');
+  }
+  return raw;
+}
+
+function parseChoice<T extends string>(
+  name: string,
+  raw: string,
+  choices: readonly T[],
+  issues: IssueCollector,
+): T {
+  const found = choices.find((choice) => choice === raw);
+  if (found === undefined) {
+    issues.add(name, raw, `must be one of ${choices.join(', ')}`);
+    return choices[0] as T;
+  }
+  return found;
+}
+
+/** 127.0.0.0/8 and ::1 (IPv4-mapped forms included): the only addresses that keep the API on this host. */
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+export function isLoopbackAddress(address: string): boolean {
+  const family = isIP(address);
+  if (family === 0) {
+    return false;
+  }
+  return LOOPBACK.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+function parseApiToken(env: Environment, bindAddress: string, issues: IssueCollector): string | null {
+  const token = read(env, 'API_TOKEN') ?? null;
+  if (token !== null && (token.length < API_TOKEN_MIN_LENGTH || /\s/.test(token))) {
+    issues.add('API_TOKEN', token, `must be at least ${API_TOKEN_MIN_LENGTH} characters without spaces`);
+  }
+  if (token === null && isIP(bindAddress) !== 0 && !isLoopbackAddress(bindAddress)) {
+    issues.add(
+      'API_TOKEN',
+      undefined,
+      `is required because BIND_ADDRESS=${bindAddress} is not a loopback address: ` +
+        'without it anyone on the network could create and power nodes',
+    );
+  }
+  return token;
+}
+
+function parseNodeDefaults(env: Environment, issues: IssueCollector): Readonly<Record<string, string>> {
+  const known: ReadonlySet<string> = new Set(AGENT_VARIABLES);
+  const defaults: Record<string, string> = {};
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith(NODE_DEFAULTS_PREFIX)) {
+      continue;
+    }
+    const agentVariable = name.slice(NODE_DEFAULTS_PREFIX.length);
+    const value = env[name];
+    if (!known.has(agentVariable)) {
+      issues.add(name, undefined, `${agentVariable || '(empty)'} is not an agent variable (${AGENT_VARIABLES.join(', ')})`);
+    } else if (value !== undefined) {
+      defaults[agentVariable] = value;
+    }
+  }
+  return Object.freeze(defaults);
+}
+
+function resolveDataDir(raw: string, cwd: string): string {
+  return isAbsolute(raw) ? resolve(raw) : resolve(cwd, raw);
+}
+
+export interface ParseOptions {
+  /** Directory relative DATA_DIR values are resolved against (the process's working directory). */
+  readonly cwd: string;
+}
+
+/**
+ * Reads and validates the whole environment. Returns a frozen AppConfig, or throws one
+ * ConfigValidationError that lists every bad variable.
+ */
+export function parseAppConfig(env: Environment, options: ParseOptions): AppConfig {
+  const issues = new IssueCollector();
+
+  const port = parseHttpPort('PORT', readOr(env, 'PORT'), issues);
+  const bindAddress = parseIpAddress('BIND_ADDRESS', readOr(env, 'BIND_ADDRESS'), issues);
+  const apiToken = parseApiToken(env, bindAddress, issues);
+  const publishAddress = parseIpAddress('PUBLISH_ADDRESS', readOr(env, 'PUBLISH_ADDRESS'), issues);
+  const ipmiPortRange = parsePortRange('IPMI_PORT_RANGE', readOr(env, 'IPMI_PORT_RANGE'), issues);
+  const vncPortRange = parsePortRange('VNC_PORT_RANGE', readOr(env, 'VNC_PORT_RANGE'), issues);
+  if (port !== 0 && port >= vncPortRange.first && port <= vncPortRange.last) {
+    issues.add('PORT', String(port), `lies inside VNC_PORT_RANGE (${vncPortRange.first}-${vncPortRange.last}), both are host TCP ports`);
+  }
+  const nodeImage = readOr(env, 'NODE_IMAGE');
+  if (!IMAGE_REFERENCE.test(nodeImage)) {
+    issues.add('NODE_IMAGE', nodeImage, 'must be an image reference such as bmcfleet/node:latest');
+  }
+  const level: LogLevelName = parseChoice('LOG_LEVEL', readOr(env, 'LOG_LEVEL'), LOG_LEVELS, issues);
+  const format: LogFormat = parseChoice('LOG_FORMAT', readOr(env, 'LOG_FORMAT'), LOG_FORMATS, issues);
+  const nodeDefaults = parseNodeDefaults(env, issues);
+
+  if (issues.issues.length > 0) {
+    throw new ConfigValidationError(issues.issues);
+  }
+  const config: AppConfig = {
+    http: Object.freeze({ port, bindAddress, apiToken }),
+    dataDir: resolveDataDir(readOr(env, 'DATA_DIR'), options.cwd),
+    publishAddress,
+    ipmiPortRange: Object.freeze(ipmiPortRange),
+    vncPortRange: Object.freeze(vncPortRange),
+    nodeImage,
+    nodeDefaults,
+    log: Object.freeze({ level, format }),
+  };
+  return Object.freeze(config);
+}
