@@ -19,15 +19,15 @@ const CAPTURE_NET: Ipv4Settings = {
   gateway: '192.0.2.1', gatewayMac: '52:54:00:00:00:01',
 };
 
-function setup(opts: { state?: MemoryStateStore; net?: Ipv4Settings; suites?: number[] } = {}) {
+function setup(opts: { state?: MemoryStateStore; net?: Ipv4Settings; suites?: number[]; noPort?: boolean } = {}) {
   const state = opts.state ?? new MemoryStateStore();
   let net = opts.net ?? CAPTURE_NET;
   const network: NetworkInfo = { ipv4: () => net };
   let policy: LockoutPolicy = DEFAULT_LOCKOUT_POLICY;
   const users = { get lockoutPolicy() { return policy; }, setLockoutPolicy: (p: LockoutPolicy) => { policy = p; } };
   const defs = lanCommands({
-    channel: 1, network, state, users, rmcpPort: 623,
-    cipherSuites: (opts.suites ?? [1, 2, 3, 17]).map((id) => ({ id })),
+    channel: 1, network, store: state, users, rmcpPort: opts.noPort ? undefined : () => 623,
+    cipherSuites: opts.suites ?? [1, 2, 3, 17],
     ipmi15AuthTypes: LanAuthType.Md2 | LanAuthType.Md5 | LanAuthType.Password,
   });
   const run = (cmd: number, data: string) => {
@@ -97,6 +97,10 @@ describe('Get LAN Configuration Parameters (lan print 1)', () => {
     expect(sut.get('01 17 00 00').data).toBe('11000311');
     expect(sut.get('01 18 00 00').data).toBe('11' + '00' + '44' + '00'.repeat(7));
     expect(setup({ suites: [3] }).get('01 18 00 00').data).toBe('11' + '00' + '04' + '00'.repeat(7));
+  });
+
+  it('does not support parameter 8 when the port is not known', () => {
+    expect(setup({ noPort: true }).get('01 08 00 00').cc).toBe(0x80);
   });
 
   it('answers the revision only when bit 7 is set, whatever the parameter', () => {

@@ -35,14 +35,14 @@ export interface LanCommandDeps {
   /** The LAN channel number (1); 0x0E in a request means this channel. */
   readonly channel: number;
   readonly network: NetworkInfo;
-  /** The RMCP+ cipher suites the session layer offers, in the order it lists them. */
-  readonly cipherSuites: readonly { readonly id: number }[];
+  /** IDs of the RMCP+ cipher suites the session layer offers, in the order it lists them. */
+  readonly cipherSuites: readonly number[];
   /** IPMI 1.5 auth types the session layer accepts (LanAuthType bits); 0 when IPMI 1.5 is off. */
   readonly ipmi15AuthTypes: number;
-  /** UDP port the IPMI server listens on (parameter 8, primary RMCP port). */
-  readonly rmcpPort: number;
+  /** UDP port the IPMI server is bound to (parameter 8, primary RMCP port); absent = parameter 8 unsupported. */
+  readonly rmcpPort?: () => number;
   readonly users: { readonly lockoutPolicy: LockoutPolicy; setLockoutPolicy(policy: LockoutPolicy): void };
-  readonly state: StateStore;
+  readonly store: StateStore;
 }
 
 /** IPMI 1.5 authentication type bits (parameters 1 and 2; Get Channel Auth Capabilities byte 2). */
@@ -93,7 +93,7 @@ function validVlanId(d: Buffer): boolean {
 }
 
 export function lanCommands(deps: LanCommandDeps): CommandDefinition[] {
-  const stored = loadStored(deps.state);
+  const stored = loadStored(deps.store);
   let setInProgress: number = SetInProgress.Complete;
   const isOurChannel = (ch: number): boolean => ch === deps.channel || ch === CURRENT_CHANNEL;
 
@@ -105,7 +105,12 @@ export function lanCommands(deps: LanCommandDeps): CommandDefinition[] {
       case LanParam.IpAddressSource: return Buffer.from([IpAddressSource.Static]);
       case LanParam.MacAddress: return macBytes(deps.network.ipv4().mac);
       case LanParam.SubnetMask: return ipBytes(deps.network.ipv4().netmask);
-      case LanParam.PrimaryRmcpPort: { const b = Buffer.alloc(2); b.writeUInt16LE(deps.rmcpPort); return b; }
+      case LanParam.PrimaryRmcpPort: {
+        if (!deps.rmcpPort) return undefined;
+        const b = Buffer.alloc(2);
+        b.writeUInt16LE(deps.rmcpPort());
+        return b;
+      }
       case LanParam.DefaultGatewayAddress: return ipBytes(deps.network.ipv4().gateway ?? '0.0.0.0');
       case LanParam.DefaultGatewayMac: return macBytes(deps.network.ipv4().gatewayMac ?? '00:00:00:00:00:00');
       case LanParam.BackupGatewayAddress: return Buffer.alloc(4);
@@ -118,7 +123,7 @@ export function lanCommands(deps: LanCommandDeps): CommandDefinition[] {
     switch (param) {
       case LanParam.AuthTypeSupport: return Buffer.from([deps.ipmi15AuthTypes]);
       case LanParam.CipherSuiteEntrySupport: return Buffer.from([Math.min(deps.cipherSuites.length, MAX_CIPHER_SUITE_ENTRIES)]);
-      case LanParam.CipherSuiteEntries: return Buffer.from([0x00, ...deps.cipherSuites.slice(0, MAX_CIPHER_SUITE_ENTRIES).map((s) => s.id)]);
+      case LanParam.CipherSuiteEntries: return Buffer.from([0x00, ...deps.cipherSuites.slice(0, MAX_CIPHER_SUITE_ENTRIES)]);
       default: return undefined;
     }
   };
@@ -145,7 +150,7 @@ export function lanCommands(deps: LanCommandDeps): CommandDefinition[] {
     if (!rule) return data.equals(current) ? ok() : fail(CompletionCode.NotSupportedInPresentState);
     if (!rule.valid(data)) return fail(CompletionCode.InvalidDataField);
     stored.set(param, Buffer.from(data));
-    saveStored(deps.state, stored);
+    saveStored(deps.store, stored);
     return ok();
   };
 
