@@ -65,6 +65,8 @@ export interface EngineDeps {
   readonly send: (datagram: Buffer, to: Remote) => void;
   readonly dispatcher: Dispatcher;
   readonly log: Logger;
+  /** The channel's privilege limit in force (Set Channel Access may change it); defaults to the config's. */
+  readonly channelPrivilegeLimit?: () => number;
 }
 
 /** Reasons a datagram was dropped without an answer; counted for metrics and tests. */
@@ -89,6 +91,18 @@ export class BmcEngine {
   get config(): EngineConfig { return this.deps.config; }
 
   attachPayloadSink(sink: PayloadSink): void { this.payloadSink = sink; }
+
+  private channelLimit(): number {
+    const limit = this.deps.channelPrivilegeLimit?.() ?? this.config.channelPrivilegeLimit;
+    return limit === Privilege.NoAccess ? Privilege.None : limit;
+  }
+
+  /** The user's effective limit on this channel; NoAccess (0x0F) must never win a Math.min. */
+  private userLimit(userId: number): number {
+    const u = this.deps.users.channelPrivilegeLimit(userId);
+    if (u === Privilege.NoAccess || u === Privilege.None) return Privilege.None;
+    return Math.min(u, this.channelLimit());
+  }
 
   private drop(reason: DropReason, fields?: Record<string, unknown>): void {
     this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1);
@@ -161,7 +175,7 @@ export class BmcEngine {
     const challenge = req.data.subarray(2, 18);
     const initialOutbound = req.data.readUInt32LE(18);
     if (authType !== pending.authType || !timingSafeEqual(challenge, pending.challenge)) return reply(ActivateSessionCode.InvalidSessionId);
-    const limit = Math.min(this.deps.users.channelPrivilegeLimit(pending.user.id), this.config.channelPrivilegeLimit);
+    const limit = this.userLimit(pending.user.id);
     if (requestedPrivilege < Privilege.Callback || requestedPrivilege > Privilege.Oem) return reply(CompletionCode.InvalidDataField);
     if (requestedPrivilege > limit) return reply(ActivateSessionCode.PrivilegeExceedsLimit);
     if (initialOutbound === 0) return reply(ActivateSessionCode.SequenceOutOfRange);
@@ -326,10 +340,10 @@ export class BmcEngine {
     const suite = this.chooseSuite(req);
     if (typeof suite === 'number') return refuse(suite);
     if (req.requestedPrivilege > Privilege.Oem) return refuse(RakpStatus.InvalidRole);
-    if (req.requestedPrivilege > this.config.channelPrivilegeLimit) return refuse(RakpStatus.UnauthorizedRole);
+    if (this.channelLimit() === Privilege.None || req.requestedPrivilege > this.channelLimit()) return refuse(RakpStatus.UnauthorizedRole);
     if (!this.sessions.hasEstablishedCapacity()) return refuse(RakpStatus.InsufficientResources);
     // "0" asks for the highest level the channel allows; the answer is never 0 (FreeIPMI requires it).
-    const maxPrivilege = req.requestedPrivilege === Privilege.None ? this.config.channelPrivilegeLimit : req.requestedPrivilege;
+    const maxPrivilege = req.requestedPrivilege === Privilege.None ? this.channelLimit() : req.requestedPrivilege;
     const bmcSessionId = this.freeSessionId();
     const evicted = this.sessions.addHalfOpen({ stage: 'awaiting-rakp1', bmcSessionId, consoleSessionId: req.consoleSessionId, suite, maxPrivilege, remote: from, createdAt: now });
     if (evicted) this.drop('unknown-session', { evictedHalfOpen: evicted.bmcSessionId });
@@ -382,7 +396,7 @@ export class BmcEngine {
       this.deps.log.info('login refused: user locked out after repeated failures', { user: user.name, remote: from.address });
       return fail(RakpStatus.UnauthorizedName);
     }
-    const userLimit = Math.min(this.deps.users.channelPrivilegeLimit(user.id), this.config.channelPrivilegeLimit);
+    const userLimit = this.userLimit(user.id);
     if ((m.role & ROLE_NAME_ONLY_LOOKUP) === 0 && requested !== userLimit) return fail(RakpStatus.UnauthorizedName);
     if (requested < Privilege.User || requested > userLimit || requested > half.maxPrivilege) return fail(RakpStatus.UnauthorizedRole);
     const participants: RakpParticipants = {
@@ -430,7 +444,7 @@ export class BmcEngine {
       userName: user.name,
       remote: from,
       privilege: Math.min(Privilege.User, requestedPrivilege),
-      maxPrivilege: Math.min(requestedPrivilege, this.deps.users.channelPrivilegeLimit(user.id), this.config.channelPrivilegeLimit),
+      maxPrivilege: Math.min(requestedPrivilege, this.userLimit(user.id)),
       inbound: EMPTY_WINDOW,
       outboundSequence: 0,
       lastActivity: now,

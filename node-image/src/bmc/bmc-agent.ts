@@ -1,0 +1,178 @@
+/**
+ * Composition of one BMC: state, users, identity, inventory, chassis, SOL and the session engine,
+ * in front of a machine, listening on UDP. Used by main.ts and by tests that run the agent in-process.
+ * The single periodic tick drives every time-based rule (session expiry, SOL retransmission,
+ * boot-flag timeout) from one clock.
+ */
+import { randomBytes } from 'node:crypto';
+import { BmcEngine, DEFAULT_ENGINE_CONFIG } from './bmc-engine';
+import { Dispatcher } from './dispatcher';
+import { appCommands } from './commands/app-commands';
+import { chassisCommands } from './commands/chassis-commands';
+import { sensorCommands } from './commands/sensor-commands';
+import { storageCommands } from './commands/storage-commands';
+import { userCommands } from './commands/user-commands';
+import { channelCommands } from './commands/channel-commands';
+import { lanCommands, LanAuthType } from './commands/lan-commands';
+import { solConfigCommands } from './commands/sol-config-commands';
+import type { CommandContext } from './commands/command-types';
+import { BootOptions } from './chassis/boot-options';
+import { ChassisState, followMachinePower } from './chassis/chassis-state';
+import { FruInventory } from './inventory/fru-inventory';
+import { SdrRepository } from './inventory/sdr-repository';
+import { SystemEventLog } from './sel/system-event-log';
+import type { PowerEventKind } from './sel/sel-events';
+import { UserStore } from './users/user-store';
+import { ChannelAccessStore } from './users/channel-access';
+import { loadOrCreateIdentity } from './identity';
+import { SolConfig } from '../sol/sol-config';
+import { SolManager } from '../sol/sol-manager';
+import type { BootSource, MachineControl, PowerAction } from '../machine/machine-control';
+import type { NetworkInfo } from '../network/network-info';
+import type { StateStore } from '../state/state-store';
+import type { CipherSuite } from '../protocol/crypto/cipher-suites';
+import { UdpServer } from '../transport/udp-server';
+import type { Logger } from '../util/logger';
+
+export interface BmcAgentOptions {
+  readonly address: string;
+  readonly port: number;
+  readonly adminUser: string;
+  readonly adminPassword: string;
+  readonly cipherSuites: readonly CipherSuite[];
+  readonly ipmi15: boolean;
+  readonly nodeName: string;
+  readonly store: StateStore;
+  readonly network: NetworkInfo;
+  /** Builds the machine once the BMC's boot flags exist (the machine asks them at every boot). */
+  readonly createMachine: (boot: BootSource) => MachineControl;
+  readonly powerOnAtStart: boolean;
+  readonly log: Logger;
+  readonly clock?: () => number;
+  readonly random?: (n: number) => Buffer;
+  /** Tick period of the timer loop (ms). */
+  readonly tickMs?: number;
+}
+
+const POH_CHECKPOINT_MS = 60_000;
+
+export class BmcAgent {
+  private timer: NodeJS.Timeout | null = null;
+  private readonly cleanups: Array<() => void> = [];
+
+  private constructor(
+    readonly engine: BmcEngine,
+    readonly machine: MachineControl,
+    readonly sol: SolManager,
+    readonly boot: BootOptions,
+    readonly sel: SystemEventLog,
+    readonly users: UserStore,
+    private readonly server: UdpServer,
+    readonly port: number,
+    private readonly log: Logger,
+  ) {}
+
+  static async start(o: BmcAgentOptions): Promise<BmcAgent> {
+    const clock = o.clock ?? Date.now;
+    const random = o.random ?? randomBytes;
+    const log = o.log;
+    const identity = loadOrCreateIdentity(o.store, random);
+    const users = new UserStore({ state: o.store, adminName: o.adminUser, adminPassword: o.adminPassword });
+    const channelAccess = new ChannelAccessStore(o.store);
+    const boot = new BootOptions({ store: o.store, clock });
+    const chassis = new ChassisState({ store: o.store });
+    const sel = new SystemEventLog(o.store);
+    const sdr = new SdrRepository();
+    const fru = new FruInventory({
+      manufacturer: 'bmcfleet',
+      productName: 'bmcfleet virtual server',
+      partNumber: 'BMCF-VS-1',
+      serialNumber: o.nodeName.slice(0, 32) || 'bmcfleet-node',
+    });
+    const machine = o.createMachine(boot);
+
+    const server = new UdpServer(log);
+    const dispatcher = new Dispatcher(log);
+    const engine = new BmcEngine({
+      config: { ...DEFAULT_ENGINE_CONFIG, cipherSuites: o.cipherSuites, ipmi15Enabled: o.ipmi15 },
+      users,
+      guid: () => identity.systemGuid,
+      random,
+      send: (d, to) => server.send(d, to),
+      dispatcher,
+      log,
+      channelPrivilegeLimit: () => channelAccess.privilegeLimit(),
+    });
+    let boundPort = o.port;
+    const solConfig = new SolConfig({ store: o.store, payloadPort: o.port });
+    const sol = new SolManager({ engine, machine, config: solConfig, users, clock, log, port: () => boundPort });
+
+    const onReset = async (kind: 'cold' | 'warm'): Promise<void> => {
+      log.info('BMC reset requested', { kind });
+      engine.resetSessions(clock());
+      sel.recordBmcEvent('bmc-restart', clock());
+    };
+    dispatcher
+      .register(appCommands({ sessions: engine, identity, onReset }))
+      .register(sol.commands())
+      .register(chassisCommands({
+        machine, boot, chassis,
+        onPowerCommand: (action: PowerAction, ctx: CommandContext) => {
+          log.info('chassis control', { action, user: ctx.session.userId, remote: ctx.session.remoteAddress });
+        },
+      }))
+      .register(sensorCommands({ sdr, powerState: () => machine.powerState() }))
+      .register(storageCommands({ sdr, fru, sel }))
+      .register(userCommands({ users, channel: DEFAULT_ENGINE_CONFIG.channel }))
+      .register(channelCommands({ channel: DEFAULT_ENGINE_CONFIG.channel, access: channelAccess, activeSessionCount: () => engine.sessions.establishedCount }))
+      .register(lanCommands({
+        network: o.network, cipherSuites: o.cipherSuites.map((s) => s.id), users, store: o.store, channel: DEFAULT_ENGINE_CONFIG.channel,
+        ipmi15AuthTypes: o.ipmi15 ? LanAuthType.Md5 | LanAuthType.Password : 0,
+        rmcpPort: () => boundPort,
+      }))
+      .register(solConfigCommands({ config: solConfig }));
+
+    const bound = await server.listen(o.address, o.port, (d, from) => engine.handleDatagram(d, from, clock()));
+    boundPort = bound.port;
+    const agent = new BmcAgent(engine, machine, sol, boot, sel, users, server, bound.port, log);
+
+    // The SEL records every power transition the machine reports, whoever caused it.
+    const stopFollowing = followMachinePower(machine, chassis, clock);
+    const stopSel = machine.on('power', (state, cause) => {
+      const kind: PowerEventKind = cause === 'failure' ? 'failure' : cause === 'guest' && state === 'off' ? 'power-down-by-guest' : state === 'on' ? 'power-on' : 'power-off';
+      sel.recordPowerEvent(kind, clock());
+    });
+    agent.cleanups.push(stopFollowing, stopSel);
+
+    const tickMs = o.tickMs ?? 100;
+    let lastCheckpoint = clock();
+    agent.timer = setInterval(() => {
+      const now = clock();
+      engine.tick(now);
+      sol.tick(now);
+      // Keeps the power-on-hours counter across BMC restarts without a write per tick.
+      if (now - lastCheckpoint >= POH_CHECKPOINT_MS) { lastCheckpoint = now; chassis.checkpoint(now); }
+    }, tickMs);
+    agent.timer.unref();
+
+    log.info('BMC listening', { address: bound.address, port: bound.port, cipherSuites: o.cipherSuites.map((s) => s.id), ipmi15: o.ipmi15 });
+    // POWER_ON_AT_START, or the power restore policy ("always on", "previous" after a power loss).
+    const restoreCause = chassis.powerOnAtStart();
+    if (o.powerOnAtStart || restoreCause !== undefined) {
+      if (restoreCause !== undefined) chassis.recordRestart(restoreCause, DEFAULT_ENGINE_CONFIG.channel);
+      machine.power('on').catch((err: unknown) => log.error('power on at start failed', { error: String(err) }));
+    }
+    return agent;
+  }
+
+  /** Stops listening, ends every session and stops the machine's processes and timers. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.engine.resetSessions(Date.now());
+    for (const c of this.cleanups.splice(0)) c();
+    this.sol.close();
+    await this.server.close();
+    await this.machine.close();
+  }
+}
