@@ -242,7 +242,8 @@ export class BmcEngine {
     const name = end === -1 ? userName : userName.subarray(0, end);
     if (name.length === 0) return { cc: ChallengeCode.NullUserNameDisabled };
     const user = this.deps.users.findByName(name);
-    if (!user || this.deps.users.isLockedOut(user.id, now)) return { cc: ChallengeCode.InvalidUserName };
+    // A 20-byte password cannot key an IPMI 1.5 AuthCode (16 bytes); such users log in over RMCP+ only.
+    if (!user || this.deps.users.isLockedOut(user.id, now) || (user.passwordSize ?? 16) > AUTH_CODE_15_LENGTH) return { cc: ChallengeCode.InvalidUserName };
     const temporarySessionId = this.freeSessionId();
     const challenge = this.deps.random(16);
     this.sessions.addChallenge({ temporarySessionId, challenge, authType, user, remote: from, createdAt: now });

@@ -17,6 +17,8 @@ export interface SessionUser {
   readonly name: string;
   /** The user's password bytes (Kuid); never logged. */
   readonly password: Buffer;
+  /** 16 or 20: the form the password was set in (IPMI 1.5 sessions can only use 16-byte passwords). */
+  readonly passwordSize?: number;
 }
 
 /** What the session layer needs to know about users; the user store implements it. */
