@@ -66,8 +66,9 @@ describe('storageCommands', () => {
   describe('SDR repository', () => {
     it('answers Get SDR Repository Info', async () => {
       const { okData, sdr } = setup();
+      const added = sdr.info().lastAddition;
       expect(await okData(StorageCmd.GetSdrRepositoryInfo)).toEqual(Buffer.from([
-        0x51, ...u16(sdr.recordCount), 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x03,
+        0x51, ...u16(sdr.recordCount), 0x00, 0x00, ...u16(added & 0xffff), ...u16(added >>> 16), 0xff, 0xff, 0xff, 0xff, 0x03,
       ]));
       expect(sdr.recordCount).toBeGreaterThan(0);
     });
@@ -100,7 +101,7 @@ describe('storageCommands', () => {
       expect(records).toEqual(sdr.allRecords());
       const decoded = records.map(decodeSdrRecord);
       expect(decoded[0]).toMatchObject({ kind: 'mc-locator', idString: 'bmcfleet BMC' });
-      expect(decoded.slice(2).map((d) => ('idString' in d ? d.idString : ''))).toEqual(defaultSensors().map((s) => s.name));
+      expect(decoded.slice(1).map((d) => ('idString' in d ? d.idString : ''))).toEqual(defaultSensors().map((s) => s.name));
     });
 
     it('answers the captured request `01 00 00 00 00 05` with the MC locator header', async () => {

@@ -25,14 +25,22 @@ function walk(sut: SdrRepository, chunk = 32): Buffer[] {
 }
 
 describe('SdrRepository', () => {
-  it('holds an MC locator, a FRU locator for FRU 0 and one record per sensor, IDs 1…N', () => {
+  it('holds an MC locator and one record per sensor, IDs 1…N', () => {
     const sut = new SdrRepository();
     const records = walk(sut).map(decodeSdrRecord);
     expect(records.map((r) => r.recordId)).toEqual(records.map((_, i) => i + 1));
     expect(records[0]).toMatchObject({ kind: 'mc-locator', idString: 'bmcfleet BMC', slaveAddress: 0x20, capabilities: 0x9f });
-    expect(records[1]).toMatchObject({ kind: 'fru-locator', fruDeviceId: 0, accessAddress: 0x20, logical: true });
-    expect(records.slice(2).map((r) => ('idString' in r ? r.idString : '?'))).toEqual(defaultSensors().map((s) => s.name));
+    expect(records.slice(1).map((r) => ('idString' in r ? r.idString : '?'))).toEqual(defaultSensors().map((s) => s.name));
+    expect(records.some((r) => r.kind === 'fru-locator')).toBe(false);
     expect(sut.info().recordCount).toBe(records.length);
+  });
+
+  it('adds a FRU locator for FRU 0 on request', () => {
+    const sut = new SdrRepository({ fruLocatorName: 'System FRU', mcName: 'node-07 BMC' });
+    const records = walk(sut).map(decodeSdrRecord);
+    expect(records[0]).toMatchObject({ kind: 'mc-locator', idString: 'node-07 BMC' });
+    expect(records[1]).toMatchObject({ kind: 'fru-locator', recordId: 2, fruDeviceId: 0, accessAddress: 0x20, logical: true, idString: 'System FRU' });
+    expect(records).toHaveLength(defaultSensors().length + 2);
   });
 
   it('returns the same bytes whatever the chunk size, and for FFh (whole record)', () => {
@@ -100,6 +108,15 @@ describe('SdrRepository', () => {
       if (last === 0) throw new Error('reservation 0');
     }
     expect(last).toBe(3); // 1…FFFFh, then 1, 2, 3
+  });
+
+  it('derives its addition timestamp from the records, so SDR caches see a changed repository', () => {
+    const a = new SdrRepository().info().lastAddition;
+    expect(new SdrRepository().info().lastAddition).toBe(a);
+    expect(a).toBeGreaterThanOrEqual(1_577_836_800);
+    expect(a).toBeLessThan(1_577_836_800 + 365 * 86400);
+    expect(new SdrRepository({ mcName: 'other' }).info().lastAddition).not.toBe(a);
+    expect(new SdrRepository({ additionTimestamp: 1234 }).info()).toMatchObject({ lastAddition: 1234, lastErase: 0xffffffff });
   });
 
   it('refuses two sensors with the same number', () => {

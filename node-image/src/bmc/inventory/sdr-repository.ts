@@ -2,9 +2,11 @@
  * The BMC's SDR repository (IPMI v2.0 section 33): a fixed, firmware-defined set of records built
  * once from the sensor definitions, plus the reservation the spec asks for around partial reads.
  *
- * Record order: MC Device Locator (the BMC itself), FRU Device Locator for FRU 0, a full sensor
- * record per threshold/discrete sensor, an event-only record per SEL-only sensor. Record IDs run
- * 1…N; never 0 records (ipmitool would try to "rebuild" an empty repository, reference 7.13).
+ * Record order: MC Device Locator (the BMC itself), optionally a FRU Device Locator for FRU 0, a
+ * full sensor record per threshold/discrete sensor, an event-only record per SEL-only sensor. Record
+ * IDs run 1…N; never 0 records (ipmitool would try to "rebuild" an empty repository, reference 7.13).
+ * FRU 0 needs no locator: `fru print` (ipmitool, FreeIPMI, pyghmi) reads it because Get Device ID
+ * reports a FRU inventory device.
  *
  * The repository is read-only: Clear SDR Repository is accepted (reservation and "CLR" checked) and
  * reports "erasure completed", but the built-in records come straight back, as on BMCs that rebuild
@@ -41,11 +43,33 @@ export interface SdrRepositoryOptions {
   readonly mcName?: string;
   /** Device capabilities byte of the MC Device Locator; keep it equal to Get Device ID byte 6. */
   readonly deviceCapabilities?: number;
-  /** FRU Device Locator ID string for FRU 0 (ipmitool skips FRU 0 at the BMC's address, it printed it already). */
-  readonly fruName?: string;
+  /**
+   * When given, adds a FRU Device Locator for FRU 0 with this ID string. Off by default: ipmitool
+   * skips such a record and FreeIPMI only takes its name, but pyghmi lists it as a second inventory
+   * item beside FRU 0.
+   */
+  readonly fruLocatorName?: string;
   readonly sensors?: readonly SensorDefinition[];
   /** Largest chunk one Get SDR may return (0xCA above it). */
   readonly maxReadLength?: number;
+  /** "Most recent addition" timestamp (seconds); defaults to one derived from the records' bytes. */
+  readonly additionTimestamp?: number;
+}
+
+/** 2020-01-01T00:00:00Z and one year, the range of the content-derived addition timestamp. */
+const CONTENT_TIMESTAMP_BASE = 1_577_836_800;
+const CONTENT_TIMESTAMP_SPAN = 365 * 24 * 3600;
+
+/**
+ * A stable "most recent addition" time that changes whenever the records do: SDR caches (FreeIPMI
+ * keys its cache on record count and these timestamps) then notice a new agent's repository.
+ */
+export function contentTimestamp(records: readonly Buffer[]): number {
+  let hash = 0x811c9dc5; // FNV-1a, 32 bits
+  for (const r of records) {
+    for (const byte of r) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  }
+  return CONTENT_TIMESTAMP_BASE + (hash % CONTENT_TIMESTAMP_SPAN);
 }
 
 export interface SdrRepositoryInfo {
@@ -75,7 +99,7 @@ export class SdrRepository {
   private reservationCounter = 0;
   /** The reservation that is valid now; 0 when none is. */
   private activeReservation = 0;
-  private lastAddition = TIMESTAMP_UNSPECIFIED;
+  private lastAddition: number;
   private lastErase = TIMESTAMP_UNSPECIFIED;
 
   constructor(options: SdrRepositoryOptions = {}) {
@@ -89,18 +113,21 @@ export class SdrRepository {
       entityId: EntityId.SystemManagementModule,
       entityInstance: 1,
     }));
-    records.push(encodeFruDeviceLocator(nextId(), {
-      name: options.fruName ?? 'System FRU',
-      fruDeviceId: 0,
-      entityId: EntityId.SystemBoard,
-      entityInstance: 1,
-    }));
+    if (options.fruLocatorName !== undefined) {
+      records.push(encodeFruDeviceLocator(nextId(), {
+        name: options.fruLocatorName,
+        fruDeviceId: 0,
+        entityId: EntityId.SystemBoard,
+        entityInstance: 1,
+      }));
+    }
     for (const s of sensors) {
       if (this.sensorsByNumber.has(s.number)) throw new Error(`sensor number 0x${s.number.toString(16)} defined twice`);
       this.sensorsByNumber.set(s.number, s);
       records.push(s.kind === 'event-only' ? encodeEventOnlyRecord(nextId(), s) : encodeFullSensorRecord(nextId(), s));
     }
     this.records = records;
+    this.lastAddition = options.additionTimestamp ?? contentTimestamp(records);
     this.recordIds = records.map((r) => decodeSdrHeader(new ByteReader(r)).recordId);
   }
 
