@@ -4,7 +4,7 @@
  * The single periodic tick drives every time-based rule (session expiry, SOL retransmission,
  * boot-flag timeout) from one clock.
  */
-import { randomBytes } from 'node:crypto';
+import { pooledRandom } from '../util/random-pool';
 import { BmcEngine, DEFAULT_ENGINE_CONFIG } from './bmc-engine';
 import { Dispatcher } from './dispatcher';
 import { appCommands } from './commands/app-commands';
@@ -74,7 +74,7 @@ export class BmcAgent {
 
   static async start(o: BmcAgentOptions): Promise<BmcAgent> {
     const clock = o.clock ?? Date.now;
-    const random = o.random ?? randomBytes;
+    const random = o.random ?? pooledRandom();
     const log = o.log;
     const identity = loadOrCreateIdentity(o.store, random);
     const users = new UserStore({ state: o.store, adminName: o.adminUser, adminPassword: o.adminPassword });
