@@ -56,6 +56,9 @@ export interface BmcAgentOptions {
 
 const POH_CHECKPOINT_MS = 60_000;
 
+/** SEL entries for Chassis Control actions that are not themselves a power transition. */
+const COMMAND_SEL_EVENT: Partial<Record<PowerAction, PowerEventKind>> = { reset: 'reset', cycle: 'power-cycle', soft: 'soft-off' };
+
 export class BmcAgent {
   private timer: NodeJS.Timeout | null = null;
   private readonly cleanups: Array<() => void> = [];
@@ -119,6 +122,9 @@ export class BmcAgent {
         machine, boot, chassis,
         onPowerCommand: (action: PowerAction, ctx: CommandContext) => {
           log.info('chassis control', { action, user: ctx.session.userId, remote: ctx.session.remoteAddress });
+          // Transitions (on/off) reach the SEL through the machine's power events; these leave no transition.
+          const event = COMMAND_SEL_EVENT[action];
+          if (event) sel.recordPowerEvent(event, ctx.now);
         },
       }))
       .register(sensorCommands({ sdr, powerState: () => machine.powerState() }))
@@ -132,6 +138,7 @@ export class BmcAgent {
       }))
       .register(solConfigCommands({ config: solConfig }));
 
+    sel.recordBmcEvent('bmc-restart', clock());
     const bound = await server.listen(o.address, o.port, (d, from) => engine.handleDatagram(d, from, clock()));
     boundPort = bound.port;
     const agent = new BmcAgent(engine, machine, sol, boot, sel, users, server, bound.port, log);
