@@ -41,10 +41,10 @@ describe('IPMI message', () => {
   });
   it('rejects bad checksums', () => {
     const bad = Buffer.from(setPriv);
-    bad[2] ^= 1;
+    bad[2]! ^= 1;
     expect(() => decodeIpmiRequest(bad)).toThrow(ProtocolError);
     const bad2 = Buffer.from(setPriv);
-    bad2[7] ^= 1;
+    bad2[7]! ^= 1;
     expect(() => decodeIpmiRequest(bad2)).toThrow(ProtocolError);
   });
   it('throws on every truncation', () => expectTruncationsThrow(setPriv, decodeIpmiRequest));
@@ -93,7 +93,7 @@ describe('RMCP+ session packet', () => {
     const pkt = v1.get(9)!;
     for (let i = 4; i < pkt.length; i++) {
       const bad = Buffer.from(pkt);
-      bad[i] ^= 0x01;
+      bad[i]! ^= 0x01;
       let ok = false;
       try { ok = verifyIntegrity(decode(bad), sha1, k1); } catch { ok = false; }
       expect(ok).toBe(false);
