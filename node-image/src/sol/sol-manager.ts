@@ -13,7 +13,7 @@ import { BMC_SLAVE_ADDRESS, encodeIpmiRequest, REMOTE_CONSOLE_SWID } from '../pr
 import { decodeSolPacket, encodeSolPacket } from '../protocol/sol-packet';
 import { ByteWriter } from '../protocol/wire/byte-writer';
 import type { CommandDefinition, CommandResult } from '../bmc/commands/command-types';
-import { fail, ok } from '../bmc/commands/command-types';
+import { fail, isThisChannel, ok } from '../bmc/commands/command-types';
 import type { BmcEngine, PayloadSink, SessionEndReason } from '../bmc/bmc-engine';
 import type { EstablishedSession, RmcpPlusSession } from '../bmc/session/session-types';
 import type { MachineControl } from '../machine/machine-control';
@@ -181,7 +181,7 @@ export class SolManager implements PayloadSink {
 
   private isOurChannel(raw: number): boolean {
     const ch = raw & 0x0f;
-    return ch === 0x0e || ch === this.deps.config.payloadChannel;
+    return isThisChannel(ch, this.deps.config.payloadChannel);
   }
 
   private activate(d: Buffer, sessionId: number, privilege: number, userId: number, now: number): CommandResult {

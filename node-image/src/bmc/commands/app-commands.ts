@@ -13,7 +13,7 @@ import type { CipherSuite } from '../../protocol/crypto/cipher-suites';
 import type { BmcIdentity } from '../identity';
 import type { SessionEndReason } from '../bmc-engine';
 import type { EstablishedSession } from '../session/session-types';
-import { CommandDefinition, CommandResult, fail, ok } from './command-types';
+import { CommandDefinition, CommandResult, fail, isThisChannel, ok } from './command-types';
 
 export { SessionEndReason };
 
@@ -56,7 +56,6 @@ const IPMI_VERSION_2_0 = 0x02;
 /** Additional device support: sensor, SDR repository, SEL, FRU, IPMB event receiver, chassis. */
 const DEVICE_SUPPORT = 0x01 | 0x02 | 0x04 | 0x08 | 0x10 | 0x80;
 const SELF_TEST_NO_ERROR = 0x55;
-const CURRENT_CHANNEL = 0x0e;
 const CHANNEL_MASK = 0x0f;
 
 /** Get Channel Authentication Capabilities bits (table 22-15). */
@@ -126,7 +125,7 @@ export function appCommands(deps: AppCommandDeps): CommandDefinition[] {
   const { sessions } = deps;
   const channelOf = (raw: number): number | undefined => {
     const ch = raw & CHANNEL_MASK;
-    if (ch === CURRENT_CHANNEL || ch === sessions.config.channel) return sessions.config.channel;
+    if (isThisChannel(ch, sessions.config.channel)) return sessions.config.channel;
     return undefined;
   };
 

@@ -20,7 +20,7 @@
  */
 import { CompletionCode, Privilege } from '../../protocol/errors';
 import { AppCmd, NetFn } from '../../protocol/netfn';
-import { type CommandDefinition, fail, ok } from './command-types';
+import { type CommandDefinition, fail, isThisChannel, ok } from './command-types';
 import { ChannelAccessMode, type ChannelAccessSet, type ChannelAccessStore, isChannelPrivilegeLimit } from '../users/channel-access';
 
 export interface ChannelCommandDeps {
@@ -32,7 +32,6 @@ export interface ChannelCommandDeps {
 }
 
 /** "The channel this request arrived on" (spec table 6-1). */
-const CURRENT_CHANNEL = 0x0e;
 const ChannelMedium = { Lan8023: 0x04 } as const;
 const ChannelProtocol = { Ipmb10: 0x01 } as const;
 const SESSION_SUPPORT_MULTI = 0x80;
@@ -49,7 +48,7 @@ const SetChannelAccessCode = { AccessModeNotSupported: 0x83 } as const;
 
 export function channelCommands(deps: ChannelCommandDeps): CommandDefinition[] {
   // An exact comparison also refuses the reserved bits 7:4.
-  const isOurChannel = (b: number): boolean => b === deps.channel || b === CURRENT_CHANNEL;
+  const isOurChannel = (b: number): boolean => isThisChannel(b, deps.channel);
 
   return [
     {

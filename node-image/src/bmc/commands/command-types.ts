@@ -50,3 +50,10 @@ export interface CommandDefinition {
 /** Shorthand results. */
 export const ok = (data?: Buffer): CommandResult => (data ? { cc: 0, data } : { cc: 0 });
 export const fail = (cc: number): CommandResult => ({ cc });
+
+/** Channel number 0x0E in a request means "the channel this request arrived on" (spec table 6-1). */
+export const CURRENT_CHANNEL = 0x0e;
+
+/** True when a request's channel number (already masked to bits 3:0) names the LAN channel. */
+export const isThisChannel = (channelNumber: number, lanChannel: number): boolean =>
+  channelNumber === lanChannel || channelNumber === CURRENT_CHANNEL;

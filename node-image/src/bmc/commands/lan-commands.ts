@@ -29,7 +29,7 @@ import { NetFn, TransportCmd } from '../../protocol/netfn';
 import { type StateStore, readJson, writeJson } from '../../state/state-store';
 import type { NetworkInfo } from '../../network/network-info';
 import { BAD_PASSWORD_THRESHOLD_LENGTH, decodeBadPasswordThreshold, encodeBadPasswordThreshold, type LockoutPolicy } from '../users/auth-lockout';
-import { type CommandDefinition, type CommandResult, fail, ok } from './command-types';
+import { type CommandDefinition, type CommandResult, fail, isThisChannel, ok } from './command-types';
 
 export interface LanCommandDeps {
   /** The LAN channel number (1); 0x0E in a request means this channel. */
@@ -66,7 +66,6 @@ const IpAddressSource = { Static: 0x01 } as const;
 const AUTH_ENABLE_LEVELS = 5;
 const MAX_CIPHER_SUITE_ENTRIES = 16;
 const REVISION_ONLY = 0x80;
-const CURRENT_CHANNEL = 0x0e;
 const VLAN_ENABLE = 0x8000;
 const VLAN_ID_MASK = 0x0fff;
 const VLAN_ID_MAX = 4094;
@@ -95,7 +94,7 @@ function validVlanId(d: Buffer): boolean {
 export function lanCommands(deps: LanCommandDeps): CommandDefinition[] {
   const stored = loadStored(deps.store);
   let setInProgress: number = SetInProgress.Complete;
-  const isOurChannel = (ch: number): boolean => ch === deps.channel || ch === CURRENT_CHANNEL;
+  const isOurChannel = (ch: number): boolean => isThisChannel(ch, deps.channel);
 
   /** Live values; undefined = not a live parameter. */
   const live = (param: number): Buffer | undefined => {

@@ -14,7 +14,7 @@
 import { CompletionCode, Privilege } from '../../protocol/errors';
 import { NetFn, TransportCmd } from '../../protocol/netfn';
 import { SolConfig, SolParameterWriteError } from '../../sol/sol-config';
-import { CommandDefinition, CommandResult, fail, ok } from './command-types';
+import { CommandDefinition, CommandResult, fail, isThisChannel, ok } from './command-types';
 
 /** Present revision 1, oldest compatible revision 1 (what every client expects: 0x11). */
 export const SOL_PARAMETER_REVISION = 0x11;
@@ -32,7 +32,6 @@ const GET_RESERVED_MASK = 0x70;
 const SET_RESERVED_MASK = 0xf0;
 const CHANNEL_MASK = 0x0f;
 /** Channel number meaning "the channel this request arrived on" (spec table 6-2). */
-const CURRENT_CHANNEL = 0x0e;
 
 export interface SolConfigCommandDeps {
   readonly config: SolConfig;
@@ -47,7 +46,7 @@ const WRITE_ERROR_CODES: Readonly<Record<SolParameterWriteError, number>> = {
 };
 
 export function solConfigCommands({ config }: SolConfigCommandDeps): CommandDefinition[] {
-  const channelValid = (channel: number): boolean => channel === CURRENT_CHANNEL || channel === config.payloadChannel;
+  const channelValid = (channel: number): boolean => isThisChannel(channel, config.payloadChannel);
 
   const getSolConfigurationParameters = (data: Buffer, now: number): CommandResult => {
     if (data.length !== GET_REQUEST_LENGTH) return fail(CompletionCode.RequestDataLengthInvalid);

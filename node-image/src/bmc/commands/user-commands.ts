@@ -22,7 +22,7 @@
  */
 import { CompletionCode, Privilege } from '../../protocol/errors';
 import { AppCmd, NetFn } from '../../protocol/netfn';
-import { type CommandDefinition, type CommandResult, fail, ok } from './command-types';
+import { type CommandDefinition, type CommandResult, CURRENT_CHANNEL, fail, ok } from './command-types';
 import {
   PASSWORD_SIZE_16, PASSWORD_SIZE_20, USER_NAME_MAX_LENGTH, type PasswordSize,
   type UserStore, UserStoreError, UserStoreErrorCode,
@@ -35,7 +35,7 @@ export interface UserCommandDeps {
 }
 
 /** "The channel this request arrived on" (spec table 6-1). */
-export const CURRENT_CHANNEL = 0x0e;
+export { CURRENT_CHANNEL };
 const CHANNEL_MASK = 0x0f;
 const USER_ID_MASK = 0x3f;
 
