@@ -220,6 +220,52 @@ describe('chassisCommands', () => {
       expect(await call(ChassisCmd.GetChassisStatus)).toBe('00 | 01104000');
     });
 
+    describe('a transition slower than the answer deadline', () => {
+      /** Makes the fake machine's next power() wait until the test settles it. */
+      const holdNextAction = (): { finish: () => void; failWith: (err: Error) => void } => {
+        let finish!: () => void;
+        let failWith!: (err: Error) => void;
+        const held = new Promise<void>((resolve, reject) => { finish = resolve; failWith = reject; });
+        const original = machine.power.bind(machine);
+        machine.power = async (action: PowerAction): Promise<void> => {
+          machine.power = original;
+          machine.calls.push(action);
+          await held;
+          machine.state = action === 'off' ? 'off' : 'on';
+        };
+        return { finish, failWith };
+      };
+
+      it('is answered 00 while the action goes on; status follows when it completes (no busy refusal to a client retry)', async () => {
+        build({ answerWithinMs: 20 });
+        const held = holdNextAction();
+        expect(await call(ChassisCmd.ChassisControl, '01')).toBe('00');
+        expect(machine.calls).toEqual(['on']);
+        expect(powerCommands).toEqual(['on']);
+        expect(await call(ChassisCmd.GetChassisStatus)).toBe('00 | 00004000');
+        held.finish();
+        await new Promise((r) => setImmediate(r));
+        expect(await call(ChassisCmd.GetChassisStatus)).toBe('00 | 01004000');
+        expect(await call(ChassisCmd.GetSystemRestartCause)).toBe('00 | 0101');
+      });
+
+      it('a failure after the answer raises "power control fault"', async () => {
+        build({ answerWithinMs: 20 });
+        const held = holdNextAction();
+        expect(await call(ChassisCmd.ChassisControl, '01')).toBe('00');
+        held.failWith(new MachineError('qemu exited', 'failed'));
+        await new Promise((r) => setImmediate(r));
+        expect(await call(ChassisCmd.GetChassisStatus)).toBe('00 | 10004000');
+      });
+
+      it('a refusal within the deadline is still reported (busy → 0xC0)', async () => {
+        build({ answerWithinMs: 1_000 });
+        machine.state = 'on';
+        machine.refuse = new MachineError('transition under way', 'busy');
+        expect(await call(ChassisCmd.ChassisControl, '00')).toBe('c0');
+      });
+    });
+
     it('other errors are not swallowed', async () => {
       machine.refuse = new TypeError('bug');
       await expect(call(ChassisCmd.ChassisControl, '01')).rejects.toThrow('bug');

@@ -28,6 +28,10 @@
  * recommends it for cycle; a powered-off system has nothing to reset, interrupt or shut down);
  * 0xC0 "node busy" while the machine is still carrying out another power action; 0xFF when the
  * machine tried and failed, which also raises the "power control fault" status bit.
+ * Chassis Control answers when the action is done or, for a slower transition, once it has run for
+ * CHASSIS_CONTROL_ANSWER_WITHIN_MS: ipmitool resends a request after 1 s, and that resend would meet
+ * the transition still under way and be refused as busy. The action goes on; Get Chassis Status
+ * follows it, and a failure after the answer raises "power control fault".
  * Set/Get System Boot Options: 0x80 parameter not supported, 0x81 "set in progress" already set,
  * 0xC9 mailbox block out of range, 0xC7 wrong data length, 0xCC reserved value.
  */
@@ -107,6 +111,9 @@ const MACHINE_ERRORS: Readonly<Record<MachineError['reason'], number>> = {
   failed: CompletionCode.Unspecified,
 };
 
+/** Longest wait for a power action before Chassis Control answers (well under ipmitool's 1 s retry). */
+export const CHASSIS_CONTROL_ANSWER_WITHIN_MS = 500;
+
 /** Actions that need the system to be powered on (0xD5 otherwise). */
 const NEEDS_POWER: ReadonlySet<PowerAction> = new Set<PowerAction>(['cycle', 'reset', 'diag', 'soft']);
 
@@ -118,11 +125,14 @@ export interface ChassisCommandDeps {
   readonly onPowerCommand?: (action: PowerAction, ctx: CommandContext) => void;
   /** Channel number reported by Get System Restart Cause for command restarts (default 1, LAN). */
   readonly channel?: number;
+  /** Overrides CHASSIS_CONTROL_ANSWER_WITHIN_MS (tests). */
+  readonly answerWithinMs?: number;
 }
 
 export function chassisCommands(deps: ChassisCommandDeps): CommandDefinition[] {
   const { machine, boot, chassis, onPowerCommand } = deps;
   const channel = deps.channel ?? DEFAULT_COMMAND_CHANNEL;
+  const answerWithinMs = deps.answerWithinMs ?? CHASSIS_CONTROL_ANSWER_WITHIN_MS;
 
   const getChassisCapabilities = (data: Buffer): CommandResult => {
     if (data.length !== 0) return fail(CompletionCode.RequestDataLengthInvalid);
@@ -153,7 +163,9 @@ export function chassisCommands(deps: ChassisCommandDeps): CommandDefinition[] {
     try {
       before = await machine.powerState();
       if (before === 'off' && NEEDS_POWER.has(action)) return fail(CompletionCode.NotSupportedInPresentState);
-      await machine.power(action);
+      await doneOrUnderWay(machine.power(action), answerWithinMs, (err) => {
+        if (err instanceof MachineError && err.reason === 'failed') chassis.powerControlFault = true;
+      });
     } catch (err) {
       if (err instanceof MachineError && err.reason === 'failed') chassis.powerControlFault = true;
       return fail(machineErrorCode(err));
@@ -234,6 +246,25 @@ export function chassisCommands(deps: ChassisCommandDeps): CommandDefinition[] {
     def(ChassisCmd.GetSystemBootOptions, 'Get System Boot Options', Privilege.Operator, getSystemBootOptions),
     def(ChassisCmd.GetPohCounter, 'Get POH Counter', Privilege.User, getPohCounter),
   ];
+}
+
+/**
+ * Settles like `action` if it settles within `ms`; otherwise resolves after `ms` and hands a later
+ * rejection to `late` (the answer has gone out by then).
+ */
+function doneOrUnderWay(action: Promise<void>, ms: number, late: (err: unknown) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let answered = false;
+    const timer = setTimeout(() => { answered = true; resolve(); }, ms);
+    action.then(
+      () => { clearTimeout(timer); resolve(); },
+      (err: unknown) => {
+        clearTimeout(timer);
+        if (answered) late(err);
+        else reject(err);
+      },
+    );
+  });
 }
 
 /** MachineError → completion code; anything else is a bug and propagates to the transport. */
