@@ -1,0 +1,229 @@
+/**
+ * QEMU's command line for one boot of the node, as an argument array (never a shell string). Pure.
+ *
+ * Decisions (each also explained where it is applied):
+ * - Machine q35 whatever the firmware: SeaBIOS and OVMF both run on it, so an IPMI boot override
+ *   that switches firmware for one boot does not change the guest's hardware (disk names, PCI paths).
+ *   `graphics=off` makes SeaBIOS mirror its console to the serial port (sercon) so SOL shows the
+ *   firmware; the VGA card and VNC keep working.
+ * - -nodefaults and -no-user-config: every device is listed here, nothing comes from QEMU's defaults
+ *   or the host's /etc/qemu.
+ * - Boot order through `bootindex` on each device, never -boot order=: the selected device first,
+ *   then the rest of VM_BOOT's order (a real BIOS also falls through to its normal order when the
+ *   override device does not boot). bootindex can be changed at run time (qom-set) and QEMU rebuilds
+ *   the firmware's boot order at every reset, so a reset to another device needs no new process.
+ * - Boot device 'bios' ("force boot into BIOS setup"): QEMU has no switch that makes SeaBIOS or OVMF
+ *   enter setup, so the firmware's boot menu is shown and waits the longest time QEMU allows
+ *   (65.535 s): press Esc on VNC or SOL for SeaBIOS's boot menu or OVMF's setup. Then the normal order.
+ * - -action reboot=shutdown,shutdown=pause: every reset request (the guest's and QMP's) and every
+ *   power-off stops the VM instead of acting, so the agent decides: apply the boot flags to a guest
+ *   reboot, or turn a guest power-off into 'off'. Guest reboots stay inside the same QEMU process.
+ * - -S: QEMU starts paused; the agent sends `cont` once QMP and the serial port are connected, so no
+ *   firmware output is lost.
+ * - The serial port is a socket client (reconnect=1) to the agent's serial endpoint; QMP is a socket
+ *   server the agent connects to.
+ * - KVM: -cpu host (what a real server's OS expects); TCG: -cpu max (x86-64-v2 and later, which
+ *   current distributions require; qemu64 lacks it).
+ * - Network devices exist only for the interfaces of VM_NETWORKS, so there is no network boot ROM
+ *   unless a network boot is possible; with NICs, their iPXE ROMs stay (PXE and the fallback order).
+ */
+import { createHash } from 'node:crypto';
+import type { BootDevice, BootSelection } from './machine-control';
+import type { QemuConfig, VmBootDevice } from './qemu-config';
+import { VNC_BASE_PORT } from './qemu-config';
+
+/** IDs of the devices and backends on the command line (QOM paths: /machine/peripheral/<id>). */
+export const QEMU_IDS = {
+  disk: 'disk0',
+  diskDrive: 'drive-disk0',
+  cdrom: 'cd0',
+  cdromDrive: 'drive-cd0',
+  serial: 'serial0',
+  qmp: 'qmp0',
+  video: 'video0',
+} as const;
+
+export const QEMU_MACHINE_TYPE = 'q35';
+/** The longest boot menu wait QEMU accepts (-boot splash-time is 16 bits). */
+export const SETUP_MENU_WAIT_MS = 0xffff;
+/** Client chardev: seconds between attempts to reach the agent's serial endpoint again. */
+export const SERIAL_RECONNECT_SECONDS = 1;
+/** The AHCI port of q35's built-in SATA controller used for the CD-ROM drive (and an 'ide' disk). */
+const CDROM_BUS = 'ide.0';
+const IDE_DISK_BUS = 'ide.1';
+/** QEMU's own locally administered OUI for virtual NICs. */
+const QEMU_MAC_PREFIX = [0x52, 0x54, 0x00];
+
+/** The boot as QEMU sees it. */
+export interface ResolvedBoot {
+  /** Device class tried first. */
+  readonly first: VmBootDevice;
+  /** OVMF (true) or SeaBIOS (false). */
+  readonly efi: boolean;
+  /** Boot device 'bios': show the firmware menu and wait for a key press. */
+  readonly setup: boolean;
+}
+
+/** IPMI boot device → what this machine has. No floppy: removable media is the CD-ROM drive. */
+const DEVICE_CLASS: Readonly<Record<BootDevice, VmBootDevice | 'default' | 'setup'>> = {
+  'default': 'default',
+  'pxe': 'network',
+  'disk': 'disk',
+  'safe': 'disk',
+  'diag': 'disk',
+  'remote-disk': 'disk',
+  'cdrom': 'cdrom',
+  'remote-cdrom': 'cdrom',
+  'remote-primary': 'cdrom',
+  'floppy': 'cdrom',
+  'bios': 'setup',
+};
+
+const BOOT_CLASS_ORDER: readonly VmBootDevice[] = ['disk', 'cdrom', 'network'];
+
+/** The boot flags' selection applied to the VM's defaults (VM_BOOT, VM_BOOT_MODE). */
+export function resolveBoot(selection: BootSelection, config: Pick<QemuConfig, 'bootDevice' | 'bootMode'>): ResolvedBoot {
+  const cls = DEVICE_CLASS[selection.device];
+  return {
+    first: cls === 'default' || cls === 'setup' ? config.bootDevice : cls,
+    efi: selection.efi ?? config.bootMode === 'uefi',
+    setup: cls === 'setup',
+  };
+}
+
+/** A network device backed by a tap interface that someone else prepared (VM_NETWORKS bridging). */
+export interface QemuNic {
+  /** Device id, e.g. net0. */
+  readonly id: string;
+  /** The tap interface QEMU opens. */
+  readonly tapName: string;
+  /** 52:54:00:xx:xx:xx (see nicMac). */
+  readonly mac: string;
+}
+
+/** Device ids in boot priority order. */
+export function bootOrder(boot: ResolvedBoot, config: Pick<QemuConfig, 'bootDevice'>, nics: readonly QemuNic[]): string[] {
+  const classes = [boot.first, ...[config.bootDevice, ...BOOT_CLASS_ORDER].filter((c) => c !== boot.first)];
+  const ids: string[] = [];
+  for (const cls of new Set(classes)) {
+    if (cls === 'disk') ids.push(QEMU_IDS.disk);
+    else if (cls === 'cdrom') ids.push(QEMU_IDS.cdrom);
+    else ids.push(...nics.map((n) => n.id));
+  }
+  return ids;
+}
+
+/** bootindex of every bootable device (0 = first). */
+export function bootIndexes(boot: ResolvedBoot, config: Pick<QemuConfig, 'bootDevice'>, nics: readonly QemuNic[]): ReadonlyMap<string, number> {
+  return new Map(bootOrder(boot, config, nics).map((id, index) => [id, index]));
+}
+
+/** How long the firmware boot menu waits, or undefined for no menu. */
+export function bootMenuWaitMs(boot: ResolvedBoot, config: Pick<QemuConfig, 'bootMenuTimeoutMs'>): number | undefined {
+  if (boot.setup) return SETUP_MENU_WAIT_MS;
+  return config.bootMenuTimeoutMs > 0 ? config.bootMenuTimeoutMs : undefined;
+}
+
+/**
+ * What a boot needs on the command line itself (firmware and boot menu). Two boots with the same key
+ * can follow each other in one QEMU process; otherwise QEMU has to be started again.
+ */
+export function launchKey(boot: ResolvedBoot, config: Pick<QemuConfig, 'bootMenuTimeoutMs'>): string {
+  return `${boot.efi ? 'uefi' : 'bios'}/menu=${bootMenuWaitMs(boot, config) ?? 'off'}`;
+}
+
+export interface QemuLaunchPaths {
+  readonly qmpSocket: string;
+  readonly serialSocket: string;
+  /** OVMF firmware code, mapped read-only. */
+  readonly ovmfCode: string;
+  /** This node's OVMF variable store (NVRAM), writable. */
+  readonly ovmfVars: string;
+}
+
+export interface QemuLaunch {
+  readonly config: QemuConfig;
+  readonly boot: ResolvedBoot;
+  readonly accel: 'kvm' | 'tcg';
+  readonly paths: QemuLaunchPaths;
+  /** Format of VM_DISK ('qcow2' for the disks the agent creates). */
+  readonly diskFormat: string;
+  /** virtio (default) or ide (SATA on q35; for guests without virtio drivers). */
+  readonly diskInterface?: 'virtio' | 'ide';
+  readonly nics?: readonly QemuNic[];
+  /** Guest name (process title, VNC desktop name). */
+  readonly name?: string;
+  /** SMBIOS system UUID (e.g. the BMC's system GUID, as a real server reports both alike). */
+  readonly uuid?: string;
+  /** SMBIOS system serial number. */
+  readonly serialNumber?: string;
+}
+
+/** QEMU option values: a comma inside a value is written twice. */
+export function qemuOptValue(value: string): string {
+  return value.replace(/,/g, ',,');
+}
+
+export function buildQemuArgs(launch: QemuLaunch): string[] {
+  const { config, boot, paths } = launch;
+  const nics = launch.nics ?? [];
+  const index = bootIndexes(boot, config, nics);
+  const bootindex = (id: string): string => `bootindex=${index.get(id)!}`;
+  const args: string[] = [];
+  if (launch.name !== undefined) args.push('-name', qemuOptValue(launch.name));
+  args.push(
+    '-nodefaults',
+    '-no-user-config',
+    '-machine', `${QEMU_MACHINE_TYPE},graphics=off`,
+    '-accel', launch.accel,
+    '-cpu', launch.accel === 'kvm' ? 'host' : 'max',
+    '-m', String(config.memoryMiB),
+    '-smp', String(config.cpus),
+  );
+  if (launch.uuid !== undefined) args.push('-uuid', launch.uuid);
+  if (launch.serialNumber !== undefined) args.push('-smbios', `type=1,serial=${qemuOptValue(launch.serialNumber)}`);
+  args.push('-display', 'none');
+  if (config.vncPort !== undefined) args.push('-vnc', `:${config.vncPort - VNC_BASE_PORT}`);
+  args.push(
+    '-device', `VGA,id=${QEMU_IDS.video}`,
+    '-action', 'reboot=shutdown,shutdown=pause',
+  );
+  const menuWait = bootMenuWaitMs(boot, config);
+  if (menuWait !== undefined) args.push('-boot', `menu=on,splash-time=${menuWait}`);
+  if (boot.efi) {
+    args.push(
+      '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${qemuOptValue(paths.ovmfCode)}`,
+      '-drive', `if=pflash,format=raw,unit=1,file=${qemuOptValue(paths.ovmfVars)}`,
+    );
+  }
+  args.push('-drive', `if=none,id=${QEMU_IDS.diskDrive},file=${qemuOptValue(config.disk)},format=${launch.diskFormat},discard=unmap`);
+  args.push('-device', (launch.diskInterface ?? 'virtio') === 'virtio'
+    ? `virtio-blk-pci,drive=${QEMU_IDS.diskDrive},id=${QEMU_IDS.disk},${bootindex(QEMU_IDS.disk)}`
+    : `ide-hd,drive=${QEMU_IDS.diskDrive},id=${QEMU_IDS.disk},bus=${IDE_DISK_BUS},${bootindex(QEMU_IDS.disk)}`);
+  // The CD-ROM drive is always there, empty without VM_CDROM, like a server's virtual media drive.
+  const media = config.cdrom === undefined ? '' : `,file=${qemuOptValue(config.cdrom)},format=raw`;
+  args.push(
+    '-drive', `if=none,id=${QEMU_IDS.cdromDrive},media=cdrom,readonly=on${media}`,
+    '-device', `ide-cd,drive=${QEMU_IDS.cdromDrive},id=${QEMU_IDS.cdrom},bus=${CDROM_BUS},${bootindex(QEMU_IDS.cdrom)}`,
+  );
+  for (const nic of nics) {
+    args.push(
+      '-netdev', `tap,id=netdev-${nic.id},ifname=${qemuOptValue(nic.tapName)},script=no,downscript=no`,
+      '-device', `virtio-net-pci,netdev=netdev-${nic.id},id=${nic.id},mac=${nic.mac},${bootindex(nic.id)}`,
+    );
+  }
+  args.push(
+    '-chardev', `socket,id=${QEMU_IDS.serial},path=${qemuOptValue(paths.serialSocket)},server=off,reconnect=${SERIAL_RECONNECT_SECONDS}`,
+    '-serial', `chardev:${QEMU_IDS.serial}`,
+    '-chardev', `socket,id=${QEMU_IDS.qmp},path=${qemuOptValue(paths.qmpSocket)},server=on,wait=off`,
+    '-mon', `chardev=${QEMU_IDS.qmp},mode=control`,
+    '-S',
+  );
+  return args;
+}
+
+/** A stable MAC for one NIC of one node (same seed, same MAC across restarts: DHCP and PXE see one machine). */
+export function nicMac(seed: string): string {
+  const digest = createHash('sha256').update(seed).digest();
+  return [...QEMU_MAC_PREFIX, digest[0]!, digest[1]!, digest[2]!].map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
