@@ -110,9 +110,12 @@ export class BmcAgent {
     const solConfig = new SolConfig({ store: o.store, payloadPort: o.port });
     const sol = new SolManager({ engine, machine, config: solConfig, users, clock, log, port: () => boundPort });
 
+    // Cold reset restarts the BMC: every session ends (ipmitool does not even close its own).
+    // Warm reset restarts the BMC's firmware without dropping its sessions (ipmitool closes its
+    // session afterwards and waits for that answer). The machine keeps running either way.
     const onReset = async (kind: 'cold' | 'warm'): Promise<void> => {
       log.info('BMC reset requested', { kind });
-      engine.resetSessions(clock());
+      if (kind === 'cold') engine.resetSessions(clock());
       sel.recordBmcEvent('bmc-restart', clock());
     };
     dispatcher

@@ -6,6 +6,8 @@ import { Privilege } from '../protocol/errors';
 import { hex, loadVector, scriptedRandom } from '../test-support/vectors';
 import { silentLogger } from '../util/logger';
 import { authCode15 } from '../protocol/crypto/auth15';
+import { ClientSession } from '../client/client-session';
+import { randomBytes } from 'node:crypto';
 import type { SessionUser, UserAuthority } from './session/session-types';
 
 class TestUsers implements UserAuthority {
@@ -40,7 +42,7 @@ function makeEngine(opts: { suites: string; guid: Buffer; random: (n: number) =>
     await engine.handleDatagram(req, CLIENT, now);
     return sent[0];
   };
-  return { engine, exchange, sent };
+  return { engine, exchange, sent, dispatcher };
 }
 
 describe('BmcEngine against ipmitool captures', () => {
@@ -197,6 +199,29 @@ describe('BmcEngine against ipmitool captures', () => {
     expect(reply.subarray(13, 29)).toEqual(Buffer.alloc(16));
     expect(reply[30 + 6]).toBe(0x85);
     expect(users.failures).toBe(1);
+  });
+
+  it('does not run a retry of a request that is still being carried out, and answers it once', async () => {
+    let release: () => void = () => {};
+    let runs = 0;
+    const { engine, sent, dispatcher } = makeEngine({ suites: '17', guid: Buffer.alloc(16, 3), random: (k) => randomBytes(k) });
+    dispatcher.register([{ netFn: 0x2e, cmd: 0x01, name: 'slow test command', privilege: Privilege.User, handler: async () => { runs++; await new Promise<void>((r) => { release = r; }); return { cc: 0 }; } }]);
+    const client = new ClientSession({ userName: 'admin', password: 'password', suite: parseCipherSuiteList('17')[0]!, privilege: Privilege.Administrator });
+    const roundTrip = async (d: Buffer): Promise<Buffer> => { sent.length = 0; await engine.handleDatagram(d, CLIENT, 0); return sent[0]!; };
+    client.acceptOpenSessionResponse(await roundTrip(client.openSessionRequest(0x11223344)));
+    client.acceptRakp2(await roundTrip(client.rakp1(randomBytes(16))));
+    client.acceptRakp4(await roundTrip(client.rakp3()));
+    sent.length = 0;
+    const first = client.request(0x2e, 0x01, Buffer.alloc(0), { iv: randomBytes(16) });
+    const retry = client.request(0x2e, 0x01, Buffer.alloc(0), { rqSeq: first.rqSeq, iv: randomBytes(16) });
+    const pending = engine.handleDatagram(first.datagram, CLIENT, 0);
+    await engine.handleDatagram(retry.datagram, CLIENT, 0);
+    expect(engine.drops.get('duplicate-in-flight')).toBe(1);
+    release();
+    await pending;
+    expect(runs).toBe(1);
+    expect(sent).toHaveLength(1);
+    expect(client.parseResponse(sent[0]!)).toMatchObject({ rqSeq: first.rqSeq, completionCode: 0 });
   });
 
   it('answers an ASF presence ping with the pong ipmi_sim sends', async () => {

@@ -72,7 +72,8 @@ export interface EngineDeps {
 /** Reasons a datagram was dropped without an answer; counted for metrics and tests. */
 export type DropReason =
   | 'malformed' | 'not-ipmi' | 'bad-checksum' | 'unknown-session' | 'unauthenticated' | 'bad-authcode'
-  | 'replay' | 'unencrypted' | 'bad-padding' | 'bad-payload-type' | 'ipmi15-disabled' | 'not-a-request';
+  | 'replay' | 'unencrypted' | 'bad-padding' | 'bad-payload-type' | 'ipmi15-disabled' | 'not-a-request'
+  | 'duplicate-in-flight';
 
 const RETRY_CACHE_MS = 10_000;
 const IPMI15_MAX_PRIVILEGE_MASK = 0x0f;
@@ -224,6 +225,7 @@ export class BmcEngine {
     const req = this.decodeRequest(p.message);
     if (!req) return;
     const response = await this.answerInSession(session, req, now);
+    if (!response) return;
     this.sendIpmi15(session, response.message);
     await response.after?.();
   }
@@ -290,6 +292,7 @@ export class BmcEngine {
     const req = this.decodeRequest(payload);
     if (!req) return;
     const response = await this.answerInSession(session, req, now);
+    if (!response) return;
     this.sendPayload(session, PayloadType.Ipmi, response.message);
     await response.after?.();
   }
@@ -490,15 +493,27 @@ export class BmcEngine {
   }
 
   /** Runs a request of an established session, resending the cached answer to a client's retry. */
-  private async answerInSession(session: EstablishedSession, req: IpmiRequest, now: number): Promise<{ message: Buffer; after?: () => void | Promise<void> }> {
+  private async answerInSession(session: EstablishedSession, req: IpmiRequest, now: number): Promise<{ message: Buffer; after?: () => void | Promise<void> } | null> {
     const key = `${req.rqSeq}:${req.netFn}:${req.cmd}:${req.data.toString('hex')}`;
     if (session.lastReply && session.lastReply.key === key && now - session.lastReply.at < RETRY_CACHE_MS) {
       return { message: session.lastReply.response };
     }
-    const result = await this.dispatch(req, this.viewOf(session), now);
-    const message = responseFor(req, result.cc, result.data);
-    session.lastReply = { key, response: message, at: now };
-    return result.after ? { message, after: result.after } : { message };
+    // A client's retry of a request still being carried out (e.g. a slow power action) is not run
+    // twice: the answer to the first one is on its way and the client matches it by rqSeq.
+    const inFlight = (session.inFlight ??= new Set<string>());
+    if (inFlight.has(key)) {
+      this.drop('duplicate-in-flight', { cmd: req.cmd });
+      return null;
+    }
+    inFlight.add(key);
+    try {
+      const result = await this.dispatch(req, this.viewOf(session), now);
+      const message = responseFor(req, result.cc, result.data);
+      session.lastReply = { key, response: message, at: now };
+      return result.after ? { message, after: result.after } : { message };
+    } finally {
+      inFlight.delete(key);
+    }
   }
 
   // ---------------------------------------------------------------- session control (used by commands)

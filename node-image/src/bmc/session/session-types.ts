@@ -64,6 +64,8 @@ interface EstablishedBase {
   lastActivity: number;
   /** Last answered request, to resend instead of re-executing a client's retry. */
   lastReply?: { readonly key: string; readonly response: Buffer; readonly at: number };
+  /** Requests being carried out right now (same key as lastReply). */
+  inFlight?: Set<string>;
 }
 
 export interface RmcpPlusSession extends EstablishedBase {
