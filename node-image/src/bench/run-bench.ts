@@ -1,0 +1,278 @@
+/**
+ * `npm run bench`: the agent against OpenIPMI's ipmi_sim with real ipmitool invocations, and the
+ * agent's in-session request rate with the project's own client. Writes docs/benchmarks.md and
+ * prints the same report on stdout (progress goes to stderr).
+ *
+ * Everything is on 127.0.0.1, bounded in count and in time (--max-seconds, a hard limit per
+ * ipmitool run and per throughput case), and every process the bench starts is stopped when it
+ * ends, also on failure or a signal. It installs nothing: a missing ipmitool or ipmi_sim is
+ * reported and the parts needing it are skipped.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release } from 'node:os';
+import { join, resolve } from 'node:path';
+import { cleanupOnExit, findExecutable, ProcessGroup, runCommand } from './processes';
+import { RunningServer, startAgent, startIpmiSim } from './servers';
+import { IpmitoolTarget, ipmitoolVersion, negotiatedSuite, timeIpmitool } from './ipmitool-timing';
+import { SessionTarget, SessionTiming, timeSessions } from './session-timing';
+import { measureThroughput, THROUGHPUT_COMMANDS, ThroughputCase, ThroughputResult } from './session-throughput';
+import { profileThisProcess, readProfileDir, summarizeProfile, ProfileSummary } from './cpu-profile';
+import { BenchReport, BenchSettings, MachineInfo, OPTIONS_HELP, ProfileSection, renderReport, RPS_TARGET } from './report';
+import { MAX_IN_FLIGHT } from '../client/ipmi-client';
+import { formatCount } from './stats';
+
+const REPO_ROOT = resolve(__dirname, '..', '..', '..');
+const AGENT_MAIN = resolve(__dirname, '..', 'main.js');
+const REPORT_PATH = join(REPO_ROOT, 'docs', 'benchmarks.md');
+const THROUGHPUT_SUITES = [3, 17] as const;
+const IPMITOOL_RUN_TIMEOUT_MS = 20_000;
+const THROUGHPUT_WARMUP = 2_000;
+/** Per case: generous (100,000 requests at 1,000/s), the case fails rather than hanging. */
+const THROUGHPUT_TIMEOUT_MS = 120_000;
+const PROFILE_REQUESTS = 30_000;
+const SESSION_WARMUP = 50;
+
+export interface BenchOptions {
+  readonly runs: number;
+  readonly warmup: number;
+  readonly requests: number;
+  readonly window: number;
+  readonly sessions: number;
+  readonly profile: boolean;
+  readonly write: boolean;
+  readonly maxSeconds: number;
+}
+
+export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, profile: false, write: true, maxSeconds: 900 };
+
+export function parseOptions(argv: readonly string[]): BenchOptions {
+  const o = { ...DEFAULT_OPTIONS };
+  const num = (flag: string, v: string | undefined, min: number, max: number): number => {
+    const n = Number(v);
+    if (v === undefined || !Number.isInteger(n) || n < min || n > max) throw new Error(`${flag} needs a whole number from ${min} to ${max}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    switch (a) {
+      case '--runs': o.runs = num(a, argv[++i], 1, 10_000); break;
+      case '--warmup': o.warmup = num(a, argv[++i], 0, 1_000); break;
+      case '--requests': o.requests = num(a, argv[++i], 1, 10_000_000); break;
+      case '--window': o.window = num(a, argv[++i], 1, MAX_IN_FLIGHT); break;
+      case '--sessions': o.sessions = num(a, argv[++i], 1, 100_000); break;
+      case '--max-seconds': o.maxSeconds = num(a, argv[++i], 10, 86_400); break;
+      case '--profile': o.profile = true; break;
+      case '--no-write': o.write = false; break;
+      case '--help': case '-h':
+        process.stdout.write(`npm run bench -- [options]\n${OPTIONS_HELP.map((l) => `  ${l}`).join('\n')}\n`);
+        process.exit(0);
+        break;
+      default: throw new Error(`unknown option ${a} (see --help)`);
+    }
+  }
+  return o;
+}
+
+const progress = (msg: string): void => { process.stderr.write(`bench: ${msg}\n`); };
+
+function cpuModel(): string {
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m) return m[1]!.trim();
+  } catch {
+    // not Linux
+  }
+  return cpus()[0]?.model ?? 'unknown';
+}
+
+function debianVersion(pkg: string): string | undefined {
+  try {
+    return execFileSync('dpkg-query', ['-W', '-f=${Version}', pkg], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5_000 }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function ipmiSimVersion(group: ProcessGroup, ipmiSim: string): Promise<string> {
+  // ipmi_sim prints its version after complaining about the default configuration file.
+  const r = await runCommand(group, ipmiSim, ['-v', '-n'], 5_000);
+  const own = /IPMI Simulator version \S+/.exec(r.stdout + r.stderr)?.[0];
+  const pkg = debianVersion('openipmi');
+  return [pkg && `OpenIPMI ${pkg} (Debian package openipmi)`, own].filter(Boolean).join(', ') || 'unknown';
+}
+
+function percentOf(p: ProfileSummary | undefined, match: (name: string) => boolean): number {
+  if (!p) return NaN;
+  // The file table is cut to the top rows; the share of what matches among them is a lower bound.
+  return p.files.filter((f) => match(f.name)).reduce((a, f) => a + f.percent, 0);
+}
+
+async function profileCase(group: ProcessGroup, c: ThroughputCase, reason: string): Promise<ProfileSection> {
+  const dir = group.tempDir('bmcfleet-bench-profile-');
+  const notes: string[] = [];
+  let agent: RunningServer | undefined;
+  let result: ThroughputResult | undefined;
+  let clientSummary: ProfileSummary | undefined;
+  let agentSummary: ProfileSummary | undefined;
+  try {
+    agent = await startAgent(group, { agentMain: AGENT_MAIN, nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+    const profiled = await profileThisProcess(() => measureThroughput(agent!.port, c));
+    result = profiled.result;
+    clientSummary = summarizeProfile(profiled.profile, { repoRoot: REPO_ROOT });
+  } finally {
+    // The agent writes its profile when it exits (SIGTERM → clean stop → exit).
+    if (agent) await agent.stop();
+  }
+  const agentProfile = readProfileDir(dir);
+  group.removeDir(dir);
+  if (agentProfile) agentSummary = summarizeProfile(agentProfile, { repoRoot: REPO_ROOT });
+  else notes.push('The agent wrote no CPU profile (it did not exit cleanly).');
+  if (result && !result.ok) notes.push(`The profiled run failed: ${result.error ?? '?'}.`);
+  const isCrypto = (n: string): boolean => /crypto/i.test(n);
+  for (const [side, p] of [['agent', agentSummary], ['client', clientSummary]] as const) {
+    if (!p) continue;
+    notes.push(`${side}: node:crypto code ${percentOf(p, isCrypto).toFixed(0)} %, garbage collection ${percentOf(p, (n) => n === '(garbage collector)').toFixed(0)} %, of busy time (files in the table above).`);
+  }
+  return {
+    reason,
+    workload: `suite ${c.suite}, ${c.command.name}, ${formatCount(c.count)} requests, window ${c.window}`,
+    ...(result?.ok ? { requestsPerSecond: result.requestsPerSecond } : {}),
+    ...(agentSummary ? { agent: agentSummary } : {}),
+    ...(clientSummary ? { client: clientSummary } : {}),
+    notes,
+  };
+}
+
+export async function runBench(o: BenchOptions): Promise<BenchReport> {
+  const started = Date.now();
+  const deadline = started + o.maxSeconds * 1000;
+  const group = new ProcessGroup();
+  const uninstall = cleanupOnExit(group);
+  try {
+    const ipmitool = findExecutable('ipmitool');
+    const ipmiSim = findExecutable('ipmi_sim');
+    const machine: MachineInfo = {
+      cpu: cpuModel(),
+      cores: cpus().length,
+      node: process.version,
+      kernel: `Linux ${release()}`,
+      loadAverage: loadavg(),
+      ...(ipmitool ? { ipmitool: [await ipmitoolVersion(group, ipmitool), debianVersion('ipmitool') && `(Debian ${debianVersion('ipmitool')})`].filter(Boolean).join(' ') } : {}),
+      ...(ipmiSim ? { ipmiSim: await ipmiSimVersion(group, ipmiSim) } : {}),
+    };
+    const settings: BenchSettings = { runs: o.runs, warmup: o.warmup, requests: o.requests, window: o.window, throughputWarmup: THROUGHPUT_WARMUP, sessions: o.sessions, sessionWarmup: SESSION_WARMUP };
+    progress(`machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadAverage.map((x) => x.toFixed(2)).join('/')}`);
+
+    progress('starting the agent');
+    const agent = await startAgent(group, { agentMain: AGENT_MAIN });
+    let sim: RunningServer | undefined;
+    let ipmitoolSkipped: string | undefined;
+    let ipmiSimSkipped: string | undefined;
+    if (!ipmitool) ipmitoolSkipped = 'ipmitool is not installed (bash scripts/setup.sh installs it)';
+    if (!ipmiSim) ipmiSimSkipped = 'ipmi_sim is not installed (Debian package openipmi; bash scripts/setup.sh installs it)';
+    if (ipmitool && ipmiSim) {
+      progress('starting ipmi_sim');
+      try {
+        sim = await startIpmiSim(group, ipmiSim);
+      } catch (err) {
+        ipmiSimSkipped = (err as Error).message.split('\n')[0]!;
+      }
+    }
+
+    let timings: BenchReport['timings'] = [];
+    let suite: number | undefined;
+    if (ipmitool) {
+      const pid = (s: RunningServer): { serverPid?: number } => (s.process.pid === undefined ? {} : { serverPid: s.process.pid });
+      const targets: IpmitoolTarget[] = [
+        { label: 'bmcfleet agent', server: 'agent', port: agent.port, suite: 3, ...pid(agent) },
+        ...(sim ? [{ label: 'ipmi_sim', server: 'ipmi_sim', port: sim.port, suite: 3, ...pid(sim) }] : []),
+        { label: 'bmcfleet agent', server: 'agent', port: agent.port, ...pid(agent) },
+      ];
+      suite = await negotiatedSuite(group, ipmitool, agent.port, IPMITOOL_RUN_TIMEOUT_MS);
+      progress(`ipmitool: ${o.runs} runs x ${targets.length} rows after ${o.warmup} warm-up runs (ipmitool without -C chose suite ${suite ?? '?'})`);
+      timings = await timeIpmitool(group, targets, { ipmitool, runs: o.runs, warmup: o.warmup, perRunTimeoutMs: IPMITOOL_RUN_TIMEOUT_MS, deadline });
+      for (const t of timings) progress(`  ${t.target.label} ${t.target.suite === undefined ? 'no -C' : `-C ${t.target.suite}`}: median ${t.summary.median.toFixed(1)} ms, p90 ${t.summary.p90.toFixed(1)} ms, server CPU ${t.serverCpuMsPerRun?.toFixed(2) ?? '?'} ms per run, ${t.failures} failed`);
+    }
+
+    const sessionTargets: SessionTarget[] = [
+      { label: 'bmcfleet agent', server: 'agent', port: agent.port, ...(agent.process.pid === undefined ? {} : { serverPid: agent.process.pid }) },
+      ...(sim ? [{ label: 'ipmi_sim', server: 'ipmi_sim', port: sim.port, ...(sim.process.pid === undefined ? {} : { serverPid: sim.process.pid }) }] : []),
+    ];
+    progress(`short sessions with the project's client: ${o.sessions} per server after ${SESSION_WARMUP} warm-up sessions`);
+    const sessionTimings: SessionTiming[] = await timeSessions(sessionTargets, { count: o.sessions, warmup: SESSION_WARMUP, deadline });
+    for (const t of sessionTimings) progress(`  ${t.target.label}: median ${t.summary.median.toFixed(2)} ms, p90 ${t.summary.p90.toFixed(2)} ms, server CPU ${t.serverCpuMsPerSession?.toFixed(2) ?? '?'} ms per session, ${t.failures} failed`);
+    if (sim) await sim.stop();
+
+    const throughput: ThroughputResult[] = [];
+    let throughputSkipped: string | undefined;
+    for (const s of THROUGHPUT_SUITES) {
+      for (const command of THROUGHPUT_COMMANDS) {
+        if (Date.now() > deadline) { throughputSkipped = `--max-seconds ${o.maxSeconds} reached`; break; }
+        const c: ThroughputCase = {
+          suite: s, command, count: o.requests, window: o.window, warmup: THROUGHPUT_WARMUP, timeoutMs: THROUGHPUT_TIMEOUT_MS,
+          ...(agent.process.pid !== undefined ? { agentPid: agent.process.pid } : {}),
+        };
+        progress(`throughput: suite ${s}, ${command.name}, ${formatCount(o.requests)} requests, window ${o.window}`);
+        const r = await measureThroughput(agent.port, c);
+        progress(`  ${r.ok ? `${formatCount(r.requestsPerSecond)} req/s; CPU per request: agent ${r.agentCpuUsPerRequest?.toFixed(1) ?? '?'} µs, client ${r.clientCpuUsPerRequest?.toFixed(1) ?? '?'} µs` : `failed: ${r.error}`}`);
+        throughput.push(r);
+      }
+    }
+    await agent.stop();
+
+    let profile: ProfileSection | undefined;
+    const slowest = [...throughput].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[0];
+    const below = throughput.some((t) => !t.ok || t.requestsPerSecond < RPS_TARGET);
+    if (slowest && (o.profile || below) && Date.now() < deadline) {
+      const reason = o.profile ? 'the bench was asked to (--profile)' : `a case was below ${formatCount(RPS_TARGET)} req/s`;
+      const { agentPid: _measuredAgent, ...slowestCase } = slowest.case;
+      const c: ThroughputCase = { ...slowestCase, count: Math.min(o.requests, PROFILE_REQUESTS) };
+      progress(`profiling ${c.command.name}, suite ${c.suite}: ${reason}`);
+      profile = await profileCase(group, c, reason);
+    }
+
+    return {
+      date: new Date(started),
+      loadAverageAtEnd: loadavg(),
+      durationS: (Date.now() - started) / 1000,
+      machine,
+      settings,
+      ...(ipmitoolSkipped ? { ipmitoolSkipped } : {}),
+      ...(ipmiSimSkipped ? { ipmiSimSkipped } : {}),
+      timings,
+      sessionTimings,
+      ...(suite !== undefined ? { negotiatedSuite: suite } : {}),
+      throughput,
+      ...(throughputSkipped ? { throughputSkipped } : {}),
+      ...(profile ? { profile } : {}),
+    };
+  } finally {
+    await group.stopAll();
+    uninstall();
+  }
+}
+
+async function main(): Promise<void> {
+  let options: BenchOptions;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const report = await runBench(options);
+  const text = renderReport(report);
+  if (options.write) {
+    writeFileSync(REPORT_PATH, text);
+    progress(`wrote ${REPORT_PATH}`);
+  }
+  process.stdout.write(text);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
