@@ -53,8 +53,12 @@ describe('command catalog', () => {
 
   it('annotates every registered command with a spec section, and nothing else', () => {
     const registered = defs.map((d) => commandKey(d.netFn, d.cmd));
-    expect(registered.filter((k) => !COMMAND_NOTES[k])).toEqual([]);
-    expect(Object.keys(COMMAND_NOTES).filter((k) => !registered.includes(k))).toEqual([]);
+    const missing = registered.filter((k) => !COMMAND_NOTES[k]);
+    const stale = Object.keys(COMMAND_NOTES).filter((k) => !registered.includes(k));
+    if (missing.length || stale.length) {
+      throw new Error(`COMMAND_NOTES in node-image/src/bmc/command-catalog.ts is out of step with the dispatch table: `
+        + `annotate ${missing.join(', ') || 'nothing'}; remove ${stale.join(', ') || 'nothing'}; then run ${REGENERATE_COMMAND}`);
+    }
     for (const k of registered) expect(COMMAND_NOTES[k]!.spec).toMatch(/^\d{2}\.\d{1,2}[ab]?(\.\d+)?(, tables? [\d\- ,]+)?$/);
   });
 
