@@ -76,7 +76,7 @@ describe('Get LAN Configuration Parameters (lan print 1)', () => {
     ['21 VLAN priority (=)', '01 15 00 00', '11 00'],
     ['22 cipher suite entry support (=)', '01 16 00 00', '11 04'],
     ['23 cipher suite entries (=)', '01 17 00 00', '11 00 01 02 03 11'],
-    ['24 cipher suite privileges (unused entries X, not a)', '01 18 00 00', '11 00 44 44 00 00 00 00 00 00'],
+    ['24 cipher suite privileges, one nibble per suite ID as ipmitool and FreeIPMI read it', '01 18 00 00', '11 00 40 44 00 00 00 00 00 00'],
     ['26 bad password threshold (capture: 0x80)', '01 1a 00 00', '11 00 05 06 00 03 00'],
     ['8 primary RMCP port', '01 08 00 00', '11 6f 02'],
   ])('param %s', (_what, req, rsp) => {
@@ -91,12 +91,13 @@ describe('Get LAN Configuration Parameters (lan print 1)', () => {
     expect(sut.get('01 0d 00 00').data).toBe('11000000000000');
   });
 
-  it('lists at most 16 suites and one privilege nibble per suite', () => {
+  it('lists at most 16 suites and one privilege nibble per suite ID (17 has none)', () => {
     const sut = setup({ suites: [3, 17] });
     expect(sut.get('01 16 00 00').data).toBe('1102');
     expect(sut.get('01 17 00 00').data).toBe('11000311');
-    expect(sut.get('01 18 00 00').data).toBe('11' + '00' + '44' + '00'.repeat(7));
-    expect(setup({ suites: [3] }).get('01 18 00 00').data).toBe('11' + '00' + '04' + '00'.repeat(7));
+    expect(sut.get('01 18 00 00').data).toBe('11' + '00' + '00' + '40' + '00'.repeat(6));
+    expect(setup({ suites: [3] }).get('01 18 00 00').data).toBe('11' + '00' + '00' + '40' + '00'.repeat(6));
+    expect(setup({ suites: [1, 2, 15, 16] }).get('01 18 00 00').data).toBe('11' + '00' + '40' + '04' + '00'.repeat(5) + '40'); // 16 and 17 have no nibble
   });
 
   it('does not support parameter 8 when the port is not known', () => {
@@ -160,7 +161,7 @@ describe('Set LAN Configuration Parameters', () => {
     expect(sut.set('01 0e 00 00 00 00').cc).toBe(0);
     expect(sut.set('01 02 16 16 16 16 00').cc).toBe(0);
     expect(sut.set('01 02 01 01 01 01 00').cc).toBe(0xd5); // lan set 1 auth ... none
-    expect(sut.set('01 18 00 44 44 00 00 00 00 00 00').cc).toBe(0);
+    expect(sut.set('01 18 00 40 44 00 00 00 00 00 00').cc).toBe(0);
     expect(sut.set('01 18 00 33 33 00 00 00 00 00 00').cc).toBe(0xd5);
     expect(sut.set('01 08 6f 02').cc).toBe(0);
     expect(sut.set('01 08 70 02').cc).toBe(0xd5);

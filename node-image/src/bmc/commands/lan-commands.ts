@@ -114,7 +114,7 @@ export function lanCommands(deps: LanCommandDeps): CommandDefinition[] {
       case LanParam.DefaultGatewayMac: return macBytes(deps.network.ipv4().gatewayMac ?? '00:00:00:00:00:00');
       case LanParam.BackupGatewayAddress: return Buffer.alloc(4);
       case LanParam.BackupGatewayMac: return Buffer.alloc(6);
-      case LanParam.CipherSuitePrivilegeLevels: return cipherSuitePrivileges(deps.cipherSuites.length);
+      case LanParam.CipherSuitePrivilegeLevels: return cipherSuitePrivileges(deps.cipherSuites);
       default: return undefined;
     }
   };
@@ -192,11 +192,17 @@ export function lanCommands(deps: LanCommandDeps): CommandDefinition[] {
   ];
 }
 
-/** Byte 1 reserved, then one nibble per cipher suite entry (low nibble first): Administrator for each offered suite, 0 = unused. */
-function cipherSuitePrivileges(count: number): Buffer {
+/**
+ * Byte 1 reserved, then one nibble per cipher suite (low nibble first): Administrator for each offered
+ * suite, 0 = unused. The nibble is found by the suite's ID, as ipmitool (`lan print`, "Cipher Suite
+ * Priv Max"), FreeIPMI (`ipmi-config` Maximum_Privilege_Cipher_Suite_Id_N) and OpenBMC read it;
+ * indexing by list position would show suites 0 and 1 as usable. IDs above 15 have no nibble.
+ */
+function cipherSuitePrivileges(suiteIds: readonly number[]): Buffer {
   const out = Buffer.alloc(1 + MAX_CIPHER_SUITE_ENTRIES / 2);
-  for (let i = 0; i < Math.min(count, MAX_CIPHER_SUITE_ENTRIES); i++) {
-    out[1 + (i >> 1)]! |= Privilege.Administrator << ((i & 1) * 4);
+  for (const id of suiteIds) {
+    if (id >= MAX_CIPHER_SUITE_ENTRIES) continue;
+    out[1 + (id >> 1)]! |= Privilege.Administrator << ((id & 1) * 4);
   }
   return out;
 }
