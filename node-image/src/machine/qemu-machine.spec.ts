@@ -54,7 +54,11 @@ const handlers = {
     if (status !== 'running') { status = 'running'; event('RESUME'); firmware(); }
     return {};
   },
-  system_reset: () => { reset(false, 'host-qmp-system-reset'); return {}; },
+  system_reset: () => {
+    if (behaviour.failReset) throw { class: 'GenericError', desc: 'reset refused' };
+    reset(false, 'host-qmp-system-reset');
+    return {};
+  },
   'set-action': (a) => {
     if (a.reboot) rebootAction = a.reboot;
     // A guest that asks for a reset again while the agent is finishing one (the pause comes first).
@@ -119,6 +123,9 @@ const connectSerial = () => {
 };
 connectSerial();
 `;
+
+// Each test starts real (fake) QEMU processes: leave room for a loaded CI machine.
+jest.setTimeout(20_000);
 
 const FAKE_QEMU_IMG = String.raw`
 const fs = require('fs'), path = require('path');
@@ -424,6 +431,17 @@ describe('QemuMachine (with a fake qemu)', () => {
       await t.sut.power('reset');
       expect(t.spawns()).toHaveLength(2);
       expect(t.spawns()[1]!.argv).toEqual(expect.arrayContaining(['-boot', 'menu=on,splash-time=65535']));
+    });
+
+    it('ends QEMU when a reset fails half-way: off (failure), the action fails', async () => {
+      const t = setup();
+      t.behave({ failReset: true });
+      await t.sut.power('on');
+      const pid = lastPid(t.spawns());
+      await expect(t.sut.power('reset')).rejects.toMatchObject({ reason: 'failed', message: expect.stringMatching(/QMP system_reset failed: .*reset refused/) });
+      expect(t.power).toEqual([['on', 'command'], ['off', 'failure']]);
+      expect(alive(pid)).toBe(false);
+      await expect(t.sut.powerState()).resolves.toBe('off');
     });
 
     it('does nothing while off (soft and diag neither)', async () => {

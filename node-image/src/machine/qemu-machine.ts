@@ -392,6 +392,7 @@ export class QemuMachine implements MachineControl {
       // QEMU turns every reset into a stop while reboot=shutdown; let this one through.
       await this.qmp(inst, 'set-action', { reboot: 'reset' });
       const reset = this.nextEvent(inst, 'RESET');
+      reset.catch(() => undefined); // awaited below, unless system_reset itself fails
       await this.qmp(inst, 'system_reset');
       // The reset happens after the reply; cont before it would be refused from the "shutdown" state.
       await reset;
@@ -515,15 +516,18 @@ export class QemuMachine implements MachineControl {
     }
   }
 
+  /** Resolves at QEMU's next `name` event; rejects after a while or when QMP closes. */
   private nextEvent(inst: Instance, name: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { stop(); reject(new MachineError(`no ${name} event from QEMU within ${RESET_EVENT_TIMEOUT_MS} ms`, 'failed')); }, RESET_EVENT_TIMEOUT_MS);
-      const stop = inst.qmp.on('event', (event) => {
-        if (event.event !== name) return;
+      const done = (err?: Error): void => {
         clearTimeout(timer);
-        stop();
-        resolve();
-      });
+        offEvent();
+        offDisconnect();
+        if (err) reject(err); else resolve();
+      };
+      const timer = setTimeout(() => done(new MachineError(`no ${name} event from QEMU within ${RESET_EVENT_TIMEOUT_MS} ms`, 'failed')), RESET_EVENT_TIMEOUT_MS);
+      const offEvent = inst.qmp.on('event', (event) => { if (event.event === name) done(); });
+      const offDisconnect = inst.qmp.on('disconnect', (reason) => done(new MachineError(`QMP closed while waiting for ${name}: ${reason.message}`, 'failed')));
     });
   }
 

@@ -41,7 +41,13 @@ export class QemuProcess {
     this.log = options.log ?? silentLogger;
     this.tailBytes = options.stderrTailBytes ?? DEFAULT_STDERR_TAIL_BYTES;
     // Safety net: the agent going away must not leave a VM running on a host without tini.
-    const killOnAgentExit = (): void => this.signalGroup('SIGKILL');
+    const killOnAgentExit = (): void => {
+      try {
+        this.signalGroup('SIGKILL');
+      } catch {
+        // The agent is exiting; nothing more can be done.
+      }
+    };
     process.on('exit', killOnAgentExit);
     this.exited = new Promise((resolve) => {
       const done = (exit: QemuExit): void => {
