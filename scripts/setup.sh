@@ -69,10 +69,10 @@ ensure_docker_engine() {
   :
 }
 
-# QEMU, OVMF and SeaBIOS for MACHINE=qemu nodes and their tests arrive with the QEMU machine.
-# Nothing to do yet.
+# QEMU, OVMF and SeaBIOS for MACHINE=qemu: the agent runs QEMU on the host in its tests (TCG).
+readonly QEMU_PACKAGES=(qemu-system-x86 qemu-utils ovmf seabios ipxe-qemu)
 ensure_qemu() {
-  :
+  ensure_debian_packages "${QEMU_PACKAGES[@]}"
 }
 
 # The lock files that decide node_modules; their digest is stored after a successful install.
