@@ -83,6 +83,8 @@ const CloseSessionCode = { InvalidSessionId: 0x87, InvalidHandle: 0x88 } as cons
 
 /** Get Session Info selectors (table 22-25). */
 const SessionInfoSelector = { Current: 0x00, ByHandle: 0xfe, ById: 0xff } as const;
+/** Get Session Info byte 2 when no active session matches the index, handle or id. */
+const NO_SESSION_HANDLE = 0x00;
 const SESSION_PROTOCOL_RMCPPLUS = 0x10;
 
 function bcd(n: number): number {
@@ -238,9 +240,10 @@ export function appCommands(deps: AppCommandDeps): CommandDefinition[] {
         }
         const slots = sessions.config.limits.maxSessions & 0x3f;
         if (!s) {
-          // No such session: the spec answers with just handle 0, slots and active count.
+          // No such session: the spec answers with just handle 0, slots and active count (as ipmi_sim
+          // does). ipmitool's `session info all` walks indexes 1..slots and fails on a shorter answer.
           if (selector === SessionInfoSelector.Current) return fail(CompletionCode.InvalidDataField);
-          return fail(CompletionCode.NotPresent);
+          return ok(Buffer.from([NO_SESSION_HANDLE, slots, all.length & 0x3f]));
         }
         const w = new ByteWriter(18);
         w.u8(s.handle).u8(slots).u8(all.length & 0x3f).u8(s.userId & 0x3f).u8(s.privilege & 0x0f);
