@@ -355,8 +355,9 @@ export function renderCommandReference(defs: readonly CommandDefinition[] = regi
   line();
   line(`- **Sessions**: at most ${limits.maxSessions} established sessions (RMCP+ and IPMI 1.5 together);`);
   line(`  when full, Open Session answers 01h and Activate Session 81h. At most ${limits.maxHalfOpen} half-open`);
-  line('  handshakes (and IPMI 1.5 challenges); when full the oldest is dropped, so a flood cannot');
-  line('  pin the table.');
+  line('  handshakes (and IPMI 1.5 challenges); when full the oldest one of the console (address and');
+  line('  port) holding the most is dropped, so a flood can neither pin the table nor push out another');
+  line('  console\'s handshake in progress.');
   line(`- **Timeouts**: a half-open RMCP+ session (Open Session done, no valid RAKP 3 yet) and an IPMI 1.5`);
   line(`  challenge expire after ${seconds(limits.halfOpenTimeoutMs)}; an established session idle for ${seconds(limits.idleTimeoutMs)} is closed`);
   line('  silently (its SOL ends too); later packets for it are dropped.');

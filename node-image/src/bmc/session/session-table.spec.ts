@@ -52,3 +52,65 @@ describe('SessionTable', () => {
     expect([t.isFreeId(0), t.isFreeId(7), t.isFreeId(8), t.isFreeId(9)]).toEqual([false, false, false, true]);
   });
 });
+
+describe('SessionTable under a flood of handshakes from one console', () => {
+  const limits = { maxSessions: 16, maxHalfOpen: 4, halfOpenTimeoutMs: 5_000, idleTimeoutMs: 60_000 };
+  const flood = { address: '127.0.0.1', port: 40000 };
+  const slow = { address: '127.0.0.1', port: 40001 };
+  const from = (id: number, r: { address: string; port: number }): HalfOpenSession => ({ ...half(id), remote: r });
+
+  it('evicts the flooding remote\'s oldest half-open session, never another console\'s handshake', () => {
+    const t = new SessionTable(limits);
+    t.addHalfOpen(from(1, slow));
+    const evicted: number[] = [];
+    for (let id = 100; id < 1100; id++) {
+      const e = t.addHalfOpen(from(id, flood));
+      if (e) evicted.push(e.bmcSessionId);
+    }
+    expect(t.getHalfOpen(1)?.remote).toEqual(slow);
+    expect(t.halfOpenCount).toBe(limits.maxHalfOpen);
+    // The flood recycles its own slots, oldest first.
+    expect(evicted.slice(0, 3)).toEqual([100, 101, 102]);
+    expect(evicted).not.toContain(1);
+    // The slow console's RAKP1 moves its session on (same id, same age); it still is not the one to go.
+    t.replaceHalfOpen({ ...from(1, slow), stage: 'awaiting-rakp3' });
+    t.addHalfOpen(from(2000, flood));
+    expect(t.getHalfOpen(1)?.stage).toBe('awaiting-rakp3');
+  });
+
+  it('with one remote (or one entry per remote) it drops the oldest, as before', () => {
+    const t = new SessionTable(limits);
+    for (let id = 1; id <= 4; id++) t.addHalfOpen(from(id, { address: '127.0.0.1', port: id }));
+    expect(t.addHalfOpen(from(5, { address: '127.0.0.1', port: 5 }))?.bmcSessionId).toBe(1);
+    expect(t.addHalfOpen(from(6, { address: '127.0.0.1', port: 6 }))?.bmcSessionId).toBe(2);
+  });
+
+  it('keeps its per-remote counts through removal, expiry and clearing', () => {
+    const t = new SessionTable(limits);
+    t.addHalfOpen({ ...from(1, slow), createdAt: 0 });
+    for (let id = 10; id < 13; id++) t.addHalfOpen({ ...from(id, flood), createdAt: 1_000 });
+    t.removeHalfOpen(10);
+    expect(t.expire(5_000).halfOpen.map((s) => s.bmcSessionId)).toEqual([1]);
+    // Two flood entries left and two free slots: nothing is evicted until the table is full again.
+    expect(t.addHalfOpen(from(20, slow))).toBeUndefined();
+    expect(t.addHalfOpen(from(21, slow))).toBeUndefined();
+    // Now slow holds 2, flood 2: the tie goes to the remote seen first among those left (flood).
+    expect(t.addHalfOpen(from(22, slow))?.bmcSessionId).toBe(11);
+    t.clearAll();
+    expect(t.halfOpenCount).toBe(0);
+    for (let id = 30; id < 34; id++) t.addHalfOpen(from(id, flood));
+    expect(t.addHalfOpen(from(40, slow))?.bmcSessionId).toBe(30);
+  });
+
+  it('bounds IPMI 1.5 challenges the same way', () => {
+    const t = new SessionTable(limits);
+    const user = { id: 2, name: 'admin', password: Buffer.from('password') };
+    const challenge = (id: number, r: { address: string; port: number }) => ({ temporarySessionId: id, challenge: Buffer.alloc(16), authType: 2, user, remote: r, createdAt: 0 });
+    t.addChallenge(challenge(1, slow));
+    for (let id = 100; id < 200; id++) t.addChallenge(challenge(id, flood));
+    expect(t.takeChallenge(1)?.remote).toEqual(slow);
+    expect(t.takeChallenge(1)).toBeUndefined();
+    expect(t.takeChallenge(100)).toBeUndefined();
+    expect(t.takeChallenge(199)?.temporarySessionId).toBe(199);
+  });
+});

@@ -1,14 +1,15 @@
 /**
  * Bounded tables of sessions. Pure bookkeeping: the caller passes `now` and fresh random ids.
  *
- * - Half-open RMCP+ sessions: at most `maxHalfOpen`; when full the oldest is evicted (a flood
- *   cannot pin slots, and a legitimate handshake takes milliseconds), and they expire after
- *   `halfOpenTimeoutMs`.
+ * - Half-open RMCP+ sessions: at most `maxHalfOpen`; when full the oldest one of the remote
+ *   (address and port) holding the most is evicted, so a flood cannot pin slots and cannot push
+ *   out another console's handshake either (a client may be descheduled between Open Session and
+ *   RAKP1 while a flood goes on). They expire after `halfOpenTimeoutMs`.
  * - Established sessions: at most `maxSessions`; when full Open Session answers "insufficient
  *   resources". Idle ones expire after `idleTimeoutMs` (longer than ipmitool's 15 s SOL keep-alive).
- * - IPMI 1.5 challenges: bounded and short-lived like half-open sessions.
+ * - IPMI 1.5 challenges: bounded, short-lived and evicted like half-open sessions.
  */
-import type { EstablishedSession, HalfOpenSession, PendingChallenge } from './session-types';
+import type { EstablishedSession, HalfOpenSession, PendingChallenge, Remote } from './session-types';
 
 export interface SessionLimits {
   readonly maxSessions: number;
@@ -29,12 +30,91 @@ export interface ExpiredEntries {
   readonly established: EstablishedSession[];
 }
 
-export class SessionTable {
-  private readonly halfOpen = new Map<number, HalfOpenSession>();
-  private readonly established = new Map<number, EstablishedSession>();
-  private readonly challenges = new Map<number, PendingChallenge>();
+/**
+ * Entries keyed by session id, in insertion order, with a count per remote: when full, the oldest
+ * entry of the remote holding the most entries gives way (plain oldest-first when one remote holds
+ * them all, as in a single flood).
+ */
+class PerRemoteBoundedMap<T extends { readonly remote: Remote }> {
+  private readonly entries = new Map<number, T>();
+  private readonly perRemote = new Map<string, number>();
 
-  constructor(readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS) {}
+  constructor(private readonly max: () => number) {}
+
+  get size(): number { return this.entries.size; }
+  has(id: number): boolean { return this.entries.has(id); }
+  get(id: number): T | undefined { return this.entries.get(id); }
+  values(): IterableIterator<T> { return this.entries.values(); }
+
+  /** Adds an entry, evicting one when full; returns the evicted entry. */
+  add(id: number, v: T): T | undefined {
+    let evicted: T | undefined;
+    if (this.entries.size >= this.max() && !this.entries.has(id)) {
+      const busiest = this.busiestRemote();
+      for (const [oldId, old] of this.entries) {
+        if (keyOf(old.remote) === busiest) {
+          evicted = old;
+          this.delete(oldId);
+          break;
+        }
+      }
+    }
+    this.set(id, v);
+    return evicted;
+  }
+
+  /** Replaces an entry in place (its age is kept); no-op for an unknown id. */
+  replace(id: number, v: T): void {
+    if (this.entries.has(id)) this.set(id, v);
+  }
+
+  delete(id: number): T | undefined {
+    const v = this.entries.get(id);
+    if (!v) return undefined;
+    this.entries.delete(id);
+    this.count(keyOf(v.remote), -1);
+    return v;
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.perRemote.clear();
+  }
+
+  private set(id: number, v: T): void {
+    const before = this.entries.get(id);
+    if (before) this.count(keyOf(before.remote), -1);
+    this.entries.set(id, v);
+    this.count(keyOf(v.remote), 1);
+  }
+
+  private count(key: string, delta: number): void {
+    const n = (this.perRemote.get(key) ?? 0) + delta;
+    if (n <= 0) this.perRemote.delete(key);
+    else this.perRemote.set(key, n);
+  }
+
+  private busiestRemote(): string | undefined {
+    let best: string | undefined;
+    let most = 0;
+    for (const [key, n] of this.perRemote) {
+      if (n > most) { best = key; most = n; }
+    }
+    return best;
+  }
+}
+
+const keyOf = (r: Remote): string => `${r.address}:${r.port}`;
+
+export class SessionTable {
+  private readonly halfOpen: PerRemoteBoundedMap<HalfOpenSession>;
+  private readonly established = new Map<number, EstablishedSession>();
+  private readonly challenges: PerRemoteBoundedMap<PendingChallenge>;
+
+  constructor(readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS) {
+    this.halfOpen = new PerRemoteBoundedMap(() => this.limits.maxHalfOpen);
+    this.challenges = new PerRemoteBoundedMap(() => this.limits.maxHalfOpen);
+  }
 
   /** True when the id is free in every table (ids must be unique and non-zero). */
   isFreeId(id: number): boolean {
@@ -45,20 +125,13 @@ export class SessionTable {
   get halfOpenCount(): number { return this.halfOpen.size; }
   hasEstablishedCapacity(): boolean { return this.established.size < this.limits.maxSessions; }
 
-  /** Adds a half-open session, evicting the oldest when full; returns the evicted one if any. */
+  /** Adds a half-open session, evicting one when full (see above); returns the evicted one if any. */
   addHalfOpen(s: HalfOpenSession): HalfOpenSession | undefined {
-    let evicted: HalfOpenSession | undefined;
-    if (this.halfOpen.size >= this.limits.maxHalfOpen) {
-      const oldestKey = this.halfOpen.keys().next().value as number; // Map keeps insertion order
-      evicted = this.halfOpen.get(oldestKey);
-      this.halfOpen.delete(oldestKey);
-    }
-    this.halfOpen.set(s.bmcSessionId, s);
-    return evicted;
+    return this.halfOpen.add(s.bmcSessionId, s);
   }
 
   getHalfOpen(id: number): HalfOpenSession | undefined { return this.halfOpen.get(id); }
-  replaceHalfOpen(s: HalfOpenSession): void { if (this.halfOpen.has(s.bmcSessionId)) this.halfOpen.set(s.bmcSessionId, s); }
+  replaceHalfOpen(s: HalfOpenSession): void { this.halfOpen.replace(s.bmcSessionId, s); }
   removeHalfOpen(id: number): void { this.halfOpen.delete(id); }
 
   /** Lowest free 1-based handle. */
@@ -79,26 +152,20 @@ export class SessionTable {
   }
 
   addChallenge(c: PendingChallenge): void {
-    if (this.challenges.size >= this.limits.maxHalfOpen) {
-      const oldestKey = this.challenges.keys().next().value as number;
-      this.challenges.delete(oldestKey);
-    }
-    this.challenges.set(c.temporarySessionId, c);
+    this.challenges.add(c.temporarySessionId, c);
   }
   takeChallenge(id: number): PendingChallenge | undefined {
-    const c = this.challenges.get(id);
-    this.challenges.delete(id);
-    return c;
+    return this.challenges.delete(id);
   }
 
   /** Removes everything past its deadline and returns it, so the caller can count and notify. */
   expire(now: number): ExpiredEntries {
     const halfOpen: HalfOpenSession[] = [];
-    for (const [id, s] of this.halfOpen) {
-      if (now - s.createdAt >= this.limits.halfOpenTimeoutMs) { halfOpen.push(s); this.halfOpen.delete(id); }
+    for (const s of [...this.halfOpen.values()]) {
+      if (now - s.createdAt >= this.limits.halfOpenTimeoutMs) { halfOpen.push(s); this.halfOpen.delete(s.bmcSessionId); }
     }
-    for (const [id, c] of this.challenges) {
-      if (now - c.createdAt >= this.limits.halfOpenTimeoutMs) this.challenges.delete(id);
+    for (const c of [...this.challenges.values()]) {
+      if (now - c.createdAt >= this.limits.halfOpenTimeoutMs) this.challenges.delete(c.temporarySessionId);
     }
     const established: EstablishedSession[] = [];
     for (const [id, s] of this.established) {
