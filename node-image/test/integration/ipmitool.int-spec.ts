@@ -242,7 +242,7 @@ describeIpmitool('ipmitool 1.8.19 against the agent (suites 3,17, IPMI 1.5 on)',
       expect(field(r.stdout, 'IP Address Source')).toBe('Static Address');
       expect(field(r.stdout, 'Auth Type Support')).toBe('MD5 PASSWORD');
       expect(field(r.stdout, 'RMCP+ Cipher Suites')).toBe('3,17');
-      expect(field(r.stdout, 'Cipher Suite Priv Max')).toBe('aaXXXXXXXXXXXXX');
+      expect(field(r.stdout, 'Cipher Suite Priv Max')).toBe('XXXaXXXXXXXXXXX'); // one character per suite ID: 3 is Administrator, 17 has no slot
       expect(field(r.stdout, 'Bad Password Threshold')).toBe('5');
       expect(field(r.stdout, 'Attempt Count Reset Int.')).toBe('60');
       expect(field(r.stdout, 'User Lockout Interval')).toBe('30');
