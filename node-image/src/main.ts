@@ -3,22 +3,39 @@
  * every configuration problem listed when the environment is wrong; stops cleanly on SIGTERM/SIGINT.
  */
 import { hostname } from 'node:os';
-import { ConfigError, loadConfig } from './config';
+import { loadConfig } from './config';
 import { BmcAgent } from './bmc/bmc-agent';
 import { FileStateStore } from './state/file-state-store';
 import { OsNetworkInfo } from './network/network-info';
 import { SimMachine } from './machine/sim-machine';
-import type { BootSource, MachineControl } from './machine/machine-control';
+import { QemuMachine } from './machine/qemu-machine';
+import { parseQemuConfig } from './machine/qemu-config';
+import { RestartCause } from './bmc/chassis/chassis-state';
+import type { MachineContext } from './bmc/bmc-agent';
+import type { MachineControl } from './machine/machine-control';
 import { createLogger } from './util/logger';
 import type { AgentConfig } from './config';
 import type { Logger } from './util/logger';
 
-function createMachine(config: AgentConfig, boot: BootSource, log: Logger): MachineControl {
+function createMachine(config: AgentConfig, ctx: MachineContext, log: Logger): MachineControl {
   if (config.machine === 'sim') {
-    return new SimMachine({ boot, nodeName: config.nodeName, powerDelayMs: config.simPowerDelayMs });
+    return new SimMachine({ boot: ctx.boot, nodeName: config.nodeName, powerDelayMs: config.simPowerDelayMs });
   }
-  log.error('MACHINE=qemu is not available in this build of the agent; set MACHINE=sim');
-  throw new ConfigError(['MACHINE=qemu: the QEMU machine is not part of this build; use MACHINE=sim']);
+  // Bad VM_* values do not stop the BMC: they are logged, and power-on is refused with them.
+  const { config: qemu, problems } = parseQemuConfig(process.env);
+  return new QemuMachine({
+    boot: ctx.boot,
+    config: qemu,
+    configProblems: problems,
+    log,
+    name: config.nodeName,
+    serialNumber: config.nodeName,
+    uuid: ctx.systemUuid,
+    onGuestReset: () => {
+      ctx.boot.noteRestart('soft-reset', ctx.clock());
+      ctx.chassis.recordRestart(RestartCause.SoftReset, 0);
+    },
+  });
 }
 
 async function main(): Promise<void> {
@@ -40,7 +57,7 @@ async function main(): Promise<void> {
     nodeName: config.nodeName,
     store: new FileStateStore(config.stateDir),
     network: new OsNetworkInfo({ bindAddress: config.ipmiAddress }),
-    createMachine: (boot) => createMachine(config, boot, log),
+    createMachine: (ctx) => createMachine(config, ctx, log),
     powerOnAtStart: config.powerOnAtStart,
     log,
   });

@@ -24,10 +24,10 @@ import { SystemEventLog } from './sel/system-event-log';
 import type { PowerEventKind } from './sel/sel-events';
 import { UserStore } from './users/user-store';
 import { ChannelAccessStore } from './users/channel-access';
-import { loadOrCreateIdentity } from './identity';
+import { loadOrCreateIdentity, wireToUuid } from './identity';
 import { SolConfig } from '../sol/sol-config';
 import { SolManager } from '../sol/sol-manager';
-import type { BootSource, MachineControl, PowerAction } from '../machine/machine-control';
+import type { MachineControl, PowerAction } from '../machine/machine-control';
 import type { NetworkInfo } from '../network/network-info';
 import type { StateStore } from '../state/state-store';
 import type { CipherSuite } from '../protocol/crypto/cipher-suites';
@@ -45,13 +45,24 @@ export interface BmcAgentOptions {
   readonly store: StateStore;
   readonly network: NetworkInfo;
   /** Builds the machine once the BMC's boot flags exist (the machine asks them at every boot). */
-  readonly createMachine: (boot: BootSource) => MachineControl;
+  readonly createMachine: (ctx: MachineContext) => MachineControl;
   readonly powerOnAtStart: boolean;
   readonly log: Logger;
   readonly clock?: () => number;
   readonly random?: (n: number) => Buffer;
   /** Tick period of the timer loop (ms). */
   readonly tickMs?: number;
+}
+
+/** What a machine may need from its BMC. */
+export interface MachineContext {
+  /** The boot flags (a BootSource); also told about restarts the guest makes itself. */
+  readonly boot: BootOptions;
+  /** Records restart causes (Get System Restart Cause). */
+  readonly chassis: ChassisState;
+  /** The system GUID in RFC 4122 text form (the machine's SMBIOS UUID matches `ipmitool mc guid`). */
+  readonly systemUuid: string;
+  readonly clock: () => number;
 }
 
 const POH_CHECKPOINT_MS = 60_000;
@@ -92,7 +103,7 @@ export class BmcAgent {
       partNumber: 'BMCF-VS-1',
       serialNumber: o.nodeName.slice(0, 32) || 'bmcfleet-node',
     });
-    const machine = o.createMachine(boot);
+    const machine = o.createMachine({ boot, chassis, systemUuid: wireToUuid(identity.systemGuid), clock });
 
     const server = new UdpServer(log);
     const dispatcher = new Dispatcher(log);

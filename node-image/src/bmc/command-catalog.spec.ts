@@ -39,7 +39,7 @@ describe('command catalog', () => {
       nodeName: 'catalog-spec',
       store: new MemoryStateStore(),
       network: { ipv4: () => ({ interfaceName: 'lo', address: '127.0.0.1', netmask: '255.0.0.0', mac: '00:00:00:00:00:00' }) },
-      createMachine: (boot) => new SimMachine({ boot, nodeName: 'catalog-spec' }),
+      createMachine: ({ boot }) => new SimMachine({ boot, nodeName: 'catalog-spec' }),
       powerOnAtStart: false,
       log: silentLogger,
     });
