@@ -27,7 +27,7 @@ const base: BenchReport = {
   date: new Date('2026-01-02T03:04:05Z'),
   durationS: 42,
   machine: { cpu: 'Test CPU', cores: 2, node: 'v20.0.0', kernel: 'Linux 6', loadAverage: [0.5, 0.4, 0.3], ipmitool: 'ipmitool version 1.8.19', ipmiSim: 'IPMI Simulator version 1.0.13' },
-  settings: { runs: 3, warmup: 1, requests: 1000, window: 16, throughputWarmup: 0, sessions: 2, sessionWarmup: 0 },
+  settings: { runs: 3, warmup: 1, requests: 1000, window: 16, throughputWarmup: 0, repeat: 1, sessions: 2, sessionWarmup: 0 },
   timings: [timing('agent', 3, [20, 22, 24]), timing('ipmi_sim', 3, [30, 32, 34]), timing('agent', undefined, [21, 23, 25])],
   sessionTimings: [
     { target: { label: 'bmcfleet agent', server: 'agent', port: 1 }, attempted: 2, failures: 0, summary: summarize([1, 1.2]), serverCpuMsPerSession: 0.6 },
@@ -44,7 +44,7 @@ describe('benchmark report', () => {
     expect(text).toContain('lowest 21,000 req/s — met');
     expect(text).toContain('| **Ratio agent / ipmi_sim**, -C 3 | | | **0.69×** |');
     expect(text).toContain('| bmcfleet agent | none given (ipmitool chose 17) | 3 / 3 |');
-    expect(text).toContain('| 17 | Get Device ID | 1,000 | 16 | 1000 ms | **21,000** | 0.5 ms | 2.0 ms | 0 | 40.0 µs | 30.0 µs | yes |');
+    expect(text).toContain('| 17 | Get Device ID | 1,000 | 16 | 1000 ms | **21,000** | 21,000 | 0.5 ms | 2.0 ms | 0 | 40.0 µs | 30.0 µs | yes |');
     expect(text).toContain('would serve about 25,000 requests per second');
     expect(text).toContain('Test CPU');
     expect(text).toContain('| bmcfleet agent | 2 / 2 | 1.10 ms | 1.18 ms | 1.00 ms | 1.20 ms | 0.60 ms |');
@@ -72,7 +72,7 @@ describe('benchmark report', () => {
 describe('bench options', () => {
   it('has bounded defaults and checks every number', () => {
     expect(parseOptions([])).toEqual(DEFAULT_OPTIONS);
-    expect(parseOptions(['--runs', '5', '--requests', '100', '--window', '32', '--sessions', '7', '--no-write', '--profile'])).toEqual({ ...DEFAULT_OPTIONS, runs: 5, requests: 100, window: 32, sessions: 7, write: false, profile: true });
+    expect(parseOptions(['--runs', '5', '--requests', '100', '--window', '32', '--sessions', '7', '--repeat', '2', '--no-write', '--profile'])).toEqual({ ...DEFAULT_OPTIONS, runs: 5, requests: 100, window: 32, sessions: 7, repeat: 2, write: false, profile: true });
     expect(() => parseOptions(['--window', '33'])).toThrow('--window needs a whole number from 1 to 32');
     expect(() => parseOptions(['--runs'])).toThrow('--runs');
     expect(() => parseOptions(['--fast'])).toThrow('unknown option --fast');

@@ -16,7 +16,7 @@ import { cleanupOnExit, findExecutable, ProcessGroup, runCommand } from './proce
 import { RunningServer, startAgent, startIpmiSim } from './servers';
 import { IpmitoolTarget, ipmitoolVersion, negotiatedSuite, timeIpmitool } from './ipmitool-timing';
 import { SessionTarget, SessionTiming, timeSessions } from './session-timing';
-import { measureThroughput, THROUGHPUT_COMMANDS, ThroughputCase, ThroughputResult } from './session-throughput';
+import { measureThroughput, measureThroughputBest, THROUGHPUT_COMMANDS, ThroughputCase, ThroughputResult } from './session-throughput';
 import { profileThisProcess, readProfileDir, summarizeProfile, ProfileSummary } from './cpu-profile';
 import { BenchReport, BenchSettings, MachineInfo, OPTIONS_HELP, ProfileSection, renderReport, RPS_TARGET } from './report';
 import { MAX_IN_FLIGHT } from '../client/ipmi-client';
@@ -39,12 +39,13 @@ export interface BenchOptions {
   readonly requests: number;
   readonly window: number;
   readonly sessions: number;
+  readonly repeat: number;
   readonly profile: boolean;
   readonly write: boolean;
   readonly maxSeconds: number;
 }
 
-export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, profile: false, write: true, maxSeconds: 900 };
+export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900 };
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const o = { ...DEFAULT_OPTIONS };
@@ -61,6 +62,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       case '--requests': o.requests = num(a, argv[++i], 1, 10_000_000); break;
       case '--window': o.window = num(a, argv[++i], 1, MAX_IN_FLIGHT); break;
       case '--sessions': o.sessions = num(a, argv[++i], 1, 100_000); break;
+      case '--repeat': o.repeat = num(a, argv[++i], 1, 20); break;
       case '--max-seconds': o.maxSeconds = num(a, argv[++i], 10, 86_400); break;
       case '--profile': o.profile = true; break;
       case '--no-write': o.write = false; break;
@@ -161,7 +163,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       ...(ipmitool ? { ipmitool: [await ipmitoolVersion(group, ipmitool), debianVersion('ipmitool') && `(Debian ${debianVersion('ipmitool')})`].filter(Boolean).join(' ') } : {}),
       ...(ipmiSim ? { ipmiSim: await ipmiSimVersion(group, ipmiSim) } : {}),
     };
-    const settings: BenchSettings = { runs: o.runs, warmup: o.warmup, requests: o.requests, window: o.window, throughputWarmup: THROUGHPUT_WARMUP, sessions: o.sessions, sessionWarmup: SESSION_WARMUP };
+    const settings: BenchSettings = { runs: o.runs, warmup: o.warmup, requests: o.requests, window: o.window, throughputWarmup: THROUGHPUT_WARMUP, repeat: o.repeat, sessions: o.sessions, sessionWarmup: SESSION_WARMUP };
     progress(`machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadAverage.map((x) => x.toFixed(2)).join('/')}`);
 
     progress('starting the agent');
@@ -213,9 +215,9 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
           suite: s, command, count: o.requests, window: o.window, warmup: THROUGHPUT_WARMUP, timeoutMs: THROUGHPUT_TIMEOUT_MS,
           ...(agent.process.pid !== undefined ? { agentPid: agent.process.pid } : {}),
         };
-        progress(`throughput: suite ${s}, ${command.name}, ${formatCount(o.requests)} requests, window ${o.window}`);
-        const r = await measureThroughput(agent.port, c);
-        progress(`  ${r.ok ? `${formatCount(r.requestsPerSecond)} req/s; CPU per request: agent ${r.agentCpuUsPerRequest?.toFixed(1) ?? '?'} µs, client ${r.clientCpuUsPerRequest?.toFixed(1) ?? '?'} µs` : `failed: ${r.error}`}`);
+        progress(`throughput: suite ${s}, ${command.name}, ${formatCount(o.requests)} requests, window ${o.window}, best of ${o.repeat}`);
+        const r = await measureThroughputBest(agent.port, c, o.repeat);
+        progress(`  ${r.ok ? `${formatCount(r.requestsPerSecond)} req/s (runs: ${(r.repetitions ?? []).map(formatCount).join(', ')}); CPU per request: agent ${r.agentCpuUsPerRequest?.toFixed(1) ?? '?'} µs, client ${r.clientCpuUsPerRequest?.toFixed(1) ?? '?'} µs` : `failed: ${r.error}`}`);
         throughput.push(r);
       }
     }
