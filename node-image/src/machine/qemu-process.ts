@@ -161,16 +161,26 @@ export async function createDiskImage(qemuImg: string, path: string, sizeBytes: 
 /** The first bytes of a qcow2 image ("QFI\xfb", qcow2 specification, header offset 0). */
 const QCOW2_MAGIC = Buffer.from([0x51, 0x46, 0x49, 0xfb]);
 
-/** 'qcow2' when the file carries qcow2's magic, else 'raw' (the two formats VM_DISK is used with). */
+/**
+ * 'qcow2' when the file carries qcow2's magic, else 'raw' (the two formats VM_DISK is used with).
+ * A disk that cannot be read (a directory, a missing file, no permission) throws an error that names
+ * the disk, which is what the power-on failure then tells the log and the user.
+ */
 export function detectDiskFormat(path: string): 'qcow2' | 'raw' {
-  const fd = openSync(path, 'r');
+  const head = Buffer.alloc(QCOW2_MAGIC.length);
+  let n: number;
   try {
-    const head = Buffer.alloc(QCOW2_MAGIC.length);
-    const n = readSync(fd, head, 0, head.length, 0);
-    return n === head.length && head.equals(QCOW2_MAGIC) ? 'qcow2' : 'raw';
-  } finally {
-    closeSync(fd);
+    const fd = openSync(path, 'r');
+    try {
+      n = readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new Error(`cannot read the VM disk ${path}: ${e.code === 'EISDIR' ? 'it is a directory, not a disk image' : e.message}`);
   }
+  return n === head.length && head.equals(QCOW2_MAGIC) ? 'qcow2' : 'raw';
 }
 
 /**
