@@ -15,13 +15,14 @@ describe('parseQemuConfig', () => {
         kvm: 'auto',
         vncPort: 5900,
         networks: [],
+        networksWaitMs: 60_000,
       },
       problems: [],
     });
   });
 
   it('treats empty values as unset', () => {
-    const env = { VM_MEMORY: '', VM_CPUS: ' ', VM_DISK: '', VM_CDROM: '', VM_BOOT: '', VM_BOOT_MODE: '', ENABLE_KVM: '', VNC_PORT: '', VM_NETWORKS: '' };
+    const env = { VM_MEMORY: '', VM_CPUS: ' ', VM_DISK: '', VM_CDROM: '', VM_BOOT: '', VM_BOOT_MODE: '', ENABLE_KVM: '', VNC_PORT: '', VM_NETWORKS: '', VM_NETWORKS_WAIT: '' };
     expect(parseQemuConfig(env)).toEqual({ config: QEMU_CONFIG_DEFAULTS, problems: [] });
   });
 
@@ -38,6 +39,7 @@ describe('parseQemuConfig', () => {
       ENABLE_KVM: 'false',
       VNC_PORT: '5901',
       VM_NETWORKS: 'eth1, eth2,,net.100',
+      VM_NETWORKS_WAIT: '15',
     });
     expect(problems).toEqual([]);
     expect(config).toEqual({
@@ -52,6 +54,7 @@ describe('parseQemuConfig', () => {
       kvm: 'off',
       vncPort: 5901,
       networks: ['eth1', 'eth2', 'net.100'],
+      networksWaitMs: 15_000,
     });
   });
 
@@ -74,9 +77,11 @@ describe('parseQemuConfig', () => {
   });
 
   it('accepts the range limits', () => {
-    const { problems, config } = parseQemuConfig({ VM_MEMORY: '128', VM_CPUS: '255', VM_BOOT_MENU_TIMEOUT: '65535', VNC_PORT: '65535' });
+    const { problems, config } = parseQemuConfig({ VM_MEMORY: '128', VM_CPUS: '255', VM_BOOT_MENU_TIMEOUT: '65535', VNC_PORT: '65535', VM_NETWORKS_WAIT: '3600' });
     expect(problems).toEqual([]);
-    expect(config).toMatchObject({ memoryMiB: 128, cpus: 255, bootMenuTimeoutMs: 65535, vncPort: 65535 });
+    expect(config).toMatchObject({ memoryMiB: 128, cpus: 255, bootMenuTimeoutMs: 65535, vncPort: 65535, networksWaitMs: 3_600_000 });
+    // 0: power-on does not wait; a missing interface is hot-added when it appears.
+    expect(parseQemuConfig({ VM_NETWORKS_WAIT: '0' })).toMatchObject({ config: { networksWaitMs: 0 }, problems: [] });
   });
 
   it('VNC_PORT=none turns VNC off', () => {
@@ -105,6 +110,8 @@ describe('parseQemuConfig', () => {
     ['VM_NETWORKS', 'a-very-long-interface', 'VM_NETWORKS: "a-very-long-interface" is not an interface name (1 to 15 characters, no spaces, slashes or colons)'],
     ['VM_NETWORKS', 'eth0/1', 'VM_NETWORKS: "eth0/1" is not an interface name (1 to 15 characters, no spaces, slashes or colons)'],
     ['VM_NETWORKS', 'eth1,eth1', 'VM_NETWORKS: "eth1" is listed twice'],
+    ['VM_NETWORKS_WAIT', '1m', 'VM_NETWORKS_WAIT="1m" must be a whole number of seconds (how long power-on waits for a missing VM_NETWORKS interface) from 0 to 3600'],
+    ['VM_NETWORKS_WAIT', '3601', 'VM_NETWORKS_WAIT="3601" must be a whole number of seconds (how long power-on waits for a missing VM_NETWORKS interface) from 0 to 3600'],
   ])('%s=%j is reported: %s', (name, value, message) => {
     const { problems, config } = parseQemuConfig({ [name]: value });
     expect(problems).toEqual([message]);

@@ -33,6 +33,8 @@ export interface QemuConfig {
   readonly vncPort: number | undefined;
   /** VM_NETWORKS: container interfaces bridged into the VM, in order. */
   readonly networks: readonly string[];
+  /** VM_NETWORKS_WAIT (seconds): how long a power-on waits for VM_NETWORKS interfaces that are missing. */
+  readonly networksWaitMs: number;
 }
 
 export interface QemuConfigResult {
@@ -54,6 +56,7 @@ export const QEMU_CONFIG_DEFAULTS: QemuConfig = {
   kvm: 'auto',
   vncPort: 5900,
   networks: [],
+  networksWaitMs: 60_000,
 };
 
 export const VM_MEMORY_MIN_MIB = 128;
@@ -68,6 +71,8 @@ export const BOOT_MENU_TIMEOUT_MAX_MS = 0xffff;
 /** QEMU serves VNC display N on TCP port 5900 + N. */
 export const VNC_BASE_PORT = 5900;
 const TCP_PORT_MAX = 65535;
+/** VM_NETWORKS_WAIT's upper bound, seconds: a power-on waits at most an hour. */
+export const VM_NETWORKS_WAIT_MAX_SECONDS = 3600;
 /** Linux interface names: IFNAMSIZ (16) including the terminating NUL. */
 const IFNAME_MAX = 15;
 
@@ -172,8 +177,11 @@ export function parseQemuConfig(env: Readonly<Record<string, string | undefined>
     }
   }
 
+  const networksWaitMs = 1000 * wholeNumber('VM_NETWORKS_WAIT', d.networksWaitMs / 1000, 0, VM_NETWORKS_WAIT_MAX_SECONDS,
+    'a whole number of seconds (how long power-on waits for a missing VM_NETWORKS interface)');
+
   return {
-    config: { memoryMiB, cpus, disk, diskSizeBytes, cdrom, bootDevice, bootMode, bootMenuTimeoutMs, kvm, vncPort, networks },
+    config: { memoryMiB, cpus, disk, diskSizeBytes, cdrom, bootDevice, bootMode, bootMenuTimeoutMs, kvm, vncPort, networks, networksWaitMs },
     problems,
   };
 }
