@@ -1,5 +1,5 @@
 import type { BootDevice } from './machine-control';
-import { bootIndexes, bootMenuWaitMs, bootOrder, buildQemuArgs, launchKey, nicMac, qemuOptValue, resolveBoot, type QemuLaunch, type QemuNic } from './qemu-args';
+import { bootIndexes, bootMenuWaitMs, bootOrder, buildQemuArgs, launchKey, nicId, nicMac, nicPortDevices, nicPortId, qemuOptValue, resolveBoot, type QemuLaunch, type QemuNic } from './qemu-args';
 import { QEMU_CONFIG_DEFAULTS, type QemuConfig } from './qemu-config';
 
 const PATHS = {
@@ -128,6 +128,36 @@ describe('buildQemuArgs', () => {
     const args = buildQemuArgs(launch({ vncPort: undefined }));
     expect(args).not.toContain('-vnc');
     expect(args).toEqual(expect.arrayContaining(['-display', 'none']));
+  });
+
+  it('gives every VM_NETWORKS entry a root port, with or without its NIC, and plugs the NICs there', () => {
+    // eth2 is missing at power-on: its port stays empty for a hot-plug.
+    const config = { ...QEMU_CONFIG_DEFAULTS, networks: ['eth1', 'eth2', 'eth3'] };
+    const nics: QemuNic[] = [
+      { id: nicId(0), tapName: 'tap-eth1', mac: '52:54:00:aa:bb:01' },
+      { id: nicId(2), tapName: 'tap-eth3', mac: '52:54:00:aa:bb:03' },
+    ];
+    const args = buildQemuArgs(launch(config, { nics }));
+    const devices = args.filter((_, i) => args[i - 1] === '-device');
+    expect(devices.filter((d) => d.startsWith('pcie-root-port') || d.startsWith('virtio-net-pci'))).toEqual([
+      'pcie-root-port,id=port-net0,chassis=1,bus=pcie.0,addr=0x10.0,multifunction=on',
+      'pcie-root-port,id=port-net1,chassis=2,bus=pcie.0,addr=0x10.1',
+      'pcie-root-port,id=port-net2,chassis=3,bus=pcie.0,addr=0x10.2',
+      'virtio-net-pci,netdev=netdev-net0,id=net0,mac=52:54:00:aa:bb:01,bus=port-net0,bootindex=2',
+      'virtio-net-pci,netdev=netdev-net2,id=net2,mac=52:54:00:aa:bb:03,bus=port-net2,bootindex=3',
+    ]);
+    // A port is created before the NIC that names it as its bus.
+    expect(args.indexOf('pcie-root-port,id=port-net2,chassis=3,bus=pcie.0,addr=0x10.2')).toBeLessThan(args.indexOf('tap,id=netdev-net2,ifname=tap-eth3,script=no,downscript=no'));
+  });
+
+  it('spreads the root ports over slots of eight functions, each port with its own chassis number', () => {
+    const ports = nicPortDevices(17);
+    expect(ports[7]).toBe('pcie-root-port,id=port-net7,chassis=8,bus=pcie.0,addr=0x10.7');
+    expect(ports[8]).toBe('pcie-root-port,id=port-net8,chassis=9,bus=pcie.0,addr=0x11.0,multifunction=on');
+    expect(ports[16]).toBe('pcie-root-port,id=port-net16,chassis=17,bus=pcie.0,addr=0x12.0,multifunction=on');
+    expect(new Set(ports.map((p) => /addr=([^,]+)/.exec(p)![1])).size).toBe(17);
+    expect(nicPortId(nicId(16))).toBe('port-net16');
+    expect(nicPortDevices(0)).toEqual([]);
   });
 
   it('has no network device (so no boot ROM) without VM_NETWORKS, even for a PXE boot', () => {

@@ -26,6 +26,11 @@
  *   current distributions require; qemu64 lacks it).
  * - Network devices exist only for the interfaces of VM_NETWORKS, so there is no network boot ROM
  *   unless a network boot is possible; with NICs, their iPXE ROMs stay (PXE and the fallback order).
+ * - Each VM_NETWORKS entry has its own PCIe root port (q35's root bus takes no hot-plug), whether its
+ *   interface is there at power-on or not: an interface that appears later is hot-plugged into it
+ *   (QMP netdev_add + device_add), and NIC N keeps one PCI address whether it came at power-on or
+ *   later. The ports sit at fixed addresses (slot 0x10 on, eight functions per slot) so the disk
+ *   interface or other devices never move them.
  */
 import { createHash } from 'node:crypto';
 import type { BootDevice, BootSelection } from './machine-control';
@@ -51,6 +56,9 @@ export const SERIAL_RECONNECT_SECONDS = 1;
 /** The AHCI port of q35's built-in SATA controller used for the CD-ROM drive (and an 'ide' disk). */
 const CDROM_BUS = 'ide.0';
 const IDE_DISK_BUS = 'ide.1';
+/** First PCI slot of the NICs' root ports on pcie.0 (0x1f is q35's ICH9; auto-assigned devices start at 1). */
+const NIC_PORT_FIRST_SLOT = 0x10;
+const PCI_FUNCTIONS_PER_SLOT = 8;
 /** QEMU's own locally administered OUI for virtual NICs. */
 const QEMU_MAC_PREFIX = [0x52, 0x54, 0x00];
 
@@ -99,6 +107,28 @@ export interface QemuNic {
   readonly tapName: string;
   /** 52:54:00:xx:xx:xx (see nicMac). */
   readonly mac: string;
+}
+
+/** Device id of the NIC of VM_NETWORKS entry `index` (0-based). */
+export function nicId(index: number): string {
+  return `net${index}`;
+}
+
+/** The PCIe root port that NIC `id` is plugged into (at power-on or later). */
+export function nicPortId(id: string): string {
+  return `port-${id}`;
+}
+
+/** `-device` values of the root ports for `count` VM_NETWORKS entries (one each, for hot-plug). */
+export function nicPortDevices(count: number): string[] {
+  const devices: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const slot = NIC_PORT_FIRST_SLOT + Math.floor(i / PCI_FUNCTIONS_PER_SLOT);
+    const fn = i % PCI_FUNCTIONS_PER_SLOT;
+    // Function 0 announces the other functions of its slot; chassis numbers must differ per port.
+    devices.push(`pcie-root-port,id=${nicPortId(nicId(i))},chassis=${i + 1},bus=pcie.0,addr=0x${slot.toString(16)}.${fn}${fn === 0 ? ',multifunction=on' : ''}`);
+  }
+  return devices;
 }
 
 /** Device ids in boot priority order. */
@@ -206,10 +236,13 @@ export function buildQemuArgs(launch: QemuLaunch): string[] {
     '-drive', `if=none,id=${QEMU_IDS.cdromDrive},media=cdrom,readonly=on${media}`,
     '-device', `ide-cd,drive=${QEMU_IDS.cdromDrive},id=${QEMU_IDS.cdrom},bus=${CDROM_BUS},${bootindex(QEMU_IDS.cdrom)}`,
   );
+  const ports = new Set(config.networks.map((_, i) => nicPortId(nicId(i))));
+  for (const port of nicPortDevices(config.networks.length)) args.push('-device', port);
   for (const nic of nics) {
+    const bus = ports.has(nicPortId(nic.id)) ? `,bus=${nicPortId(nic.id)}` : '';
     args.push(
       '-netdev', `tap,id=netdev-${nic.id},ifname=${qemuOptValue(nic.tapName)},script=no,downscript=no`,
-      '-device', `virtio-net-pci,netdev=netdev-${nic.id},id=${nic.id},mac=${nic.mac},${bootindex(nic.id)}`,
+      '-device', `virtio-net-pci,netdev=netdev-${nic.id},id=${nic.id},mac=${nic.mac}${bus},${bootindex(nic.id)}`,
     );
   }
   args.push(
