@@ -10,6 +10,7 @@ import { OsNetworkInfo } from './network/network-info';
 import { SimMachine } from './machine/sim-machine';
 import { QemuMachine } from './machine/qemu-machine';
 import { parseQemuConfig } from './machine/qemu-config';
+import { VmNetworks } from './machine/vm-networks';
 import { RestartCause } from './bmc/chassis/chassis-state';
 import type { MachineContext } from './bmc/bmc-agent';
 import type { MachineControl } from './machine/machine-control';
@@ -23,6 +24,7 @@ function createMachine(config: AgentConfig, ctx: MachineContext, log: Logger): M
   }
   // Bad VM_* values do not stop the BMC: they are logged, and power-on is refused with them.
   const { config: qemu, problems } = parseQemuConfig(process.env);
+  const networks = new VmNetworks({ interfaces: qemu.networks, nodeName: config.nodeName, waitMs: qemu.networksWaitMs, log });
   return new QemuMachine({
     boot: ctx.boot,
     config: qemu,
@@ -31,6 +33,8 @@ function createMachine(config: AgentConfig, ctx: MachineContext, log: Logger): M
     name: config.nodeName,
     serialNumber: config.nodeName,
     uuid: ctx.systemUuid,
+    prepareNetworks: (signal) => networks.prepare(signal),
+    watchNetworks: (attached, hotAdd) => networks.watch(attached, hotAdd),
     onGuestReset: () => {
       ctx.boot.noteRestart('soft-reset', ctx.clock());
       ctx.chassis.recordRestart(RestartCause.SoftReset, 0);

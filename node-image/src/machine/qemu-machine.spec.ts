@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BootSelection, PowerChangeCause, PowerState } from './machine-control';
 import { MachineError } from './machine-control';
+import type { QemuNic } from './qemu-args';
 import { QEMU_CONFIG_DEFAULTS, type QemuConfig } from './qemu-config';
 import { QemuMachine, type QemuMachineOptions } from './qemu-machine';
 
@@ -77,6 +78,12 @@ const handlers = {
     return {};
   },
   'inject-nmi': () => { print('NMI received\r\n'); return {}; },
+  netdev_add: () => ({}),
+  netdev_del: () => ({}),
+  device_add: (a) => {
+    if (behaviour.failDeviceAdd) throw { class: 'GenericError', desc: "Bus '" + a.bus + "' not found" };
+    boot[a.id] = -1; return {};
+  },
   'chardev-send-break': (a) => { if (a.id !== 'serial0') throw { class: 'GenericError', desc: "Chardev '" + a.id + "' not found" }; print('BREAK\r\n'); return {}; },
 };
 if (!behaviour.noQmp) {
@@ -581,6 +588,88 @@ describe('QemuMachine (with a fake qemu)', () => {
     await waitFor(() => t.power.length === 2, 'failure');
     expect(t.power[1]).toEqual(['off', 'failure']);
     expect(logLines.some((l) => l.level === 'warn' && l.msg === 'QEMU stopped the VM' && l.fields?.['reason'] === 'host-signal')).toBe(true);
+  });
+
+  describe('VM_NETWORKS', () => {
+    const NET0: QemuNic = { id: 'net0', tapName: 'tap-eth1', mac: '52:54:00:00:00:01' };
+    const NET1: QemuNic = { id: 'net1', tapName: 'tap-eth2', mac: '52:54:00:00:00:02' };
+    /** watchNetworks' calls: the NICs QEMU started with, its hot-add function, whether it was stopped. */
+    const watching = () => {
+      const calls: Array<{ attached: readonly QemuNic[]; hotAdd: (nic: QemuNic) => Promise<void>; stopped: boolean }> = [];
+      const watchNetworks = jest.fn((attached: readonly QemuNic[], hotAdd: (nic: QemuNic) => Promise<void>) => {
+        const call = { attached, hotAdd, stopped: false };
+        calls.push(call);
+        return () => { call.stopped = true; };
+      });
+      return { calls, watchNetworks };
+    };
+
+    it('starts with the NICs prepareNetworks gives, each on its root port, and a free port for the missing one', async () => {
+      const t = setup({ networks: ['eth1', 'eth2'] }, { prepareNetworks: () => Promise.resolve([NET0]) });
+      await t.sut.power('on');
+      const argv = t.spawns()[0]!.argv;
+      expect(argv).toEqual(expect.arrayContaining([
+        'pcie-root-port,id=port-net0,chassis=1,bus=pcie.0,addr=0x10.0,multifunction=on',
+        'pcie-root-port,id=port-net1,chassis=2,bus=pcie.0,addr=0x10.1',
+        'tap,id=netdev-net0,ifname=tap-eth1,script=no,downscript=no',
+        'virtio-net-pci,netdev=netdev-net0,id=net0,mac=52:54:00:00:00:01,bus=port-net0,bootindex=2',
+      ]));
+      expect(argv.some((a) => a.includes('tap-eth2'))).toBe(false);
+    });
+
+    it('hot-plugs a NIC the watcher reports into its port; it joins the boot order at the next reset', async () => {
+      const w = watching();
+      const t = setup({ networks: ['eth1', 'eth2'] }, { prepareNetworks: () => Promise.resolve([NET0]), watchNetworks: w.watchNetworks });
+      await t.sut.power('on');
+      expect(w.calls).toHaveLength(1);
+      expect(w.calls[0]!.attached).toEqual([NET0]);
+      const before = t.qmp().length;
+      await w.calls[0]!.hotAdd(NET1);
+      expect(t.qmp().slice(before).map((c) => [c.execute, c.arguments])).toEqual([
+        ['netdev_add', { type: 'tap', id: 'netdev-net1', ifname: 'tap-eth2', script: 'no', downscript: 'no' }],
+        ['device_add', { driver: 'virtio-net-pci', id: 'net1', netdev: 'netdev-net1', mac: '52:54:00:00:00:02', bus: 'port-net1' }],
+      ]);
+      // The same NIC again: nothing to do.
+      await w.calls[0]!.hotAdd(NET1);
+      expect(t.qmp().slice(before)).toHaveLength(2);
+
+      next.push({ device: 'pxe' });
+      const beforeReset = t.qmp().length;
+      await t.sut.power('reset');
+      const bootIndexSets = t.qmp().slice(beforeReset).filter((c) => c.execute === 'qom-set' && c.arguments?.['value'] !== -1)
+        .map((c) => [String(c.arguments?.['path']).replace('/machine/peripheral/', ''), c.arguments?.['value']]);
+      expect(bootIndexSets).toEqual([['net0', 0], ['net1', 1], ['disk0', 2], ['cd0', 3]]);
+      await waitFor(() => t.serial().includes('boot=net0'), 'the network boot');
+    });
+
+    it('stops the watcher with QEMU; a hot-add after that or a failing one is refused', async () => {
+      const w = watching();
+      const t = setup({ networks: ['eth1', 'eth2'] }, { prepareNetworks: () => Promise.resolve([]), watchNetworks: w.watchNetworks });
+      t.behave({ failDeviceAdd: true });
+      await t.sut.power('on');
+      const before = t.qmp().length;
+      await expect(w.calls[0]!.hotAdd(NET0)).rejects.toThrow("Bus 'port-net0' not found");
+      expect(t.qmp().slice(before).map((c) => c.execute)).toEqual(['netdev_add', 'device_add', 'netdev_del']);
+      await t.sut.power('cycle');
+      expect(w.calls.map((c) => c.stopped)).toEqual([true, false]);
+      await expect(w.calls[0]!.hotAdd(NET0)).rejects.toThrow('the VM no longer runs');
+      await t.sut.power('off');
+      expect(w.calls[1]!.stopped).toBe(true);
+    });
+
+    it('a power-on waiting for its interfaces ends when the machine closes', async () => {
+      let seen: AbortSignal | undefined;
+      const prepareNetworks = (signal: AbortSignal): Promise<QemuNic[]> => {
+        seen = signal;
+        return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('stopped while waiting')), { once: true }));
+      };
+      const t = setup({ networks: ['eth1'] }, { prepareNetworks });
+      const on = t.sut.power('on').catch((e: unknown) => e);
+      await waitFor(() => seen !== undefined, 'the wait');
+      await t.sut.close();
+      await expect(on).resolves.toMatchObject({ reason: 'failed', message: 'stopped while waiting' });
+      expect(t.spawns()).toEqual([]);
+    });
   });
 
   describe('close', () => {

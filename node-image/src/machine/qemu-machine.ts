@@ -26,6 +26,11 @@
  * The power state is read live: no process → off; otherwise QMP query-status (a VM paused after the
  * guest's power-off is off). Nothing is kept in a state file.
  *
+ * VM_NETWORKS: `prepareNetworks` gives the NICs present at each QEMU start (each on its own PCIe root
+ * port, see qemu-args); `watchNetworks` then reports interfaces that appear while QEMU runs, and the
+ * machine hot-plugs their NICs into their ports (QMP netdev_add + device_add, in the queue with the
+ * power actions). A hot-plugged NIC takes its place in the boot order at the next reset.
+ *
  * Bad VM configuration does not stop the BMC: the machine exists, says 'off', and refuses power-on
  * with MachineError 'failed' naming every problem (Chassis Control then answers 0xFF).
  */
@@ -37,7 +42,7 @@ import {
   type BootSelection, type BootSource, MachineError, type MachineControl, type MachineEvents,
   type PowerAction, type PowerChangeCause, type PowerState,
 } from './machine-control';
-import { bootIndexes, buildQemuArgs, launchKey, QEMU_IDS, type QemuNic, resolveBoot, type ResolvedBoot } from './qemu-args';
+import { bootIndexes, buildQemuArgs, launchKey, nicPortId, QEMU_IDS, type QemuNic, resolveBoot, type ResolvedBoot } from './qemu-args';
 import type { QemuConfig } from './qemu-config';
 import { createDiskImage, detectDiskFormat, kvmUsable, prepareVarsFile, QemuProcess } from './qemu-process';
 import { QmpClient, QmpError, QmpErrorCode, type QmpEvent } from './qmp-client';
@@ -97,8 +102,14 @@ export interface QemuMachineOptions {
   readonly diskInterface?: 'virtio' | 'ide';
   /** Whether /dev/kvm is usable (ENABLE_KVM=auto and =true); default: kvmUsable(). */
   readonly kvmAvailable?: () => boolean;
-  /** Called before each QEMU start: the tap-backed NICs for VM_NETWORKS (default: none). */
-  readonly prepareNetworks?: () => Promise<readonly QemuNic[]>;
+  /** Called before each QEMU start: the tap-backed NICs for VM_NETWORKS (default: none); `signal` aborts at close(). */
+  readonly prepareNetworks?: (signal: AbortSignal) => Promise<readonly QemuNic[]>;
+  /**
+   * Called once a QEMU runs with the NICs `attached`: watches for the other VM_NETWORKS interfaces
+   * and calls `hotAdd` with the NIC of each one that appears. Returns the function that stops the
+   * watching; it is called when this QEMU stops.
+   */
+  readonly watchNetworks?: (attached: readonly QemuNic[], hotAdd: (nic: QemuNic) => Promise<void>) => () => void;
   /** Called when the guest reboots itself, before the boot flags are asked for the next boot. */
   readonly onGuestReset?: () => void;
   readonly clock?: () => number;
@@ -116,7 +127,8 @@ interface Instance {
   readonly process: QemuProcess;
   readonly qmp: QmpClient;
   readonly key: string;
-  readonly nics: readonly QemuNic[];
+  /** Grows when NICs are hot-plugged. */
+  nics: readonly QemuNic[];
   bootIndexes: ReadonlyMap<string, number>;
   selection: BootSelection;
   bootStartedAt: number;
@@ -148,6 +160,8 @@ export class QemuMachine implements MachineControl {
   private restarting = false;
   private busy = false;
   private closed = false;
+  /** Aborts a power-on that waits for VM_NETWORKS interfaces when the machine closes. */
+  private readonly closing = new AbortController();
   private queue: Promise<unknown> = Promise.resolve();
   private serial: SerialEndpoint | undefined;
   private runDir: string | undefined;
@@ -211,6 +225,7 @@ export class QemuMachine implements MachineControl {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.closing.abort();
     // A start under way fails as soon as its process is gone.
     await this.starting?.kill(this.timing.stopTimeoutMs).catch(() => undefined);
     await this.queue.catch(() => undefined);
@@ -274,7 +289,8 @@ export class QemuMachine implements MachineControl {
     }
     if (this.closed) throw new MachineError('the QEMU machine was closed during power-on', 'failed');
     const boot = resolveBoot(selection, config);
-    const nics = this.options.prepareNetworks ? await this.options.prepareNetworks() : [];
+    const nics = this.options.prepareNetworks ? await this.options.prepareNetworks(this.closing.signal) : [];
+    if (this.closed) throw new MachineError('the QEMU machine was closed during power-on', 'failed');
     if (boot.first === 'network' && nics.length === 0) {
       this.log.warn('network boot selected, but the VM has no network interface (VM_NETWORKS is empty): booting the next device');
     }
@@ -315,6 +331,7 @@ export class QemuMachine implements MachineControl {
       await this.qmp(inst, 'cont');
       inst.bootStartedAt = this.clock();
       this.instance = inst;
+      if (this.options.watchNetworks) inst.unsubscribe.push(this.options.watchNetworks(nics, (nic) => this.hotAddNic(inst, nic)));
       this.log.info('QEMU started', { pid: proc.pid });
       return inst;
     } catch (err) {
@@ -424,6 +441,25 @@ export class QemuMachine implements MachineControl {
       this.emitPower('off', 'failure');
       throw err;
     }
+  }
+
+  /** Plugs `nic` into its root port of the running `inst` (the tap must exist). */
+  private hotAddNic(inst: Instance, nic: QemuNic): Promise<void> {
+    return this.exclusive(async () => {
+      if (inst.stopping || this.instance !== inst) throw new MachineError('the VM no longer runs', 'failed');
+      if (inst.nics.some((n) => n.id === nic.id)) return;
+      const netdev = `netdev-${nic.id}`;
+      await this.qmp(inst, 'netdev_add', { type: 'tap', id: netdev, ifname: nic.tapName, script: 'no', downscript: 'no' });
+      try {
+        await this.qmp(inst, 'device_add', { driver: 'virtio-net-pci', id: nic.id, netdev, mac: nic.mac, bus: nicPortId(nic.id) });
+      } catch (err) {
+        await this.qmp(inst, 'netdev_del', { id: netdev }).catch(() => undefined);
+        throw err;
+      }
+      // VM_NETWORKS order (net0, net1, ..., net10): the boot order among NICs, from the next reset on.
+      inst.nics = [...inst.nics, nic].sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
+      this.log.debug('NIC hot-plugged', { nic: nic.id, tap: nic.tapName, mac: nic.mac });
+    });
   }
 
   private async applyBootOrder(inst: Instance, boot: ResolvedBoot): Promise<void> {
