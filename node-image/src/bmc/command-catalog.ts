@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { BmcEngine, DEFAULT_ENGINE_CONFIG } from './bmc-engine';
 import { Dispatcher } from './dispatcher';
 import { appCommands } from './commands/app-commands';
-import { chassisCommands } from './commands/chassis-commands';
+import { CHASSIS_CONTROL_ANSWER_WITHIN_MS, chassisCommands } from './commands/chassis-commands';
 import { sensorCommands } from './commands/sensor-commands';
 import { storageCommands } from './commands/storage-commands';
 import { userCommands } from './commands/user-commands';
@@ -116,7 +116,7 @@ export const COMMAND_NOTES: Readonly<Record<string, CommandNote>> = {
   // ---- Chassis (00h), chapter 28
   '00/00': { spec: '28.1', notes: 'No intrusion sensor, front-panel lockout or interlock; FRU, SDR, SEL and SM device all at 20h.' },
   '00/01': { spec: '28.2, table 28-3', notes: 'Power state read live from the machine; power-control-fault bit after a failed action; restore policy; last power event; identify state (supported bit set); no front-panel buttons.' },
-  '00/02': { spec: '28.3, table 28-4', notes: 'Actions 0 off, 1 on, 2 cycle, 3 hard reset, 4 diagnostic interrupt (NMI), 5 soft (ACPI) off. CCh other values or an action the machine lacks; D5h cycle/reset/diag/soft while off; C0h while another power action runs; FFh when the machine failed (sets the fault bit). A retransmitted request is answered from the reply cache, not run twice.' },
+  '00/02': { spec: '28.3, table 28-4', notes: `Actions 0 off, 1 on, 2 cycle, 3 hard reset, 4 diagnostic interrupt (NMI), 5 soft (ACPI) off. Answers when the action is done, or after ${CHASSIS_CONTROL_ANSWER_WITHIN_MS} ms of a slower transition (which goes on; Get Chassis Status follows it), before ipmitool's 1 s retry. CCh other values or an action the machine lacks; D5h cycle/reset/diag/soft while off; C0h while another power action runs; FFh when the machine failed (sets the fault bit, also for a failure after the answer). Power transitions, resets, cycles and soft-offs are logged in the SEL. A retransmitted request is never run twice.` },
   '00/04': { spec: '28.5', notes: `Interval in seconds (none = ${IDENTIFY_DEFAULT_SECONDS} s, 0 = off); byte 2 bit 0 forces on. CCh reserved bits.` },
   '00/06': { spec: '28.8', notes: 'Always off / previous / always on / 3 no change; answers the supported-policy bitmap 07h. CCh other values. Persisted; applied at agent start.' },
   '00/07': { spec: '28.11, table 28-11', notes: 'Cause of the last power-up or reset (Chassis Control, power restore policy, a power-up from the guest or at start) and the channel of the command. Persisted.' },
@@ -130,14 +130,14 @@ export const COMMAND_NOTES: Readonly<Record<string, CommandNote>> = {
   // ---- App (06h), chapters 20, 22, 24
   '06/01': { spec: '20.1, table 20-2', notes: 'IPMI 2.0, manufacturer 32473 (IANA documentation number: no client OEM quirks), product 0B4Ch, SDR repository but no device SDRs.' },
   '06/02': { spec: '20.2', notes: 'Answers first, then ends every session (as a real BMC restart does) and logs a BMC restart in the SEL.' },
-  '06/03': { spec: '20.3', notes: 'As Cold Reset.' },
+  '06/03': { spec: '20.3', notes: 'Answers first, then logs a BMC restart in the SEL; sessions stay (ipmitool closes its own afterwards and waits for that answer).' },
   '06/04': { spec: '20.4', notes: '55h 00h: no error.' },
   '06/08': { spec: '20.8', notes: 'Persisted with the BMC state.' },
   '06/37': { spec: '22.14', notes: 'The GUID also used as GUIDc in RAKP 2/3/4. Persisted.' },
   '06/38': { spec: '22.13, table 22-15', notes: 'Answered outside a session. CCh for a channel other than 1/0Eh or a privilege outside 1..5. IPMI 1.5 MD5 and straight password listed only when IPMI_V15 is on; "non-null user names only"; extended (v2.0) data when byte 1 bit 7 asks for it.' },
   '06/3B': { spec: '22.18, table 22-22', notes: 'Level 0 returns the current level. CCh for Callback or above OEM; 80h OEM level (not available for the user); 81h above the session\'s maximum (user and channel limit).' },
   '06/3C': { spec: '22.19, table 22-23', notes: 'By session ID, or ID 0 and a handle. 87h unknown ID, 88h unknown handle. Closing the own session: the reply still goes out under its keys, then the session ends. Closing another session needs Administrator (D4h); it ends that session\'s SOL too.' },
-  '06/3D': { spec: '22.20, table 22-25', notes: 'Selectors 00h this session, 01h..3Fh n-th active, FEh by handle, FFh by session ID. CBh no such session; CCh other selectors. Includes the console\'s IPv4 address and UDP port; slot count = maximum sessions.' },
+  '06/3D': { spec: '22.20, table 22-25', notes: 'Selectors 00h this session, 01h..3Fh n-th active, FEh by handle, FFh by session ID. An index, handle or ID without an active session answers handle 0 with the slot and active counts (as ipmi_sim; ipmitool\'s `session info all` walks every index); CCh other selectors. Includes the console\'s IPv4 address and UDP port; slot count = maximum sessions.' },
   '06/40': { spec: '22.22', notes: 'Non-volatile settings persisted, volatile ones kept until restart. CCh when asked to disable per-message or user-level authentication, reserved bits, or a privilege limit outside 1..5/0Fh; 83h for an access mode other than "always available". The privilege limit takes effect at once for new sessions.' },
   '06/41': { spec: '22.23', notes: 'CCh for another channel or a selector other than non-volatile/volatile.' },
   '06/42': { spec: '22.24, tables 6-3, 6-4', notes: 'Channel 1 only (or 0Eh): 802.3 LAN, IPMB 1.0 protocol, multi-session, active session count. CCh other channels (there is no system interface channel).' },
@@ -282,7 +282,8 @@ export function renderCommandReference(defs: readonly CommandDefinition[] = regi
   line('  supported, **FFh** the action failed. Any other unexpected failure answers **FFh** and is');
   line('  logged; it never stops the agent.');
   line('- A retransmitted request (same rqSeq, NetFn, command and data within 10 s in the same');
-  line('  session) is answered from the session\'s reply cache instead of running again.');
+  line('  session) is answered from the session\'s reply cache instead of running again; one arriving');
+  line('  while the first is still being carried out is dropped (the first one\'s answer is on its way).');
   line();
   line('## Commands');
   line();
