@@ -1,6 +1,8 @@
 /**
- * Two projects: fast pure unit specs (`--selectProjects unit`), and integration specs that start real
- * processes and clients (`--selectProjects integration`, run in band).
+ * Three projects: fast pure unit specs (`--selectProjects unit`), integration specs that start real
+ * processes and clients (`--selectProjects integration`, run in band), and end-to-end specs that run
+ * node containers in the real Docker engine (`--selectProjects e2e`, run in band; they need the node
+ * image and the test guest that scripts/setup.sh builds).
  */
 const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }];
 
@@ -32,6 +34,15 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/node-image/test/**/*.int-spec.ts', '<rootDir>/test/**/*.int-spec.ts'],
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/node-image/test/e2e/**/*.e2e-spec.ts'],
+      // Several TCG boots per test on a 2-core machine (each bounded by its own wait of 120 s). jest-circus
+      // applies only the global testTimeout: the set-up file sets the same limit for this project.
+      testTimeout: 600_000,
+      setupFilesAfterEnv: ['<rootDir>/node-image/test/e2e/jest-timeout.ts'],
     },
   ],
 };

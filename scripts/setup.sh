@@ -63,10 +63,21 @@ ensure_node() {
   say "node ${version}, npm $(npm --version 2>/dev/null)"
 }
 
-# Docker engine (dockerd without systemd, and a locally built debian:bookworm-slim base because no
-# registry is reachable) arrives with the node image: see docs/operations.md. Nothing to do yet.
-ensure_docker_engine() {
-  :
+# Docker engine (dockerd without systemd: installed and started when missing), the node image
+# bmcfleet/node:latest (on a debian:bookworm-slim base built locally where no registry answers) and the
+# test guest the end-to-end tests boot. Each script checks first: a present engine, an unchanged image
+# (Docker's layer cache) and an up-to-date guest cost a few seconds and one line each.
+# shellcheck source=scripts/docker-engine.sh
+source "$REPO_ROOT/scripts/docker-engine.sh"
+# shellcheck source=scripts/build-image.sh
+source "$REPO_ROOT/scripts/build-image.sh"
+
+ensure_node_image() {
+  build_node_image
+}
+
+ensure_test_guest() {
+  bash "$REPO_ROOT/scripts/build-test-guest.sh"
 }
 
 # QEMU, OVMF and SeaBIOS for MACHINE=qemu: the agent runs QEMU on the host in its tests (TCG).
@@ -108,4 +119,6 @@ ensure_docker_engine
 ensure_qemu
 ensure_node_modules
 build
+ensure_node_image
+ensure_test_guest
 say "done in $((SECONDS - started_at)) s"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it (`npm test`, `.ci/run`): set-up, type check, unit tests,
-# integration tests. Stops at the first failing step. The last line is always
+# The whole test suite, as CI runs it (`npm test`, `.ci/run`): set-up (which also builds the node
+# image and the test guest), type check, unit tests, integration tests, end-to-end tests (node
+# containers in the Docker engine). Stops at the first failing step. The last line is always
 #   N passed, N failed
-# counting jest test cases of both runs.
+# counting jest test cases of all runs.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -59,6 +60,7 @@ step "setup" bash scripts/setup.sh
 step "type check" npm run --silent typecheck
 jest_step "unit tests" test:unit
 jest_step "integration tests" test:int
+jest_step "end-to-end tests" test:e2e
 if [ "$failed" -ne 0 ]; then
   finish 1 "FAILED: some tests failed"
 fi
