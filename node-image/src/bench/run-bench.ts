@@ -21,6 +21,8 @@ import { profileThisProcess, readProfileDir, summarizeProfile, ProfileSummary } 
 import { BenchReport, BenchSettings, MachineInfo, OPTIONS_HELP, ProfileSection, renderReport, RPS_TARGET } from './report';
 import { MAX_IN_FLIGHT } from '../client/ipmi-client';
 import { formatCount } from './stats';
+import { DEFAULT_BOOT_RUNS, NODE_RUNTIME_OPTIONS_HELP, runNodeRuntimeBench } from './node-runtime';
+import { insertBeforeReproduce, renderNodeRuntime } from './node-runtime-report';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 const AGENT_MAIN = resolve(__dirname, '..', 'main.js');
@@ -43,9 +45,11 @@ export interface BenchOptions {
   readonly profile: boolean;
   readonly write: boolean;
   readonly maxSeconds: number;
+  /** Power-ons per side in the node-runtime part (node-runtime.ts); 0 skips that part. */
+  readonly bootRuns: number;
 }
 
-export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900 };
+export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900, bootRuns: DEFAULT_BOOT_RUNS };
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const o = { ...DEFAULT_OPTIONS };
@@ -64,10 +68,11 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       case '--sessions': o.sessions = num(a, argv[++i], 1, 100_000); break;
       case '--repeat': o.repeat = num(a, argv[++i], 1, 20); break;
       case '--max-seconds': o.maxSeconds = num(a, argv[++i], 10, 86_400); break;
+      case '--boot-runs': o.bootRuns = num(a, argv[++i], 0, 100); break;
       case '--profile': o.profile = true; break;
       case '--no-write': o.write = false; break;
       case '--help': case '-h':
-        process.stdout.write(`npm run bench -- [options]\n${OPTIONS_HELP.map((l) => `  ${l}`).join('\n')}\n`);
+        process.stdout.write(`npm run bench -- [options]\n${[...OPTIONS_HELP, ...NODE_RUNTIME_OPTIONS_HELP].map((l) => `  ${l}`).join('\n')}\n`);
         process.exit(0);
         break;
       default: throw new Error(`unknown option ${a} (see --help)`);
@@ -264,7 +269,11 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const report = await runBench(options);
-  const text = renderReport(report);
+  let text = renderReport(report);
+  if (options.bootRuns > 0) {
+    const nodeRuntime = await runNodeRuntimeBench({ runs: options.bootRuns, repoRoot: REPO_ROOT, agentMain: AGENT_MAIN, progress, deadline: Date.now() + options.maxSeconds * 1000 });
+    text = insertBeforeReproduce(text, renderNodeRuntime(nodeRuntime));
+  }
   if (options.write) {
     writeFileSync(REPORT_PATH, text);
     progress(`wrote ${REPORT_PATH}`);
