@@ -44,7 +44,7 @@ import {
 } from './machine-control';
 import { bootIndexes, buildQemuArgs, launchKey, nicPortId, QEMU_IDS, type QemuNic, resolveBoot, type ResolvedBoot } from './qemu-args';
 import type { QemuConfig } from './qemu-config';
-import { createDiskImage, detectDiskFormat, kvmUsable, prepareVarsFile, QemuProcess } from './qemu-process';
+import { checkReadableFile, createDiskImage, detectDiskFormat, kvmUsable, prepareVarsFile, QemuProcess } from './qemu-process';
 import { QmpClient, QmpError, QmpErrorCode, type QmpEvent } from './qmp-client';
 import { SerialEndpoint } from './serial-endpoint';
 import type { Logger } from '../util/logger';
@@ -298,6 +298,8 @@ export class QemuMachine implements MachineControl {
     if (boot.efi && prepareVarsFile(this.options.ovmfVarsTemplate ?? DEFAULT_OVMF_VARS_TEMPLATE, ovmfVars)) {
       this.log.info('created the UEFI variable store', { path: ovmfVars });
     }
+    // Checked before QEMU starts, so the Chassis Control answer itself carries the failure.
+    if (config.cdrom !== undefined) checkReadableFile(config.cdrom, 'the CD-ROM image (VM_CDROM)');
     const qmpSocket = join(runDir, 'qmp.sock');
     rmSync(qmpSocket, { force: true });
     const args = buildQemuArgs({

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { detectDiskFormat } from './qemu-process';
+import { checkReadableFile, detectDiskFormat } from './qemu-process';
 
 describe('detectDiskFormat', () => {
   let dir: string;
@@ -31,5 +31,19 @@ describe('detectDiskFormat', () => {
   it('names the disk when it cannot be opened', () => {
     const disk = join(dir, 'missing.qcow2');
     expect(() => detectDiskFormat(disk)).toThrow(new RegExp(`^cannot read the VM disk ${disk}: ENOENT`));
+  });
+});
+
+describe('checkReadableFile', () => {
+  it('names the file and the reason when it is missing or a directory, and accepts a readable file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bmcfleet-check-'));
+    try {
+      expect(() => checkReadableFile(join(dir, 'missing.iso'), 'the CD-ROM image (VM_CDROM)')).toThrow(/cannot read the CD-ROM image \(VM_CDROM\) .*missing\.iso: no such file/);
+      expect(() => checkReadableFile(dir, 'the CD-ROM image (VM_CDROM)')).toThrow(/it is a directory/);
+      writeFileSync(join(dir, 'ok.iso'), 'x');
+      expect(() => checkReadableFile(join(dir, 'ok.iso'), 'the CD-ROM image (VM_CDROM)')).not.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -7,7 +7,7 @@
  * group too; under tini (the node image's init) the container's end does the same.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants as fsConstants, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readSync, rmSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from '../util/logger';
 import { silentLogger } from '../util/logger';
@@ -155,6 +155,19 @@ export async function createDiskImage(qemuImg: string, path: string, sizeBytes: 
     throw err;
   } finally {
     rmSync(temporary, { force: true });
+  }
+}
+
+/** Throws an error naming the file when it is missing, a directory or unreadable. */
+export function checkReadableFile(path: string, what: string): void {
+  try {
+    const fd = openSync(path, 'r');
+    closeSync(fd);
+    if (statSync(path).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const reason = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a directory, not a file' : e.message;
+    throw new Error(`cannot read ${what} ${path}: ${reason}`);
   }
 }
 
