@@ -161,7 +161,7 @@ export function renderNodeRuntime(r: NodeRuntimeReport): string {
 
   line('## Node runtime: a MACHINE=qemu node');
   line();
-  line(`Measured in the same run as the sections above (${Math.round(r.durationS)} s of it). QEMU: ${r.qemuVersion ?? 'not installed'}, TCG`);
+  line(`Measured in the same run as the sections above, after them (another ${Math.round(r.durationS)} s). QEMU: ${r.qemuVersion ?? 'not installed'}, TCG`);
   line(`(ENABLE_KVM=false, as every test here: Linux guests hang under these machines' nested KVM, see docs/testing.md). Test guest: ${r.guest ?? '–'} (\`bash scripts/build-test-guest.sh\`).`);
   line(`\`npm run bench -- --boot-runs N\` sets the power-ons per side (here ${r.runs}); \`--boot-runs 0\` skips this part. This part builds the`);
   line('test guest when it is missing or stale (its script installs the host tools it needs and downloads Debian packages),');
