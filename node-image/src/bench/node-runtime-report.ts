@@ -196,7 +196,7 @@ export function renderNodeRuntime(r: NodeRuntimeReport): string {
   } else {
     const env = r.agentEnv ? Object.entries(r.agentEnv).map(([k, v]) => `${k}=${k === 'VM_CDROM' ? '.cache/test-guest/guest.iso' : v}`).join(' ') : '';
     line('Both directly on this host, no container (the container adds no step between the agent and QEMU; this compares');
-    line(`the agent's power-on path with QEMU alone). The agent: \`node node-image/dist/main.js\` with ${env}, IPMI on a`);
+    line(`the agent's power-on path with QEMU alone). The agent: \`node node-image/bundle/main.js\` (the bundle the image ships) with ${env}, IPMI on a`);
     line('free 127.0.0.1 UDP port, a temporary VM_DISK and state directory; VM_BOOT=d boots the CD-ROM directly. The bench');
     line('opens an RMCP+ session (suite 3, the project\'s ClientSession), activates SOL, and then sends Chassis Control');
     line('power on in that session; the clock starts when the request leaves. "First byte" is the arrival of the first SOL');

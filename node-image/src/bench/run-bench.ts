@@ -9,7 +9,7 @@
  * reported and the parts needing it are skipped.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { join, resolve } from 'node:path';
 import { cleanupOnExit, findExecutable, ProcessGroup, runCommand } from './processes';
@@ -26,6 +26,8 @@ import { insertBeforeReproduce, renderNodeRuntime } from './node-runtime-report'
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 const AGENT_MAIN = resolve(__dirname, '..', 'main.js');
+/** The agent as the node image ships it (one bundled file, npm run bundle:agent): what node memory is measured on. */
+const AGENT_BUNDLE = resolve(__dirname, '..', '..', 'bundle', 'main.js');
 const REPORT_PATH = join(REPO_ROOT, 'docs', 'benchmarks.md');
 const THROUGHPUT_SUITES = [3, 17] as const;
 const IPMITOOL_RUN_TIMEOUT_MS = 20_000;
@@ -271,7 +273,7 @@ async function main(): Promise<void> {
   const report = await runBench(options);
   let text = renderReport(report);
   if (options.bootRuns > 0) {
-    const nodeRuntime = await runNodeRuntimeBench({ runs: options.bootRuns, repoRoot: REPO_ROOT, agentMain: AGENT_MAIN, progress, deadline: Date.now() + options.maxSeconds * 1000 });
+    const nodeRuntime = await runNodeRuntimeBench({ runs: options.bootRuns, repoRoot: REPO_ROOT, agentMain: existsSync(AGENT_BUNDLE) ? AGENT_BUNDLE : AGENT_MAIN, progress, deadline: Date.now() + options.maxSeconds * 1000 });
     text = insertBeforeReproduce(text, renderNodeRuntime(nodeRuntime));
   }
   if (options.write) {
