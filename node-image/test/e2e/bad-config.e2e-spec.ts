@@ -29,7 +29,7 @@ const CASES: readonly BadCase[] = [
   {
     name: 'VM_CDROM names a missing ISO',
     env: { VM_CDROM: '/iso/missing.iso' },
-    log: /\/iso\/missing\.iso[^"]*No such file or directory/,
+    log: /cannot read the CD-ROM image \(VM_CDROM\) \/iso\/missing\.iso: no such file/,
   },
   {
     name: 'VM_BOOT_MODE=bogus',
