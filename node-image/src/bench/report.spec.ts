@@ -53,8 +53,13 @@ describe('benchmark report', () => {
   });
 
   it('says "not met" when the agent is slower or a case is below 20,000/s or failed', () => {
-    const slower = renderReport({ ...base, timings: [timing('agent', 3, [40]), timing('ipmi_sim', 3, [30])], throughput: [rate(3, 19_999)] });
+    const slower = renderReport({
+      ...base,
+      timings: [{ ...timing('agent', 3, [40]), serverCpuMsPerRun: 2 }, { ...timing('ipmi_sim', 3, [30]), serverCpuMsPerRun: 0.5 }],
+      throughput: [rate(3, 19_999)],
+    });
     expect(slower).toContain('ratio 1.33× — not met');
+    expect(slower).toContain('The 10.0 ms are the server\'s: per invocation the agent used 2.00 ms of CPU against ipmi_sim\'s 0.50 ms, and it answers the 6 round trips of a short session in 1.10 ms against 0.60 ms (below).');
     expect(slower).toContain('lowest 19,999 req/s — not met');
     const failed = renderReport({ ...base, throughput: [rate(3, 30_000), rate(17, 0, false)] });
     expect(failed).toContain('— not met');
