@@ -30,7 +30,7 @@ describe('SolConfig', () => {
     expect(readHex(sut, 0)).toBe('00');
     expect(readHex(sut, 1)).toBe('01');
     expect(readHex(sut, 2)).toBe('02');
-    expect(readHex(sut, 3)).toBe('0c60');
+    expect(readHex(sut, 3)).toBe('0160');
     expect(readHex(sut, 4)).toBe('0732');
     expect(readHex(sut, 5)).toBe('0a');
     expect(readHex(sut, 6)).toBe('0a');
@@ -183,6 +183,6 @@ describe('SolConfig', () => {
   });
 
   it('converts to channel timing in milliseconds', () => {
-    expect(sut.timing()).toEqual({ retryCount: 7, retryIntervalMs: 500, characterAccumulateIntervalMs: 60, characterSendThreshold: 96 });
+    expect(sut.timing()).toEqual({ retryCount: 7, retryIntervalMs: 500, characterAccumulateIntervalMs: 5, characterSendThreshold: 96 });
   });
 });

@@ -108,13 +108,17 @@ export interface SolSettings {
   readonly volatileBitRate: number;
 }
 
-/** Defaults as the test BMC of the captures answers `sol info` (60 ms / 96 chars, 7 × 500 ms, 115.2k). */
+/**
+ * Defaults: a 5 ms character accumulate interval (a console's first byte and every echo go out at
+ * once; while a packet awaits its ACK, output still gathers into the next one), 96 characters,
+ * 7 retries × 500 ms, 115.2k, as `sol info` shows them.
+ */
 export const DEFAULT_SOL_SETTINGS: SolSettings = {
   enabled: true,
   forceEncryption: false,
   forceAuthentication: false,
   privilegeLevel: 0x2,
-  characterAccumulateInterval: 12,
+  characterAccumulateInterval: 1,
   characterSendThreshold: 96,
   retryCount: 7,
   retryInterval: 50,
