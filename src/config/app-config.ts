@@ -47,4 +47,8 @@ export abstract class AppConfig {
   /** Agent environment given to every new node, from NODE_DEFAULTS_<NAME> (key is NAME). */
   abstract readonly nodeDefaults: Readonly<Record<string, string>>;
   abstract readonly log: LogConfig;
+  /** Prefix of the node containers' and volumes' names (`<fleetName>-<node>`), from FLEET_NAME. */
+  abstract readonly fleetName: string;
+  /** Milliseconds between reconciler runs (RECONCILE_INTERVAL_S); 0 turns the periodic run off. */
+  abstract readonly reconcileIntervalMs: number;
 }

@@ -39,6 +39,8 @@ describe('parseAppConfig', () => {
       nodeImage: 'bmcfleet/node:latest',
       nodeDefaults: {},
       log: { level: 'log', format: 'text' },
+      fleetName: 'bmcfleet',
+      reconcileIntervalMs: 15_000,
     });
   });
 
@@ -56,6 +58,8 @@ describe('parseAppConfig', () => {
       LOG_FORMAT: 'json',
       NODE_DEFAULTS_ENABLE_KVM: 'false',
       NODE_DEFAULTS_VM_MEMORY: '4096',
+      FLEET_NAME: 'lab-a',
+      RECONCILE_INTERVAL_S: '0',
     });
     expect(sut).toEqual({
       http: { port: 9000, bindAddress: '0.0.0.0', apiToken: GOOD_TOKEN },
@@ -66,7 +70,14 @@ describe('parseAppConfig', () => {
       nodeImage: 'registry.example:5000/lab/node:1.2.3',
       nodeDefaults: { ENABLE_KVM: 'false', VM_MEMORY: '4096' },
       log: { level: 'debug', format: 'json' },
+      fleetName: 'lab-a',
+      reconcileIntervalMs: 0,
     });
+  });
+
+  it('refuses a fleet name Docker names cannot carry and a reconcile interval that is not a number', () => {
+    const error = issuesOf({ FLEET_NAME: 'Lab_A', RECONCILE_INTERVAL_S: '5s' });
+    expect(error.issues.map((issue) => issue.variable)).toEqual(['FLEET_NAME', 'RECONCILE_INTERVAL_S']);
   });
 
   it('treats blank variables as unset and trims values', () => {

@@ -22,7 +22,12 @@ export const ENV_DEFAULTS = {
   NODE_IMAGE: 'bmcfleet/node:latest',
   LOG_LEVEL: 'log',
   LOG_FORMAT: 'text',
+  FLEET_NAME: 'bmcfleet',
+  RECONCILE_INTERVAL_S: '15',
 } as const;
+
+/** FLEET_NAME becomes part of Docker container and volume names: lower case, digits, dashes. */
+export const FLEET_NAME_PATTERN = /^[a-z][a-z0-9-]{0,29}$/;
 
 /** Prefix of variables passed on to every new node's agent (NODE_DEFAULTS_ENABLE_KVM=false). */
 export const NODE_DEFAULTS_PREFIX = 'NODE_DEFAULTS_';
@@ -236,6 +241,15 @@ export function parseAppConfig(env: Environment, options: ParseOptions): AppConf
   const level: LogLevelName = parseChoice('LOG_LEVEL', readOr(env, 'LOG_LEVEL'), LOG_LEVELS, issues);
   const format: LogFormat = parseChoice('LOG_FORMAT', readOr(env, 'LOG_FORMAT'), LOG_FORMATS, issues);
   const nodeDefaults = parseNodeDefaults(env, issues);
+  const fleetName = readOr(env, 'FLEET_NAME');
+  if (!FLEET_NAME_PATTERN.test(fleetName)) {
+    issues.add('FLEET_NAME', fleetName, 'must start with a letter and hold at most 30 lower-case letters, digits and dashes');
+  }
+  const reconcileRaw = readOr(env, 'RECONCILE_INTERVAL_S');
+  const reconcileSeconds = parseInteger(reconcileRaw);
+  if (reconcileSeconds === null || reconcileSeconds > 86_400) {
+    issues.add('RECONCILE_INTERVAL_S', reconcileRaw, 'must be an integer number of seconds from 0 (off) to 86400');
+  }
 
   if (issues.issues.length > 0) {
     throw new ConfigValidationError(issues.issues);
@@ -249,6 +263,8 @@ export function parseAppConfig(env: Environment, options: ParseOptions): AppConf
     nodeImage,
     nodeDefaults,
     log: Object.freeze({ level, format }),
+    fleetName,
+    reconcileIntervalMs: (reconcileSeconds ?? 0) * 1000,
   };
   return Object.freeze(config);
 }

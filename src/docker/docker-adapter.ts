@@ -1,0 +1,105 @@
+/**
+ * The orchestrator's one door to the Docker engine. Everything else speaks in these terms; only
+ * DockerodeAdapter (dockerode-adapter.ts) knows the Engine API. Every call is idempotent where the
+ * Engine allows it: creating what exists with our labels returns it, removing what is gone succeeds.
+ */
+
+/** Labels that mark what the orchestrator owns. */
+export const LABELS = {
+  /** "true" on every container, volume and image build the orchestrator makes. */
+  managed: 'io.bmcfleet.managed',
+  /** The fleet's id (the Fleet row): two fleets on one engine never touch each other's objects. */
+  fleet: 'io.bmcfleet.fleet',
+  /** The node's name (API name, not the container name). */
+  node: 'io.bmcfleet.node',
+  /** The node's database id: tells a re-created node from an old container of the same name. */
+  nodeId: 'io.bmcfleet.node-id',
+  /** "node" for node containers (lab UIs group by it). */
+  role: 'io.bmcfleet.role',
+} as const;
+
+export interface PublishedPort {
+  /** Host address the port is published on (PUBLISH_ADDRESS). */
+  readonly hostIp: string;
+  /** Host port; also the port inside the container (ipmitool's SOL needs both to agree). */
+  readonly port: number;
+}
+
+export interface NodeContainerSpec {
+  /** Container name, e.g. "bmcfleet-node1". */
+  readonly name: string;
+  readonly image: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** The agent's environment (design.md section 1). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Published as `<port>/udp` on hostIp:port. */
+  readonly ipmi: PublishedPort;
+  /** Published as `<port>/tcp` on hostIp:port. */
+  readonly vnc: PublishedPort;
+  /** Named volume mounted at /vm (disk, NVRAM, BMC state); created with the same labels if missing. */
+  readonly volumeName: string;
+  /** Extra read-only binds, e.g. an ISO: host path → container path. */
+  readonly readOnlyBinds: readonly { readonly hostPath: string; readonly containerPath: string }[];
+  /** Host devices passed through, e.g. /dev/net/tun, /dev/kvm. */
+  readonly devices: readonly string[];
+  readonly capAdd: readonly string[];
+}
+
+export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+/** What the orchestrator needs to know about one of its containers. */
+export interface ManagedContainer {
+  readonly id: string;
+  /** Without Docker's leading slash. */
+  readonly name: string;
+  readonly state: ContainerState;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** A container as inspected: adds what adoption needs (environment and published ports). */
+export interface InspectedContainer extends ManagedContainer {
+  readonly env: Readonly<Record<string, string>>;
+  readonly image: string;
+  /** Host ports published, keyed "623/udp" → host port. */
+  readonly publishedPorts: Readonly<Record<string, number>>;
+  /** Names of the networks the container is attached to. */
+  readonly networks: readonly string[];
+}
+
+export interface NetworkInfo {
+  readonly name: string;
+  readonly id: string;
+  readonly internal: boolean;
+  readonly ipv6: boolean;
+}
+
+/** Progress of an image build, one line at a time (Docker's stream output). */
+export type ProgressListener = (line: string) => void;
+
+export abstract class DockerAdapter {
+  /** Whether the engine answers (for /healthz and clear start-up errors). */
+  abstract ping(): Promise<boolean>;
+  abstract imageExists(image: string): Promise<boolean>;
+  /**
+   * Builds the node image through the Engine API from the repository (node-image/Dockerfile with the
+   * root .dockerignore as context), reporting progress; throws with Docker's error text on failure.
+   */
+  abstract buildNodeImage(image: string, onProgress: ProgressListener): Promise<void>;
+  /** Creates the volume (if missing) and the container (if missing); returns the container's id. */
+  abstract createNodeContainer(spec: NodeContainerSpec): Promise<string>;
+  /** Starts it if not running. */
+  abstract startContainer(name: string): Promise<void>;
+  /** Stops it if running (SIGTERM, then SIGKILL after timeoutSeconds). */
+  abstract stopContainer(name: string, timeoutSeconds: number): Promise<void>;
+  /** Removes it (forcefully, running or not); succeeds when it does not exist. */
+  abstract removeContainer(name: string): Promise<void>;
+  abstract removeVolume(name: string): Promise<void>;
+  /** null when no such container. */
+  abstract inspectContainer(name: string): Promise<InspectedContainer | null>;
+  /** Every container (running or not) carrying LABELS.managed=true and LABELS.fleet=fleetId. */
+  abstract listFleetContainers(fleetId: string): Promise<ManagedContainer[]>;
+  /** null when no such network. */
+  abstract inspectNetwork(name: string): Promise<NetworkInfo | null>;
+  /** Connects a running container to a network; succeeds when already connected. */
+  abstract connectNetwork(containerName: string, networkName: string): Promise<void>;
+}

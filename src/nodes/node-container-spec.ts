@@ -1,0 +1,82 @@
+/**
+ * From a node row to the container that runs it (pure): the agent's environment (design.md section 1),
+ * published ports, devices, capabilities and binds. Shared by the Docker path and the containerlab
+ * `linux` rendering, so both run the same node.
+ */
+import { basename } from 'node:path';
+import type { NodeContainerSpec } from '../docker/docker-adapter';
+import { LABELS } from '../docker/docker-adapter';
+import { leasePort, NodeWithLeases, parseNetworks } from './node.model';
+
+/** Where an ISO given as `cdrom` (a host path) appears inside the container. */
+export const CDROM_DIR = '/iso';
+/** The first interface Docker gives a container; attached networks follow as eth1, eth2, … */
+const FIRST_VM_INTERFACE = 1;
+
+export interface ContainerSpecContext {
+  readonly fleetId: string;
+  readonly image: string;
+  readonly publishAddress: string;
+  /** NODE_DEFAULTS_* (agent variable → value); the node's own settings win over them. */
+  readonly nodeDefaults: Readonly<Record<string, string>>;
+  /** Whether /dev/kvm exists on the Docker host (passed through unless enableKvm is false). */
+  readonly kvmAvailable: boolean;
+}
+
+/** Names of the interfaces that carry the node's networks, in the order they are attached. */
+export function vmInterfaces(networkCount: number): string[] {
+  return Array.from({ length: networkCount }, (_, index) => `eth${FIRST_VM_INTERFACE + index}`);
+}
+
+export function nodeLabels(fleetId: string, node: { id: string; name: string }): Record<string, string> {
+  return {
+    [LABELS.managed]: 'true',
+    [LABELS.fleet]: fleetId,
+    [LABELS.node]: node.name,
+    [LABELS.nodeId]: node.id,
+    [LABELS.role]: 'node',
+  };
+}
+
+export function nodeEnvironment(node: NodeWithLeases, nodeDefaults: Readonly<Record<string, string>>): Record<string, string> {
+  const networks = parseNetworks(node.networks);
+  const own: Record<string, string> = {
+    NODE_NAME: node.name,
+    MACHINE: node.machine,
+    VM_MEMORY: String(node.memoryMiB),
+    VM_CPUS: String(node.cpus),
+    VM_DISK_SIZE: `${node.diskSizeGiB}G`,
+    VM_BOOT_MODE: node.bootMode,
+    VM_BOOT_MENU_TIMEOUT: String(node.bootMenuTimeoutMs),
+    ENABLE_KVM: node.enableKvm,
+    POWER_ON_AT_START: String(node.powerOnAtStart),
+    IPMI_USER: node.ipmiUser,
+    IPMI_PASS: node.ipmiPassword,
+    // Inside port = published port: ipmitool refuses SOL when the BMC names another port.
+    IPMI_PORT: String(leasePort(node, 'ipmi')),
+    VNC_PORT: String(leasePort(node, 'vnc')),
+  };
+  if (node.cdrom !== null) {
+    own['VM_CDROM'] = `${CDROM_DIR}/${basename(node.cdrom)}`;
+  }
+  if (networks.length > 0) {
+    own['VM_NETWORKS'] = vmInterfaces(networks.length).join(',');
+  }
+  return { ...nodeDefaults, ...own };
+}
+
+export function nodeContainerSpec(node: NodeWithLeases, context: ContainerSpecContext): NodeContainerSpec {
+  const useKvm = node.enableKvm !== 'false' && context.kvmAvailable;
+  return {
+    name: node.containerName,
+    image: context.image,
+    labels: nodeLabels(context.fleetId, node),
+    env: nodeEnvironment(node, context.nodeDefaults),
+    ipmi: { hostIp: context.publishAddress, port: leasePort(node, 'ipmi') },
+    vnc: { hostIp: context.publishAddress, port: leasePort(node, 'vnc') },
+    volumeName: node.volumeName,
+    readOnlyBinds: node.cdrom === null ? [] : [{ hostPath: node.cdrom, containerPath: `${CDROM_DIR}/${basename(node.cdrom)}` }],
+    devices: useKvm ? ['/dev/net/tun', '/dev/kvm'] : ['/dev/net/tun'],
+    capAdd: ['NET_ADMIN'],
+  };
+}

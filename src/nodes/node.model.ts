@@ -1,0 +1,97 @@
+/**
+ * A node as the orchestrator knows it: the database row with its two port leases, and the view the
+ * API returns (no password, ever). Pure.
+ */
+import type { Node as NodeRow, PortLease } from '../generated/prisma/client';
+
+export const MACHINES = ['qemu', 'sim'] as const;
+export type MachineKind = (typeof MACHINES)[number];
+export const BOOT_MODES = ['bios', 'uefi'] as const;
+export type BootMode = (typeof BOOT_MODES)[number];
+export const KVM_MODES = ['auto', 'true', 'false'] as const;
+export type KvmMode = (typeof KVM_MODES)[number];
+export const POWER_ACTIONS = ['on', 'off', 'cycle', 'reset', 'soft'] as const;
+export type PowerActionName = (typeof POWER_ACTIONS)[number];
+
+/** Lifecycle of a node row: creating → running; deleting until the container and leases are gone. */
+export type NodeState = 'creating' | 'running' | 'deleting' | 'failed';
+export type PowerState = 'on' | 'off' | 'unknown';
+export type LeaseKind = 'ipmi' | 'vnc';
+
+/**
+ * Node names become host names, Docker container names and containerlab node names: lower-case
+ * DNS labels (RFC 1123), at most 40 characters so `<fleet>-<name>` stays a short container name.
+ */
+export const NODE_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
+export const NODE_NAME_RULE = 'a lower-case DNS label: 1–40 of a-z, 0-9 and "-", not starting or ending with "-"';
+
+export type NodeWithLeases = NodeRow & { leases: PortLease[] };
+
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface NodeView {
+  readonly id: string;
+  readonly name: string;
+  readonly state: NodeState;
+  readonly powerState: PowerState;
+  readonly powerObservedAt: string | null;
+  readonly machine: MachineKind;
+  readonly memoryMiB: number;
+  readonly cpus: number;
+  readonly diskSizeGiB: number;
+  readonly cdrom: string | null;
+  readonly bootMode: BootMode;
+  readonly bootMenuTimeoutMs: number;
+  readonly enableKvm: KvmMode;
+  readonly powerOnAtStart: boolean;
+  readonly networks: readonly string[];
+  readonly ipmi: Endpoint & { readonly user: string };
+  readonly vnc: Endpoint;
+  readonly container: { readonly name: string; readonly id: string | null };
+  readonly lastError: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export function leasePort(node: NodeWithLeases, kind: LeaseKind): number {
+  const lease = node.leases.find((candidate) => candidate.kind === kind);
+  if (lease === undefined) {
+    throw new Error(`node ${node.name} has no ${kind} lease`);
+  }
+  return lease.port;
+}
+
+export function parseNetworks(json: string): string[] {
+  const value: unknown = JSON.parse(json);
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}
+
+/** The API's view of a node; publishAddress is where its ports are reachable. */
+export function toNodeView(node: NodeWithLeases, publishAddress: string): NodeView {
+  return {
+    id: node.id,
+    name: node.name,
+    state: node.state as NodeState,
+    powerState: node.powerState as PowerState,
+    powerObservedAt: node.powerObservedAt?.toISOString() ?? null,
+    machine: node.machine as MachineKind,
+    memoryMiB: node.memoryMiB,
+    cpus: node.cpus,
+    diskSizeGiB: node.diskSizeGiB,
+    cdrom: node.cdrom,
+    bootMode: node.bootMode as BootMode,
+    bootMenuTimeoutMs: node.bootMenuTimeoutMs,
+    enableKvm: node.enableKvm as KvmMode,
+    powerOnAtStart: node.powerOnAtStart,
+    networks: parseNetworks(node.networks),
+    ipmi: { host: publishAddress, port: leasePort(node, 'ipmi'), user: node.ipmiUser },
+    vnc: { host: publishAddress, port: leasePort(node, 'vnc') },
+    container: { name: node.containerName, id: node.containerId },
+    lastError: node.lastError,
+    createdAt: node.createdAt.toISOString(),
+    updatedAt: node.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * The database on a real SQLite file: migrations apply offline and are recorded as Prisma records
+ * them, every model works through the generated client, the lease constraints hold (also under
+ * concurrent inserts), and deleting a node frees its leases and events.
+ */
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync, statSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultMigrationsDir, migrateDatabase, MigrationError } from '../../src/database/migrator';
+import { DATABASE_FILE_NAME, PrismaService } from '../../src/database/prisma.service';
+import { Prisma } from '../../src/generated/prisma/client';
+
+function nodeData(name: string) {
+  return {
+    id: `id-${name}`,
+    name,
+    machine: 'sim',
+    memoryMiB: 512,
+    cpus: 1,
+    diskSizeGiB: 1,
+    bootMode: 'bios',
+    bootMenuTimeoutMs: 0,
+    enableKvm: 'false',
+    powerOnAtStart: false,
+    ipmiUser: 'admin',
+    ipmiPassword: 'secret-password',
+    containerName: `bmcfleet-${name}`,
+    volumeName: `bmcfleet-${name}-vm`,
+  };
+}
+
+describe('database on a real SQLite file', () => {
+  let dir: string;
+  let prisma: PrismaService;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bmcfleet-db-'));
+    prisma = await PrismaService.open(dir);
+  });
+
+  afterEach(async () => {
+    await prisma.$disconnect();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('applies the migrations once, records them like prisma migrate, in WAL mode, file mode 0600', () => {
+    const file = join(dir, DATABASE_FILE_NAME);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const db = new Database(file, { readonly: true });
+    const rows = db.prepare('SELECT migration_name, checksum, finished_at, applied_steps_count FROM _prisma_migrations').all() as {
+      migration_name: string; checksum: string; finished_at: string | null; applied_steps_count: number;
+    }[];
+    expect(rows.map((row) => row.migration_name)).toEqual(['20261124000000_init']);
+    expect(rows[0]?.checksum).toMatch(/^[0-9a-f]{64}$/);
+    expect(rows[0]?.finished_at).not.toBeNull();
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+    expect(migrateDatabase(file)).toEqual([]);
+  });
+
+  it('refuses to start on a database whose applied migration was edited since', () => {
+    const migrations = join(dir, 'migrations');
+    cpSync(defaultMigrationsDir(), migrations, { recursive: true });
+    const other = join(dir, 'other.db');
+    migrateDatabase(other, migrations);
+    writeFileSync(join(migrations, '20261124000000_init', 'migration.sql'), '-- edited\n', { flag: 'a' });
+    expect(() => migrateDatabase(other, migrations)).toThrow(MigrationError);
+    mkdirSync(join(migrations, '20261125000000_next'));
+    expect(() => migrateDatabase(other, migrations)).toThrow(/checksum differs/);
+  });
+
+  it('stores a node with its leases and events and cascades a delete', async () => {
+    await prisma.fleet.create({ data: { id: 'fleet-1' } });
+    await prisma.node.create({
+      data: {
+        ...nodeData('n1'),
+        leases: { create: [{ kind: 'ipmi', port: 16230 }, { kind: 'vnc', port: 15900 }] },
+        events: { create: [{ type: 'created', message: 'node created' }] },
+      },
+    });
+    const found = await prisma.node.findUniqueOrThrow({ where: { name: 'n1' }, include: { leases: true, events: true } });
+    expect(found.leases.map((lease) => `${lease.kind}:${lease.port}`).sort()).toEqual(['ipmi:16230', 'vnc:15900']);
+    expect(found.events).toHaveLength(1);
+    await prisma.node.delete({ where: { name: 'n1' } });
+    expect(await prisma.portLease.count()).toBe(0);
+    expect(await prisma.nodeEvent.count()).toBe(0);
+  });
+
+  it('never gives one port to two nodes, also when the inserts race', async () => {
+    await prisma.node.create({ data: nodeData('a') });
+    await prisma.node.create({ data: nodeData('b') });
+    const results = await Promise.allSettled(
+      ['id-a', 'id-b', 'id-a', 'id-b'].map((nodeId) => prisma.portLease.create({ data: { kind: 'ipmi', port: 16300, nodeId } })),
+    );
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+    for (const result of results) {
+      if (result.status === 'rejected') {
+        expect(result.reason).toBeInstanceOf(Prisma.PrismaClientKnownRequestError);
+        expect((result.reason as Prisma.PrismaClientKnownRequestError).code).toBe('P2002');
+      }
+    }
+    // The same port number for the other kind is a different lease.
+    await expect(prisma.portLease.create({ data: { kind: 'vnc', port: 16300, nodeId: 'id-b' } })).resolves.toBeDefined();
+  });
+
+  it('refuses a second node with the same name (P2002)', async () => {
+    await prisma.node.create({ data: nodeData('dup') });
+    await expect(prisma.node.create({ data: { ...nodeData('dup'), id: 'other', containerName: 'x', volumeName: 'y' } })).rejects.toMatchObject({ code: 'P2002' });
+  });
+
+  it('enforces foreign keys: a lease for a node that does not exist is refused', async () => {
+    await expect(prisma.portLease.create({ data: { kind: 'ipmi', port: 1, nodeId: 'nobody' } })).rejects.toBeDefined();
+  });
+});
