@@ -59,8 +59,9 @@ export function nodeEnvironment(node: NodeWithLeases, nodeDefaults: Readonly<Rec
   if (node.cdrom !== null) {
     own['VM_CDROM'] = `${CDROM_DIR}/${basename(node.cdrom)}`;
   }
-  if (networks.length > 0) {
-    own['VM_NETWORKS'] = vmInterfaces(networks.length).join(',');
+  const interfaces = [...vmInterfaces(networks.length), ...parseNetworks(node.labInterfaces)];
+  if (interfaces.length > 0) {
+    own['VM_NETWORKS'] = interfaces.join(',');
   }
   return { ...nodeDefaults, ...own };
 }

@@ -48,6 +48,8 @@ export interface NodeView {
   readonly enableKvm: KvmMode;
   readonly powerOnAtStart: boolean;
   readonly networks: readonly string[];
+  /** Interfaces others plug in after start (containerlab links), bridged into the VM as they appear. */
+  readonly labInterfaces: readonly string[];
   readonly ipmi: Endpoint & { readonly user: string };
   readonly vnc: Endpoint;
   readonly container: { readonly name: string; readonly id: string | null };
@@ -87,6 +89,7 @@ export function toNodeView(node: NodeWithLeases, publishAddress: string): NodeVi
     enableKvm: node.enableKvm as KvmMode,
     powerOnAtStart: node.powerOnAtStart,
     networks: parseNetworks(node.networks),
+    labInterfaces: parseNetworks(node.labInterfaces),
     ipmi: { host: publishAddress, port: leasePort(node, 'ipmi'), user: node.ipmiUser },
     vnc: { host: publishAddress, port: leasePort(node, 'vnc') },
     container: { name: node.containerName, id: node.containerId },

@@ -21,6 +21,7 @@ CREATE TABLE "Node" (
     "enableKvm" TEXT NOT NULL,
     "powerOnAtStart" BOOLEAN NOT NULL,
     "networks" TEXT NOT NULL DEFAULT '[]',
+    "labInterfaces" TEXT NOT NULL DEFAULT '[]',
     "ipmiUser" TEXT NOT NULL,
     "ipmiPassword" TEXT NOT NULL,
     "containerName" TEXT NOT NULL,
