@@ -1,0 +1,37 @@
+/**
+ * Brings one node's Docker objects in line with its row (lead engineer implements it in
+ * node-runtime.service.ts). The create path and the reconciler share it, so a node the reconciler
+ * repairs is exactly the node a create makes.
+ */
+import type { NodeWithLeases } from './node.model';
+
+export abstract class NodeRuntime {
+  /**
+   * Makes the node's volume and container exist and run, with its networks attached (idempotent);
+   * stores the container id on the row; returns it. Throws with Docker's message when it cannot.
+   */
+  abstract ensureRunning(node: NodeWithLeases): Promise<string>;
+  /** Removes the container (and, with purge, its /vm volume); succeeds when they are already gone. */
+  abstract removeContainer(node: Pick<NodeWithLeases, 'containerName' | 'volumeName'>, purge: boolean): Promise<void>;
+}
+
+/** The fleet's id (Fleet row), read or created once at start; Docker objects carry it as a label. */
+export abstract class FleetIdentity {
+  abstract readonly fleetId: string;
+}
+
+/** Appends to a node's event history (NodeEvent rows); also logs the event. Never throws. */
+export abstract class NodeEvents {
+  abstract record(nodeId: string, type: NodeEventType, message: string): Promise<void>;
+}
+
+export type NodeEventType =
+  | 'created'
+  | 'started'
+  | 'power'
+  | 'repaired'
+  | 'adopted'
+  | 'removed-orphan'
+  | 'lease-freed'
+  | 'deleting'
+  | 'error';
