@@ -28,6 +28,7 @@ CREATE TABLE "Node" (
     "containerId" TEXT,
     "volumeName" TEXT NOT NULL,
     "lastError" TEXT,
+    "purgeOnDelete" BOOLEAN NOT NULL DEFAULT false,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" DATETIME NOT NULL
 );
