@@ -1,0 +1,59 @@
+/** OpenAPI description of the node view (src/nodes/node.model.ts NodeView). No password field, ever. */
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { BOOT_MODES, KVM_MODES, MACHINES } from '../node.model';
+
+export class EndpointDto {
+  @ApiProperty({ example: '127.0.0.1' }) host!: string;
+  @ApiProperty({ example: 16230 }) port!: number;
+}
+
+export class IpmiEndpointDto extends EndpointDto {
+  @ApiProperty({ example: 'admin' }) user!: string;
+}
+
+export class ContainerRefDto {
+  @ApiProperty({ example: 'bmcfleet-node1' }) name!: string;
+  @ApiProperty({ nullable: true, type: String }) id!: string | null;
+}
+
+export class NodeViewDto {
+  @ApiProperty() id!: string;
+  @ApiProperty({ example: 'node1' }) name!: string;
+  @ApiProperty({ enum: ['creating', 'running', 'deleting', 'failed'] }) state!: string;
+  @ApiProperty({ enum: ['on', 'off', 'unknown'], description: 'Last power state read from the node\'s BMC' }) powerState!: string;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) powerObservedAt!: string | null;
+  @ApiProperty({ enum: MACHINES }) machine!: string;
+  @ApiProperty() memoryMiB!: number;
+  @ApiProperty() cpus!: number;
+  @ApiProperty() diskSizeGiB!: number;
+  @ApiProperty({ nullable: true, type: String }) cdrom!: string | null;
+  @ApiProperty({ enum: BOOT_MODES }) bootMode!: string;
+  @ApiProperty() bootMenuTimeoutMs!: number;
+  @ApiProperty({ enum: KVM_MODES }) enableKvm!: string;
+  @ApiProperty() powerOnAtStart!: boolean;
+  @ApiProperty({ type: [String] }) networks!: string[];
+  @ApiProperty({ type: [String] }) labInterfaces!: string[];
+  @ApiProperty({ type: IpmiEndpointDto }) ipmi!: IpmiEndpointDto;
+  @ApiProperty({ type: EndpointDto }) vnc!: EndpointDto;
+  @ApiProperty({ type: ContainerRefDto }) container!: ContainerRefDto;
+  @ApiProperty({ nullable: true, type: String }) lastError!: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
+
+export class CreatedNodeDto extends NodeViewDto {
+  @ApiPropertyOptional({ description: 'Only in the create response, only when the password was generated: keep it, it is never shown again' })
+  generatedIpmiPassword?: string;
+}
+
+export class NodeEventDto {
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty({ example: 'repaired' }) type!: string;
+  @ApiProperty() message!: string;
+}
+
+export class PowerResultDto {
+  @ApiProperty() name!: string;
+  @ApiPropertyOptional() action?: string;
+  @ApiProperty({ enum: ['on', 'off', 'unknown'] }) powerState!: string;
+}

@@ -1,0 +1,29 @@
+/**
+ * Nodes: API, use cases, and the providers the reconciler and containerlab share (NodeRuntime,
+ * NodeEvents, FleetIdentity, NodeBmc, NodesService). Needs DatabaseModule and DockerModule (global).
+ */
+import { Global, Module } from '@nestjs/common';
+import { IpmiNodeBmc, NodeBmc } from '../bmc/node-bmc';
+import { PrismaService } from '../database/prisma.service';
+import { DatabaseFleetIdentity } from './fleet-identity.service';
+import { DatabaseNodeEvents } from './node-events.service';
+import { NodeImageService } from './node-image.service';
+import { FleetIdentity, NodeEvents, NodeRuntime } from './node-runtime';
+import { DockerNodeRuntime } from './node-runtime.service';
+import { NodesController } from './nodes.controller';
+import { NodesService } from './nodes.service';
+
+@Global()
+@Module({
+  controllers: [NodesController],
+  providers: [
+    NodesService,
+    NodeImageService,
+    { provide: FleetIdentity, inject: [PrismaService], useFactory: (prisma: PrismaService) => DatabaseFleetIdentity.load(prisma) },
+    { provide: NodeEvents, useClass: DatabaseNodeEvents },
+    { provide: NodeRuntime, useClass: DockerNodeRuntime },
+    { provide: NodeBmc, useClass: IpmiNodeBmc },
+  ],
+  exports: [NodesService, NodeImageService, FleetIdentity, NodeEvents, NodeRuntime, NodeBmc],
+})
+export class NodesModule {}

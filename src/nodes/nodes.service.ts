@@ -1,0 +1,352 @@
+/**
+ * The fleet's use cases: create (row and port leases in one transaction, then the container, then wait
+ * for the BMC), list, get, delete, power and boot through the node's own BMC.
+ *
+ * Crash safety: the row is written before any Docker object exists and removed only after they are
+ * gone; a row left in "creating" or "deleting" by a crash is finished by the reconciler.
+ */
+import { BadGatewayException, ConflictException, HttpException, Injectable, Logger, NotFoundException, ServiceUnavailableException, BadRequestException, InternalServerErrorException } from '@nestjs/common';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { AppConfig } from '../config/app-config';
+import { PrismaService } from '../database/prisma.service';
+import { DockerAdapter } from '../docker/docker-adapter';
+import { Prisma } from '../generated/prisma/client';
+import { BmcTarget, BmcUnreachableError, NodeBmc } from '../bmc/node-bmc';
+import { CreateNodeDto } from './dto/create-node.dto';
+import { BootDeviceDto } from './dto/power.dto';
+import { NodeEvents, NodeRuntime } from './node-runtime';
+import { KvmMode, LeaseKind, leasePort, NodeView, NodeWithLeases, PowerActionName, PowerState, toNodeView } from './node.model';
+import { vmInterfaces } from './node-container-spec';
+import { pickFreePort, rangeText } from './port-allocation';
+import { validateNetworks } from './network-rules';
+
+/** Defaults of design.md section 1, used when neither the request nor NODE_DEFAULTS_* sets them. */
+const DEFAULTS = { memoryMiB: 2048, cpus: 2, diskSizeGiB: 20, bootMode: 'bios', bootMenuTimeoutMs: 0, machine: 'qemu', ipmiUser: 'admin' } as const;
+/** A generated BMC password: 16 characters of [A-Za-z0-9] fit IPMI's 20-byte limit. */
+const GENERATED_PASSWORD_LENGTH = 16;
+const PASSWORD_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
+/** Ports found busy on the host (not by us) before giving up on a create. */
+const MAX_PORT_RETRIES = 5;
+/** How long a create waits for the new BMC to answer; 50 creates at once on 2 cores stay well inside. */
+const BMC_READY_TIMEOUT_MS = 90_000;
+const BMC_READY_POLL_MS = 250;
+
+export interface CreatedNode extends NodeView {
+  /** Present only in the create response, and only when the password was generated. */
+  readonly generatedIpmiPassword?: string;
+}
+
+const includeLeases = { leases: true } as const;
+
+function isUniqueViolation(error: unknown): error is Prisma.PrismaClientKnownRequestError {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+}
+
+/** The columns of the unique constraint a P2002 names (driver adapters put them under meta.driverAdapterError). */
+function uniqueFields(error: Prisma.PrismaClientKnownRequestError): string[] {
+  const meta = error.meta as { target?: unknown; driverAdapterError?: { cause?: { constraint?: { fields?: unknown } } } } | undefined;
+  const fields = meta?.driverAdapterError?.cause?.constraint?.fields ?? meta?.target;
+  return Array.isArray(fields) ? fields.filter((field): field is string => typeof field === 'string') : [];
+}
+
+function generatePassword(): string {
+  const bytes = randomBytes(GENERATED_PASSWORD_LENGTH);
+  return Array.from(bytes, (byte) => PASSWORD_ALPHABET[byte % PASSWORD_ALPHABET.length]).join('');
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function isPortInUse(error: unknown): boolean {
+  return (error as { kind?: string } | null)?.kind === 'port-in-use' || /port is already allocated|address already in use/i.test(messageOf(error));
+}
+
+@Injectable()
+export class NodesService {
+  private readonly logger = new Logger('Nodes');
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly prisma: PrismaService,
+    private readonly docker: DockerAdapter,
+    private readonly runtime: NodeRuntime,
+    private readonly history: NodeEvents,
+    private readonly bmc: NodeBmc,
+  ) {}
+
+  async list(): Promise<NodeView[]> {
+    const rows = await this.prisma.node.findMany({ include: includeLeases, orderBy: { name: 'asc' } });
+    return rows.map((row) => toNodeView(row, this.config.publishAddress));
+  }
+
+  async get(name: string): Promise<NodeView> {
+    return toNodeView(await this.row(name), this.config.publishAddress);
+  }
+
+  async rows(names?: readonly string[]): Promise<NodeWithLeases[]> {
+    const rows = await this.prisma.node.findMany({
+      where: names === undefined ? {} : { name: { in: [...names] } },
+      include: includeLeases,
+      orderBy: { name: 'asc' },
+    });
+    if (names !== undefined) {
+      const missing = names.filter((name) => !rows.some((row) => row.name === name));
+      if (missing.length > 0) throw new NotFoundException(`no such node: ${missing.join(', ')}`);
+    }
+    return rows;
+  }
+
+  async row(name: string): Promise<NodeWithLeases> {
+    const row = await this.prisma.node.findUnique({ where: { name }, include: includeLeases });
+    if (row === null) throw new NotFoundException(`node ${name} does not exist`);
+    return row;
+  }
+
+  async events(name: string): Promise<{ at: string; type: string; message: string }[]> {
+    const node = await this.row(name);
+    const rows = await this.prisma.nodeEvent.findMany({ where: { nodeId: node.id }, orderBy: { id: 'asc' } });
+    return rows.map((row) => ({ at: row.at.toISOString(), type: row.type, message: row.message }));
+  }
+
+  async create(dto: CreateNodeDto): Promise<CreatedNode> {
+    const networks = dto.networks ?? [];
+    const labInterfaces = dto.labInterfaces ?? [];
+    const taken = vmInterfaces(networks.length).filter((name) => labInterfaces.includes(name));
+    if (taken.length > 0) {
+      throw new BadRequestException(`labInterfaces ${taken.join(', ')} would clash with the interfaces of the ${networks.length} Docker network(s) (eth1..eth${networks.length}); name lab interfaces from eth${networks.length + 1}`);
+    }
+    if (networks.length + labInterfaces.length > 8) {
+      throw new BadRequestException('a node bridges at most 8 interfaces into its VM (networks + labInterfaces)');
+    }
+    await this.checkNetworks(networks);
+
+    const defaults = this.config.nodeDefaults;
+    const givenPassword = dto.ipmiPassword ?? defaults['IPMI_PASS'];
+    const password = givenPassword ?? generatePassword();
+    const id = randomUUID();
+    const containerName = `${this.config.fleetName}-${dto.name}`;
+    const data = {
+      id,
+      name: dto.name,
+      machine: dto.machine ?? defaults['MACHINE'] ?? DEFAULTS.machine,
+      memoryMiB: dto.memoryMiB ?? DEFAULTS.memoryMiB,
+      cpus: dto.cpus ?? DEFAULTS.cpus,
+      diskSizeGiB: dto.diskSizeGiB ?? DEFAULTS.diskSizeGiB,
+      cdrom: dto.cdrom ?? null,
+      bootMode: dto.bootMode ?? DEFAULTS.bootMode,
+      bootMenuTimeoutMs: dto.bootMenuTimeoutMs ?? DEFAULTS.bootMenuTimeoutMs,
+      enableKvm: dto.enableKvm ?? ((defaults['ENABLE_KVM'] ?? 'auto') as KvmMode),
+      powerOnAtStart: dto.powerOnAtStart ?? false,
+      networks: JSON.stringify(networks),
+      labInterfaces: JSON.stringify(labInterfaces),
+      ipmiUser: dto.ipmiUser ?? defaults['IPMI_USER'] ?? DEFAULTS.ipmiUser,
+      ipmiPassword: password,
+      containerName,
+      volumeName: `${containerName}-vm`,
+    };
+
+    let node = await this.insertWithLeases(data, new Set(), new Set());
+    await this.history.record(id, 'created', `node ${dto.name} created with IPMI port ${leasePort(node, 'ipmi')}/udp and VNC port ${leasePort(node, 'vnc')}/tcp`);
+    const busy: Record<LeaseKind, Set<number>> = { ipmi: new Set(), vnc: new Set() };
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.runtime.ensureRunning(node);
+        break;
+      } catch (error) {
+        if (isPortInUse(error) && attempt < MAX_PORT_RETRIES) {
+          // Something outside the fleet holds one of the ports: lease others and try again.
+          busy.ipmi.add(leasePort(node, 'ipmi'));
+          busy.vnc.add(leasePort(node, 'vnc'));
+          await this.runtime.removeContainer(node, false).catch(() => undefined);
+          node = await this.releaseLeases(node, busy);
+          await this.history.record(id, 'error', `host port busy outside the fleet (${messageOf(error)}); retrying with IPMI ${leasePort(node, 'ipmi')} and VNC ${leasePort(node, 'vnc')}`);
+          continue;
+        }
+        await this.abandon(node, error);
+      }
+    }
+    await this.prisma.node.update({ where: { id }, data: { state: 'running', lastError: null } });
+    await this.history.record(id, 'started', `container ${containerName} running`);
+    await this.waitForBmc(await this.row(dto.name));
+    const view = toNodeView(await this.row(dto.name), this.config.publishAddress);
+    return givenPassword === undefined ? { ...view, generatedIpmiPassword: password } : view;
+  }
+
+  async remove(name: string, purge: boolean): Promise<void> {
+    const node = await this.row(name);
+    await this.prisma.node.update({ where: { id: node.id }, data: { state: 'deleting', purgeOnDelete: purge || node.purgeOnDelete } });
+    await this.history.record(node.id, 'deleting', purge ? 'deleting the node and its disk' : 'deleting the node (disk volume kept)');
+    try {
+      await this.runtime.removeContainer(node, purge || node.purgeOnDelete);
+    } catch (error) {
+      throw new ServiceUnavailableException(`could not remove container ${node.containerName}: ${messageOf(error)}; the node stays in state "deleting" and the reconciler retries`);
+    }
+    await this.prisma.node.delete({ where: { id: node.id } });
+    this.logger.log(`node ${name} deleted${purge ? ' with its disk' : ''}`);
+  }
+
+  async power(name: string, action: PowerActionName): Promise<{ name: string; action: PowerActionName; powerState: PowerState }> {
+    const node = await this.usableRow(name);
+    await this.callBmc(node, (target) => this.bmc.power(target, action));
+    await this.history.record(node.id, 'power', `power ${action}`);
+    const powerState = await this.refreshPower(node);
+    return { name, action, powerState };
+  }
+
+  async powerStatus(name: string): Promise<{ name: string; powerState: PowerState }> {
+    const node = await this.usableRow(name);
+    const state = await this.callBmc(node, (target) => this.bmc.powerStatus(target));
+    await this.storePower(node.id, state);
+    return { name, powerState: state };
+  }
+
+  async setBoot(name: string, dto: BootDeviceDto): Promise<{ name: string; device: string; persistent: boolean; efi: boolean }> {
+    const node = await this.usableRow(name);
+    const override = { device: dto.device, persistent: dto.persistent ?? false, efi: dto.efi ?? false };
+    await this.callBmc(node, (target) => this.bmc.setBootDevice(target, override));
+    await this.history.record(node.id, 'power', `boot override ${override.device}${override.persistent ? ' persistent' : ' once'}${override.efi ? ' efi' : ''}`);
+    return { name, ...override };
+  }
+
+  target(node: NodeWithLeases): BmcTarget {
+    return { host: this.config.publishAddress, port: leasePort(node, 'ipmi'), user: node.ipmiUser, password: node.ipmiPassword };
+  }
+
+  private async usableRow(name: string): Promise<NodeWithLeases> {
+    const node = await this.row(name);
+    if (node.state === 'deleting') throw new ConflictException(`node ${name} is being deleted`);
+    if (node.state === 'creating') throw new ConflictException(`node ${name} is still being created; try again shortly`);
+    return node;
+  }
+
+  private async callBmc<T>(node: NodeWithLeases, call: (target: BmcTarget) => Promise<T>): Promise<T> {
+    try {
+      return await call(this.target(node));
+    } catch (error) {
+      if (error instanceof BmcUnreachableError) {
+        await this.storePower(node.id, 'unknown');
+        throw new BadGatewayException(`node ${node.name}: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+
+  private async refreshPower(node: NodeWithLeases): Promise<PowerState> {
+    try {
+      const state = await this.bmc.powerStatus(this.target(node));
+      await this.storePower(node.id, state);
+      return state;
+    } catch {
+      await this.storePower(node.id, 'unknown');
+      return 'unknown';
+    }
+  }
+
+  private async storePower(id: string, powerState: PowerState): Promise<void> {
+    await this.prisma.node.updateMany({ where: { id }, data: { powerState, powerObservedAt: new Date() } });
+  }
+
+  /** Polls the new BMC until it answers power status (what "created" means to a provisioning tool). */
+  private async waitForBmc(node: NodeWithLeases): Promise<void> {
+    const deadline = Date.now() + BMC_READY_TIMEOUT_MS;
+    let lastError = '';
+    while (Date.now() < deadline) {
+      try {
+        await this.storePower(node.id, await this.bmc.powerStatus(this.target(node)));
+        return;
+      } catch (error) {
+        lastError = messageOf(error);
+        await new Promise((resolve) => setTimeout(resolve, BMC_READY_POLL_MS));
+      }
+    }
+    const message = `BMC did not answer within ${BMC_READY_TIMEOUT_MS / 1000} s: ${lastError}`;
+    await this.prisma.node.update({ where: { id: node.id }, data: { lastError: message } });
+    await this.history.record(node.id, 'error', message);
+  }
+
+  private async checkNetworks(networks: readonly string[]): Promise<void> {
+    for (const name of networks) {
+      let info;
+      try {
+        info = await this.docker.inspectNetwork(name);
+      } catch (error) {
+        throw new ServiceUnavailableException(`Docker engine: ${messageOf(error)}`);
+      }
+      if (info === null) throw new BadRequestException(`network ${name} does not exist; create it first (docker network create ${name})`);
+      const problem = validateNetworks(info);
+      if (problem !== null) throw new BadRequestException(problem);
+    }
+  }
+
+  /** Inserts the row and its two leases in one transaction, on the lowest free ports. */
+  private async insertWithLeases(
+    data: Prisma.NodeUncheckedCreateInput,
+    avoidIpmi: ReadonlySet<number>,
+    avoidVnc: ReadonlySet<number>,
+  ): Promise<NodeWithLeases> {
+    for (let attempt = 0; attempt < 20; attempt += 1) {
+      try {
+        return await this.prisma.$transaction(async (tx) => {
+          const [ipmi, vnc] = await Promise.all([this.freePort(tx, 'ipmi', avoidIpmi), this.freePort(tx, 'vnc', avoidVnc)]);
+          return tx.node.create({
+            data: { ...data, leases: { create: [{ kind: 'ipmi', port: ipmi }, { kind: 'vnc', port: vnc }] } },
+            include: includeLeases,
+          });
+        });
+      } catch (error) {
+        if (error instanceof HttpException) throw error;
+        if (isUniqueViolation(error)) {
+          const fields = uniqueFields(error);
+          if (fields.includes('name')) throw new ConflictException(`node ${String(data.name)} already exists`);
+          if (fields.includes('containerName')) throw new ConflictException(`container name ${String(data.containerName)} is taken`);
+          continue; // a concurrent create took the same port: choose again
+        }
+        throw error;
+      }
+    }
+    throw new ServiceUnavailableException('could not lease ports after 20 attempts; too many concurrent creates');
+  }
+
+  private async freePort(tx: Prisma.TransactionClient, kind: LeaseKind, avoid: ReadonlySet<number>): Promise<number> {
+    const range = kind === 'ipmi' ? this.config.ipmiPortRange : this.config.vncPortRange;
+    const leased = await tx.portLease.findMany({ where: { kind }, select: { port: true } });
+    const port = pickFreePort(range, new Set(leased.map((lease) => lease.port)), avoid);
+    if (port === null) {
+      throw new ServiceUnavailableException(`no free ${kind === 'ipmi' ? 'IPMI' : 'VNC'} port left in ${kind === 'ipmi' ? 'IPMI_PORT_RANGE' : 'VNC_PORT_RANGE'} ${rangeText(range)}; delete nodes or widen the range`);
+    }
+    return port;
+  }
+
+  /** Moves both leases to other free ports (the old ones are busy outside the fleet). */
+  private async releaseLeases(node: NodeWithLeases, busy: Record<LeaseKind, Set<number>>): Promise<NodeWithLeases> {
+    for (let attempt = 0; attempt < 20; attempt += 1) {
+      try {
+        return await this.prisma.$transaction(async (tx) => {
+          const ipmi = await this.freePort(tx, 'ipmi', busy.ipmi);
+          const vnc = await this.freePort(tx, 'vnc', busy.vnc);
+          await tx.portLease.deleteMany({ where: { nodeId: node.id } });
+          await tx.portLease.createMany({ data: [{ kind: 'ipmi', port: ipmi, nodeId: node.id }, { kind: 'vnc', port: vnc, nodeId: node.id }] });
+          return tx.node.findUniqueOrThrow({ where: { id: node.id }, include: includeLeases });
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) continue;
+        throw error;
+      }
+    }
+    throw new ServiceUnavailableException('could not lease other ports');
+  }
+
+  /** A create that cannot finish leaves nothing behind: container, volume, row and leases go. */
+  private async abandon(node: NodeWithLeases, error: unknown): Promise<never> {
+    const reason = messageOf(error);
+    this.logger.warn(`create of ${node.name} failed: ${reason}`);
+    await this.runtime.removeContainer(node, true).catch(() => undefined);
+    await this.prisma.node.delete({ where: { id: node.id } }).catch(() => undefined);
+    const kind = (error as { kind?: string } | null)?.kind;
+    if (kind === 'engine') throw new ServiceUnavailableException(`Docker engine: ${reason}`);
+    if (kind === 'image-missing') throw new ServiceUnavailableException(`node image ${this.config.nodeImage}: ${reason}`);
+    if (kind === 'conflict') throw new ConflictException(reason);
+    throw new InternalServerErrorException(`could not start node ${node.name}: ${reason}`);
+  }
+}
