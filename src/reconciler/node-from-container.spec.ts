@@ -1,0 +1,154 @@
+import type { InspectedContainer } from '../docker/docker-adapter';
+import { nodeContainerSpec } from '../nodes/node-container-spec';
+import type { NodeWithLeases } from '../nodes/node.model';
+import { AdoptionContext, AdoptionDecision, nodeFromContainer } from './node-from-container';
+
+const FLEET_ID = 'fleet-1';
+const IPMI_PORT = 16240;
+const VNC_PORT = 15910;
+
+function row(overrides: Partial<NodeWithLeases> = {}): NodeWithLeases {
+  const at = new Date('2026-11-24T00:00:00Z');
+  return {
+    id: 'node-id-1',
+    name: 'web1',
+    state: 'running',
+    powerState: 'unknown',
+    powerObservedAt: null,
+    machine: 'sim',
+    memoryMiB: 1024,
+    cpus: 3,
+    diskSizeGiB: 7,
+    cdrom: null,
+    bootMode: 'uefi',
+    bootMenuTimeoutMs: 2500,
+    enableKvm: 'false',
+    powerOnAtStart: true,
+    networks: JSON.stringify(['vmlan-a']),
+    labInterfaces: JSON.stringify(['eth4', 'eth5']),
+    ipmiUser: 'root',
+    ipmiPassword: 'calvin-secret',
+    containerName: 'bmcfleet-web1',
+    containerId: 'c0ffee',
+    volumeName: 'bmcfleet-web1-vm',
+    lastError: null,
+    purgeOnDelete: false,
+    createdAt: at,
+    updatedAt: at,
+    leases: [
+      { id: 1, kind: 'ipmi', port: IPMI_PORT, nodeId: 'node-id-1', createdAt: at },
+      { id: 2, kind: 'vnc', port: VNC_PORT, nodeId: 'node-id-1', createdAt: at },
+    ],
+    ...overrides,
+  };
+}
+
+/** What DockerAdapter.inspectContainer reports for the container nodeContainerSpec describes. */
+function inspectedFrom(node: NodeWithLeases, nodeDefaults: Record<string, string> = {}): InspectedContainer {
+  const spec = nodeContainerSpec(node, { fleetId: FLEET_ID, image: 'bmcfleet/node:latest', publishAddress: '127.0.0.1', nodeDefaults, kvmAvailable: false });
+  return {
+    id: 'c0ffee',
+    name: spec.name,
+    state: 'running',
+    labels: spec.labels,
+    env: { PATH: '/usr/local/bin:/usr/bin', ...spec.env },
+    image: spec.image,
+    publishedPorts: { [`${spec.ipmi.port}/udp`]: spec.ipmi.port, [`${spec.vnc.port}/tcp`]: spec.vnc.port },
+    networks: ['bridge', ...(JSON.parse(node.networks) as string[])],
+  };
+}
+
+function context(overrides: Partial<AdoptionContext> = {}): AdoptionContext {
+  return {
+    fleetName: 'bmcfleet',
+    ipmiPortRange: { first: 16230, last: 16999 },
+    vncPortRange: { first: 15900, last: 16229 },
+    takenNames: new Set(),
+    takenContainerNames: new Set(),
+    leasedPorts: { ipmi: new Set(), vnc: new Set() },
+    ...overrides,
+  };
+}
+
+function reasonOf(decision: AdoptionDecision): string {
+  if (decision.adoptable) throw new Error('expected the container to be refused');
+  return decision.reason;
+}
+
+describe('nodeFromContainer', () => {
+  it('rebuilds every field of the row whose container spec made the container', () => {
+    const node = row();
+    const decision = nodeFromContainer(inspectedFrom(node), context());
+    expect(decision).toEqual({
+      adoptable: true,
+      node: {
+        id: node.id,
+        name: node.name,
+        machine: node.machine,
+        memoryMiB: node.memoryMiB,
+        cpus: node.cpus,
+        diskSizeGiB: node.diskSizeGiB,
+        cdrom: null,
+        bootMode: node.bootMode,
+        bootMenuTimeoutMs: node.bootMenuTimeoutMs,
+        enableKvm: node.enableKvm,
+        powerOnAtStart: node.powerOnAtStart,
+        networks: node.networks,
+        labInterfaces: node.labInterfaces,
+        ipmiUser: node.ipmiUser,
+        ipmiPassword: node.ipmiPassword,
+        containerName: node.containerName,
+        containerId: 'c0ffee',
+        volumeName: node.volumeName,
+        ports: { ipmi: IPMI_PORT, vnc: VNC_PORT },
+      },
+    });
+  });
+
+  it('rebuilds a node without networks, with NODE_DEFAULTS_* in its environment', () => {
+    const node = row({ networks: '[]', labInterfaces: '[]', machine: 'qemu', enableKvm: 'auto', powerOnAtStart: false });
+    const decision = nodeFromContainer(inspectedFrom(node, { ENABLE_KVM: 'true', DEBUG: 'true', VM_DISK: '/vm/other.qcow2' }), context());
+    expect(decision).toMatchObject({ adoptable: true, node: { networks: '[]', labInterfaces: '[]', machine: 'qemu', enableKvm: 'auto', powerOnAtStart: false } });
+  });
+
+  it("takes the agent's defaults for variables the container lacks", () => {
+    const inspected = inspectedFrom(row({ networks: '[]', labInterfaces: '[]' }));
+    const env = Object.fromEntries(Object.entries(inspected.env).filter(([name]) => ['IPMI_PORT', 'VNC_PORT'].includes(name)));
+    const decision = nodeFromContainer({ ...inspected, env }, context());
+    expect(decision).toMatchObject({
+      adoptable: true,
+      node: { machine: 'qemu', memoryMiB: 2048, cpus: 2, diskSizeGiB: 20, bootMode: 'bios', bootMenuTimeoutMs: 0, enableKvm: 'auto', powerOnAtStart: false, ipmiUser: 'admin', ipmiPassword: 'password' },
+    });
+  });
+
+  it.each<[string, (c: InspectedContainer) => InspectedContainer, AdoptionContext, RegExp]>([
+    ['no node-id label', (c) => ({ ...c, labels: { ...c.labels, 'io.bmcfleet.node-id': '' } }), context(), /no io\.bmcfleet\.node-id label/],
+    ['a node label that is no node name', (c) => ({ ...c, labels: { ...c.labels, 'io.bmcfleet.node': 'Web_1' } }), context(), /"Web_1" is not a node name/],
+    ['a container name of another fleet', (c) => ({ ...c, name: 'other-web1' }), context(), /name other-web1 is not bmcfleet-web1/],
+    ['a node name that has a row', (c) => c, context({ takenNames: new Set(['web1']) }), /node name web1 belongs to another node/],
+    ['a container name that has a row', (c) => c, context({ takenContainerNames: new Set(['bmcfleet-web1']) }), /container name bmcfleet-web1 belongs/],
+    ['an IPMI port outside the range', (c) => c, context({ ipmiPortRange: { first: 17000, last: 17100 } }), /IPMI port 16240 lies outside IPMI_PORT_RANGE 17000-17100/],
+    ['a VNC port outside the range', (c) => c, context({ vncPortRange: { first: 15000, last: 15100 } }), /VNC port 15910 lies outside VNC_PORT_RANGE/],
+    ['an IPMI port leased to another node', (c) => c, context({ leasedPorts: { ipmi: new Set([IPMI_PORT]), vnc: new Set() } }), /IPMI port 16240 is leased to another node/],
+    ['a VNC port leased to another node', (c) => c, context({ leasedPorts: { ipmi: new Set(), vnc: new Set([VNC_PORT]) } }), /VNC port 15910 is leased to another node/],
+    ['IPMI published on another host port', (c) => ({ ...c, publishedPorts: { ...c.publishedPorts, [`${IPMI_PORT}/udp`]: 16300 } }), context(), /IPMI_PORT=16240 is not published as 16240:16240\/udp \(it is on host port 16300\)/],
+    ['VNC not published', (c) => ({ ...c, publishedPorts: { [`${IPMI_PORT}/udp`]: IPMI_PORT } }), context(), /VNC_PORT=15910 is not published as 15910:15910\/tcp$/],
+    ['VNC_PORT=none', (c) => ({ ...c, env: { ...c.env, VNC_PORT: 'none' } }), context(), /VNC_PORT="none" is not a port number/],
+    ['a CD-ROM', (c) => ({ ...c, env: { ...c.env, VM_CDROM: '/iso/guest.iso' } }), context(), /CD-ROM \(VM_CDROM=\/iso\/guest\.iso\)/],
+    ['an unknown machine', (c) => ({ ...c, env: { ...c.env, MACHINE: 'bochs' } }), context(), /MACHINE="bochs" is not one of qemu, sim/],
+    ['a memory size that is no integer', (c) => ({ ...c, env: { ...c.env, VM_MEMORY: '1g' } }), context(), /VM_MEMORY="1g" is not an integer >= 1/],
+    ['zero CPUs', (c) => ({ ...c, env: { ...c.env, VM_CPUS: '0' } }), context(), /VM_CPUS="0" is not an integer >= 1/],
+    ['a disk size in MiB', (c) => ({ ...c, env: { ...c.env, VM_DISK_SIZE: '512M' } }), context(), /VM_DISK_SIZE="512M" is not a whole number of GiB/],
+    ['a boot mode of neither kind', (c) => ({ ...c, env: { ...c.env, VM_BOOT_MODE: 'coreboot' } }), context(), /VM_BOOT_MODE="coreboot"/],
+    ['POWER_ON_AT_START=yes', (c) => ({ ...c, env: { ...c.env, POWER_ON_AT_START: 'yes' } }), context(), /POWER_ON_AT_START="yes" is neither true nor false/],
+    ['more networks than VM_NETWORKS names', (c) => ({ ...c, networks: ['bridge', 'vmlan-a', 'vmlan-b'] }), context(), /attached to 2 network\(s\) \(vmlan-a, vmlan-b\) but VM_NETWORKS="eth1,eth4,eth5" does not start with eth1,eth2/],
+  ])('refuses a container with %s, saying why', (_case, mutate, adoptionContext, reason) => {
+    expect(reasonOf(nodeFromContainer(mutate(inspectedFrom(row())), adoptionContext))).toMatch(reason);
+  });
+
+  it('never puts the BMC password into a reason', () => {
+    const inspected = inspectedFrom(row());
+    const reason = reasonOf(nodeFromContainer({ ...inspected, env: { ...inspected.env, VM_CPUS: 'x' } }, context()));
+    expect(reason).not.toContain('calvin-secret');
+  });
+});

@@ -1,0 +1,197 @@
+/**
+ * From an orphan node container back to the row that would make it (pure): the inverse of
+ * nodeEnvironment / nodeContainerSpec (src/nodes/node-container-spec.ts). The reconciler adopts a
+ * container only when this rebuilds the node completely, so a later re-create gives the same node;
+ * otherwise it says why, and the container is removed (its /vm volume stays).
+ */
+import type { PortRange } from '../config/app-config';
+import { LABELS, type InspectedContainer } from '../docker/docker-adapter';
+import { vmInterfaces } from '../nodes/node-container-spec';
+import {
+  BOOT_MODES,
+  KVM_MODES,
+  MACHINES,
+  NODE_NAME_PATTERN,
+  type BootMode,
+  type KvmMode,
+  type LeaseKind,
+  type MachineKind,
+} from '../nodes/node.model';
+
+/** Docker's default network: every node container is on it (its ports are published there). */
+export const DEFAULT_NETWORK = 'bridge';
+/** Suffix of a node's /vm volume after its container name (NodesService names them so). */
+export const VOLUME_SUFFIX = '-vm';
+
+/** The agent's defaults (design.md section 1) for variables a container may lack. */
+const AGENT_DEFAULTS = {
+  MACHINE: 'qemu',
+  VM_MEMORY: '2048',
+  VM_CPUS: '2',
+  VM_DISK_SIZE: '20G',
+  VM_BOOT_MODE: 'bios',
+  VM_BOOT_MENU_TIMEOUT: '0',
+  ENABLE_KVM: 'auto',
+  POWER_ON_AT_START: 'false',
+  IPMI_USER: 'admin',
+  IPMI_PASS: 'password',
+} as const;
+
+/** What adoption must not take from another node. */
+export interface AdoptionContext {
+  readonly fleetName: string;
+  readonly ipmiPortRange: PortRange;
+  readonly vncPortRange: PortRange;
+  /** Node names that have a row. */
+  readonly takenNames: ReadonlySet<string>;
+  /** Container names that have a row (rows made under another FLEET_NAME keep theirs). */
+  readonly takenContainerNames: ReadonlySet<string>;
+  /** Ports leased to rows, by kind. */
+  readonly leasedPorts: Readonly<Record<LeaseKind, ReadonlySet<number>>>;
+}
+
+/** The Node row (and its two leases) an adopted container gets. */
+export interface AdoptedNode {
+  readonly id: string;
+  readonly name: string;
+  readonly machine: MachineKind;
+  readonly memoryMiB: number;
+  readonly cpus: number;
+  readonly diskSizeGiB: number;
+  readonly cdrom: null;
+  readonly bootMode: BootMode;
+  readonly bootMenuTimeoutMs: number;
+  readonly enableKvm: KvmMode;
+  readonly powerOnAtStart: boolean;
+  /** JSON arrays, as the row stores them. */
+  readonly networks: string;
+  readonly labInterfaces: string;
+  readonly ipmiUser: string;
+  readonly ipmiPassword: string;
+  readonly containerName: string;
+  readonly containerId: string;
+  readonly volumeName: string;
+  readonly ports: Readonly<Record<LeaseKind, number>>;
+}
+
+export type AdoptionDecision =
+  | { readonly adoptable: true; readonly node: AdoptedNode }
+  | { readonly adoptable: false; readonly reason: string };
+
+/** Thrown inside this module only, turned into a reason. */
+class NotAdoptable extends Error {}
+
+function refuse(reason: string): never {
+  throw new NotAdoptable(reason);
+}
+
+function envOr(env: Readonly<Record<string, string>>, name: keyof typeof AGENT_DEFAULTS): string {
+  return env[name] ?? AGENT_DEFAULTS[name];
+}
+
+function integerVariable(env: Readonly<Record<string, string>>, name: keyof typeof AGENT_DEFAULTS, min: number): number {
+  const raw = envOr(env, name);
+  if (!/^[0-9]+$/.test(raw) || Number(raw) < min) refuse(`${name}=${JSON.stringify(raw)} is not an integer >= ${min}`);
+  return Number(raw);
+}
+
+function choiceVariable<T extends string>(env: Readonly<Record<string, string>>, name: keyof typeof AGENT_DEFAULTS, choices: readonly T[]): T {
+  const raw = envOr(env, name);
+  const found = choices.find((choice) => choice === raw);
+  if (found === undefined) refuse(`${name}=${JSON.stringify(raw)} is not one of ${choices.join(', ')}`);
+  return found;
+}
+
+function inRange(port: number, range: PortRange): boolean {
+  return port >= range.first && port <= range.last;
+}
+
+/**
+ * The port the agent listens on (IPMI_PORT / VNC_PORT) must be published on the same host port, lie in
+ * the configured range and be leased to nobody else.
+ */
+function publishedPort(
+  container: InspectedContainer,
+  kind: LeaseKind,
+  context: AdoptionContext,
+): number {
+  const variable = kind === 'ipmi' ? 'IPMI_PORT' : 'VNC_PORT';
+  const protocol = kind === 'ipmi' ? 'udp' : 'tcp';
+  const range = kind === 'ipmi' ? context.ipmiPortRange : context.vncPortRange;
+  const rangeVariable = kind === 'ipmi' ? 'IPMI_PORT_RANGE' : 'VNC_PORT_RANGE';
+  const raw = container.env[variable];
+  if (raw === undefined || !/^[0-9]+$/.test(raw)) refuse(`${variable}=${JSON.stringify(raw ?? '')} is not a port number`);
+  const port = Number(raw);
+  const hostPort = container.publishedPorts[`${port}/${protocol}`];
+  if (hostPort !== port) {
+    refuse(`${variable}=${port} is not published as ${port}:${port}/${protocol}${hostPort === undefined ? '' : ` (it is on host port ${hostPort})`}`);
+  }
+  if (!inRange(port, range)) refuse(`${kind.toUpperCase()} port ${port} lies outside ${rangeVariable} ${range.first}-${range.last}`);
+  if (context.leasedPorts[kind].has(port)) refuse(`${kind.toUpperCase()} port ${port} is leased to another node`);
+  return port;
+}
+
+/** Docker networks (eth1, eth2, … in VM_NETWORKS) and the lab interfaces that follow them. */
+function interfaces(container: InspectedContainer): { networks: string[]; labInterfaces: string[] } {
+  // Attach order is what Docker lists; nodes on one network (the common case) are unambiguous.
+  const networks = container.networks.filter((network) => network !== DEFAULT_NETWORK);
+  const listed = (container.env['VM_NETWORKS'] ?? '').split(',').filter((name) => name !== '');
+  const expected = vmInterfaces(networks.length);
+  if (expected.some((name, index) => listed[index] !== name)) {
+    refuse(`attached to ${networks.length} network(s) (${networks.join(', ') || 'none'}) but VM_NETWORKS=${JSON.stringify(listed.join(','))} does not start with ${expected.join(',')}`);
+  }
+  return { networks, labInterfaces: listed.slice(expected.length) };
+}
+
+/** Rebuilds the node of an inspected orphan container, or says why it cannot. */
+export function nodeFromContainer(container: InspectedContainer, context: AdoptionContext): AdoptionDecision {
+  try {
+    return { adoptable: true, node: rebuild(container, context) };
+  } catch (error) {
+    if (error instanceof NotAdoptable) return { adoptable: false, reason: error.message };
+    throw error;
+  }
+}
+
+function rebuild(container: InspectedContainer, context: AdoptionContext): AdoptedNode {
+  const id = container.labels[LABELS.nodeId] ?? '';
+  if (id === '') refuse(`it has no ${LABELS.nodeId} label`);
+  const name = container.labels[LABELS.node] ?? '';
+  if (!NODE_NAME_PATTERN.test(name)) refuse(`its ${LABELS.node} label ${JSON.stringify(name)} is not a node name`);
+  const containerName = `${context.fleetName}-${name}`;
+  if (container.name !== containerName) refuse(`its name ${container.name} is not ${containerName} (FLEET_NAME-node)`);
+  if (context.takenNames.has(name)) refuse(`node name ${name} belongs to another node`);
+  if (context.takenContainerNames.has(containerName)) refuse(`container name ${containerName} belongs to another node`);
+  const { env } = container;
+  if (env['VM_CDROM'] !== undefined) {
+    refuse(`it has a CD-ROM (VM_CDROM=${env['VM_CDROM']}) whose host path the container does not reveal`);
+  }
+  const diskSize = /^([1-9][0-9]*)G$/.exec(envOr(env, 'VM_DISK_SIZE'));
+  if (diskSize?.[1] === undefined) refuse(`VM_DISK_SIZE=${JSON.stringify(envOr(env, 'VM_DISK_SIZE'))} is not a whole number of GiB (e.g. 20G)`);
+  const powerOnAtStart = envOr(env, 'POWER_ON_AT_START');
+  if (powerOnAtStart !== 'true' && powerOnAtStart !== 'false') refuse(`POWER_ON_AT_START=${JSON.stringify(powerOnAtStart)} is neither true nor false`);
+  const ipmiUser = envOr(env, 'IPMI_USER');
+  if (ipmiUser === '') refuse('IPMI_USER is empty');
+  const { networks, labInterfaces } = interfaces(container);
+  return {
+    id,
+    name,
+    machine: choiceVariable(env, 'MACHINE', MACHINES),
+    memoryMiB: integerVariable(env, 'VM_MEMORY', 1),
+    cpus: integerVariable(env, 'VM_CPUS', 1),
+    diskSizeGiB: Number(diskSize[1]),
+    cdrom: null,
+    bootMode: choiceVariable(env, 'VM_BOOT_MODE', BOOT_MODES),
+    bootMenuTimeoutMs: integerVariable(env, 'VM_BOOT_MENU_TIMEOUT', 0),
+    enableKvm: choiceVariable(env, 'ENABLE_KVM', KVM_MODES),
+    powerOnAtStart: powerOnAtStart === 'true',
+    networks: JSON.stringify(networks),
+    labInterfaces: JSON.stringify(labInterfaces),
+    ipmiUser,
+    ipmiPassword: envOr(env, 'IPMI_PASS'),
+    containerName,
+    containerId: container.id,
+    volumeName: `${containerName}${VOLUME_SUFFIX}`,
+    ports: { ipmi: publishedPort(container, 'ipmi', context), vnc: publishedPort(container, 'vnc', context) },
+  };
+}
