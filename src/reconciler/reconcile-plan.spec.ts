@@ -1,0 +1,167 @@
+import type { ContainerState, ManagedContainer } from '../docker/docker-adapter';
+import type { NodeState, NodeWithLeases } from '../nodes/node.model';
+import { LeaseRow, PlanInput, planReconcile, ReconcilePlan } from './reconcile-plan';
+
+const SETTLED_BEFORE = new Date('2026-11-24T12:00:00Z');
+const LONG_AGO = new Date('2026-11-24T11:00:00Z');
+const JUST_NOW = new Date('2026-11-24T12:00:05Z');
+
+let nextPort = 0;
+
+function node(name: string, state: NodeState, updatedAt: Date = LONG_AGO): NodeWithLeases {
+  const id = `id-${name}`;
+  nextPort += 1;
+  return {
+    id,
+    name,
+    state,
+    powerState: 'unknown',
+    powerObservedAt: null,
+    machine: 'sim',
+    memoryMiB: 512,
+    cpus: 1,
+    diskSizeGiB: 1,
+    cdrom: null,
+    bootMode: 'bios',
+    bootMenuTimeoutMs: 0,
+    enableKvm: 'false',
+    powerOnAtStart: false,
+    networks: '[]',
+    labInterfaces: '[]',
+    ipmiUser: 'admin',
+    ipmiPassword: 'secret',
+    containerName: `bmcfleet-${name}`,
+    containerId: null,
+    volumeName: `bmcfleet-${name}-vm`,
+    lastError: null,
+    purgeOnDelete: false,
+    createdAt: LONG_AGO,
+    updatedAt,
+    leases: [
+      { id: nextPort * 2, kind: 'ipmi', port: 16230 + nextPort, nodeId: id, createdAt: LONG_AGO },
+      { id: nextPort * 2 + 1, kind: 'vnc', port: 15900 + nextPort, nodeId: id, createdAt: LONG_AGO },
+    ],
+  };
+}
+
+function container(name: string, state: ContainerState, nodeId: string | null = `id-${name}`): ManagedContainer {
+  const labels: Record<string, string> = { 'io.bmcfleet.managed': 'true', 'io.bmcfleet.fleet': 'fleet-1', 'io.bmcfleet.node': name };
+  if (nodeId !== null) labels['io.bmcfleet.node-id'] = nodeId;
+  return { id: `cid-${name}`, name: `bmcfleet-${name}`, state, labels };
+}
+
+function plan(nodes: NodeWithLeases[], containers: ManagedContainer[], extraLeases: LeaseRow[] = []): ReconcilePlan {
+  const input: PlanInput = {
+    nodes,
+    containers,
+    leases: [...nodes.flatMap((n) => n.leases), ...extraLeases],
+    ipmiPortRange: { first: 16230, last: 16999 },
+    vncPortRange: { first: 15900, last: 16229 },
+    settledBefore: SETTLED_BEFORE,
+  };
+  return planReconcile(input);
+}
+
+const names = (rows: readonly NodeWithLeases[]): string[] => rows.map((row) => row.name);
+
+describe('planReconcile', () => {
+  it('plans nothing but power checks for a fleet in order', () => {
+    const rows = [node('a', 'running'), node('b', 'running')];
+    const sut = plan(rows, [container('a', 'running'), container('b', 'running')]);
+    expect(sut).toEqual({ finishDeletes: [], removals: [], orphans: [], repairs: [], markRunning: [], freeLeases: [], warnings: [], powerChecks: rows });
+  });
+
+  it('re-creates a missing container and restarts a stopped one, for running and failed rows', () => {
+    const sut = plan(
+      [node('gone', 'running'), node('stopped', 'running'), node('created', 'failed'), node('paused', 'running')],
+      [container('stopped', 'exited'), container('created', 'created'), container('paused', 'paused')],
+    );
+    expect(sut.repairs.map((r) => [r.node.name, r.repair, r.why])).toEqual([
+      ['gone', 'recreate', 'container bmcfleet-gone is missing'],
+      ['stopped', 'restart', 'container bmcfleet-stopped was exited'],
+      ['created', 'restart', 'container bmcfleet-created was created'],
+      ['paused', 'restart', 'container bmcfleet-paused was paused'],
+    ]);
+    expect(sut.removals).toEqual([]);
+    expect(sut.orphans).toEqual([]);
+    expect(sut.powerChecks).toEqual([]);
+  });
+
+  it('removes a dead container before re-creating it', () => {
+    const dead = container('d', 'dead');
+    const sut = plan([node('d', 'running')], [dead]);
+    expect(sut.removals).toEqual([{ container: dead, nodeId: 'id-d', reason: 'it is dead and cannot be started again' }]);
+    expect(sut.repairs.map((r) => r.repair)).toEqual(['recreate']);
+  });
+
+  it('leaves containers Docker is restarting or removing for the next run', () => {
+    const sut = plan([node('r', 'running'), node('x', 'running')], [container('r', 'restarting'), container('x', 'removing')]);
+    expect(sut.repairs).toEqual([]);
+    expect(sut.powerChecks).toEqual([]);
+    expect(sut.orphans).toEqual([]);
+  });
+
+  it('replaces a container of the same name left by an earlier node', () => {
+    const stale = container('web', 'running', 'id-earlier');
+    const sut = plan([node('web', 'running')], [stale]);
+    expect(sut.removals).toEqual([{ container: stale, nodeId: 'id-web', reason: 'it was left by an earlier node named web (node id id-earlier)' }]);
+    expect(sut.repairs.map((r) => [r.node.name, r.repair])).toEqual([['web', 'recreate']]);
+    expect(sut.orphans).toEqual([]);
+  });
+
+  it('marks a failed or left-over creating row running when its container runs', () => {
+    const sut = plan([node('f', 'failed'), node('c', 'creating')], [container('f', 'running'), container('c', 'running')]);
+    expect(names(sut.markRunning)).toEqual(['f', 'c']);
+    expect(sut.repairs).toEqual([]);
+    expect(sut.powerChecks).toEqual([]);
+  });
+
+  it('finishes settled deletes, with or without a container left', () => {
+    const sut = plan([node('del1', 'deleting'), node('del2', 'deleting')], [container('del1', 'running')]);
+    expect(names(sut.finishDeletes)).toEqual(['del1', 'del2']);
+    expect(sut.orphans).toEqual([]);
+    expect(sut.removals).toEqual([]);
+    expect(sut.repairs).toEqual([]);
+  });
+
+  it('keeps its hands off rows a request is creating or deleting right now, and their containers', () => {
+    const sut = plan([node('new', 'creating', JUST_NOW), node('going', 'deleting', JUST_NOW)], [container('going', 'running')]);
+    expect(sut).toMatchObject({ finishDeletes: [], removals: [], orphans: [], repairs: [], markRunning: [], powerChecks: [] });
+  });
+
+  it('takes over a creating row left over from before (container missing)', () => {
+    const sut = plan([node('left', 'creating')], []);
+    expect(sut.repairs.map((r) => [r.node.name, r.repair])).toEqual([['left', 'recreate']]);
+  });
+
+  it('sends containers whose node id has no row to adoption, stray copies of a row to removal', () => {
+    const orphan = container('lost', 'running');
+    const unlabelled = container('anon', 'exited', null);
+    const stray = { ...container('web', 'running'), name: 'bmcfleet-web-copy', id: 'cid-copy' };
+    const sut = plan([node('web', 'running')], [container('web', 'running'), orphan, unlabelled, stray]);
+    expect(sut.orphans).toEqual([orphan, unlabelled]);
+    expect(sut.removals).toEqual([{ container: stray, nodeId: 'id-web', reason: 'node web runs as bmcfleet-web; this is a stray copy' }]);
+  });
+
+  it('frees leases of missing nodes and of unknown kinds; warns about ports outside the ranges without freeing them', () => {
+    const web = node('web', 'running');
+    const outside: NodeWithLeases = {
+      ...node('old', 'running'),
+      leases: [
+        { id: 90, kind: 'ipmi', port: 623, nodeId: 'id-old', createdAt: LONG_AGO },
+        { id: 91, kind: 'vnc', port: 5900, nodeId: 'id-old', createdAt: LONG_AGO },
+      ],
+    };
+    const ghost: LeaseRow = { id: 77, kind: 'ipmi', port: 16500, nodeId: 'id-ghost' };
+    const odd: LeaseRow = { id: 78, kind: 'redfish', port: 16443, nodeId: 'id-web' };
+    const sut = plan([web, outside], [container('web', 'running'), container('old', 'running')], [ghost, odd]);
+    expect(sut.freeLeases).toEqual([
+      { lease: ghost, reason: 'ipmi port 16500 was leased to node id id-ghost, which no longer exists' },
+      { lease: odd, reason: 'node web held a lease of unknown kind "redfish" on port 16443' },
+    ]);
+    expect(sut.warnings).toEqual([
+      'node old holds ipmi port 623, outside IPMI_PORT_RANGE 16230-16999; it keeps the port until it is deleted and created again',
+      'node old holds vnc port 5900, outside VNC_PORT_RANGE 15900-16229; it keeps the port until it is deleted and created again',
+    ]);
+  });
+});
