@@ -572,7 +572,7 @@ function sessionless(payloadType: number, payload: Buffer): Buffer {
 }
 
 /** An IPMI response message (not a request the BMC sent us, e.g. SOL Activating). */
-function decodeResponseMessage(message: Buffer): ClientResponse {
+export function decodeResponseMessage(message: Buffer): ClientResponse {
   const NETFN_SHIFT = 2;
   if (message.length >= 2 && ((message[1]! >> NETFN_SHIFT) & 1) === 0) throw unexpected('an IPMI request from the BMC, not a response');
   const r = parse(() => decodeIpmiResponse(message));

@@ -11,20 +11,25 @@
  *   are outstanding at once, the rest wait in a queue.
  * - close(): Close Session (one try), then the socket; every timer is cleared and every waiting
  *   promise rejected, also when anything failed on the way.
+ * - sendPayload() / onPayload(): other payloads in the same session (SOL, type 1), and IPMI messages
+ *   the BMC sends on its own (e.g. the unsolicited SOL Activating request), for SolConsole.
  */
 import { createSocket, Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { CompletionCode, Privilege, privilegeName } from '../protocol/errors';
-import { AppCmd, ChassisCmd, NetFn } from '../protocol/netfn';
+import { AppCmd, ChassisCmd, NetFn, PayloadType } from '../protocol/netfn';
 import { SUPPORTED_SUITE_IDS, suiteById, CipherSuite } from '../protocol/crypto/cipher-suites';
 import { AES_BLOCK } from '../protocol/crypto/confidentiality';
 import { RAKP_RANDOM_LENGTH } from '../protocol/session/rakp';
 import {
+  ClientResponse,
   ClientSession,
   ClientSessionError,
   ClientSessionErrorCode,
   completionCodeText,
+  decodeResponseMessage,
+  InboundPayload,
   isIgnorableDatagramError,
 } from './client-session';
 
@@ -141,6 +146,12 @@ export interface IpmiClientStats {
   stray: number;
 }
 
+/**
+ * Receives every verified session payload that is not an answer to one of our requests: SOL
+ * packets, and IPMI messages that are no response (requests the BMC sends on its own).
+ */
+export type PayloadListener = (payload: InboundPayload) => void;
+
 interface Pending {
   readonly netFn: number;
   readonly cmd: number;
@@ -188,6 +199,7 @@ export class IpmiClient {
   private socketClosed: Promise<void> | null = null;
   private ivPool = EMPTY;
   private ivOffset = 0;
+  private readonly payloadListeners = new Set<PayloadListener>();
 
   private constructor(
     private readonly socket: Socket,
@@ -331,6 +343,26 @@ export class IpmiClient {
     };
   }
 
+  /**
+   * Sends one payload of any type (e.g. a SOL packet) in the session, protected per the suite, with
+   * the next session sequence number. Fire and forget: acknowledgement is the payload's own business.
+   */
+  sendPayload(payloadType: number, cleartext: Buffer): void {
+    if (this.destroyed || this.closing) throw new IpmiClientError(IpmiClientErrorCode.Closed, `client for BMC ${this.where} is closed`);
+    const session = this.session;
+    if (session?.stage !== 'active') throw new IpmiClientError(IpmiClientErrorCode.Closed, `no session with BMC ${this.where}`);
+    this.send(session.payloadPacket(payloadType, cleartext, this.nextIv()));
+  }
+
+  /**
+   * Listens for payloads that answer no request (see PayloadListener); returns the unsubscribe
+   * function. Listeners run inside the socket's message handler: they must not throw.
+   */
+  onPayload(listener: PayloadListener): () => void {
+    this.payloadListeners.add(listener);
+    return () => { this.payloadListeners.delete(listener); };
+  }
+
   /** Close Session (one try), then the socket. Idempotent; never throws. */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -409,13 +441,21 @@ export class IpmiClient {
     if (this.waiter) return this.waiter.onDatagram(msg);
     const session = this.session;
     if (!session || session.stage !== 'active') { this.stats.dropped++; return; }
-    let r;
+    let inbound: InboundPayload;
     try {
-      r = session.parseResponse(msg);
+      inbound = session.parsePayload(msg);
     } catch {
-      // A bad AuthCode, a replay, a SOL payload, a stray handshake reply: not an answer to anything.
+      // A bad AuthCode, a replay, a stray handshake reply: not an answer to anything.
       this.stats.dropped++;
       return;
+    }
+    if (inbound.payloadType !== PayloadType.Ipmi) return this.deliverPayload(inbound);
+    let r: ClientResponse;
+    try {
+      r = decodeResponseMessage(inbound.payload);
+    } catch {
+      // A request from the BMC (e.g. SOL Activating) or an undecodable message.
+      return this.deliverPayload(inbound);
     }
     const p = this.pending.get(r.rqSeq);
     if (!p || p.cmd !== r.cmd) { this.stats.stray++; return; }
@@ -423,6 +463,11 @@ export class IpmiClient {
     if (r.completionCode === CompletionCode.DuplicateRequest) return;
     this.settle(p);
     p.resolve({ completionCode: r.completionCode, data: r.data });
+  }
+
+  private deliverPayload(payload: InboundPayload): void {
+    if (this.payloadListeners.size === 0) { this.stats.dropped++; return; }
+    for (const listener of [...this.payloadListeners]) listener(payload);
   }
 
   private async handshake(): Promise<void> {
@@ -514,6 +559,7 @@ export class IpmiClient {
       const waiting = [...this.pending.values(), ...this.queue];
       this.pending.clear();
       this.queue.length = 0;
+      this.payloadListeners.clear();
       for (const p of waiting) {
         if (p.timer) clearTimeout(p.timer);
         p.timer = null;
