@@ -76,6 +76,28 @@ export interface NetworkInfo {
 /** Progress of an image build, one line at a time (Docker's stream output). */
 export type ProgressListener = (line: string) => void;
 
+/**
+ * Why a Docker operation failed, for callers that react to it: 'port-in-use' (a published host port
+ * is held by something else: lease another), 'image-missing' (build it or fix NODE_IMAGE),
+ * 'conflict' (a name taken by an object that is not ours, a volume in use), 'not-found' (the
+ * container or network is gone), 'engine' (anything else, including an engine that does not answer).
+ */
+export type DockerAdapterErrorKind = 'not-found' | 'conflict' | 'port-in-use' | 'image-missing' | 'engine';
+
+/** Every failure of a DockerAdapter method; the message names the operation, the object and Docker's text. */
+export class DockerAdapterError extends Error {
+  constructor(
+    readonly kind: DockerAdapterErrorKind,
+    message: string,
+    /** HTTP status of the Engine API answer, when there was one. */
+    readonly statusCode?: number,
+  ) {
+    super(message);
+    this.name = 'DockerAdapterError';
+  }
+}
+
+/** Methods throw DockerAdapterError (never a raw dockerode error). */
 export abstract class DockerAdapter {
   /** Whether the engine answers (for /healthz and clear start-up errors). */
   abstract ping(): Promise<boolean>;
@@ -85,14 +107,19 @@ export abstract class DockerAdapter {
    * root .dockerignore as context), reporting progress; throws with Docker's error text on failure.
    */
   abstract buildNodeImage(image: string, onProgress: ProgressListener): Promise<void>;
-  /** Creates the volume (if missing) and the container (if missing); returns the container's id. */
+  /**
+   * Creates the volume (if missing) and the container (if missing); returns the container's id. A
+   * container of that name carrying the same LABELS.nodeId counts as created (concurrent creates);
+   * one that belongs to something else is a 'conflict'; a missing image is 'image-missing'.
+   */
   abstract createNodeContainer(spec: NodeContainerSpec): Promise<string>;
-  /** Starts it if not running. */
+  /** Starts it if not running; a published host port held elsewhere is 'port-in-use'. */
   abstract startContainer(name: string): Promise<void>;
-  /** Stops it if running (SIGTERM, then SIGKILL after timeoutSeconds). */
+  /** Stops it if running (SIGTERM, then SIGKILL after timeoutSeconds); succeeds when it does not exist. */
   abstract stopContainer(name: string, timeoutSeconds: number): Promise<void>;
   /** Removes it (forcefully, running or not); succeeds when it does not exist. */
   abstract removeContainer(name: string): Promise<void>;
+  /** Succeeds when it does not exist; a volume still mounted by a container is a 'conflict'. */
   abstract removeVolume(name: string): Promise<void>;
   /** null when no such container. */
   abstract inspectContainer(name: string): Promise<InspectedContainer | null>;
