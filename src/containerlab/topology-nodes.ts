@@ -1,0 +1,141 @@
+/**
+ * One fleet node as a containerlab topology node (pure): `ext-container` (the orchestrator keeps the
+ * container; containerlab only plugs links into it) or `kind: linux` (containerlab creates the
+ * container from the node image with the node's environment, devices, capabilities, binds and ports).
+ *
+ * containerlab reads a topology file through Go's text/template and then substitutes environment
+ * variables in it (core/file.go: envsubst, leaving unset variables as they are). So every free text
+ * this file writes is escaped for that pass ("$" → "$$", hellt/envsubst's escape) and text holding
+ * "{{" is refused; the one intended substitution is each node's IPMI password in linux mode, written
+ * as ${BMCFLEET_<NODE>_IPMI_PASS} so the password itself never appears in a rendered topology. When the
+ * variable is unset containerlab leaves the reference as it is, which the agent refuses as a password
+ * (longer than IPMI's 20 bytes): the node fails to start instead of running with a wrong password.
+ */
+import { isIPv4 } from 'node:net';
+import { LABELS, type NodeContainerSpec, type PublishedPort } from '../docker/docker-adapter';
+import type { NodeView } from '../nodes/node.model';
+import { ContainerlabError, ContainerlabErrorCode } from './containerlab.error';
+
+export const TOPOLOGY_MODES = ['ext-container', 'linux'] as const;
+export type TopologyMode = (typeof TOPOLOGY_MODES)[number];
+export const DEFAULT_TOPOLOGY_MODE: TopologyMode = 'ext-container';
+
+/** A containerlab node as this renderer writes it (a subset of the schema's node-config). */
+export interface ClabNode {
+  readonly kind: TopologyMode;
+  readonly group: string;
+  readonly image?: string;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly binds?: readonly string[];
+  readonly ports?: readonly string[];
+  readonly devices?: readonly string[];
+  readonly 'cap-add'?: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** The agent variable holding the BMC password (design.md section 1). */
+export const IPMI_PASSWORD_ENV = 'IPMI_PASS';
+/** containerlab's graph sorts nodes by group; "server" is one of its known roles. */
+const SERVER_GROUP = 'server';
+/** Label lab UIs (containerlab graph exports, its VS Code extension) read for the node's icon. */
+const GRAPH_ICON_LABEL = 'graph-icon';
+
+/**
+ * Labels a rendered node carries for lab UIs and scripts. Deliberately not LABELS.managed nor
+ * LABELS.fleet: a container containerlab creates in linux mode must never look like one the
+ * orchestrator owns (its reconciler would adopt or remove it).
+ */
+export const LAB_LABELS = {
+  role: LABELS.role,
+  node: LABELS.node,
+  machine: 'io.bmcfleet.machine',
+  bootMode: 'io.bmcfleet.boot-mode',
+  ipmiAddress: 'io.bmcfleet.ipmi.address',
+  ipmiPort: 'io.bmcfleet.ipmi.port',
+  ipmiUser: 'io.bmcfleet.ipmi.user',
+  vncAddress: 'io.bmcfleet.vnc.address',
+  vncPort: 'io.bmcfleet.vnc.port',
+} as const;
+
+/** The environment variable containerlab substitutes for a node's IPMI password in linux mode. */
+export function ipmiPasswordVariable(nodeName: string): string {
+  return `BMCFLEET_${nodeName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_IPMI_PASS`;
+}
+
+/** Free text made safe for containerlab's template and envsubst passes (see the header). */
+export function escapeClabText(value: string, what: string): string {
+  if (value.includes('{{')) {
+    throw new ContainerlabError(ContainerlabErrorCode.NotRenderable, `${what} contains "{{", which containerlab would read as a template action; change it`);
+  }
+  return value.replace(/\$/g, '$$$$');
+}
+
+/** The topology node's name: the container's for ext-container (containerlab finds it by that name). */
+export function topologyNodeName(view: NodeView, mode: TopologyMode): string {
+  return mode === 'ext-container' ? view.container.name : view.name;
+}
+
+export function labLabels(view: NodeView): Record<string, string> {
+  const text = (value: string, what: string): string => escapeClabText(value, `node ${view.name}: ${what}`);
+  return {
+    [GRAPH_ICON_LABEL]: SERVER_GROUP,
+    [LAB_LABELS.role]: 'node',
+    [LAB_LABELS.node]: view.name,
+    [LAB_LABELS.machine]: view.machine,
+    [LAB_LABELS.bootMode]: view.bootMode,
+    [LAB_LABELS.ipmiAddress]: text(view.ipmi.host, 'IPMI address'),
+    [LAB_LABELS.ipmiPort]: String(view.ipmi.port),
+    [LAB_LABELS.ipmiUser]: text(view.ipmi.user, 'IPMI user'),
+    [LAB_LABELS.vncAddress]: text(view.vnc.host, 'VNC address'),
+    [LAB_LABELS.vncPort]: String(view.vnc.port),
+  };
+}
+
+export function extContainerNode(view: NodeView): ClabNode {
+  return { kind: 'ext-container', group: SERVER_GROUP, labels: labLabels(view) };
+}
+
+/** "127.0.0.1:16230:16230/udp": containerlab's ports take an IPv4 host address only (its schema). */
+function publishedPort(view: NodeView, port: PublishedPort, protocol: 'udp' | 'tcp'): string {
+  if (!isIPv4(port.hostIp)) {
+    throw new ContainerlabError(ContainerlabErrorCode.NotRenderable,
+      `node ${view.name} publishes its ports on ${port.hostIp}; containerlab's ports take IPv4 host addresses only: set PUBLISH_ADDRESS to an IPv4 address or use mode=ext-container`);
+  }
+  return `${port.hostIp}:${port.port}:${port.port}/${protocol}`;
+}
+
+function bind(view: NodeView, hostPath: string, containerPath: string): string {
+  if (hostPath.includes(':')) {
+    throw new ContainerlabError(ContainerlabErrorCode.NotRenderable, `node ${view.name}: the path ${hostPath} contains ":", which containerlab's binds cannot carry; use mode=ext-container`);
+  }
+  return `${escapeClabText(hostPath, `node ${view.name}: bind path`)}:${containerPath}:ro`;
+}
+
+/**
+ * The node as a container containerlab creates: the orchestrator's own spec (same image, agent
+ * environment, devices, capabilities, ISO bind and published ports), the password as a variable.
+ * Not carried over: the /vm volume (a containerlab bind must be an existing host path; the disk lives
+ * in the container and goes with `containerlab destroy`) and Docker networks (containerlab attaches
+ * its own management network only; such a node is refused with the way out).
+ */
+export function linuxNode(view: NodeView, spec: NodeContainerSpec): ClabNode {
+  if (view.networks.length > 0) {
+    throw new ContainerlabError(ContainerlabErrorCode.NotRenderable,
+      `node ${view.name} is attached to Docker networks (${view.networks.join(', ')}), which containerlab's linux kind cannot attach: render it with mode=ext-container, or use a node with labInterfaces and links instead of networks`);
+  }
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(spec.env)) {
+    env[key] = key === IPMI_PASSWORD_ENV ? `\${${ipmiPasswordVariable(view.name)}}` : escapeClabText(value, `node ${view.name}: environment variable ${key}`);
+  }
+  return {
+    kind: 'linux',
+    group: SERVER_GROUP,
+    image: spec.image,
+    env,
+    ...(spec.readOnlyBinds.length > 0 ? { binds: spec.readOnlyBinds.map((b) => bind(view, b.hostPath, b.containerPath)) } : {}),
+    ports: [publishedPort(view, spec.ipmi, 'udp'), publishedPort(view, spec.vnc, 'tcp')],
+    devices: [...spec.devices],
+    'cap-add': [...spec.capAdd],
+    labels: labLabels(view),
+  };
+}
