@@ -1,0 +1,246 @@
+/**
+ * The whole command line (commander parsing, option mapping, output, exit codes) against a strict
+ * FleetApi stub (an unstubbed call fails), a fake terminal and a fake SOL link.
+ */
+import type { SolConsoleEnd } from '../../node-image/src/client/sol-console';
+import type { NodeView } from '../nodes/node.model';
+import { CliDeps, FAILURE_EXIT_CODE, runCli, USAGE_EXIT_CODE } from './cli-program';
+import type { Connection } from './cli-options';
+import type { ConsoleLink, ConsoleTarget } from './console-command';
+import { CreatedNode, CreateNodeRequest, FleetApi, FleetApiError, OrchestratorUnreachableError, PowerResult, TopologyQuery } from './fleet-api';
+import { PromptCancelledError, Terminal, TerminalSignal } from './terminal';
+
+const unstubbed = (what: string) => async (): Promise<never> => { throw new Error(`unexpected call: ${what}`); };
+
+class StubApi extends FleetApi {
+  listNodes = jest.fn<Promise<NodeView[]>, []>(unstubbed('listNodes'));
+  getNode = jest.fn<Promise<NodeView>, [string]>(unstubbed('getNode'));
+  createNode = jest.fn<Promise<CreatedNode>, [CreateNodeRequest]>(unstubbed('createNode'));
+  deleteNode = jest.fn<Promise<void>, [string, boolean]>(unstubbed('deleteNode'));
+  power = jest.fn<Promise<PowerResult>, [string, string]>(unstubbed('power'));
+  powerStatus = jest.fn<Promise<PowerResult>, [string]>(unstubbed('powerStatus'));
+  topology = jest.fn<Promise<string>, [TopologyQuery]>(unstubbed('topology'));
+}
+
+class FakeTerminal implements Terminal {
+  isInteractive = false;
+  out = '';
+  err = '';
+  raw = false;
+  rawEntered = 0;
+  inputListeners = new Set<(chunk: Buffer | null) => void>();
+  signalListeners = new Set<(s: TerminalSignal) => void>();
+  promptAnswer: string | null = null;
+  readonly stdout = { write: (d: string | Uint8Array): boolean => { this.out += Buffer.from(d).toString('latin1'); return true; } };
+  readonly stderr = { write: (d: string | Uint8Array): boolean => { this.err += Buffer.from(d).toString('latin1'); return true; } };
+  onInput(l: (chunk: Buffer | null) => void): () => void { this.inputListeners.add(l); return () => this.inputListeners.delete(l); }
+  enterRawMode(): void { this.raw = true; this.rawEntered++; }
+  restoreMode(): void { this.raw = false; }
+  async promptHidden(): Promise<string> {
+    if (this.promptAnswer === null) throw new PromptCancelledError();
+    return this.promptAnswer;
+  }
+  onSignal(l: (s: TerminalSignal) => void): () => void { this.signalListeners.add(l); return () => this.signalListeners.delete(l); }
+  type(text: string | null): void { for (const l of [...this.inputListeners]) l(text === null ? null : Buffer.from(text, 'latin1')); }
+}
+
+class FakeLink implements ConsoleLink {
+  written = '';
+  breaks = 0;
+  closed = 0;
+  private resolveEnded!: (e: SolConsoleEnd) => void;
+  readonly ended = new Promise<SolConsoleEnd>((r) => { this.resolveEnded = r; });
+  write(data: Buffer): boolean { this.written += data.toString('latin1'); return true; }
+  sendBreak(): boolean { this.breaks++; return true; }
+  async close(): Promise<SolConsoleEnd> { this.closed++; this.resolveEnded({ kind: 'closed' }); return this.ended; }
+  endFromBmc(message: string): void { this.resolveEnded({ kind: 'deactivated', message }); }
+}
+
+function nodeView(name: string, overrides: Partial<NodeView> = {}): NodeView {
+  return {
+    id: `id-${name}`, name, state: 'running', powerState: 'off', powerObservedAt: null, machine: 'sim', memoryMiB: 2048, cpus: 2, diskSizeGiB: 20, cdrom: null,
+    bootMode: 'bios', bootMenuTimeoutMs: 0, enableKvm: 'auto', powerOnAtStart: false, networks: [], labInterfaces: [],
+    ipmi: { host: '127.0.0.1', port: 16230, user: 'admin' }, vnc: { host: '127.0.0.1', port: 15900 }, container: { name: `bmcfleet-${name}`, id: null },
+    lastError: null, createdAt: '2026-11-24T10:00:00.000Z', updatedAt: '2026-11-24T10:00:00.000Z', ...overrides,
+  };
+}
+
+describe('bmcfleet command line', () => {
+  let api: StubApi;
+  let terminal: FakeTerminal;
+  let connections: Connection[];
+  let targets: ConsoleTarget[];
+  let link: FakeLink;
+  let files: Record<string, string>;
+  let env: Record<string, string>;
+
+  beforeEach(() => {
+    api = new StubApi();
+    terminal = new FakeTerminal();
+    connections = [];
+    targets = [];
+    link = new FakeLink();
+    files = {};
+    env = {};
+  });
+
+  const deps = (): CliDeps => ({
+    env,
+    cwd: '/work',
+    terminal,
+    api: (c) => { connections.push(c); return api; },
+    openConsole: async (t) => { targets.push(t); return link; },
+    writeFile: async (path, text) => { files[path] = text; },
+  });
+  const cli = (...argv: string[]): Promise<number> => runCli(argv, deps());
+
+  it('nodes ls prints the table; --json the API answer', async () => {
+    api.listNodes.mockResolvedValue([nodeView('node1')]);
+    expect(await cli('nodes', 'ls')).toBe(0);
+    expect(terminal.out).toBe('NAME   STATE    POWER  IPMI             VNC              MACHINE\nnode1  running  off    127.0.0.1:16230  127.0.0.1:15900  sim\n');
+    terminal.out = '';
+    expect(await cli('nodes', 'ls', '--json')).toBe(0);
+    expect(JSON.parse(terminal.out)).toEqual([nodeView('node1')]);
+  });
+
+  it('--url and --token go before the command; the environment fills in otherwise', async () => {
+    api.listNodes.mockResolvedValue([]);
+    env.BMCFLEET_URL = 'http://env:1';
+    env.BMCFLEET_API_TOKEN = 'env-token';
+    await cli('nodes', 'ls');
+    await cli('--url', 'http://flag:2', '--token', 'flag-token', 'nodes', 'ls');
+    expect(connections).toEqual([{ url: 'http://env:1', token: 'env-token' }, { url: 'http://flag:2', token: 'flag-token' }]);
+  });
+
+  it('nodes create maps its options into the create body and prints a generated password once', async () => {
+    api.createNode.mockImplementation(async (r) => ({ ...nodeView(r.name), generatedIpmiPassword: 'Gen3ratedPassw0rd' }));
+    const code = await cli('nodes', 'create', 'node7', '--memory', '1024', '--cpus', '1', '--disk', '8', '--cdrom', 'iso/t.iso', '--boot-mode', 'uefi',
+      '--machine', 'sim', '--network', 'lan-a', '--network', 'lan-b', '--lab-interface', 'eth3', '--ipmi-user', 'root', '--power-on', '--enable-kvm', 'false');
+    expect(code).toBe(0);
+    expect(api.createNode).toHaveBeenCalledWith({
+      name: 'node7', memoryMiB: 1024, cpus: 1, diskSizeGiB: 8, cdrom: '/work/iso/t.iso', bootMode: 'uefi', machine: 'sim',
+      networks: ['lan-a', 'lan-b'], labInterfaces: ['eth3'], ipmiUser: 'root', powerOnAtStart: true, enableKvm: 'false',
+    });
+    expect(terminal.out).toContain('name:           node7\n');
+    expect(terminal.out).toContain('ipmi password: Gen3ratedPassw0rd (generated; shown only now)\n');
+  });
+
+  it('refuses a bad create option before calling the API (exit 2)', async () => {
+    expect(await cli('nodes', 'create', 'node7', '--cpus', 'many')).toBe(USAGE_EXIT_CODE);
+    expect(terminal.err).toBe('bmcfleet: error: --cpus must be a whole number, got "many"\n');
+    expect(await cli('nodes', 'create', 'node7', '--boot-mode', 'efi')).toBe(USAGE_EXIT_CODE);
+    expect(terminal.err).toContain("argument 'efi' is invalid. Allowed choices are bios, uefi.");
+    expect(await cli('nodes', 'create')).toBe(USAGE_EXIT_CODE);
+    expect(await cli('nodes', 'frobnicate')).toBe(USAGE_EXIT_CODE);
+    expect(api.createNode).not.toHaveBeenCalled();
+  });
+
+  it('nodes rm deletes, with --purge when asked', async () => {
+    api.deleteNode.mockResolvedValue();
+    expect(await cli('nodes', 'rm', 'node1')).toBe(0);
+    expect(await cli('nodes', 'rm', 'node1', '--purge')).toBe(0);
+    expect(api.deleteNode.mock.calls).toEqual([['node1', false], ['node1', true]]);
+    expect(terminal.out).toBe('node node1 removed\nnode node1 removed, disk deleted\n');
+  });
+
+  it('nodes power runs an action or reads the status', async () => {
+    api.power.mockResolvedValue({ name: 'node1', action: 'cycle', powerState: 'on' });
+    api.powerStatus.mockResolvedValue({ name: 'node1', powerState: 'off' });
+    expect(await cli('nodes', 'power', 'node1', 'cycle')).toBe(0);
+    expect(await cli('nodes', 'power', 'node1', 'status')).toBe(0);
+    expect(api.power).toHaveBeenCalledWith('node1', 'cycle');
+    expect(terminal.out).toBe('node1: power cycle done, power is on\nnode1: power is off\n');
+    expect(await cli('nodes', 'power', 'node1', 'diag')).toBe(USAGE_EXIT_CODE);
+  });
+
+  it('prints the API message of an HTTP error and exits 1; likewise when the orchestrator is not running', async () => {
+    api.getNode.mockRejectedValue(new FleetApiError(404, 'node ghost does not exist (HTTP 404 Not Found)'));
+    expect(await cli('nodes', 'show', 'ghost')).toBe(FAILURE_EXIT_CODE);
+    expect(terminal.err).toBe('bmcfleet: error: node ghost does not exist (HTTP 404 Not Found)\n');
+    api.listNodes.mockRejectedValue(new OrchestratorUnreachableError('the orchestrator is not running at http://127.0.0.1:8080 (connection refused)'));
+    expect(await cli('nodes', 'ls')).toBe(FAILURE_EXIT_CODE);
+    expect(terminal.err).toContain('bmcfleet: error: the orchestrator is not running at http://127.0.0.1:8080');
+  });
+
+  it('containerlab topology passes the query through and prints or writes the YAML', async () => {
+    api.topology.mockResolvedValue('name: lab\n');
+    expect(await cli('containerlab', 'topology', '--nodes', 'a,b', '--mode', 'ext-container', '--links', 'a:eth1,b:eth1')).toBe(0);
+    expect(api.topology).toHaveBeenCalledWith({ nodes: ['a', 'b'], mode: 'ext-container', links: 'a:eth1,b:eth1' });
+    expect(terminal.out).toBe('name: lab\n');
+    expect(await cli('containerlab', 'topology', '-o', 'lab.clab.yml')).toBe(0);
+    expect(files).toEqual({ 'lab.clab.yml': 'name: lab\n' });
+    expect(terminal.err).toBe('topology written to lab.clab.yml\n');
+    expect(await cli('containerlab', 'topology', '--mode', 'bridge')).toBe(USAGE_EXIT_CODE);
+  });
+
+  describe('nodes console', () => {
+    beforeEach(() => {
+      api.getNode.mockResolvedValue(nodeView('node1', { ipmi: { host: '127.0.0.1', port: 16240, user: 'root' } }));
+    });
+
+    /** Starts the console and waits until it listens for keystrokes (wrapped: an async function would flatten the promise). */
+    const start = async (...extra: string[]): Promise<{ running: Promise<number> }> => {
+      const running = cli('nodes', 'console', 'node1', ...extra);
+      for (let i = 0; i < 100 && terminal.inputListeners.size === 0; i++) await new Promise((r) => setImmediate(r));
+      expect(terminal.inputListeners.size).toBe(1);
+      return { running };
+    };
+
+    it('connects to the leased IPMI port with the user from the API, passes keystrokes and ~B, quits on ~. and restores the terminal', async () => {
+      const { running } = await start('--password', 'pw-flag');
+      expect(targets).toEqual([expect.objectContaining({ host: '127.0.0.1', port: 16240, user: 'root', password: 'pw-flag' })]);
+      expect(terminal.raw).toBe(true);
+      targets[0]!.onData(Buffer.from('login: '));
+      expect(terminal.out).toBe('login: ');
+      terminal.type('root\r');
+      terminal.type('~B');
+      terminal.type('~?');
+      terminal.type('~.');
+      expect(await running).toBe(0);
+      expect(link.written).toBe('root\r');
+      expect(link.breaks).toBe(1);
+      expect(link.closed).toBe(1);
+      expect(terminal.raw).toBe(false);
+      expect(terminal.inputListeners.size).toBe(0);
+      expect(terminal.signalListeners.size).toBe(0);
+      expect(terminal.err).toContain('~.  end the console');
+      expect(terminal.err).toContain('[console of node1 closed]');
+    });
+
+    it('takes the password from BMCFLEET_IPMI_PASSWORD, then from the prompt on a terminal', async () => {
+      env.BMCFLEET_IPMI_PASSWORD = 'pw-env';
+      let { running } = await start();
+      terminal.type(null); // end of input closes the console
+      expect(await running).toBe(0);
+      delete env.BMCFLEET_IPMI_PASSWORD;
+      terminal.isInteractive = true;
+      terminal.promptAnswer = 'pw-typed';
+      link = new FakeLink();
+      ({ running } = await start());
+      terminal.type('~.');
+      expect(await running).toBe(0);
+      expect(targets.map((t) => t.password)).toEqual(['pw-env', 'pw-typed']);
+    });
+
+    it('without a password and no terminal to ask on, says how to give it (exit 2) and opens nothing', async () => {
+      expect(await cli('nodes', 'console', 'node1')).toBe(USAGE_EXIT_CODE);
+      expect(terminal.err).toContain('give --password or set BMCFLEET_IPMI_PASSWORD');
+      expect(targets).toEqual([]);
+      expect(terminal.rawEntered).toBe(0);
+    });
+
+    it('exits 1 with the reason when the BMC ends SOL, and with 128+n on a signal', async () => {
+      env.BMCFLEET_IPMI_PASSWORD = 'pw';
+      let { running } = await start();
+      link.endFromBmc('the BMC deactivated SOL');
+      expect(await running).toBe(FAILURE_EXIT_CODE);
+      expect(terminal.err).toContain('[console of node1 ended: the BMC deactivated SOL]');
+      expect(terminal.raw).toBe(false);
+      link = new FakeLink();
+      ({ running } = await start());
+      for (const l of [...terminal.signalListeners]) l('SIGTERM');
+      expect(await running).toBe(143);
+      expect(link.closed).toBe(1);
+    });
+  });
+});

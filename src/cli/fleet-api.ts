@@ -1,0 +1,74 @@
+/**
+ * The orchestrator's HTTP API (design.md section 3) as the CLI sees it: the requests and answers in the
+ * CLI's terms, and the abstract client the commands depend on (HttpFleetApi speaks HTTP; unit specs
+ * hand in a stub). Types only come from the node model, so the CLI loads nothing of the server.
+ */
+import type { BootMode, KvmMode, MachineKind, NodeView, PowerActionName, PowerState } from '../nodes/node.model';
+
+/** POST /api/v1/nodes body. */
+export interface CreateNodeRequest {
+  readonly name: string;
+  readonly memoryMiB?: number;
+  readonly cpus?: number;
+  readonly diskSizeGiB?: number;
+  readonly cdrom?: string;
+  readonly bootMode?: BootMode;
+  readonly bootMenuTimeoutMs?: number;
+  readonly ipmiUser?: string;
+  readonly ipmiPassword?: string;
+  readonly networks?: readonly string[];
+  readonly labInterfaces?: readonly string[];
+  readonly powerOnAtStart?: boolean;
+  readonly machine?: MachineKind;
+  readonly enableKvm?: KvmMode;
+}
+
+/** The create answer: the node, and the BMC password once when the orchestrator generated it. */
+export interface CreatedNode extends NodeView {
+  readonly generatedIpmiPassword?: string;
+}
+
+/** POST and GET /api/v1/nodes/:name/power answers. */
+export interface PowerResult {
+  readonly name?: string;
+  readonly action?: string;
+  readonly powerState: PowerState;
+}
+
+export const TOPOLOGY_MODES = ['ext-container', 'linux'] as const;
+export type TopologyMode = (typeof TOPOLOGY_MODES)[number];
+
+/** GET /api/v1/containerlab/topology query parameters; absent ones are left to the orchestrator. */
+export interface TopologyQuery {
+  readonly nodes?: readonly string[];
+  readonly mode?: TopologyMode;
+  /** The compact links text, passed through unchanged (the orchestrator checks it). */
+  readonly links?: string;
+}
+
+export abstract class FleetApi {
+  abstract listNodes(): Promise<NodeView[]>;
+  abstract getNode(name: string): Promise<NodeView>;
+  abstract createNode(request: CreateNodeRequest): Promise<CreatedNode>;
+  abstract deleteNode(name: string, purge: boolean): Promise<void>;
+  abstract power(name: string, action: PowerActionName): Promise<PowerResult>;
+  abstract powerStatus(name: string): Promise<PowerResult>;
+  /** The containerlab topology as YAML text. */
+  abstract topology(query: TopologyQuery): Promise<string>;
+}
+
+/** The orchestrator answered with an HTTP error; the message is the API's own. */
+export class FleetApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = 'FleetApiError';
+  }
+}
+
+/** No HTTP answer at all: nothing listens at the URL, the host is unknown, or it stayed silent. */
+export class OrchestratorUnreachableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OrchestratorUnreachableError';
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * HttpFleetApi's requests (URL, method, headers, body) through an injected fetch, and the pure
+ * messages for HTTP errors and for requests that got no answer. Real HTTP is in
+ * test/integration/cli.int-spec.ts.
+ */
+import { FleetApiError, OrchestratorUnreachableError } from './fleet-api';
+import { apiErrorMessage, describeFetchFailure, HttpFleetApi, topologySearchParams } from './http-fleet-api';
+
+interface Call { readonly url: string; readonly method: string; readonly headers: Record<string, string>; readonly body: string | undefined }
+
+function stubFetch(status: number, body: string, statusText = ''): { fetch: typeof fetch; calls: Call[] } {
+  const calls: Call[] = [];
+  const fn = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    calls.push({ url: String(input), method: init?.method ?? 'GET', headers: init?.headers as Record<string, string>, body: init?.body as string | undefined });
+    return new Response(status === 204 ? null : body, { status, statusText });
+  };
+  return { fetch: fn as typeof fetch, calls };
+}
+
+describe('HttpFleetApi requests', () => {
+  it('lists nodes with the bearer token', async () => {
+    const { fetch, calls } = stubFetch(200, '[]');
+    const sut = new HttpFleetApi({ url: 'http://127.0.0.1:8080/', token: 's3cret', fetch });
+    await expect(sut.listNodes()).resolves.toEqual([]);
+    expect(calls).toEqual([{ url: 'http://127.0.0.1:8080/api/v1/nodes', method: 'GET', headers: expect.objectContaining({ authorization: 'Bearer s3cret' }), body: undefined }]);
+  });
+
+  it('sends no authorization header without a token', async () => {
+    const { fetch, calls } = stubFetch(200, '{"powerState":"on"}');
+    await new HttpFleetApi({ url: 'http://h:1', token: null, fetch }).powerStatus('n1');
+    expect(calls[0]!.headers).not.toHaveProperty('authorization');
+    expect(calls[0]!.url).toBe('http://h:1/api/v1/nodes/n1/power');
+  });
+
+  it('posts JSON for create and power, deletes with ?purge=true only when asked', async () => {
+    const { fetch, calls } = stubFetch(201, '{"name":"n1"}');
+    const sut = new HttpFleetApi({ url: 'http://h:1', token: null, fetch });
+    await sut.createNode({ name: 'n1', cpus: 2 });
+    await sut.power('n1', 'cycle');
+    expect(calls.map((c) => [c.method, c.url, c.body, c.headers['content-type']])).toEqual([
+      ['POST', 'http://h:1/api/v1/nodes', '{"name":"n1","cpus":2}', 'application/json'],
+      ['POST', 'http://h:1/api/v1/nodes/n1/power', '{"action":"cycle"}', 'application/json'],
+    ]);
+    const deletes = stubFetch(204, '');
+    const del = new HttpFleetApi({ url: 'http://h:1', token: null, fetch: deletes.fetch });
+    await del.deleteNode('n1', false);
+    await del.deleteNode('n1', true);
+    expect(deletes.calls.map((c) => `${c.method} ${c.url}`)).toEqual(['DELETE http://h:1/api/v1/nodes/n1', 'DELETE http://h:1/api/v1/nodes/n1?purge=true']);
+  });
+
+  it('asks for the topology with the given parameters and returns the text', async () => {
+    const { fetch, calls } = stubFetch(200, 'name: fleet\n');
+    const yaml = await new HttpFleetApi({ url: 'http://h:1', token: null, fetch }).topology({ nodes: ['a', 'b'], mode: 'linux', links: 'a:eth1,b:eth1' });
+    expect(yaml).toBe('name: fleet\n');
+    expect(calls[0]!.url).toBe('http://h:1/api/v1/containerlab/topology?nodes=a%2Cb&mode=linux&links=a%3Aeth1%2Cb%3Aeth1');
+  });
+
+  it('turns an HTTP error into FleetApiError with the API message', async () => {
+    const { fetch } = stubFetch(409, '{"statusCode":409,"message":"node n1 exists","error":"Conflict"}', 'Conflict');
+    const err = await new HttpFleetApi({ url: 'http://h:1', token: null, fetch }).createNode({ name: 'n1' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FleetApiError);
+    expect(err).toMatchObject({ status: 409, message: 'node n1 exists (HTTP 409 Conflict)' });
+  });
+
+  it('turns a failed fetch into OrchestratorUnreachableError', async () => {
+    const refused = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }) });
+    const fetch = (async () => { throw refused; }) as unknown as typeof globalThis.fetch;
+    const err = await new HttpFleetApi({ url: 'http://127.0.0.1:1', token: null, fetch }).listNodes().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OrchestratorUnreachableError);
+    expect((err as Error).message).toContain('the orchestrator is not running at http://127.0.0.1:1');
+  });
+});
+
+describe('apiErrorMessage', () => {
+  it("uses Nest's message, a string or the validation pipe's list", () => {
+    expect(apiErrorMessage(404, 'Not Found', '{"statusCode":404,"message":"node x does not exist","error":"Not Found"}')).toBe('node x does not exist (HTTP 404 Not Found)');
+    expect(apiErrorMessage(400, 'Bad Request', '{"statusCode":400,"message":["cpus must not be less than 1","property x should not exist"],"error":"Bad Request"}'))
+      .toBe('cpus must not be less than 1; property x should not exist (HTTP 400 Bad Request)');
+  });
+
+  it('says how to give the token on 401', () => {
+    expect(apiErrorMessage(401, 'Unauthorized', '{"statusCode":401,"message":"invalid bearer token","error":"Unauthorized"}'))
+      .toBe("invalid bearer token (HTTP 401 Unauthorized): give the orchestrator's API token with --token or BMCFLEET_API_TOKEN");
+  });
+
+  it('falls back to a short plain-text body, else the status line', () => {
+    expect(apiErrorMessage(502, 'Bad Gateway', 'upstream down')).toBe('upstream down (HTTP 502 Bad Gateway)');
+    expect(apiErrorMessage(500, '', '<html>oops</html>')).toBe('HTTP 500');
+    expect(apiErrorMessage(503, 'Service Unavailable', '')).toBe('HTTP 503 Service Unavailable');
+  });
+});
+
+describe('describeFetchFailure', () => {
+  const url = 'http://127.0.0.1:8080';
+  const withCode = (code: string): Error => Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(code), { code }) });
+
+  it('names each way of getting no answer', () => {
+    expect(describeFetchFailure(url, withCode('ECONNREFUSED'), 1000)).toMatch(/^the orchestrator is not running at http:\/\/127\.0\.0\.1:8080 \(connection refused\)/);
+    expect(describeFetchFailure(url, withCode('ENOTFOUND'), 1000)).toBe('cannot resolve the host of the orchestrator URL http://127.0.0.1:8080');
+    expect(describeFetchFailure(url, withCode('EHOSTUNREACH'), 1000)).toBe('cannot reach the orchestrator at http://127.0.0.1:8080 (EHOSTUNREACH)');
+    expect(describeFetchFailure(url, Object.assign(new Error('timed out'), { name: 'TimeoutError' }), 300_000)).toBe('no answer from the orchestrator at http://127.0.0.1:8080 within 300 s');
+  });
+
+  it('finds the code inside an AggregateError (localhost resolving to ::1 and 127.0.0.1)', () => {
+    const both = new AggregateError([Object.assign(new Error('a'), { code: 'ECONNREFUSED' }), Object.assign(new Error('b'), { code: 'ECONNREFUSED' })]);
+    expect(describeFetchFailure(url, Object.assign(new TypeError('fetch failed'), { cause: both }), 1000)).toContain('not running');
+  });
+
+  it('otherwise gives the cause as it is', () => {
+    expect(describeFetchFailure(url, Object.assign(new TypeError('fetch failed'), { cause: new Error('bad port') }), 1000)).toBe('cannot reach the orchestrator at http://127.0.0.1:8080: bad port');
+  });
+});
+
+describe('topologySearchParams', () => {
+  it('leaves unset parameters out', () => {
+    expect(topologySearchParams({}).toString()).toBe('');
+    expect(topologySearchParams({ mode: 'ext-container' }).toString()).toBe('mode=ext-container');
+  });
+});

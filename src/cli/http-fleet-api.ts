@@ -1,0 +1,163 @@
+/**
+ * FleetApi over HTTP with Node's fetch: the only file of the CLI that talks to the orchestrator.
+ * Sends the API token as `Authorization: Bearer`, turns Nest's error bodies ({statusCode, message,
+ * error}) into FleetApiError with the API's own message, and a request that gets no HTTP answer into
+ * OrchestratorUnreachableError saying why (nothing listening, unknown host, no answer in time).
+ */
+import type { NodeView, PowerActionName } from '../nodes/node.model';
+import { CreatedNode, CreateNodeRequest, FleetApi, FleetApiError, OrchestratorUnreachableError, PowerResult, TopologyQuery } from './fleet-api';
+
+/** A create waits for the node's BMC to answer (up to 90 s on a loaded host): room for that and more. */
+export const REQUEST_TIMEOUT_MS = 300_000;
+const API_PREFIX = '/api/v1';
+
+type FetchFunction = typeof fetch;
+
+export interface HttpFleetApiOptions {
+  /** e.g. http://127.0.0.1:8080 (no trailing slash needed). */
+  readonly url: string;
+  readonly token: string | null;
+  readonly timeoutMs?: number;
+  readonly fetch?: FetchFunction;
+}
+
+interface RequestSpec {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly path: string;
+  readonly query?: URLSearchParams;
+  readonly body?: unknown;
+}
+
+export class HttpFleetApi extends FleetApi {
+  private readonly base: string;
+  private readonly timeoutMs: number;
+  private readonly fetchFn: FetchFunction;
+
+  constructor(private readonly options: HttpFleetApiOptions) {
+    super();
+    this.base = options.url.replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+    this.fetchFn = options.fetch ?? fetch;
+  }
+
+  async listNodes(): Promise<NodeView[]> {
+    return (await this.json({ method: 'GET', path: '/nodes' })) as NodeView[];
+  }
+
+  async getNode(name: string): Promise<NodeView> {
+    return (await this.json({ method: 'GET', path: `/nodes/${encodeURIComponent(name)}` })) as NodeView;
+  }
+
+  async createNode(request: CreateNodeRequest): Promise<CreatedNode> {
+    return (await this.json({ method: 'POST', path: '/nodes', body: request })) as CreatedNode;
+  }
+
+  async deleteNode(name: string, purge: boolean): Promise<void> {
+    const query = purge ? new URLSearchParams({ purge: 'true' }) : undefined;
+    await this.send({ method: 'DELETE', path: `/nodes/${encodeURIComponent(name)}`, ...(query ? { query } : {}) });
+  }
+
+  async power(name: string, action: PowerActionName): Promise<PowerResult> {
+    return (await this.json({ method: 'POST', path: `/nodes/${encodeURIComponent(name)}/power`, body: { action } })) as PowerResult;
+  }
+
+  async powerStatus(name: string): Promise<PowerResult> {
+    return (await this.json({ method: 'GET', path: `/nodes/${encodeURIComponent(name)}/power` })) as PowerResult;
+  }
+
+  async topology(query: TopologyQuery): Promise<string> {
+    const response = await this.send({ method: 'GET', path: '/containerlab/topology', query: topologySearchParams(query) });
+    return response.text();
+  }
+
+  private async json(spec: RequestSpec): Promise<unknown> {
+    const response = await this.send(spec);
+    const text = await response.text();
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new FleetApiError(response.status, `the orchestrator at ${this.base} answered ${spec.method} ${API_PREFIX}${spec.path} with something that is not JSON`);
+    }
+  }
+
+  /** One request; resolves with a 2xx response, throws FleetApiError or OrchestratorUnreachableError. */
+  private async send(spec: RequestSpec): Promise<Response> {
+    const query = spec.query && spec.query.toString() !== '' ? `?${spec.query.toString()}` : '';
+    const url = `${this.base}${API_PREFIX}${spec.path}${query}`;
+    const headers: Record<string, string> = { accept: 'application/json, application/yaml, text/plain' };
+    if (this.options.token !== null) headers['authorization'] = `Bearer ${this.options.token}`;
+    if (spec.body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await this.fetchFn(url, {
+        method: spec.method,
+        headers,
+        ...(spec.body === undefined ? {} : { body: JSON.stringify(spec.body) }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      throw new OrchestratorUnreachableError(describeFetchFailure(this.base, err, this.timeoutMs));
+    }
+    if (!response.ok) {
+      throw new FleetApiError(response.status, apiErrorMessage(response.status, response.statusText, await response.text().catch(() => '')));
+    }
+    return response;
+  }
+}
+
+/** The topology query in the orchestrator's parameter names; unset options stay out. */
+export function topologySearchParams(query: TopologyQuery): URLSearchParams {
+  const params = new URLSearchParams();
+  if (query.nodes !== undefined && query.nodes.length > 0) params.set('nodes', query.nodes.join(','));
+  if (query.mode !== undefined) params.set('mode', query.mode);
+  if (query.links !== undefined) params.set('links', query.links);
+  return params;
+}
+
+/**
+ * The message of an HTTP error: Nest's `message` (a string, or the validation pipe's list), else
+ * the status line. A 401 also says how to give the token.
+ */
+export function apiErrorMessage(status: number, statusText: string, body: string): string {
+  let message: string | undefined;
+  try {
+    const parsed = JSON.parse(body) as { message?: unknown; error?: unknown };
+    if (typeof parsed.message === 'string' && parsed.message !== '') message = parsed.message;
+    else if (Array.isArray(parsed.message)) message = parsed.message.filter((m): m is string => typeof m === 'string').join('; ');
+  } catch {
+    const text = body.trim();
+    if (text !== '' && text.length <= 500 && !text.startsWith('<')) message = text;
+  }
+  const statusLine = `HTTP ${status}${statusText ? ` ${statusText}` : ''}`;
+  const text = message ? `${message} (${statusLine})` : statusLine;
+  return status === 401 ? `${text}: give the orchestrator's API token with --token or BMCFLEET_API_TOKEN` : text;
+}
+
+/** Error codes of the connection (undici puts them on `cause`, or on each of `cause.errors`). */
+function errorCodes(err: unknown): string[] {
+  const codes: string[] = [];
+  const visit = (e: unknown, depth: number): void => {
+    if (typeof e !== 'object' || e === null || depth > 3) return;
+    const { code, cause, errors } = e as { code?: unknown; cause?: unknown; errors?: unknown };
+    if (typeof code === 'string') codes.push(code);
+    if (Array.isArray(errors)) for (const inner of errors) visit(inner, depth + 1);
+    visit(cause, depth + 1);
+  };
+  visit(err, 0);
+  return codes;
+}
+
+/** Why fetch got no HTTP answer from the orchestrator at `url`, in words a user can act on. */
+export function describeFetchFailure(url: string, err: unknown, timeoutMs: number): string {
+  const name = (err as { name?: unknown } | null)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') return `no answer from the orchestrator at ${url} within ${Math.round(timeoutMs / 1000)} s`;
+  const codes = errorCodes(err);
+  if (codes.includes('ECONNREFUSED')) return `the orchestrator is not running at ${url} (connection refused); start it with "npm start" or give its address with --url or BMCFLEET_URL`;
+  if (codes.includes('ENOTFOUND') || codes.includes('EAI_AGAIN')) return `cannot resolve the host of the orchestrator URL ${url}`;
+  if (codes.some((c) => c === 'ETIMEDOUT' || c === 'UND_ERR_CONNECT_TIMEOUT' || c === 'EHOSTUNREACH' || c === 'ENETUNREACH')) {
+    return `cannot reach the orchestrator at ${url} (${codes.join(', ')})`;
+  }
+  const cause = (err as { cause?: { message?: unknown } } | null)?.cause?.message;
+  const detail = typeof cause === 'string' ? cause : err instanceof Error ? err.message : String(err);
+  return `cannot reach the orchestrator at ${url}: ${detail}`;
+}

@@ -1,0 +1,32 @@
+/**
+ * Entry point of the `bmcfleet` CLI (compiled to dist/src/cli/main.js, which the package's "bin"
+ * names): wires the real HTTP client, terminal, files and SOL console into runCli and sets the exit
+ * code. `node dist/src/cli/main.js nodes ls` runs it without installing.
+ */
+import { writeFile } from 'node:fs/promises';
+import { SolConsole } from '../../node-image/src/client/sol-console';
+import { CliDeps, runCli } from './cli-program';
+import { HttpFleetApi } from './http-fleet-api';
+import { ProcessTerminal } from './terminal';
+
+export function processDeps(): CliDeps {
+  return {
+    env: process.env,
+    cwd: process.cwd(),
+    terminal: new ProcessTerminal(),
+    api: (connection) => new HttpFleetApi(connection),
+    openConsole: (target) => SolConsole.open(target),
+    writeFile: (path, text) => writeFile(path, text, 'utf8'),
+  };
+}
+
+/** Runs the CLI with these arguments (process.argv without node and the script). */
+export function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+  return runCli(argv, processDeps());
+}
+
+if (require.main === module) {
+  void main().then((code) => {
+    process.exitCode = code;
+  });
+}
