@@ -10,7 +10,7 @@ interface Call { readonly url: string; readonly method: string; readonly headers
 
 function stubFetch(status: number, body: string, statusText = ''): { fetch: typeof fetch; calls: Call[] } {
   const calls: Call[] = [];
-  const fn = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+  const fn = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     calls.push({ url: String(input), method: init?.method ?? 'GET', headers: init?.headers as Record<string, string>, body: init?.body as string | undefined });
     return new Response(status === 204 ? null : body, { status, statusText });
   };
