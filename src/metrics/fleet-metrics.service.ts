@@ -15,7 +15,8 @@ export const METRIC_PREFIX = 'bmcfleet_';
 export const RECONCILE_OUTCOMES = ['ok', 'error'] as const;
 export type ReconcileOutcome = (typeof RECONCILE_OUTCOMES)[number];
 
-export const REPAIR_KINDS = ['restarted', 'recreated', 'adopted', 'removed-orphan', 'lease-freed', 'finished-delete'] as const;
+/** resumed: a failed or interrupted node whose container runs, completed (networks) and marked running. */
+export const REPAIR_KINDS = ['restarted', 'recreated', 'resumed', 'adopted', 'removed-orphan', 'lease-freed', 'finished-delete'] as const;
 export type RepairKind = (typeof REPAIR_KINDS)[number];
 
 export type IpmiOperation = 'power-status' | 'power-action';

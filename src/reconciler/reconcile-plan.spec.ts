@@ -68,7 +68,7 @@ describe('planReconcile', () => {
   it('plans nothing but power checks for a fleet in order', () => {
     const rows = [node('a', 'running'), node('b', 'running')];
     const sut = plan(rows, [container('a', 'running'), container('b', 'running')]);
-    expect(sut).toEqual({ finishDeletes: [], removals: [], orphans: [], repairs: [], markRunning: [], freeLeases: [], warnings: [], powerChecks: rows });
+    expect(sut).toEqual({ finishDeletes: [], removals: [], orphans: [], repairs: [], freeLeases: [], warnings: [], powerChecks: rows });
   });
 
   it('re-creates a missing container and restarts a stopped one, for running and failed rows', () => {
@@ -109,10 +109,12 @@ describe('planReconcile', () => {
     expect(sut.orphans).toEqual([]);
   });
 
-  it('marks a failed or left-over creating row running when its container runs', () => {
+  it('resumes a failed or left-over creating row whose container runs (its networks may be missing)', () => {
     const sut = plan([node('f', 'failed'), node('c', 'creating')], [container('f', 'running'), container('c', 'running')]);
-    expect(names(sut.markRunning)).toEqual(['f', 'c']);
-    expect(sut.repairs).toEqual([]);
+    expect(sut.repairs.map((r) => [r.node.name, r.repair, r.why])).toEqual([
+      ['f', 'resume', 'container bmcfleet-f runs but the node is failed'],
+      ['c', 'resume', 'container bmcfleet-c runs but the node is creating'],
+    ]);
     expect(sut.powerChecks).toEqual([]);
   });
 
@@ -126,7 +128,7 @@ describe('planReconcile', () => {
 
   it('keeps its hands off rows a request is creating or deleting right now, and their containers', () => {
     const sut = plan([node('new', 'creating', JUST_NOW), node('going', 'deleting', JUST_NOW)], [container('going', 'running')]);
-    expect(sut).toMatchObject({ finishDeletes: [], removals: [], orphans: [], repairs: [], markRunning: [], powerChecks: [] });
+    expect(sut).toMatchObject({ finishDeletes: [], removals: [], orphans: [], repairs: [], powerChecks: [] });
   });
 
   it('takes over a creating row left over from before (container missing)', () => {

@@ -29,7 +29,8 @@ export interface PlanInput {
   readonly settledBefore: Date;
 }
 
-export type ContainerRepair = 'recreate' | 'restart';
+/** recreate: container missing; restart: container stopped; resume: running, but the row says it never came up. */
+export type ContainerRepair = 'recreate' | 'restart' | 'resume';
 
 export interface ReconcilePlan {
   /** Rows in "deleting": remove the container (purge as the row says), then the row. */
@@ -38,10 +39,8 @@ export interface ReconcilePlan {
   readonly removals: readonly { readonly container: ManagedContainer; readonly nodeId: string | null; readonly reason: string }[];
   /** Containers whose node id has no row: inspect, then adopt or remove. */
   readonly orphans: readonly ManagedContainer[];
-  /** Rows whose container is missing or not running: ensureRunning. */
+  /** Rows whose container is missing, not running, or running under a failed row: ensureRunning. */
   readonly repairs: readonly { readonly node: NodeWithLeases; readonly repair: ContainerRepair; readonly why: string }[];
-  /** Rows whose container runs although the row says "failed" or a stale "creating": mark running. */
-  readonly markRunning: readonly NodeWithLeases[];
   /** Leases to delete. */
   readonly freeLeases: readonly { readonly lease: LeaseRow; readonly reason: string }[];
   /** Problems the reconciler reports but does not repair (repairing would break a working node). */
@@ -72,7 +71,6 @@ export function planReconcile(input: PlanInput): ReconcilePlan {
   const finishDeletes: NodeWithLeases[] = [];
   const removals: { container: ManagedContainer; nodeId: string | null; reason: string }[] = [];
   const repairs: { node: NodeWithLeases; repair: ContainerRepair; why: string }[] = [];
-  const markRunning: NodeWithLeases[] = [];
   const powerChecks: NodeWithLeases[] = [];
 
   const containersByName = new Map(input.containers.map((container) => [container.name, container]));
@@ -110,8 +108,12 @@ export function planReconcile(input: PlanInput): ReconcilePlan {
       repairs.push({ node, repair: 'restart', why: `container ${node.containerName} was ${container.state}` });
       continue;
     }
-    if (state !== 'running') markRunning.push(node);
-    else powerChecks.push(node);
+    if (state !== 'running') {
+      // A failed or interrupted create may have stopped between start and its networks: finish it.
+      repairs.push({ node, repair: 'resume', why: `container ${node.containerName} runs but the node is ${state}` });
+    } else {
+      powerChecks.push(node);
+    }
   }
 
   const orphans: ManagedContainer[] = [];
@@ -148,5 +150,5 @@ export function planReconcile(input: PlanInput): ReconcilePlan {
     }
   }
 
-  return { finishDeletes, removals, orphans, repairs, markRunning, freeLeases, warnings, powerChecks };
+  return { finishDeletes, removals, orphans, repairs, freeLeases, warnings, powerChecks };
 }

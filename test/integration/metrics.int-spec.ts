@@ -178,7 +178,7 @@ describe('GET /metrics', () => {
     const before = await scrape();
     const value = (text: string, name: string, labels: Record<string, string> = {}): number => sample(text, name, labels) ?? 0;
     // Every kind has a series before its first repair.
-    for (const kind of ['restarted', 'recreated', 'adopted', 'removed-orphan', 'lease-freed', 'finished-delete']) {
+    for (const kind of ['restarted', 'recreated', 'resumed', 'adopted', 'removed-orphan', 'lease-freed', 'finished-delete']) {
       expect(sample(before, 'bmcfleet_reconcile_repairs_total', { kind })).toBeDefined();
     }
 

@@ -1,0 +1,15 @@
+/**
+ * The reconciler and its endpoint. Uses the global providers of DatabaseModule, DockerModule,
+ * NodesModule (NodeRuntime, NodeEvents, FleetIdentity, NodeBmc), MetricsModule and
+ * ScheduleModule.forRoot() (SchedulerRegistry), all registered in AppModule.
+ */
+import { Module } from '@nestjs/common';
+import { ReconcilerController } from './reconciler.controller';
+import { ReconcilerService } from './reconciler.service';
+
+@Module({
+  controllers: [ReconcilerController],
+  providers: [ReconcilerService],
+  exports: [ReconcilerService],
+})
+export class ReconcilerModule {}

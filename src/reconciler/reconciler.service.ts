@@ -1,0 +1,350 @@
+/**
+ * Repairs drift between the database and what Docker runs (design.md section 3): finishes deletes a
+ * crash interrupted, re-creates or restarts node containers, adopts or removes orphan containers,
+ * frees stale leases, and refreshes power states from the BMCs. The decisions are planReconcile's
+ * (pure); this service gathers the facts and carries the plan out.
+ *
+ * One run at a time: a reconcileNow() during a run joins it, a timer tick during a run is skipped.
+ * It runs once at start and then every RECONCILE_INTERVAL_S (0: only at start and on request).
+ */
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { BmcUnreachableError, NodeBmc } from '../bmc/node-bmc';
+import { AppConfig } from '../config/app-config';
+import { PrismaService } from '../database/prisma.service';
+import { DockerAdapter, LABELS, type ManagedContainer } from '../docker/docker-adapter';
+import { Prisma } from '../generated/prisma/client';
+import { FleetMetrics, type RepairKind } from '../metrics/fleet-metrics.service';
+import { FleetIdentity, NodeEvents, NodeRuntime } from '../nodes/node-runtime';
+import { leasePort, type NodeWithLeases, type PowerState } from '../nodes/node.model';
+import { AdoptedNode, AdoptionContext, nodeFromContainer } from './node-from-container';
+import { planReconcile, type ContainerRepair, type LeaseRow, type ReconcilePlan } from './reconcile-plan';
+
+/** Name of the interval in the SchedulerRegistry. */
+export const RECONCILE_INTERVAL_NAME = 'reconciler';
+/** A "creating"/"deleting" row untouched this long is no longer a request's (a create waits 90 s for its BMC). */
+export const SETTLE_MS = 5 * 60_000;
+/** BMC sessions at once during the power refresh: enough for 200 nodes, gentle on a 2-core host. */
+export const POWER_CHECK_CONCURRENCY = 8;
+
+export interface ReconcileRepair {
+  readonly kind: RepairKind;
+  /** The node's name, or the container's name when no node is known. */
+  readonly node: string;
+  readonly message: string;
+}
+
+export interface ReconcileError {
+  /** The node's name, the container's name, or null for a failure of the whole run. */
+  readonly node: string | null;
+  readonly message: string;
+}
+
+export interface ReconcileReport {
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly repairs: readonly ReconcileRepair[];
+  readonly errors: readonly ReconcileError[];
+  /** Drift left alone on purpose (e.g. a port outside a range that was narrowed). */
+  readonly warnings: readonly string[];
+}
+
+const REPAIR_KIND: Readonly<Record<ContainerRepair, RepairKind>> = { recreate: 'recreated', restart: 'restarted', resume: 'resumed' };
+const REPAIR_DONE: Readonly<Record<ContainerRepair, string>> = { recreate: 're-created it', restart: 'restarted it', resume: 'completed it' };
+const includeLeases = { leases: true } as const;
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Runs `work` over `items`, at most `limit` at a time. */
+async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next] as T;
+      next += 1;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** Collects one run's outcome. */
+class RunLog {
+  readonly repairs: ReconcileRepair[] = [];
+  readonly errors: ReconcileError[] = [];
+  readonly warnings: string[] = [];
+}
+
+@Injectable()
+export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Reconciler');
+  /** Rows this process did not create: anything older than its start is a crash's leftover. */
+  private readonly startedAt = new Date();
+  private current: Promise<ReconcileReport> | null = null;
+  private stopping = false;
+  private lastWarnings = '';
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly prisma: PrismaService,
+    private readonly docker: DockerAdapter,
+    private readonly runtime: NodeRuntime,
+    private readonly events: NodeEvents,
+    private readonly fleet: FleetIdentity,
+    private readonly bmc: NodeBmc,
+    private readonly metrics: FleetMetrics,
+    private readonly scheduler: SchedulerRegistry,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.reconcileIntervalMs > 0) {
+      const timer = setInterval(() => this.tick(), this.config.reconcileIntervalMs);
+      timer.unref();
+      this.scheduler.addInterval(RECONCILE_INTERVAL_NAME, timer);
+    }
+    // The first run repairs what happened while the orchestrator was down; start-up does not wait.
+    this.tick();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    if (this.scheduler.doesExist('interval', RECONCILE_INTERVAL_NAME)) this.scheduler.deleteInterval(RECONCILE_INTERVAL_NAME);
+    // The database closes after this hook: let a run in progress finish first.
+    await this.current;
+  }
+
+  /** Runs now, or joins the run in progress; resolves with that run's report (never rejects). */
+  reconcileNow(): Promise<ReconcileReport> {
+    this.current ??= this.run().finally(() => {
+      this.current = null;
+    });
+    return this.current;
+  }
+
+  /** Whether a run is in progress. */
+  get isRunning(): boolean {
+    return this.current !== null;
+  }
+
+  private tick(): void {
+    if (this.stopping) return;
+    if (this.current !== null) {
+      this.logger.debug('previous run still in progress; skipping this tick');
+      return;
+    }
+    void this.reconcileNow();
+  }
+
+  private async run(): Promise<ReconcileReport> {
+    const started = new Date();
+    const log = new RunLog();
+    try {
+      await this.runSteps(log);
+    } catch (error) {
+      log.errors.push({ node: null, message: `reconcile run failed: ${messageOf(error)}` });
+    }
+    const durationMs = Date.now() - started.getTime();
+    this.metrics.recordReconcile(log.errors.length === 0 ? 'ok' : 'error', durationMs / 1000);
+    for (const error of log.errors) this.logger.warn(`${error.node ?? 'run'}: ${error.message}`);
+    // The same warnings come back every run until the operator acts: log them when they change.
+    const warnings = log.warnings.join('\n');
+    if (warnings !== this.lastWarnings) for (const warning of log.warnings) this.logger.warn(warning);
+    this.lastWarnings = warnings;
+    const summary = `run took ${durationMs} ms: ${log.repairs.length} repair(s), ${log.errors.length} error(s)`;
+    if (log.repairs.length > 0 || log.errors.length > 0) this.logger.log(summary);
+    else this.logger.debug(summary);
+    return { startedAt: started.toISOString(), durationMs, repairs: log.repairs, errors: log.errors, warnings: log.warnings };
+  }
+
+  private async runSteps(log: RunLog): Promise<void> {
+    // Containers first, rows second: a create writes its row before its container, so every listed
+    // container's row (if any) is already visible and no fresh node looks like an orphan.
+    const containers = await this.docker.listFleetContainers(this.fleet.fleetId);
+    const [nodes, leases] = await Promise.all([
+      this.prisma.node.findMany({ include: includeLeases, orderBy: { name: 'asc' } }),
+      this.prisma.portLease.findMany({ select: { id: true, kind: true, port: true, nodeId: true }, orderBy: { id: 'asc' } }),
+    ]);
+    const plan = planReconcile({
+      nodes,
+      leases,
+      containers,
+      ipmiPortRange: this.config.ipmiPortRange,
+      vncPortRange: this.config.vncPortRange,
+      // Settled: older than this process, or untouched for SETTLE_MS.
+      settledBefore: new Date(Math.max(this.startedAt.getTime(), Date.now() - SETTLE_MS)),
+    });
+    log.warnings.push(...plan.warnings);
+
+    for (const node of plan.finishDeletes) await this.finishDelete(node, log);
+    for (const removal of plan.removals) await this.removeContainer(removal.container, removal.nodeId, removal.reason, log);
+    for (const { lease, reason } of plan.freeLeases) await this.freeLease(lease, reason, log);
+    await this.adoptOrRemove(plan, log);
+    for (const { node, repair, why } of plan.repairs) await this.repair(node, repair, why, log);
+    // Only nodes that needed no repair: a BMC that has just started may not answer yet.
+    await forEachLimited(plan.powerChecks, POWER_CHECK_CONCURRENCY, (node) => this.refreshPower(node));
+  }
+
+  private recordRepair(log: RunLog, kind: RepairKind, node: string, message: string): void {
+    log.repairs.push({ kind, node, message });
+    this.metrics.recordRepair(kind);
+  }
+
+  /** (a) A delete a crash (or a failed container removal) left half done. */
+  private async finishDelete(node: NodeWithLeases, log: RunLog): Promise<void> {
+    try {
+      await this.runtime.removeContainer(node, node.purgeOnDelete);
+      // deleteMany: a delete request finishing at the same moment is no error.
+      await this.prisma.node.deleteMany({ where: { id: node.id, state: 'deleting' } });
+    } catch (error) {
+      const message = `could not finish deleting: ${messageOf(error)}`;
+      log.errors.push({ node: node.name, message });
+      await this.events.record(node.id, 'error', message);
+      return;
+    }
+    const message = `finished deleting node ${node.name}${node.purgeOnDelete ? ' and its disk' : ' (disk volume kept)'}`;
+    // The row and its events are gone now: the log keeps the story.
+    this.logger.log(message);
+    this.recordRepair(log, 'finished-delete', node.name, message);
+  }
+
+  /** Removes a container the fleet owns but no node needs; the event goes to the node when there is one. */
+  private async removeContainer(container: ManagedContainer, nodeId: string | null, reason: string, log: RunLog): Promise<void> {
+    const label = container.labels[LABELS.node] ?? container.name;
+    try {
+      await this.docker.removeContainer(container.name);
+    } catch (error) {
+      log.errors.push({ node: label, message: `could not remove container ${container.name}: ${messageOf(error)}` });
+      return;
+    }
+    const message = `removed container ${container.name}: ${reason}`;
+    if (nodeId === null) this.logger.log(message);
+    else await this.events.record(nodeId, 'removed-orphan', message);
+    this.recordRepair(log, 'removed-orphan', label, message);
+  }
+
+  /** (d) */
+  private async freeLease(lease: LeaseRow, reason: string, log: RunLog): Promise<void> {
+    try {
+      await this.prisma.portLease.deleteMany({ where: { id: lease.id } });
+    } catch (error) {
+      log.errors.push({ node: null, message: `could not free ${lease.kind} lease of port ${lease.port}: ${messageOf(error)}` });
+      return;
+    }
+    const message = `freed lease: ${reason}`;
+    const owner = await this.prisma.node.findUnique({ where: { id: lease.nodeId }, select: { name: true } });
+    if (owner === null) this.logger.log(message);
+    else await this.events.record(lease.nodeId, 'lease-freed', message);
+    this.recordRepair(log, 'lease-freed', owner?.name ?? `port ${lease.port}`, message);
+  }
+
+  /** (c) Orphans, one after the other: each adoption takes a name and ports the next must not take. */
+  private async adoptOrRemove(plan: ReconcilePlan, log: RunLog): Promise<void> {
+    for (const orphan of plan.orphans) {
+      let inspected;
+      try {
+        inspected = await this.docker.inspectContainer(orphan.name);
+      } catch (error) {
+        log.errors.push({ node: orphan.name, message: `could not inspect orphan container: ${messageOf(error)}` });
+        continue;
+      }
+      if (inspected === null) continue; // gone meanwhile
+      const decision = nodeFromContainer(inspected, await this.adoptionContext());
+      if (!decision.adoptable) {
+        await this.removeContainer(orphan, null, `no node row, and it cannot be adopted: ${decision.reason}`, log);
+        continue;
+      }
+      const node = await this.adopt(decision.node, log);
+      if (node === null) continue;
+      if (inspected.state !== 'running') await this.repair(node, 'restart', `adopted container ${node.containerName} was ${inspected.state}`, log);
+    }
+  }
+
+  private async adoptionContext(): Promise<AdoptionContext> {
+    const [nodes, leases] = await Promise.all([
+      this.prisma.node.findMany({ select: { name: true, containerName: true } }),
+      this.prisma.portLease.findMany({ select: { kind: true, port: true } }),
+    ]);
+    const ports = (kind: string): Set<number> => new Set(leases.filter((lease) => lease.kind === kind).map((lease) => lease.port));
+    return {
+      fleetName: this.config.fleetName,
+      ipmiPortRange: this.config.ipmiPortRange,
+      vncPortRange: this.config.vncPortRange,
+      takenNames: new Set(nodes.map((node) => node.name)),
+      takenContainerNames: new Set(nodes.map((node) => node.containerName)),
+      leasedPorts: { ipmi: ports('ipmi'), vnc: ports('vnc') },
+    };
+  }
+
+  /** Creates the row and both leases in one transaction; null (and an error) when a race took them. */
+  private async adopt(adopted: AdoptedNode, log: RunLog): Promise<NodeWithLeases | null> {
+    const { ports, ...row } = adopted;
+    let node: NodeWithLeases;
+    try {
+      node = await this.prisma.node.create({
+        data: {
+          ...row,
+          state: 'running',
+          leases: { create: [{ kind: 'ipmi', port: ports.ipmi }, { kind: 'vnc', port: ports.vnc }] },
+        },
+        include: includeLeases,
+      });
+    } catch (error) {
+      const taken = error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+      log.errors.push({
+        node: adopted.name,
+        message: taken ? 'could not adopt container: its name or ports were taken meanwhile; next run decides again' : `could not adopt container: ${messageOf(error)}`,
+      });
+      return null;
+    }
+    const message = `adopted container ${node.containerName} with IPMI port ${ports.ipmi}/udp and VNC port ${ports.vnc}/tcp`;
+    await this.events.record(node.id, 'adopted', message);
+    this.recordRepair(log, 'adopted', node.name, message);
+    return node;
+  }
+
+  /** (b) ensureRunning; the row says how it went. */
+  private async repair(node: NodeWithLeases, repair: ContainerRepair, why: string, log: RunLog): Promise<void> {
+    // A request may have started deleting the node since the plan was made.
+    const current = await this.prisma.node.findUnique({ where: { id: node.id }, include: includeLeases });
+    if (current === null || current.state === 'deleting') return;
+    try {
+      await this.runtime.ensureRunning(current);
+    } catch (error) {
+      // Without the why: a node that keeps failing the same way gets one event, not one per run.
+      const message = `could not run container ${current.containerName}: ${messageOf(error)}`;
+      this.logger.debug(`${node.name}: ${why}; ${message}`);
+      await this.prisma.node.updateMany({ where: { id: node.id }, data: { state: 'failed', lastError: message } });
+      if (current.lastError !== message) await this.events.record(node.id, 'error', message);
+      log.errors.push({ node: node.name, message });
+      return;
+    }
+    await this.prisma.node.updateMany({ where: { id: node.id }, data: { state: 'running', lastError: null } });
+    const message = `${why}; ${REPAIR_DONE[repair]}`;
+    await this.events.record(node.id, 'repaired', message);
+    this.recordRepair(log, REPAIR_KIND[repair], node.name, message);
+  }
+
+  /** (e) Never throws: an unreachable BMC makes the power state unknown. */
+  private async refreshPower(node: NodeWithLeases): Promise<void> {
+    let powerState: PowerState;
+    try {
+      powerState = await this.bmc.powerStatus({
+        host: this.config.publishAddress,
+        port: leasePort(node, 'ipmi'),
+        user: node.ipmiUser,
+        password: node.ipmiPassword,
+      });
+    } catch (error) {
+      powerState = 'unknown';
+      this.metrics.recordIpmiError('power-status', error instanceof BmcUnreachableError ? error.code : 'UNKNOWN');
+      this.logger.debug(`power status of ${node.name}: ${messageOf(error)}`);
+    }
+    try {
+      await this.prisma.node.updateMany({ where: { id: node.id }, data: { powerState, powerObservedAt: new Date() } });
+    } catch (error) {
+      this.logger.warn(`could not store power state of ${node.name}: ${messageOf(error)}`);
+    }
+  }
+}
