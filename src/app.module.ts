@@ -10,6 +10,11 @@ import { ApiTokenGuard } from './common/auth/api-token.guard';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
 import { HealthModule } from './health/health.module';
+import { ContainerlabModule } from './containerlab/containerlab.module';
+import { DatabaseModule } from './database/database.module';
+import { DockerModule } from './docker/docker.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { NodesModule } from './nodes/nodes.module';
 
 @Module({})
 export class AppModule implements OnApplicationShutdown {
@@ -18,7 +23,16 @@ export class AppModule implements OnApplicationShutdown {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [AppConfigModule.forRoot(config), ScheduleModule.forRoot(), HealthModule],
+      imports: [
+        AppConfigModule.forRoot(config),
+        ScheduleModule.forRoot(),
+        DatabaseModule,
+        DockerModule,
+        MetricsModule,
+        HealthModule,
+        NodesModule,
+        ContainerlabModule.register({ imports: [NodesModule] }),
+      ],
       providers: [
         {
           provide: APP_PIPE,

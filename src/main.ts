@@ -10,6 +10,7 @@ import { createApp, OPENAPI_PATH } from './app.factory';
 import { AppConfig } from './config/app-config';
 import { ConfigValidationError } from './config/env.schema';
 import { loadAppConfig } from './config/load-app-config';
+import { NodeImageService } from './nodes/node-image.service';
 
 function readConfigOrExit(): AppConfig | null {
   try {
@@ -38,7 +39,12 @@ async function bootstrap(): Promise<void> {
   app.enableShutdownHooks();
   await app.listen(config.http.port, config.http.bindAddress);
   const url = urlOf(app.getHttpServer().address() as AddressInfo);
-  new Logger('Bootstrap').log(`listening on ${url} (OpenAPI at ${url}/${OPENAPI_PATH})`);
+  const logger = new Logger('Bootstrap');
+  logger.log(`listening on ${url} (OpenAPI at ${url}/${OPENAPI_PATH})`);
+  // Build the node image now if it is missing (progress in the log), rather than in the first create.
+  app.get(NodeImageService).ensure().catch((error: unknown) => {
+    logger.warn(`node image ${config.nodeImage} not available yet: ${error instanceof Error ? error.message : String(error)}`);
+  });
 }
 
 bootstrap().catch((error: unknown) => {

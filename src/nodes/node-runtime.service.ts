@@ -6,7 +6,7 @@ import { Injectable } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../database/prisma.service';
-import { DockerAdapter } from '../docker/docker-adapter';
+import { DockerAdapter, NodeContainerSpec } from '../docker/docker-adapter';
 import { nodeContainerSpec } from './node-container-spec';
 import { FleetIdentity, NodeRuntime } from './node-runtime';
 import { NodeWithLeases, parseNetworks } from './node.model';
@@ -26,15 +26,20 @@ export class DockerNodeRuntime extends NodeRuntime {
     super();
   }
 
-  async ensureRunning(node: NodeWithLeases): Promise<string> {
-    await this.image.ensure();
-    const spec = nodeContainerSpec(node, {
+  /** The container this node runs as (also what containerlab's `linux` mode renders). */
+  specFor(node: NodeWithLeases): NodeContainerSpec {
+    return nodeContainerSpec(node, {
       fleetId: this.fleet.fleetId,
       image: this.config.nodeImage,
       publishAddress: this.config.publishAddress,
       nodeDefaults: this.config.nodeDefaults,
       kvmAvailable: existsSync(KVM_DEVICE),
     });
+  }
+
+  async ensureRunning(node: NodeWithLeases): Promise<string> {
+    await this.image.ensure();
+    const spec = this.specFor(node);
     const containerId = await this.docker.createNodeContainer(spec);
     await this.docker.startContainer(spec.name);
     // Attached after start, in order, so they become eth1, eth2, … as VM_NETWORKS says.

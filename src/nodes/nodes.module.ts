@@ -12,6 +12,8 @@ import { FleetIdentity, NodeEvents, NodeRuntime } from './node-runtime';
 import { DockerNodeRuntime } from './node-runtime.service';
 import { NodesController } from './nodes.controller';
 import { NodesService } from './nodes.service';
+import { ContainerlabNodeSource } from '../containerlab/containerlab-node-source';
+import { NodesContainerlabSource } from './nodes-containerlab-source';
 
 @Global()
 @Module({
@@ -21,9 +23,11 @@ import { NodesService } from './nodes.service';
     NodeImageService,
     { provide: FleetIdentity, inject: [PrismaService], useFactory: (prisma: PrismaService) => DatabaseFleetIdentity.load(prisma) },
     { provide: NodeEvents, useClass: DatabaseNodeEvents },
-    { provide: NodeRuntime, useClass: DockerNodeRuntime },
     { provide: NodeBmc, useClass: IpmiNodeBmc },
+    DockerNodeRuntime,
+    { provide: NodeRuntime, useExisting: DockerNodeRuntime },
+    { provide: ContainerlabNodeSource, useClass: NodesContainerlabSource },
   ],
-  exports: [NodesService, NodeImageService, FleetIdentity, NodeEvents, NodeRuntime, NodeBmc],
+  exports: [NodesService, NodeImageService, FleetIdentity, NodeEvents, NodeRuntime, NodeBmc, ContainerlabNodeSource],
 })
 export class NodesModule {}

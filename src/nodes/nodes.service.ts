@@ -12,6 +12,7 @@ import { PrismaService } from '../database/prisma.service';
 import { DockerAdapter } from '../docker/docker-adapter';
 import { Prisma } from '../generated/prisma/client';
 import { BmcTarget, BmcUnreachableError, NodeBmc } from '../bmc/node-bmc';
+import { FleetMetrics, IpmiOperation } from '../metrics/fleet-metrics.service';
 import { CreateNodeDto } from './dto/create-node.dto';
 import { BootDeviceDto } from './dto/power.dto';
 import { NodeEvents, NodeRuntime } from './node-runtime';
@@ -73,6 +74,7 @@ export class NodesService {
     private readonly runtime: NodeRuntime,
     private readonly history: NodeEvents,
     private readonly bmc: NodeBmc,
+    private readonly metrics: FleetMetrics,
   ) {}
 
   async list(): Promise<NodeView[]> {
@@ -188,7 +190,7 @@ export class NodesService {
 
   async power(name: string, action: PowerActionName): Promise<{ name: string; action: PowerActionName; powerState: PowerState }> {
     const node = await this.usableRow(name);
-    await this.callBmc(node, (target) => this.bmc.power(target, action));
+    await this.callBmc(node, 'power-action', (target) => this.bmc.power(target, action));
     await this.history.record(node.id, 'power', `power ${action}`);
     const powerState = await this.refreshPower(node);
     return { name, action, powerState };
@@ -196,7 +198,7 @@ export class NodesService {
 
   async powerStatus(name: string): Promise<{ name: string; powerState: PowerState }> {
     const node = await this.usableRow(name);
-    const state = await this.callBmc(node, (target) => this.bmc.powerStatus(target));
+    const state = await this.callBmc(node, 'power-status', (target) => this.bmc.powerStatus(target));
     await this.storePower(node.id, state);
     return { name, powerState: state };
   }
@@ -204,7 +206,7 @@ export class NodesService {
   async setBoot(name: string, dto: BootDeviceDto): Promise<{ name: string; device: string; persistent: boolean; efi: boolean }> {
     const node = await this.usableRow(name);
     const override = { device: dto.device, persistent: dto.persistent ?? false, efi: dto.efi ?? false };
-    await this.callBmc(node, (target) => this.bmc.setBootDevice(target, override));
+    await this.callBmc(node, 'power-action', (target) => this.bmc.setBootDevice(target, override));
     await this.history.record(node.id, 'power', `boot override ${override.device}${override.persistent ? ' persistent' : ' once'}${override.efi ? ' efi' : ''}`);
     return { name, ...override };
   }
@@ -220,11 +222,12 @@ export class NodesService {
     return node;
   }
 
-  private async callBmc<T>(node: NodeWithLeases, call: (target: BmcTarget) => Promise<T>): Promise<T> {
+  private async callBmc<T>(node: NodeWithLeases, operation: IpmiOperation, call: (target: BmcTarget) => Promise<T>): Promise<T> {
     try {
       return await call(this.target(node));
     } catch (error) {
       if (error instanceof BmcUnreachableError) {
+        this.metrics.recordIpmiError(operation, error.code);
         await this.storePower(node.id, 'unknown');
         throw new BadGatewayException(`node ${node.name}: ${error.message}`);
       }

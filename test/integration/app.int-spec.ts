@@ -8,15 +8,22 @@ import { Body, Controller, INestApplication, Post } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { IsInt, IsString, Min } from 'class-validator';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createApp } from '../../src/app.factory';
 import { AppModule } from '../../src/app.module';
 import { Environment, parseAppConfig } from '../../src/config/env.schema';
 
+/** The app opens its SQLite database in DATA_DIR: a throwaway one, not ./data of the checkout. */
+const APP_DATA_DIR = mkdtempSync(join(tmpdir(), 'bmcfleet-app-'));
+afterAll(() => rmSync(APP_DATA_DIR, { recursive: true, force: true }));
+
 const TOKEN = 'integration-test-token-0123456789';
 
 async function startApp(env: Environment): Promise<{ app: NestExpressApplication; baseUrl: string }> {
-  const app = await createApp(parseAppConfig({ LOG_LEVEL: 'warn', ...env }, { cwd: process.cwd() }));
+  const app = await createApp(parseAppConfig({ LOG_LEVEL: 'warn', DATA_DIR: APP_DATA_DIR, RECONCILE_INTERVAL_S: '0', ...env }, { cwd: process.cwd() }));
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { app, baseUrl: `http://127.0.0.1:${port}` };
@@ -100,7 +107,7 @@ describe('AppModule global guard and validation pipe', () => {
   let baseUrl: string;
 
   beforeAll(async () => {
-    const config = parseAppConfig({ API_TOKEN: TOKEN, LOG_LEVEL: 'warn' }, { cwd: process.cwd() });
+    const config = parseAppConfig({ API_TOKEN: TOKEN, LOG_LEVEL: 'warn', DATA_DIR: APP_DATA_DIR }, { cwd: process.cwd() });
     const moduleRef = await Test.createTestingModule({
       imports: [AppModule.forRoot(config)],
       controllers: [ProbeController],

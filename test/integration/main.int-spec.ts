@@ -4,12 +4,13 @@
  * The build goes to .cache/ so it never races with a `npm start` that uses dist/.
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const REPO_ROOT = join(__dirname, '..', '..');
 const OUT_DIR = join(REPO_ROOT, '.cache', 'int-orchestrator');
-const MAIN = join(OUT_DIR, 'main.js');
+const MAIN = join(OUT_DIR, 'src', 'main.js');
 const BUILD_TIMEOUT_MS = 120_000;
 const START_TIMEOUT_MS = 20_000;
 const LISTENING = /listening on (http:\/\/127\.0\.0\.1:(\d+))/;
@@ -22,9 +23,12 @@ interface Exit {
 }
 
 /** The orchestrator's variables are replaced, so the runner's own environment cannot leak in. */
+const DATA_DIR = mkdtempSync(join(tmpdir(), 'bmcfleet-main-'));
+afterAll(() => rmSync(DATA_DIR, { recursive: true, force: true }));
+
 function orchestratorEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const { PATH, HOME } = process.env;
-  return { PATH, HOME, LOG_FORMAT: 'text', ...env };
+  return { PATH, HOME, LOG_FORMAT: 'text', DATA_DIR, RECONCILE_INTERVAL_S: '0', ...env };
 }
 
 function run(env: Record<string, string>): { child: ChildProcess; exited: Promise<Exit>; output: () => string } {
