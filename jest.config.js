@@ -38,7 +38,7 @@ module.exports = {
     {
       ...common,
       displayName: 'e2e',
-      testMatch: ['<rootDir>/node-image/test/e2e/**/*.e2e-spec.ts'],
+      testMatch: ['<rootDir>/node-image/test/e2e/**/*.e2e-spec.ts', '<rootDir>/test/e2e/**/*.e2e-spec.ts'],
       // Several TCG boots per test on a 2-core machine (each bounded by its own wait of 120 s). jest-circus
       // applies only the global testTimeout: the set-up file sets the same limit for this project.
       testTimeout: 600_000,
