@@ -1,35 +1,22 @@
 /**
- * GET /metrics of the real application on a real SQLite file: the text exposition format with its
- * content type, no token needed, process metrics, HTTP latency by route template (not raw URL) and
- * status, node counts read from the database at scrape time, and the reconciler and IPMI counters.
+ * GET /metrics of the real application (createApp, as `npm start` builds it) on a real SQLite file:
+ * the text exposition format with its content type, no token needed, process metrics, HTTP latency
+ * by route template (not raw URL) and status, node counts read from the database at scrape time, and
+ * the reconciler and IPMI counters.
  */
 import 'reflect-metadata';
-import { Controller, Get, Param } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { Test } from '@nestjs/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { API_PREFIX, UNPREFIXED_ROUTES } from '../../src/app.factory';
-import { AppModule } from '../../src/app.module';
+import { createApp } from '../../src/app.factory';
 import { parseAppConfig } from '../../src/config/env.schema';
-import { DatabaseModule } from '../../src/database/database.module';
 import { PrismaService } from '../../src/database/prisma.service';
 import { FleetMetrics } from '../../src/metrics/fleet-metrics.service';
 import { METRICS_CONTENT_TYPE } from '../../src/metrics/metrics.controller';
-import { MetricsModule } from '../../src/metrics/metrics.module';
 
 const TOKEN = 'metrics-test-token-0123456789';
-
-/** A route with a parameter, to see the route template in the labels. */
-@Controller('probe')
-class ProbeController {
-  @Get(':name')
-  echo(@Param('name') name: string): { name: string } {
-    return { name };
-  }
-}
 
 /** One sample's value from the text exposition, or undefined when the series is absent. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -77,14 +64,8 @@ describe('GET /metrics', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'bmcfleet-metrics-'));
     // RECONCILE_INTERVAL_S=0: no timer runs during the test.
-    const config = parseAppConfig({ API_TOKEN: TOKEN, LOG_LEVEL: 'warn', DATA_DIR: dataDir, RECONCILE_INTERVAL_S: '0' }, { cwd: process.cwd() });
-    const moduleRef = await Test.createTestingModule({
-      imports: [AppModule.forRoot(config), DatabaseModule, MetricsModule],
-      controllers: [ProbeController],
-    }).compile();
-    app = moduleRef.createNestApplication<NestExpressApplication>({ logger: ['warn', 'error'] });
-    // As createApp does (src/app.factory.ts).
-    app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED_ROUTES });
+    const config = parseAppConfig({ API_TOKEN: TOKEN, LOG_LEVEL: 'error', DATA_DIR: dataDir, RECONCILE_INTERVAL_S: '0' }, { cwd: process.cwd() });
+    app = await createApp(config);
     await app.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
     prisma = app.get(PrismaService);
@@ -127,10 +108,12 @@ describe('GET /metrics', () => {
   it('times requests by method, route template and status code, refused and unmatched ones included', async () => {
     const headers = { authorization: `Bearer ${TOKEN}` };
     const before = await scrape();
+    // Nodes that do not exist: the route matched, the answer is 404.
     for (const name of ['alpha', 'beta', 'gamma']) {
-      expect((await fetch(`${baseUrl}/api/v1/probe/${name}`, { headers })).status).toBe(200);
+      expect((await fetch(`${baseUrl}/api/v1/nodes/${name}`, { headers })).status).toBe(404);
     }
-    expect((await fetch(`${baseUrl}/api/v1/probe/delta`)).status).toBe(401);
+    expect((await fetch(`${baseUrl}/api/v1/nodes`, { headers })).status).toBe(200);
+    expect((await fetch(`${baseUrl}/api/v1/nodes/delta`)).status).toBe(401);
     expect((await fetch(`${baseUrl}/api/v1/no-such-route/x`, { headers })).status).toBe(404);
     expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200);
 
@@ -139,14 +122,15 @@ describe('GET /metrics', () => {
       const name = 'bmcfleet_http_request_duration_seconds_count';
       return (sample(text, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
     };
-    expect(count({ method: 'GET', route: '/api/v1/probe/:name', status_code: '200' })).toBe(3);
-    expect(count({ method: 'GET', route: '/api/v1/probe/:name', status_code: '401' })).toBe(1);
+    expect(count({ method: 'GET', route: '/api/v1/nodes/:name', status_code: '404' })).toBe(3);
+    expect(count({ method: 'GET', route: '/api/v1/nodes', status_code: '200' })).toBe(1);
+    expect(count({ method: 'GET', route: '/api/v1/nodes/:name', status_code: '401' })).toBe(1);
     expect(count({ method: 'GET', route: 'unmatched', status_code: '404' })).toBe(1);
     expect(count({ method: 'GET', route: '/healthz', status_code: '200' })).toBe(1);
     expect(text).not.toContain('alpha');
     expect(text).not.toContain('no-such-route');
     expect(text).not.toContain('*path');
-    expect(sample(text, 'bmcfleet_http_request_duration_seconds_bucket', { method: 'GET', route: '/api/v1/probe/:name', status_code: '200', le: '+Inf' })).toBe(3);
+    expect(sample(text, 'bmcfleet_http_request_duration_seconds_bucket', { method: 'GET', route: '/api/v1/nodes/:name', status_code: '404', le: '+Inf' })).toBe(3);
     // The scrape that took `before` is timed too.
     expect(count({ method: 'GET', route: '/metrics', status_code: '200' })).toBe(1);
   });
