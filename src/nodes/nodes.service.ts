@@ -301,8 +301,8 @@ export class NodesService {
         if (error instanceof HttpException) throw error;
         if (isUniqueViolation(error)) {
           const fields = uniqueFields(error);
-          if (fields.includes('name')) throw new ConflictException(`node ${String(data.name)} already exists`);
-          if (fields.includes('containerName')) throw new ConflictException(`container name ${String(data.containerName)} is taken`);
+          // The container name is derived from the node name: either constraint means the same thing.
+          if (fields.includes('name') || fields.includes('containerName')) throw new ConflictException(`node ${String(data.name)} already exists`);
           continue; // a concurrent create took the same port: choose again
         }
         throw error;
