@@ -15,6 +15,7 @@ import { DatabaseModule } from './database/database.module';
 import { DockerModule } from './docker/docker.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NodesModule } from './nodes/nodes.module';
+import { ReconcilerModule } from './reconciler/reconciler.module';
 
 @Module({})
 export class AppModule implements OnApplicationShutdown {
@@ -32,6 +33,7 @@ export class AppModule implements OnApplicationShutdown {
         HealthModule,
         NodesModule,
         ContainerlabModule.register({ imports: [NodesModule] }),
+        ReconcilerModule,
       ],
       providers: [
         {

@@ -184,7 +184,8 @@ export class NodesService {
     } catch (error) {
       throw new ServiceUnavailableException(`could not remove container ${node.containerName}: ${messageOf(error)}; the node stays in state "deleting" and the reconciler retries`);
     }
-    await this.prisma.node.delete({ where: { id: node.id } });
+    // deleteMany: the reconciler may have finished this delete meanwhile.
+    await this.prisma.node.deleteMany({ where: { id: node.id } });
     this.logger.log(`node ${name} deleted${purge ? ' with its disk' : ''}`);
   }
 
