@@ -36,8 +36,9 @@ import { buildNodeImage, NodeImageBuildOptions } from './image-build';
 
 /** 304: already started / already stopped. */
 const HTTP_NOT_MODIFIED = 304;
-/** A create that lost a name race to a container being removed tries again this often. */
-const CREATE_ATTEMPTS = 3;
+/** How long a create that lost the name to a concurrent create waits for that container to appear. */
+const NAME_RACE_WAIT_MS = 30_000;
+const NAME_RACE_POLL_MS = 100;
 /** How long a remove waits for another caller's removal of the same container to finish. */
 const REMOVAL_WAIT_MS = 60_000;
 const REMOVAL_POLL_MS = 250;
@@ -84,7 +85,8 @@ export class DockerodeAdapter extends DockerAdapter {
   async createNodeContainer(spec: NodeContainerSpec): Promise<string> {
     await this.ensureVolume(spec);
     const operation = `create of container ${spec.name}`;
-    for (let attempt = 1; attempt <= CREATE_ATTEMPTS; attempt++) {
+    const deadline = Date.now() + NAME_RACE_WAIT_MS;
+    for (;;) {
       // The usual re-create finds it here, without a failed request.
       const existing = await this.inspectContainer(spec.name);
       if (existing !== null) return this.adopt(spec, existing);
@@ -102,12 +104,16 @@ export class DockerodeAdapter extends DockerAdapter {
             failure.statusCode,
           );
         }
-        // Someone else created that name between our inspect and create: look again.
         if (failure.kind !== 'conflict') throw toAdapterError(operation, error);
-        this.logger.debug(`container ${spec.name} was created concurrently: ${failure.text}`);
+        // A concurrent create holds the name: Docker reserves it before the container can be
+        // inspected, so look again shortly (bounded) and adopt it then.
+        if (Date.now() > deadline) {
+          throw new DockerAdapterError('conflict', `${operation} failed: the name stayed taken for ${NAME_RACE_WAIT_MS / 1000} s by a container that cannot be inspected (${failure.text})`, failure.statusCode);
+        }
+        this.logger.debug(`container ${spec.name} is being created concurrently: ${failure.text}`);
+        await sleep(NAME_RACE_POLL_MS);
       }
     }
-    throw new DockerAdapterError('conflict', `${operation} failed: the name stayed taken by a container that kept disappearing (${CREATE_ATTEMPTS} attempts)`);
   }
 
   async startContainer(name: string): Promise<void> {
@@ -189,6 +195,8 @@ export class DockerodeAdapter extends DockerAdapter {
     const container = await this.inspectContainer(containerName);
     if (container === null) throw new DockerAdapterError('not-found', `${operation} failed: no such container`, 404);
     if (container.networks.includes(networkName)) return;
+    // Docker accepts a missing network for a container that is not running (and fails its start later).
+    if ((await this.inspectNetwork(networkName)) === null) throw new DockerAdapterError('not-found', `${operation} failed: no such network`, 404);
     this.logger.debug(operation);
     try {
       await this.docker.getNetwork(networkName).connect({ Container: containerName });
@@ -237,7 +245,11 @@ export class DockerodeAdapter extends DockerAdapter {
       if (Date.now() > deadline) {
         throw new DockerAdapterError('engine', `removal of container ${name} failed: another removal did not finish within ${REMOVAL_WAIT_MS / 1000} s`);
       }
-      await new Promise((resolve) => setTimeout(resolve, REMOVAL_POLL_MS));
+      await sleep(REMOVAL_POLL_MS);
     }
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

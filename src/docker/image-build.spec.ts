@@ -158,11 +158,11 @@ describe('listContextEntries', () => {
       expect(await listContextEntries(root, createContextFilter(''))).toEqual(walk(root, '').map((path) => path.slice(1)));
     });
 
-    it('packs exactly the listed entries, owned by root, with their modes', async () => {
+    it('packs exactly the listed entries as the docker CLI does: owned by root, modes kept, directories named "dir/"', async () => {
       writeFileSync(join(root, 'keep/run.sh'), '#!/bin/sh\n', { mode: 0o755 });
       const sut = await tarHeaders(packContext(root, ['keep', 'keep/run.sh', 'top.txt']));
       expect(sut).toEqual([
-        { name: 'keep', type: 'directory', mode: statSync(join(root, 'keep')).mode & 0o7777, uid: 0, gid: 0 },
+        { name: 'keep/', type: 'directory', mode: statSync(join(root, 'keep')).mode & 0o7777, uid: 0, gid: 0 },
         { name: 'keep/run.sh', type: 'file', mode: 0o755, uid: 0, gid: 0 },
         { name: 'top.txt', type: 'file', mode: statSync(join(root, 'top.txt')).mode & 0o7777, uid: 0, gid: 0 },
       ]);

@@ -198,6 +198,7 @@ export async function listContextEntries(root: string, filter: ContextFilter, al
 
 interface TarHeader {
   name: string;
+  type: string;
   uid: number;
   gid: number;
 }
@@ -208,7 +209,9 @@ interface TarFs {
 
 /**
  * A tar stream of exactly `entries` (paths relative to root; a directory adds only itself), owned
- * by root, modes as on disk. tar-fs is dockerode's own packer; it ships no types, hence the require.
+ * by root, modes as on disk, directories named with a trailing "/": header for header what the
+ * docker CLI sends, so the daemon's layer cache is shared. tar-fs is dockerode's own packer; it ships
+ * no types, hence the require.
  */
 export function packContext(root: string, entries: readonly string[]): NodeJS.ReadableStream {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -217,7 +220,13 @@ export function packContext(root: string, entries: readonly string[]): NodeJS.Re
     entries: [...entries],
     // Listed directories are not walked: their wanted contents are listed themselves.
     ignore: () => true,
-    map: (header) => ({ ...header, uid: CONTEXT_OWNER_ID, gid: CONTEXT_OWNER_ID }),
+    map: (header) => ({
+      ...header,
+      // The daemon's cache key (tarsum) covers each header's name: the CLI names directories "dir/".
+      name: header.type === 'directory' && !header.name.endsWith('/') ? `${header.name}/` : header.name,
+      uid: CONTEXT_OWNER_ID,
+      gid: CONTEXT_OWNER_ID,
+    }),
     umask: 0,
   });
 }
