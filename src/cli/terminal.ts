@@ -2,8 +2,17 @@
  * The CLI's terminal: stdin/stdout/stderr, raw mode, a no-echo prompt and the signals that end a
  * console. The only file of the CLI that touches process.stdin, TTY modes and signal handlers;
  * restoreMode() puts the terminal back as it was, and is safe to call any number of times.
+ *
+ * Node's raw mode (libuv) keeps output post-processing on, so every "\n" from the host would reach
+ * the screen as "\r\n": harmless for a shell, wrong for full-screen programs on the serial console
+ * (an installer's curses UI moves the cursor down with a bare "\n"). `stty -opost` on the same
+ * terminal turns that off as ipmitool's raw mode does; leaving raw mode restores the saved settings.
  */
+import { spawnSync } from 'node:child_process';
 import { HiddenLine } from './hidden-line';
+
+/** stty answers at once; the bound only guards against a wedged terminal. */
+const STTY_TIMEOUT_MS = 5_000;
 
 export interface Writer {
   write(data: string | Uint8Array): unknown;
@@ -60,6 +69,8 @@ export class ProcessTerminal implements Terminal {
     if (!this.isInteractive || this.rawEntered) return;
     this.stdin.setRawMode(true);
     this.rawEntered = true;
+    // Best effort: without stty the console still works, with "\r\n" for "\n".
+    spawnSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'], timeout: STTY_TIMEOUT_MS });
   }
 
   restoreMode(): void {
