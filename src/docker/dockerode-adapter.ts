@@ -78,7 +78,12 @@ export class DockerodeAdapter extends DockerAdapter {
 
   async buildNodeImage(image: string, onProgress: ProgressListener): Promise<void> {
     this.logger.debug(`building image ${image}`);
-    await buildNodeImage(this.docker, image, onProgress, this.buildOptions);
+    try {
+      await buildNodeImage(this.docker, image, onProgress, this.buildOptions);
+    } catch (error) {
+      // Reading the context can fail too (a file vanishing mid-walk): still a DockerAdapterError.
+      throw toAdapterError(`build of image ${image}`, error);
+    }
     this.logger.debug(`built image ${image}`);
   }
 
