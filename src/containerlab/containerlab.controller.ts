@@ -10,6 +10,7 @@ import {
   ApiProduces, ApiTags,
 } from '@nestjs/swagger';
 import { withHttpErrors } from './containerlab-http';
+import { CONTAINERLAB_CONTROLLER_PATH, TOPOLOGY_ROUTE } from './containerlab.paths';
 import { ContainerlabService, type TopologyRequest } from './containerlab.service';
 import { TopologyQueryDto } from './dto/topology-query.dto';
 import { type TopologyFormat } from './dto/topology-options';
@@ -40,11 +41,11 @@ function names(text: string | undefined): string[] | undefined {
 
 @ApiTags('containerlab')
 @ApiBearerAuth()
-@Controller('containerlab')
+@Controller(CONTAINERLAB_CONTROLLER_PATH)
 export class ContainerlabController {
   constructor(private readonly containerlab: ContainerlabService) {}
 
-  @Get('topology')
+  @Get(TOPOLOGY_ROUTE)
   @ApiOperation({
     summary: 'The fleet as a containerlab topology',
     description: 'Renders every node (or those in `nodes`) as containerlab nodes, `ext-container` by default, with the links given in `links`. Every rendered topology passes containerlab\'s JSON schema.',
@@ -66,7 +67,7 @@ export class ContainerlabController {
     });
   }
 
-  @Post('topology')
+  @Post(TOPOLOGY_ROUTE)
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'The fleet as a containerlab topology (options as JSON)',

@@ -19,6 +19,7 @@ import { parseAppConfig } from '../../src/config/env.schema';
 import { ContainerlabNodeSource, type ContainerlabNodeRecord } from '../../src/containerlab/containerlab-node-source';
 import { UNDEFINED_NODES_HEADER } from '../../src/containerlab/containerlab.controller';
 import { ContainerlabModule } from '../../src/containerlab/containerlab.module';
+import { CONTAINERLAB_TOPOLOGY_PATH } from '../../src/containerlab/containerlab.paths';
 import { clabSchemaErrors, clabSchemaErrorsOfYaml } from '../fixtures/containerlab/clab-schema';
 import { fleetRecords, nodeRow, recordOf } from '../fixtures/containerlab/node-records';
 
@@ -35,6 +36,10 @@ class FixtureNodeSource extends ContainerlabNodeSource {
 class FixtureNodesModule {}
 
 const PATH = `/${API_PREFIX}/containerlab/topology`;
+
+it('clients build the same path the application serves', () => {
+  expect(CONTAINERLAB_TOPOLOGY_PATH).toBe(PATH);
+});
 
 /** A ring over node1…nodeN on their eth2 → eth1, as endpoint pairs. */
 function ring(count: number): Array<[string, string]> {
