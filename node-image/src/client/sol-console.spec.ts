@@ -5,6 +5,7 @@
  * an echoing machine: activation, output, keystrokes, break, close frees the payload, and a
  * takeover by another session ends the console.
  */
+import { createSocket, RemoteInfo, Socket } from 'node:dgram';
 import { BmcAgent } from '../bmc/bmc-agent';
 import type { MachineControl, MachineEvents, PowerState } from '../machine/machine-control';
 import { suiteById } from '../protocol/crypto/cipher-suites';
@@ -255,6 +256,28 @@ class EchoMachine implements MachineControl {
   async close(): Promise<void> {}
 }
 
+/** A UDP relay between one console and the agent that can go silent (a BMC that stopped answering). */
+class Relay {
+  silent = false;
+  private console: RemoteInfo | null = null;
+  private constructor(private readonly front: Socket, private readonly back: Socket, readonly port: number) {}
+
+  static async start(agentPort: number): Promise<Relay> {
+    const front = createSocket('udp4');
+    const back = createSocket('udp4');
+    await new Promise<void>((r) => front.bind(0, '127.0.0.1', r));
+    await new Promise<void>((r) => back.connect(agentPort, '127.0.0.1', r));
+    const relay = new Relay(front, back, front.address().port);
+    front.on('message', (msg, from) => { relay.console = from; if (!relay.silent) back.send(msg); });
+    back.on('message', (msg) => { if (!relay.silent && relay.console) front.send(msg, relay.console.port, relay.console.address); });
+    return relay;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([new Promise<void>((r) => this.front.close(() => r())), new Promise<void>((r) => this.back.close(() => r()))]);
+  }
+}
+
 async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
@@ -338,6 +361,22 @@ describe('SolConsole against an in-process agent on loopback UDP', () => {
     await expect(refused).rejects.toThrow('already active on another session');
     // The refused console closed its session.
     expect(agent.engine.listSessions()).toHaveLength(1);
+  });
+
+  it('ends with "lost" when the BMC stops answering the keep-alive', async () => {
+    const relay = await Relay.start(agent.port);
+    try {
+      const c = await SolConsole.open({
+        host: '127.0.0.1', port: relay.port, user: 'admin', password: 'password', onData: () => {}, timeoutMs: 100, retries: 0, keepAliveIntervalMs: 50,
+      });
+      consoles.push(c);
+      relay.silent = true;
+      const end = await c.ended;
+      expect(end).toMatchObject({ kind: 'lost', message: expect.stringContaining('no answer to the keep-alive') });
+      expect(c.write('x')).toBe(false);
+    } finally {
+      await relay.close();
+    }
   });
 
   it('ends with "deactivated" when an administrator of another session takes SOL away', async () => {
