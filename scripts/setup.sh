@@ -16,8 +16,10 @@ readonly NODE_MIN_MINOR=19
 
 # Real IPMI clients and peers for the integration tests and benchmarks:
 #   ipmitool, freeipmi-tools (ipmipower, ipmiconsole, bmc-info), python3-pyghmi (Ironic's library),
-#   openipmi (ipmi_sim, a reference BMC for benchmarks), tcpdump (captures), python3-cryptography (pyghmi).
-readonly DEBIAN_PACKAGES=(ipmitool freeipmi-tools openipmi python3-pyghmi tcpdump python3-cryptography)
+#   openipmi (ipmi_sim, a reference BMC for benchmarks), tcpdump (captures), python3-cryptography (pyghmi);
+# a C++ tool chain and python3 for node-gyp: better-sqlite3 (the orchestrator's SQLite driver) compiles
+# its native module during npm ci when no prebuilt binary can be fetched.
+readonly DEBIAN_PACKAGES=(ipmitool freeipmi-tools openipmi python3-pyghmi tcpdump python3-cryptography g++ make python3)
 
 started_at=$SECONDS
 
