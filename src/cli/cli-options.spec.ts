@@ -82,8 +82,8 @@ describe('parsePowerCommand', () => {
 });
 
 describe('topologyQuery', () => {
-  it('splits --nodes, checks --mode and passes --links through unchanged', () => {
-    expect(topologyQuery({ nodes: ' a, b,,c ', mode: 'linux', links: 'a:eth1,b:eth1; ' })).toEqual({ nodes: ['a', 'b', 'c'], mode: 'linux', links: 'a:eth1,b:eth1; ' });
+  it('splits --nodes, checks --mode, passes --name and --links on as given', () => {
+    expect(topologyQuery({ nodes: ' a, b,,c ', mode: 'linux', name: 'lab1', links: 'a:eth1,b:eth1; ' })).toEqual({ nodes: ['a', 'b', 'c'], mode: 'linux', name: 'lab1', links: 'a:eth1,b:eth1; ' });
     expect(topologyQuery({})).toEqual({});
   });
 

@@ -123,10 +123,11 @@ export function parsePowerCommand(text: string): PowerCommand {
 export interface TopologyCommandOptions {
   readonly nodes?: string;
   readonly mode?: string;
+  readonly name?: string;
   readonly links?: string;
 }
 
-/** --nodes a,b → a list (blanks and empty items ignored); --mode checked; --links passed through. */
+/** --nodes a,b → a list (blanks and empty items ignored); --mode checked; --name and --links as given. */
 export function topologyQuery(o: TopologyCommandOptions): TopologyQuery {
   const query: { -readonly [K in keyof TopologyQuery]: TopologyQuery[K] } = {};
   if (o.nodes !== undefined) {
@@ -135,6 +136,7 @@ export function topologyQuery(o: TopologyCommandOptions): TopologyQuery {
     query.nodes = nodes;
   }
   if (o.mode !== undefined) query.mode = parseChoice<TopologyMode>('--mode', o.mode, TOPOLOGY_MODES);
+  if (o.name !== undefined) query.name = o.name;
   if (o.links !== undefined) query.links = o.links;
   return query;
 }

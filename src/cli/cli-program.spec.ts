@@ -3,6 +3,7 @@
  * FleetApi stub (an unstubbed call fails), a fake terminal and a fake SOL link.
  */
 import type { SolConsoleEnd } from '../../node-image/src/client/sol-console';
+import { ContainerlabError, ContainerlabErrorCode } from '../containerlab/containerlab.error';
 import type { NodeView } from '../nodes/node.model';
 import { CliDeps, FAILURE_EXIT_CODE, runCli, USAGE_EXIT_CODE } from './cli-program';
 import type { Connection } from './cli-options';
@@ -171,6 +172,10 @@ describe('bmcfleet command line', () => {
     expect(files).toEqual({ 'lab.clab.yml': 'name: lab\n' });
     expect(terminal.err).toBe('topology written to lab.clab.yml\n');
     expect(await cli('containerlab', 'topology', '--mode', 'bridge')).toBe(USAGE_EXIT_CODE);
+    api.topology.mockRejectedValue(new ContainerlabError(ContainerlabErrorCode.InvalidLink, 'link 1: a link is two endpoints separated by ","'));
+    terminal.err = '';
+    expect(await cli('containerlab', 'topology', '--links', 'a:eth1')).toBe(USAGE_EXIT_CODE);
+    expect(terminal.err).toBe('bmcfleet: error: link 1: a link is two endpoints separated by ","\n');
   });
 
   describe('nodes console', () => {

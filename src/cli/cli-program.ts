@@ -7,6 +7,7 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { IpmiClientError } from '../../node-image/src/client/ipmi-client';
 import { SolConsoleError } from '../../node-image/src/client/sol-console';
+import { ContainerlabError } from '../containerlab/containerlab.error';
 import { BOOT_MODES, KVM_MODES, MACHINES } from '../nodes/node.model';
 import {
   CliUsageError,
@@ -135,7 +136,8 @@ export function buildProgram(deps: CliDeps, setExitCode: (code: number) => void)
   containerlab.command('topology')
     .description('print a containerlab topology (YAML) of the fleet\'s nodes')
     .option('--nodes <names>', 'only these nodes, separated by commas')
-    .addOption(new Option('--mode <mode>', 'how nodes appear in the lab').choices(TOPOLOGY_MODES))
+    .addOption(new Option('--mode <mode>', 'how nodes appear in the lab (default: ext-container)').choices(TOPOLOGY_MODES))
+    .option('--name <lab>', 'lab name (default: the fleet name)')
     .option('--links <spec>', 'links, e.g. "node1:eth1,switch:eth1;node2:eth1,switch:eth2"')
     .option('-o, --output <file>', 'write the YAML to this file instead of stdout')
     .action(async (o: TopologyCommandOptions & { output?: string }) => {
@@ -165,7 +167,8 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
       return err.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
     }
-    if (err instanceof CliUsageError) return fail(`error: ${err.message}`, USAGE_EXIT_CODE);
+    // ContainerlabError here is a malformed --links text, refused before any request.
+    if (err instanceof CliUsageError || err instanceof ContainerlabError) return fail(`error: ${err.message}`, USAGE_EXIT_CODE);
     if (err instanceof PromptCancelledError) return fail('cancelled', FAILURE_EXIT_CODE);
     if (err instanceof FleetApiError || err instanceof OrchestratorUnreachableError || err instanceof IpmiClientError || err instanceof SolConsoleError) {
       return fail(`error: ${err.message}`, FAILURE_EXIT_CODE);

@@ -3,7 +3,10 @@
  * CLI's terms, and the abstract client the commands depend on (HttpFleetApi speaks HTTP; unit specs
  * hand in a stub). Types only come from the node model, so the CLI loads nothing of the server.
  */
+import { TOPOLOGY_MODES, type TopologyMode } from '../containerlab/topology-nodes';
 import type { BootMode, KvmMode, MachineKind, NodeView, PowerActionName, PowerState } from '../nodes/node.model';
+
+export { TOPOLOGY_MODES, type TopologyMode };
 
 /** POST /api/v1/nodes body. */
 export interface CreateNodeRequest {
@@ -35,14 +38,13 @@ export interface PowerResult {
   readonly powerState: PowerState;
 }
 
-export const TOPOLOGY_MODES = ['ext-container', 'linux'] as const;
-export type TopologyMode = (typeof TOPOLOGY_MODES)[number];
-
 /** GET /api/v1/containerlab/topology query parameters; absent ones are left to the orchestrator. */
 export interface TopologyQuery {
   readonly nodes?: readonly string[];
   readonly mode?: TopologyMode;
-  /** The compact links text, passed through unchanged (the orchestrator checks it). */
+  /** containerlab lab name (the orchestrator's default: the fleet name). */
+  readonly name?: string;
+  /** The compact links text, e.g. node1:eth1,switch:eth1;node2:eth1,switch:eth2. */
   readonly links?: string;
 }
 

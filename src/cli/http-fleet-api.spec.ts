@@ -4,7 +4,8 @@
  * test/integration/cli.int-spec.ts.
  */
 import { FleetApiError, OrchestratorUnreachableError } from './fleet-api';
-import { apiErrorMessage, describeFetchFailure, HttpFleetApi, topologySearchParams } from './http-fleet-api';
+import { ContainerlabError } from '../containerlab/containerlab.error';
+import { apiErrorMessage, describeFetchFailure, HttpFleetApi } from './http-fleet-api';
 
 interface Call { readonly url: string; readonly method: string; readonly headers: Record<string, string>; readonly body: string | undefined }
 
@@ -48,11 +49,24 @@ describe('HttpFleetApi requests', () => {
     expect(deletes.calls.map((c) => `${c.method} ${c.url}`)).toEqual(['DELETE http://h:1/api/v1/nodes/n1', 'DELETE http://h:1/api/v1/nodes/n1?purge=true']);
   });
 
-  it('asks for the topology with the given parameters and returns the text', async () => {
+  it('asks for the topology (YAML) with the given parameters and returns the text', async () => {
     const { fetch, calls } = stubFetch(200, 'name: fleet\n');
-    const yaml = await new HttpFleetApi({ url: 'http://h:1', token: null, fetch }).topology({ nodes: ['a', 'b'], mode: 'linux', links: 'a:eth1,b:eth1' });
+    const sut = new HttpFleetApi({ url: 'http://h:1', token: 't', fetch });
+    const yaml = await sut.topology({ nodes: ['a', 'b'], mode: 'linux', name: 'lab1', links: 'a:eth1,b:eth1' });
     expect(yaml).toBe('name: fleet\n');
-    expect(calls[0]!.url).toBe('http://h:1/api/v1/containerlab/topology?nodes=a%2Cb&mode=linux&links=a%3Aeth1%2Cb%3Aeth1');
+    expect(calls[0]).toMatchObject({ method: 'GET', url: 'http://h:1/api/v1/containerlab/topology?nodes=a%2Cb&mode=linux&name=lab1&links=a%3Aeth1%2Cb%3Aeth1&format=yaml' });
+    expect(calls[0]!.headers).toMatchObject({ authorization: 'Bearer t' });
+  });
+
+  it('sends a long link list as a POST body, and refuses a malformed one before any request', async () => {
+    const { fetch, calls } = stubFetch(200, 'name: fleet\n');
+    const sut = new HttpFleetApi({ url: 'http://h:1', token: null, fetch });
+    const links = Array.from({ length: 400 }, (_, i) => `node${i}:eth1,switch:eth${i + 1}`).join(';');
+    await sut.topology({ links });
+    expect(calls[0]).toMatchObject({ method: 'POST', url: 'http://h:1/api/v1/containerlab/topology' });
+    expect(JSON.parse(calls[0]!.body!)).toMatchObject({ format: 'yaml', links: expect.arrayContaining([{ endpoints: ['node0:eth1', 'switch:eth1'] }]) });
+    await expect(sut.topology({ links: 'node1-eth1' })).rejects.toBeInstanceOf(ContainerlabError);
+    expect(calls).toHaveLength(1);
   });
 
   it('turns an HTTP error into FleetApiError with the API message', async () => {
@@ -108,12 +122,5 @@ describe('describeFetchFailure', () => {
 
   it('otherwise gives the cause as it is', () => {
     expect(describeFetchFailure(url, Object.assign(new TypeError('fetch failed'), { cause: new Error('bad port') }), 1000)).toBe('cannot reach the orchestrator at http://127.0.0.1:8080: bad port');
-  });
-});
-
-describe('topologySearchParams', () => {
-  it('leaves unset parameters out', () => {
-    expect(topologySearchParams({}).toString()).toBe('');
-    expect(topologySearchParams({ mode: 'ext-container' }).toString()).toBe('mode=ext-container');
   });
 });

@@ -3,7 +3,10 @@
  * Sends the API token as `Authorization: Bearer`, turns Nest's error bodies ({statusCode, message,
  * error}) into FleetApiError with the API's own message, and a request that gets no HTTP answer into
  * OrchestratorUnreachableError saying why (nothing listening, unknown host, no answer in time).
+ * The topology request is built by the containerlab module's own client helper (GET, or POST for
+ * long link lists; a malformed links text throws its ContainerlabError before any request).
  */
+import { topologyHttpRequest } from '../containerlab/topology-client';
 import type { NodeView, PowerActionName } from '../nodes/node.model';
 import { CreatedNode, CreateNodeRequest, FleetApi, FleetApiError, OrchestratorUnreachableError, PowerResult, TopologyQuery } from './fleet-api';
 
@@ -23,7 +26,10 @@ export interface HttpFleetApiOptions {
 
 interface RequestSpec {
   readonly method: 'GET' | 'POST' | 'DELETE';
+  /** Under /api/v1, unless `fullPath` is given. */
   readonly path: string;
+  /** The path from the server's root, query string included. */
+  readonly fullPath?: string;
   readonly query?: URLSearchParams;
   readonly body?: unknown;
 }
@@ -66,7 +72,8 @@ export class HttpFleetApi extends FleetApi {
   }
 
   async topology(query: TopologyQuery): Promise<string> {
-    const response = await this.send({ method: 'GET', path: '/containerlab/topology', query: topologySearchParams(query) });
+    const request = topologyHttpRequest({ ...query, format: 'yaml' });
+    const response = await this.send({ method: request.method, path: request.path, fullPath: request.path, ...(request.method === 'POST' ? { body: request.body } : {}) });
     return response.text();
   }
 
@@ -83,7 +90,7 @@ export class HttpFleetApi extends FleetApi {
   /** One request; resolves with a 2xx response, throws FleetApiError or OrchestratorUnreachableError. */
   private async send(spec: RequestSpec): Promise<Response> {
     const query = spec.query && spec.query.toString() !== '' ? `?${spec.query.toString()}` : '';
-    const url = `${this.base}${API_PREFIX}${spec.path}${query}`;
+    const url = spec.fullPath !== undefined ? `${this.base}${spec.fullPath}` : `${this.base}${API_PREFIX}${spec.path}${query}`;
     const headers: Record<string, string> = { accept: 'application/json, application/yaml, text/plain' };
     if (this.options.token !== null) headers['authorization'] = `Bearer ${this.options.token}`;
     if (spec.body !== undefined) headers['content-type'] = 'application/json';
@@ -103,15 +110,6 @@ export class HttpFleetApi extends FleetApi {
     }
     return response;
   }
-}
-
-/** The topology query in the orchestrator's parameter names; unset options stay out. */
-export function topologySearchParams(query: TopologyQuery): URLSearchParams {
-  const params = new URLSearchParams();
-  if (query.nodes !== undefined && query.nodes.length > 0) params.set('nodes', query.nodes.join(','));
-  if (query.mode !== undefined) params.set('mode', query.mode);
-  if (query.links !== undefined) params.set('links', query.links);
-  return params;
 }
 
 /**

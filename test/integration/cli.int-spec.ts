@@ -30,7 +30,7 @@ import { parseAppConfig } from '../../src/config/env.schema';
 const REPO_ROOT = join(__dirname, '..', '..');
 const CLI_MAIN = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 /** What the compiled CLI is made of: a source newer than its compiled file means dist is stale. */
-const CLI_SOURCES = [join(REPO_ROOT, 'src', 'cli'), join(REPO_ROOT, 'node-image', 'src', 'client'), join(REPO_ROOT, 'src', 'nodes', 'node.model.ts')];
+const CLI_SOURCES = [join(REPO_ROOT, 'src', 'cli'), join(REPO_ROOT, 'node-image', 'src', 'client'), join(REPO_ROOT, 'src', 'nodes', 'node.model.ts'), join(REPO_ROOT, 'src', 'containerlab')];
 const BUILD_TIMEOUT_MS = 300_000;
 const NODE_IMAGE = 'bmcfleet/node:latest';
 const TOKEN = 'cli-integration-token-0123456789';
@@ -297,6 +297,8 @@ describeWithDockerNodes()('bmcfleet CLI: a sim node from create to rm (Docker)',
       expect(r.stderr).toBe(`topology written to ${file}\n`);
       expect(readFileSync(file, 'utf8')).toContain(`${fleetName}-n1`);
       expect(expectExit(await bmcfleet(['containerlab', 'topology', '--nodes', 'ghost'], env), 1).stderr).toContain('(HTTP 404 Not Found)');
+      // A malformed links text is refused before any request, with the orchestrator's own wording.
+      expect(expectExit(await bmcfleet(['containerlab', 'topology', '--links', 'n1-eth3'], env), 2).stderr).toMatch(/^bmcfleet: error: link 1 .*a link is two endpoints/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
