@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * Entry point of the `bmcfleet` CLI (compiled to dist/src/cli/main.js, which the package's "bin"
  * names): wires the real HTTP client, terminal, files and SOL console into runCli and sets the exit
