@@ -1,5 +1,6 @@
 import { parse } from 'yaml';
 import { clabSchemaErrors, clabSchemaErrorsOfYaml } from '../../test/fixtures/containerlab/clab-schema';
+import { substituteVariables } from '../../test/fixtures/containerlab/clab-substitute';
 import { FIXTURE_CONTEXT, fleetRecords, nodeRow, recordOf } from '../../test/fixtures/containerlab/node-records';
 import { LABELS } from '../docker/docker-adapter';
 import { ContainerlabError, ContainerlabErrorCode } from './containerlab.error';
@@ -10,17 +11,6 @@ import type { ContainerlabNodeRecord } from './containerlab-node-source';
 
 function options(overrides: Partial<TopologyOptions> = {}): TopologyOptions {
   return { labName: 'bmcfleet', mode: 'ext-container', ...overrides };
-}
-
-/**
- * What containerlab does to the text before parsing it (core/file.go, hellt/envsubst): "$$" becomes
- * "$", ${NAME} becomes the variable's value when it is set and stays as written otherwise.
- */
-function containerlabSubstitute(text: string, env: Readonly<Record<string, string>>): string {
-  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string | undefined) => {
-    if (name === undefined) return '$';
-    return env[name] ?? whole;
-  });
 }
 
 function refusal(fn: () => unknown): ContainerlabError {
@@ -116,7 +106,7 @@ describe('renderTopology: kind linux (containerlab owns the containers)', () => 
     '- dash: $HOME',
   ])('gives the agent exactly the password %j once containerlab substitutes it', (password) => {
     const yaml = topologyToYaml(renderTopology([record], options({ mode: 'linux' })));
-    const deployed = parse(containerlabSubstitute(yaml, { BMCFLEET_NODE_1_IPMI_PASS: password })) as {
+    const deployed = parse(substituteVariables(yaml, { BMCFLEET_NODE_1_IPMI_PASS: password })) as {
       topology: { nodes: Record<string, { env: Record<string, string> }> };
     };
     expect(deployed.topology.nodes['node-1']?.env).toMatchObject({ IPMI_PASS: password, HTTP_PROXY: 'http://$HOST:3128' });

@@ -1,11 +1,13 @@
 /**
  * `containerlab deploy` for end-to-end tests, on machines without containerlab: the part of it the
- * example lab (containerlab/pxe-lab.clab.yml) uses. `kind: linux` nodes become containers (image,
- * entrypoint, cmd split at blanks, env, binds relative to the topology file, sysctls, cap-add) on
+ * example lab (containerlab/pxe-lab.clab.yml) and the renderer's linux mode use. The file's text goes
+ * through containerlab's variable substitution first (core/file.go: "$$" → "$", ${NAME} → the value
+ * when set, left as written otherwise). `kind: linux` nodes become containers (image, entrypoint, cmd
+ * split at blanks, env, binds relative to the topology file, sysctls, cap-add, devices, ports, labels) on
  * Docker's default network, standing for containerlab's management network; `ext-container` nodes are
  * existing containers (here: node containers of the test, by a name map); links are veth pairs
- * (veth-link.ts). A node field this deployer does not carry out fails the deploy, so the example
- * cannot grow a setting the test silently ignores.
+ * (veth-link.ts). A node field this deployer does not carry out fails the deploy, so a topology
+ * cannot carry a setting the test silently ignores.
  *
  * Ownership: every container gets the E2eFleet's labels (its cleanup() removes them); veths go with
  * the VethLinker's cleanup().
@@ -15,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { dockerOk, TEST_LABEL } from '../../node-image/test/e2e/node-container';
+import { substituteVariables } from '../fixtures/containerlab/clab-substitute';
 import { VethLinker, vethEndpoint } from './veth-link';
 
 interface TopologyNode {
@@ -26,6 +29,8 @@ interface TopologyNode {
   readonly binds?: readonly string[];
   readonly sysctls?: Readonly<Record<string, string | number>>;
   readonly 'cap-add'?: readonly string[];
+  readonly devices?: readonly string[];
+  readonly ports?: readonly string[];
   readonly labels?: Readonly<Record<string, string | number>>;
   readonly group?: string;
 }
@@ -38,12 +43,13 @@ export interface TopologyFile {
   };
 }
 
-/** Fields this deployer carries out (labels and group only matter to lab UIs). */
-const LINUX_FIELDS = new Set(['kind', 'image', 'entrypoint', 'cmd', 'env', 'binds', 'sysctls', 'cap-add', 'labels', 'group']);
+/** Fields this deployer carries out (group only matters to lab UIs). */
+const LINUX_FIELDS = new Set(['kind', 'image', 'entrypoint', 'cmd', 'env', 'binds', 'sysctls', 'cap-add', 'devices', 'ports', 'labels', 'group']);
 const EXT_FIELDS = new Set(['kind', 'labels', 'group']);
 
-export function readTopology(path: string): TopologyFile {
-  return parse(readFileSync(path, 'utf8')) as TopologyFile;
+/** The topology file as containerlab reads it, with `env` as containerlab's environment. */
+export function readTopology(path: string, env: Readonly<Record<string, string | undefined>> = {}): TopologyFile {
+  return parse(substituteVariables(readFileSync(path, 'utf8'), env)) as TopologyFile;
 }
 
 export interface DeployedLab {
@@ -82,6 +88,9 @@ export async function deployLab(path: string, file: TopologyFile, external: Read
       ...binds.flat(),
       ...Object.entries(node.sysctls ?? {}).flatMap(([k, v]) => ['--sysctl', `${k}=${String(v)}`]),
       ...(node['cap-add'] ?? []).flatMap((cap) => ['--cap-add', cap]),
+      ...(node.devices ?? []).flatMap((device) => ['--device', device]),
+      ...(node.ports ?? []).flatMap((port) => ['-p', port]),
+      ...Object.entries(node.labels ?? {}).flatMap(([k, v]) => ['--label', `${k}=${String(v)}`]),
       node.image,
       ...(node.cmd === undefined ? [] : node.cmd.split(/\s+/).filter(Boolean)),
     ]);
