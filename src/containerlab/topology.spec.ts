@@ -176,6 +176,19 @@ describe('renderTopology: selection', () => {
     expect(Object.keys(renderTopology(records, options()).topology.topology.nodes)).toEqual(['bmcfleet-node1', 'bmcfleet-node3']);
   });
 
+  it('takes an empty selection for every node', () => {
+    expect(Object.keys(renderTopology(records, options({ nodes: [] })).topology.topology.nodes)).toEqual(['bmcfleet-node1', 'bmcfleet-node3']);
+  });
+
+  it('reads a link\'s node as an API name before a container name', () => {
+    const clash = [
+      recordOf(nodeRow('node1', { index: 0, labInterfaces: ['eth1'] })),
+      recordOf(nodeRow('bmcfleet-node1', { index: 1, labInterfaces: ['eth2'], containerName: 'bmcfleet-bmcfleet-node1' })),
+    ];
+    const rendered = renderTopology(clash, options({ links: parseLinks('bmcfleet-node1:eth2,switch:e1') }));
+    expect(rendered.topology.topology.links).toEqual([{ endpoints: ['bmcfleet-bmcfleet-node1:eth2', 'switch:e1'] }]);
+  });
+
   it('renders only the nodes named', () => {
     expect(Object.keys(renderTopology(records, options({ nodes: ['node3', 'node3'] })).topology.topology.nodes)).toEqual(['bmcfleet-node3']);
   });

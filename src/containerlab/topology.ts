@@ -23,7 +23,7 @@ export interface TopologyOptions {
   /** containerlab's lab name (`name:`). */
   readonly labName: string;
   readonly mode: TopologyMode;
-  /** API names of the nodes to render; undefined: every node not being deleted. */
+  /** API names of the nodes to render; undefined or empty: every node not being deleted. */
   readonly nodes?: readonly string[];
   readonly links?: readonly LinkRequest[];
 }
@@ -58,7 +58,7 @@ function byName(a: ContainerlabNodeRecord, b: ContainerlabNodeRecord): number {
 
 /** The records to render, by name; unknown or deleting names are refused, naming each. */
 export function selectNodes(records: readonly ContainerlabNodeRecord[], names?: readonly string[]): ContainerlabNodeRecord[] {
-  if (names === undefined) return records.filter((r) => r.view.state !== DELETING_STATE).sort(byName);
+  if (names === undefined || names.length === 0) return records.filter((r) => r.view.state !== DELETING_STATE).sort(byName);
   const known = new Map(records.map((r) => [r.view.name, r]));
   const wanted = [...new Set(names)];
   const unknown = wanted.filter((name) => !known.has(name));
@@ -93,11 +93,10 @@ function resolveLinks(
   selected: readonly ContainerlabNodeRecord[],
   mode: TopologyMode,
 ): ResolvedLinks {
+  // By container name, then by API name: an API name wins should it equal another node's container name.
   const fleet = new Map<string, ContainerlabNodeRecord>();
-  for (const r of records) {
-    fleet.set(r.view.container.name, r);
-    fleet.set(r.view.name, r);
-  }
+  for (const r of records) fleet.set(r.view.container.name, r);
+  for (const r of records) fleet.set(r.view.name, r);
   const inSelection = new Set(selected);
   const used = new Set<string>();
   const undefinedNodes = new Set<string>();
