@@ -23,6 +23,8 @@ import { MAX_IN_FLIGHT } from '../client/ipmi-client';
 import { formatCount } from './stats';
 import { DEFAULT_BOOT_RUNS, NODE_RUNTIME_OPTIONS_HELP, runNodeRuntimeBench } from './node-runtime';
 import { insertBeforeReproduce, renderNodeRuntime } from './node-runtime-report';
+import { DEFAULT_FLEET_RUNS, FLEET_OPTIONS_HELP, runFleetBench } from './fleet-bench';
+import { renderFleet } from './fleet-report';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 const AGENT_MAIN = resolve(__dirname, '..', 'main.js');
@@ -49,9 +51,11 @@ export interface BenchOptions {
   readonly maxSeconds: number;
   /** Power-ons per side in the node-runtime part (node-runtime.ts); 0 skips that part. */
   readonly bootRuns: number;
+  /** Repetitions per side of the 50-node part (fleet-bench.ts); 0 skips it. */
+  readonly fleetRuns: number;
 }
 
-export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900, bootRuns: DEFAULT_BOOT_RUNS };
+export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900, bootRuns: DEFAULT_BOOT_RUNS, fleetRuns: DEFAULT_FLEET_RUNS };
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const o = { ...DEFAULT_OPTIONS };
@@ -71,10 +75,11 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       case '--repeat': o.repeat = num(a, argv[++i], 1, 20); break;
       case '--max-seconds': o.maxSeconds = num(a, argv[++i], 10, 86_400); break;
       case '--boot-runs': o.bootRuns = num(a, argv[++i], 0, 100); break;
+      case '--fleet-runs': o.fleetRuns = num(a, argv[++i], 0, 20); break;
       case '--profile': o.profile = true; break;
       case '--no-write': o.write = false; break;
       case '--help': case '-h':
-        process.stdout.write(`npm run bench -- [options]\n${[...OPTIONS_HELP, ...NODE_RUNTIME_OPTIONS_HELP].map((l) => `  ${l}`).join('\n')}\n`);
+        process.stdout.write(`npm run bench -- [options]\n${[...OPTIONS_HELP, ...NODE_RUNTIME_OPTIONS_HELP, ...FLEET_OPTIONS_HELP].map((l) => `  ${l}`).join('\n')}\n`);
         process.exit(0);
         break;
       default: throw new Error(`unknown option ${a} (see --help)`);
@@ -276,6 +281,8 @@ async function main(): Promise<void> {
     const nodeRuntime = await runNodeRuntimeBench({ runs: options.bootRuns, repoRoot: REPO_ROOT, agentMain: existsSync(AGENT_BUNDLE) ? AGENT_BUNDLE : AGENT_MAIN, progress, deadline: Date.now() + options.maxSeconds * 1000 });
     text = insertBeforeReproduce(text, renderNodeRuntime(nodeRuntime));
   }
+  const fleet = await runFleetBench({ runs: options.fleetRuns, repoRoot: REPO_ROOT, progress, deadline: Date.now() + options.maxSeconds * 1000 });
+  text = insertBeforeReproduce(text, renderFleet(fleet));
   if (options.write) {
     writeFileSync(REPORT_PATH, text);
     progress(`wrote ${REPORT_PATH}`);
