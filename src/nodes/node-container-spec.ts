@@ -67,7 +67,9 @@ export function nodeEnvironment(node: NodeWithLeases, nodeDefaults: Readonly<Rec
 }
 
 export function nodeContainerSpec(node: NodeWithLeases, context: ContainerSpecContext): NodeContainerSpec {
-  const useKvm = node.enableKvm !== 'false' && context.kvmAvailable;
+  // true asks for KVM even where this process cannot see /dev/kvm (an orchestrator in a container):
+  // Docker then fails the create with its own clear message if the host has none.
+  const useKvm = node.enableKvm === 'true' || (node.enableKvm === 'auto' && context.kvmAvailable);
   return {
     name: node.containerName,
     image: context.image,

@@ -1,0 +1,62 @@
+import { nodeContainerSpec, nodeEnvironment, vmInterfaces } from './node-container-spec';
+import type { NodeWithLeases } from './node.model';
+
+function node(overrides: Partial<NodeWithLeases> = {}): NodeWithLeases {
+  const now = new Date('2026-11-24T00:00:00Z');
+  return {
+    id: 'id-1', name: 'n1', state: 'running', powerState: 'off', powerObservedAt: null, machine: 'qemu', memoryMiB: 1024, cpus: 2,
+    diskSizeGiB: 10, cdrom: null, bootMode: 'uefi', bootMenuTimeoutMs: 0, enableKvm: 'auto', powerOnAtStart: false, networks: '[]',
+    labInterfaces: '[]', ipmiUser: 'admin', ipmiPassword: 'pw', containerName: 'bmcfleet-n1', containerId: null, volumeName: 'bmcfleet-n1-vm',
+    lastError: null, purgeOnDelete: false, createdAt: now, updatedAt: now,
+    leases: [
+      { id: 1, kind: 'ipmi', port: 16230, nodeId: 'id-1', createdAt: now },
+      { id: 2, kind: 'vnc', port: 15900, nodeId: 'id-1', createdAt: now },
+    ],
+    ...overrides,
+  };
+}
+
+const context = { fleetId: 'fleet-1', image: 'bmcfleet/node:latest', publishAddress: '127.0.0.1', nodeDefaults: {}, kvmAvailable: false };
+
+describe('nodeEnvironment', () => {
+  it('gives the agent its settings, with the leased ports inside as outside', () => {
+    expect(nodeEnvironment(node(), {})).toEqual({
+      NODE_NAME: 'n1', MACHINE: 'qemu', VM_MEMORY: '1024', VM_CPUS: '2', VM_DISK_SIZE: '10G', VM_BOOT_MODE: 'uefi', VM_BOOT_MENU_TIMEOUT: '0',
+      ENABLE_KVM: 'auto', POWER_ON_AT_START: 'false', IPMI_USER: 'admin', IPMI_PASS: 'pw', IPMI_PORT: '16230', VNC_PORT: '15900',
+    });
+  });
+
+  it('lets the node\'s own settings win over NODE_DEFAULTS_* and keeps the other defaults', () => {
+    const env = nodeEnvironment(node(), { ENABLE_KVM: 'false', IPMI_CIPHER_SUITES: '17', VM_MEMORY: '4096' });
+    expect(env['VM_MEMORY']).toBe('1024');
+    expect(env['IPMI_CIPHER_SUITES']).toBe('17');
+    expect(env['ENABLE_KVM']).toBe('auto');
+  });
+
+  it('names the Docker networks\' interfaces first, then the lab interfaces, and maps the ISO into /iso', () => {
+    const env = nodeEnvironment(node({ networks: '["vmlan-a","vmlan-b"]', labInterfaces: '["eth5"]', cdrom: '/srv/iso/debian 12.iso' }), {});
+    expect(env['VM_NETWORKS']).toBe('eth1,eth2,eth5');
+    expect(env['VM_CDROM']).toBe('/iso/debian 12.iso');
+    expect(vmInterfaces(0)).toEqual([]);
+  });
+});
+
+describe('nodeContainerSpec', () => {
+  it('labels, publishes, mounts and passes devices', () => {
+    const spec = nodeContainerSpec(node({ cdrom: '/srv/iso/a.iso' }), context);
+    expect(spec.labels).toEqual({
+      'io.bmcfleet.managed': 'true', 'io.bmcfleet.fleet': 'fleet-1', 'io.bmcfleet.node': 'n1', 'io.bmcfleet.node-id': 'id-1', 'io.bmcfleet.role': 'node',
+    });
+    expect(spec.ipmi).toEqual({ hostIp: '127.0.0.1', port: 16230 });
+    expect(spec.vnc).toEqual({ hostIp: '127.0.0.1', port: 15900 });
+    expect(spec.readOnlyBinds).toEqual([{ hostPath: '/srv/iso/a.iso', containerPath: '/iso/a.iso' }]);
+    expect(spec.devices).toEqual(['/dev/net/tun']);
+    expect(spec.capAdd).toEqual(['NET_ADMIN']);
+  });
+
+  it('passes /dev/kvm for auto only where it exists, always for true, never for false', () => {
+    expect(nodeContainerSpec(node(), { ...context, kvmAvailable: true }).devices).toContain('/dev/kvm');
+    expect(nodeContainerSpec(node({ enableKvm: 'true' }), context).devices).toContain('/dev/kvm');
+    expect(nodeContainerSpec(node({ enableKvm: 'false' }), { ...context, kvmAvailable: true }).devices).not.toContain('/dev/kvm');
+  });
+});
