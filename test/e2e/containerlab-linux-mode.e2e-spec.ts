@@ -11,7 +11,6 @@
  * bounded; no duration is asserted.
  */
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { freeUdpPort } from '../../node-image/test/support/agent-process';
 import { ipmitool, pollUntil, TerminalSession } from '../../node-image/test/support/ipmitool-runner';
@@ -28,6 +27,7 @@ import { clabSchemaErrorsOfYaml } from '../fixtures/containerlab/clab-schema';
 import { FIXTURE_CONTEXT, nodeRow, recordOf } from '../fixtures/containerlab/node-records';
 import { deployLab, readTopology } from './lab-deployer';
 import { VethLinker } from './veth-link';
+import { freeTcpPort } from './support/orchestrator-process';
 
 const NET_MARKER = /BMCFLEET-GUEST-NET iface=eth0 addr=(\S+)/;
 const BOOT_MS = 150_000;
@@ -35,17 +35,6 @@ const LINK_PREFIX = '10.78.0';
 /** Printable ASCII that YAML and a shell both care about; at most IPMI's 20 bytes. */
 const PASSWORDS = { 'lin-a': 'p@ss "w0rd" #1', 'lin-b': '  $HOME: it\'s' } as const;
 type NodeName = keyof typeof PASSWORDS;
-
-async function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 describeE2eWith(['ip', 'nsenter'])('containerlab kind: linux: rendered nodes deployed as containerlab would run, BMCs answer with the exported passwords, guests reach each other', () => {
   const fleet = new E2eFleet('clab-linux');
