@@ -168,7 +168,12 @@ export class NodesService {
         await this.abandon(node, error);
       }
     }
-    await this.prisma.node.update({ where: { id }, data: { state: 'running', lastError: null } });
+    const marked = await this.prisma.node.updateMany({ where: { id, state: 'creating' }, data: { state: 'running', lastError: null } });
+    if (marked.count === 0) {
+      // Deleted while it was being created: the delete owns the row now; leave nothing running.
+      await this.runtime.removeContainer(node, false).catch(() => undefined);
+      throw new ConflictException(`node ${dto.name} was deleted while it was being created`);
+    }
     await this.history.record(id, 'started', `container ${containerName} running`);
     await this.waitForBmc(await this.row(dto.name));
     const view = toNodeView(await this.row(dto.name), this.config.publishAddress);
