@@ -48,20 +48,28 @@ export class BmcUnreachableError extends Error {
   }
 }
 
+/** Per-try timeout and retransmissions of one call. */
+export interface BmcPatience {
+  readonly timeoutMs: number;
+  readonly retries: number;
+}
+
+/** For polling a BMC that may not be up yet: a lost try is retried by the poll loop, not the client. */
+export const PROBE_PATIENCE: BmcPatience = { timeoutMs: 300, retries: 0 };
+
 export abstract class NodeBmc {
-  abstract powerStatus(target: BmcTarget): Promise<'on' | 'off'>;
+  abstract powerStatus(target: BmcTarget, patience?: BmcPatience): Promise<'on' | 'off'>;
   abstract power(target: BmcTarget, action: BmcPowerAction): Promise<void>;
   abstract setBootDevice(target: BmcTarget, override: BootOverride): Promise<void>;
 }
 
 /** Timeouts sized for a loaded 2-core host running 50 TCG machines: 1.5 s per try, 4 tries. */
-const TIMEOUT_MS = 1500;
-const RETRIES = 3;
+const DEFAULT_PATIENCE: BmcPatience = { timeoutMs: 1500, retries: 3 };
 
 @Injectable()
 export class IpmiNodeBmc extends NodeBmc {
-  async powerStatus(target: BmcTarget): Promise<'on' | 'off'> {
-    return this.withSession(target, (client) => client.powerStatus());
+  async powerStatus(target: BmcTarget, patience: BmcPatience = DEFAULT_PATIENCE): Promise<'on' | 'off'> {
+    return this.withSession(target, (client) => client.powerStatus(), patience);
   }
 
   async power(target: BmcTarget, action: BmcPowerAction): Promise<void> {
@@ -75,10 +83,10 @@ export class IpmiNodeBmc extends NodeBmc {
     );
   }
 
-  private async withSession<T>(target: BmcTarget, call: (client: IpmiClient) => Promise<T>): Promise<T> {
+  private async withSession<T>(target: BmcTarget, call: (client: IpmiClient) => Promise<T>, patience: BmcPatience = DEFAULT_PATIENCE): Promise<T> {
     let client: IpmiClient;
     try {
-      client = await IpmiClient.connect({ ...target, timeoutMs: TIMEOUT_MS, retries: RETRIES });
+      client = await IpmiClient.connect({ ...target, ...patience });
     } catch (error) {
       throw asBmcError(target, error);
     }

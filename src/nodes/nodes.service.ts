@@ -11,7 +11,7 @@ import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../database/prisma.service';
 import { DockerAdapter } from '../docker/docker-adapter';
 import { Prisma } from '../generated/prisma/client';
-import { BmcTarget, BmcUnreachableError, NodeBmc } from '../bmc/node-bmc';
+import { BmcTarget, BmcUnreachableError, NodeBmc, PROBE_PATIENCE } from '../bmc/node-bmc';
 import { FleetMetrics, IpmiOperation } from '../metrics/fleet-metrics.service';
 import { CreateNodeDto } from './dto/create-node.dto';
 import { BootDeviceDto } from './dto/power.dto';
@@ -30,7 +30,7 @@ const PASSWORD_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz2345
 const MAX_PORT_RETRIES = 5;
 /** How long a create waits for the new BMC to answer; 50 creates at once on 2 cores stay well inside. */
 const BMC_READY_TIMEOUT_MS = 90_000;
-const BMC_READY_POLL_MS = 250;
+const BMC_READY_POLL_MS = 100;
 
 export interface CreatedNode extends NodeView {
   /** Present only in the create response, and only when the password was generated. */
@@ -262,7 +262,7 @@ export class NodesService {
     let lastError = '';
     while (Date.now() < deadline) {
       try {
-        await this.storePower(node.id, await this.bmc.powerStatus(this.target(node)));
+        await this.storePower(node.id, await this.bmc.powerStatus(this.target(node), PROBE_PATIENCE));
         return;
       } catch (error) {
         lastError = messageOf(error);
