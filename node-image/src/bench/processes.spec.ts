@@ -14,9 +14,10 @@ describe('bench process group', () => {
   it('stops every child it started and removes its temporary directories', async () => {
     const a = group.spawn(node, ['-e', 'setTimeout(() => {}, 60000)']);
     // This one ignores SIGTERM: the group must fall back to SIGKILL.
-    const b = group.spawn(node, ['-e', 'process.on("SIGTERM", () => {}); setTimeout(() => {}, 60000)']);
+    const b = group.spawn(node, ['-e', 'process.on("SIGTERM", () => {}); process.stdout.write("ready"); setTimeout(() => {}, 60000)']);
     const dir = group.tempDir('bench-spec-');
-    await new Promise((r) => setTimeout(r, 300));
+    // Only once its handler is installed does SIGTERM go unheeded (a loaded machine starts node slowly).
+    await new Promise((r) => b.stdout!.once('data', r));
     expect(group.running).toBe(2);
     await Promise.all([group.stop(a), group.stop(b, 200)]);
     await group.stopAll();
