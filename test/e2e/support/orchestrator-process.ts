@@ -6,7 +6,7 @@
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,11 +45,14 @@ export interface FleetSettings {
   readonly env: Record<string, string>;
 }
 
-/** A fresh fleet: its own data directory, name and a random slice of high ports (size ports each). */
+/**
+ * A fresh fleet: its own data directory (made by start(), so a describe block whose tests are filtered
+ * out leaves nothing behind), name and a random slice of high ports (size ports each).
+ */
 export function newFleetSettings(size: number, env: Record<string, string> = {}): FleetSettings {
   const base = randomInt(20_000, 60_000 - 2 * size);
   return {
-    dataDir: mkdtempSync(join(tmpdir(), 'bmcfleet-e2e-')),
+    dataDir: join(tmpdir(), `bmcfleet-e2e-${randomBytes(6).toString('hex')}`),
     fleetName: `e2e${randomBytes(3).toString('hex')}`,
     ipmiRange: { first: base, last: base + size - 1 },
     vncRange: { first: base + size, last: base + 2 * size - 1 },
@@ -71,6 +74,7 @@ export class OrchestratorProcess {
   async start(): Promise<void> {
     const port = await freeTcpPort();
     const s = this.settings;
+    mkdirSync(s.dataDir, { recursive: true, mode: 0o700 });
     const env = {
       PATH: process.env['PATH'] ?? '/usr/bin:/bin',
       DOCKER_HOST: process.env['DOCKER_HOST'] ?? '',
