@@ -29,24 +29,26 @@ _build_image_extra_cas() {
   return 0
 }
 
-_build_image_say() { printf 'build-image: %s\n' "$*"; }
-_build_image_fail() { printf 'build-image: error: %s\n' "$*" >&2; return 1; }
+_build_image_say() { printf '%s: %s\n' "${_BUILD_IMAGE_WHO:-build-image}" "$*"; }
+_build_image_fail() { printf '%s: error: %s\n' "${_BUILD_IMAGE_WHO:-build-image}" "$*" >&2; return 1; }
 
-build_node_image() {
-  local tag="${IMAGE_TAG:-bmcfleet/node:latest}" base="${BASE_IMAGE:-debian:bookworm-slim}"
-  local root="$_BUILD_IMAGE_SCRIPTS/.." started=$SECONDS log status=0 id size
+# Builds one of the project's images from the repository root:
+#   build_project_image WHO DOCKERFILE TAG
+# WHO prefixes the messages; DOCKERFILE is relative to the repository root.
+build_project_image() {
+  local _BUILD_IMAGE_WHO="$1" dockerfile="$2" tag="$3" base="${BASE_IMAGE:-debian:bookworm-slim}"
+  local root="$_BUILD_IMAGE_SCRIPTS/.." started=$SECONDS log status=0 id size cas
   ensure_docker_engine || return 1
   ensure_base_image "$base" || return 1
   # --force-rm: the classic builder otherwise keeps the container of a failed step.
-  local args=(build --force-rm -f "$root/node-image/Dockerfile" -t "$tag" --build-arg "BASE_IMAGE=$base")
-  local cas
+  local args=(build --force-rm -f "$root/$dockerfile" -t "$tag" --build-arg "BASE_IMAGE=$base")
   cas="$(_build_image_extra_cas)"
   [ -z "$cas" ] || args+=(--build-arg "EXTRA_CA_CERTS=$cas")
   args+=("$root")
   if [ "${BUILD_IMAGE_VERBOSE:-0}" = "1" ]; then
     docker "${args[@]}" || { _build_image_fail "docker build failed"; return 1; }
   else
-    log="$(mktemp "${TMPDIR:-/tmp}/bmcfleet-build-image.XXXXXX")"
+    log="$(mktemp "${TMPDIR:-/tmp}/bmcfleet-$_BUILD_IMAGE_WHO.XXXXXX")"
     docker "${args[@]}" >"$log" 2>&1 || status=$?
     if [ "$status" -ne 0 ]; then
       tail -n 60 "$log" >&2
@@ -59,6 +61,10 @@ build_node_image() {
   id="${id#sha256:}"
   size="$(docker image inspect -f '{{.Size}}' "$tag" | awk '{ printf "%d MB", $1 / 1e6 }')"
   _build_image_say "$tag ${id:0:12} ($size) in $((SECONDS - started)) s"
+}
+
+build_node_image() {
+  build_project_image build-image node-image/Dockerfile "${IMAGE_TAG:-bmcfleet/node:latest}"
 }
 
 # Run directly: do it. Sourced: only define the functions.
