@@ -2,6 +2,7 @@
  * A node as the orchestrator knows it: the database row with its two port leases, and the view the
  * API returns (no password, ever). Pure.
  */
+import type { BmcTarget } from '../bmc/node-bmc';
 import type { Node as NodeRow, PortLease } from '../generated/prisma/client';
 
 export const MACHINES = ['qemu', 'sim'] as const;
@@ -64,6 +65,11 @@ export function leasePort(node: NodeWithLeases, kind: LeaseKind): number {
     throw new Error(`node ${node.name} has no ${kind} lease`);
   }
   return lease.port;
+}
+
+/** Where and as whom the orchestrator reaches a node's BMC: its leased port on the publish address. */
+export function bmcTargetOf(node: NodeWithLeases, publishAddress: string): BmcTarget {
+  return { host: publishAddress, port: leasePort(node, 'ipmi'), user: node.ipmiUser, password: node.ipmiPassword };
 }
 
 export function parseNetworks(json: string): string[] {

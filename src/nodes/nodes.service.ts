@@ -5,18 +5,19 @@
  * Crash safety: the row is written before any Docker object exists and removed only after they are
  * gone; a row left in "creating" or "deleting" by a crash is finished by the reconciler.
  */
-import { BadGatewayException, ConflictException, HttpException, Injectable, Logger, NotFoundException, ServiceUnavailableException, BadRequestException, InternalServerErrorException } from '@nestjs/common';
+import { BadGatewayException, ConflictException, Injectable, Logger, NotFoundException, ServiceUnavailableException, BadRequestException, InternalServerErrorException } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../database/prisma.service';
-import { DockerAdapter } from '../docker/docker-adapter';
+import { DockerAdapter, DockerAdapterError } from '../docker/docker-adapter';
+import { messageOf } from '../common/errors/message-of';
 import { Prisma } from '../generated/prisma/client';
 import { BmcTarget, BmcUnreachableError, NodeBmc, PROBE_PATIENCE } from '../bmc/node-bmc';
 import { FleetMetrics, IpmiOperation } from '../metrics/fleet-metrics.service';
 import { CreateNodeDto } from './dto/create-node.dto';
 import { BootDeviceDto } from './dto/power.dto';
 import { NodeEvents, NodeRuntime } from './node-runtime';
-import { KvmMode, LeaseKind, leasePort, NodeView, NodeWithLeases, PowerActionName, PowerState, toNodeView } from './node.model';
+import { bmcTargetOf, KvmMode, LeaseKind, leasePort, NodeView, NodeWithLeases, PowerActionName, PowerState, toNodeView } from './node.model';
 import { vmInterfaces } from './node-container-spec';
 import { pickFreePort, rangeText } from './port-allocation';
 import { validateNetworks } from './network-rules';
@@ -28,6 +29,8 @@ const GENERATED_PASSWORD_LENGTH = 16;
 const PASSWORD_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
 /** Ports found busy on the host (not by us) before giving up on a create. */
 const MAX_PORT_RETRIES = 5;
+/** Lease transactions retried when concurrent creates pick the same port. */
+const MAX_LEASE_ATTEMPTS = 20;
 /** How long a create waits for the new BMC to answer; 50 creates at once on 2 cores stay well inside. */
 const BMC_READY_TIMEOUT_MS = 90_000;
 const BMC_READY_POLL_MS = 100;
@@ -55,12 +58,8 @@ function generatePassword(): string {
   return Array.from(bytes, (byte) => PASSWORD_ALPHABET[byte % PASSWORD_ALPHABET.length]).join('');
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function isPortInUse(error: unknown): boolean {
-  return (error as { kind?: string } | null)?.kind === 'port-in-use' || /port is already allocated|address already in use/i.test(messageOf(error));
+function dockerErrorKind(error: unknown): DockerAdapterError['kind'] | null {
+  return error instanceof DockerAdapterError ? error.kind : null;
 }
 
 @Injectable()
@@ -78,25 +77,15 @@ export class NodesService {
   ) {}
 
   async list(): Promise<NodeView[]> {
-    const rows = await this.prisma.node.findMany({ include: includeLeases, orderBy: { name: 'asc' } });
-    return rows.map((row) => toNodeView(row, this.config.publishAddress));
+    return (await this.rows()).map((row) => toNodeView(row, this.config.publishAddress));
   }
 
   async get(name: string): Promise<NodeView> {
     return toNodeView(await this.row(name), this.config.publishAddress);
   }
 
-  async rows(names?: readonly string[]): Promise<NodeWithLeases[]> {
-    const rows = await this.prisma.node.findMany({
-      where: names === undefined ? {} : { name: { in: [...names] } },
-      include: includeLeases,
-      orderBy: { name: 'asc' },
-    });
-    if (names !== undefined) {
-      const missing = names.filter((name) => !rows.some((row) => row.name === name));
-      if (missing.length > 0) throw new NotFoundException(`no such node: ${missing.join(', ')}`);
-    }
-    return rows;
+  async rows(): Promise<NodeWithLeases[]> {
+    return this.prisma.node.findMany({ include: includeLeases, orderBy: { name: 'asc' } });
   }
 
   async row(name: string): Promise<NodeWithLeases> {
@@ -156,7 +145,7 @@ export class NodesService {
         await this.runtime.ensureRunning(node);
         break;
       } catch (error) {
-        if (isPortInUse(error) && attempt < MAX_PORT_RETRIES) {
+        if (dockerErrorKind(error) === 'port-in-use' && attempt < MAX_PORT_RETRIES) {
           // Something outside the fleet holds one of the ports: lease others and try again.
           busy.ipmi.add(leasePort(node, 'ipmi'));
           busy.vnc.add(leasePort(node, 'vnc'));
@@ -218,7 +207,7 @@ export class NodesService {
   }
 
   target(node: NodeWithLeases): BmcTarget {
-    return { host: this.config.publishAddress, port: leasePort(node, 'ipmi'), user: node.ipmiUser, password: node.ipmiPassword };
+    return bmcTargetOf(node, this.config.publishAddress);
   }
 
   private async usableRow(name: string): Promise<NodeWithLeases> {
@@ -289,32 +278,41 @@ export class NodesService {
   }
 
   /** Inserts the row and its two leases in one transaction, on the lowest free ports. */
-  private async insertWithLeases(
+  private insertWithLeases(
     data: Prisma.NodeUncheckedCreateInput,
     avoidIpmi: ReadonlySet<number>,
     avoidVnc: ReadonlySet<number>,
   ): Promise<NodeWithLeases> {
-    for (let attempt = 0; attempt < 20; attempt += 1) {
-      try {
-        return await this.prisma.$transaction(async (tx) => {
+    return this.retryOnPortRace(
+      () =>
+        this.prisma.$transaction(async (tx) => {
           const [ipmi, vnc] = await Promise.all([this.freePort(tx, 'ipmi', avoidIpmi), this.freePort(tx, 'vnc', avoidVnc)]);
           return tx.node.create({
             data: { ...data, leases: { create: [{ kind: 'ipmi', port: ipmi }, { kind: 'vnc', port: vnc }] } },
             include: includeLeases,
           });
-        });
+        }),
+      (fields) => {
+        // The container name is derived from the node name: either constraint means the same thing.
+        if (fields.includes('name') || fields.includes('containerName')) throw new ConflictException(`node ${String(data.name)} already exists`);
+      },
+    );
+  }
+
+  /**
+   * Runs a lease-taking transaction again when a concurrent one took the same port (P2002 on
+   * (kind, port)); onConflict may turn other unique violations into an answer first.
+   */
+  private async retryOnPortRace<T>(work: () => Promise<T>, onConflict: (fields: string[]) => void = () => undefined): Promise<T> {
+    for (let attempt = 0; attempt < MAX_LEASE_ATTEMPTS; attempt += 1) {
+      try {
+        return await work();
       } catch (error) {
-        if (error instanceof HttpException) throw error;
-        if (isUniqueViolation(error)) {
-          const fields = uniqueFields(error);
-          // The container name is derived from the node name: either constraint means the same thing.
-          if (fields.includes('name') || fields.includes('containerName')) throw new ConflictException(`node ${String(data.name)} already exists`);
-          continue; // a concurrent create took the same port: choose again
-        }
-        throw error;
+        if (!isUniqueViolation(error)) throw error;
+        onConflict(uniqueFields(error));
       }
     }
-    throw new ServiceUnavailableException('could not lease ports after 20 attempts; too many concurrent creates');
+    throw new ServiceUnavailableException(`could not lease ports after ${MAX_LEASE_ATTEMPTS} attempts; too many concurrent creates`);
   }
 
   private async freePort(tx: Prisma.TransactionClient, kind: LeaseKind, avoid: ReadonlySet<number>): Promise<number> {
@@ -328,22 +326,16 @@ export class NodesService {
   }
 
   /** Moves both leases to other free ports (the old ones are busy outside the fleet). */
-  private async releaseLeases(node: NodeWithLeases, busy: Record<LeaseKind, Set<number>>): Promise<NodeWithLeases> {
-    for (let attempt = 0; attempt < 20; attempt += 1) {
-      try {
-        return await this.prisma.$transaction(async (tx) => {
-          const ipmi = await this.freePort(tx, 'ipmi', busy.ipmi);
-          const vnc = await this.freePort(tx, 'vnc', busy.vnc);
-          await tx.portLease.deleteMany({ where: { nodeId: node.id } });
-          await tx.portLease.createMany({ data: [{ kind: 'ipmi', port: ipmi, nodeId: node.id }, { kind: 'vnc', port: vnc, nodeId: node.id }] });
-          return tx.node.findUniqueOrThrow({ where: { id: node.id }, include: includeLeases });
-        });
-      } catch (error) {
-        if (isUniqueViolation(error)) continue;
-        throw error;
-      }
-    }
-    throw new ServiceUnavailableException('could not lease other ports');
+  private releaseLeases(node: NodeWithLeases, busy: Record<LeaseKind, Set<number>>): Promise<NodeWithLeases> {
+    return this.retryOnPortRace(() =>
+      this.prisma.$transaction(async (tx) => {
+        const ipmi = await this.freePort(tx, 'ipmi', busy.ipmi);
+        const vnc = await this.freePort(tx, 'vnc', busy.vnc);
+        await tx.portLease.deleteMany({ where: { nodeId: node.id } });
+        await tx.portLease.createMany({ data: [{ kind: 'ipmi', port: ipmi, nodeId: node.id }, { kind: 'vnc', port: vnc, nodeId: node.id }] });
+        return tx.node.findUniqueOrThrow({ where: { id: node.id }, include: includeLeases });
+      }),
+    );
   }
 
   /** A create that cannot finish leaves nothing behind: container, volume, row and leases go. */
@@ -352,7 +344,7 @@ export class NodesService {
     this.logger.warn(`create of ${node.name} failed: ${reason}`);
     await this.runtime.removeContainer(node, true).catch(() => undefined);
     await this.prisma.node.delete({ where: { id: node.id } }).catch(() => undefined);
-    const kind = (error as { kind?: string } | null)?.kind;
+    const kind = dockerErrorKind(error);
     if (kind === 'engine') throw new ServiceUnavailableException(`Docker engine: ${reason}`);
     if (kind === 'image-missing') throw new ServiceUnavailableException(`node image ${this.config.nodeImage}: ${reason}`);
     if (kind === 'conflict') throw new ConflictException(reason);

@@ -16,7 +16,8 @@ import { DockerAdapter, LABELS, type ManagedContainer } from '../docker/docker-a
 import { Prisma } from '../generated/prisma/client';
 import { FleetMetrics, type RepairKind } from '../metrics/fleet-metrics.service';
 import { FleetIdentity, NodeEvents, NodeRuntime } from '../nodes/node-runtime';
-import { leasePort, type NodeWithLeases, type PowerState } from '../nodes/node.model';
+import { bmcTargetOf, type NodeWithLeases, type PowerState } from '../nodes/node.model';
+import { messageOf } from '../common/errors/message-of';
 import { AdoptedNode, AdoptionContext, nodeFromContainer } from './node-from-container';
 import { planReconcile, type ContainerRepair, type LeaseRow, type ReconcilePlan } from './reconcile-plan';
 
@@ -52,10 +53,6 @@ export interface ReconcileReport {
 const REPAIR_KIND: Readonly<Record<ContainerRepair, RepairKind>> = { recreate: 'recreated', restart: 'restarted', resume: 'resumed' };
 const REPAIR_DONE: Readonly<Record<ContainerRepair, string>> = { recreate: 're-created it', restart: 'restarted it', resume: 'completed it' };
 const includeLeases = { leases: true } as const;
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** Runs `work` over `items`, at most `limit` at a time. */
 async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -330,12 +327,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   private async refreshPower(node: NodeWithLeases): Promise<void> {
     let powerState: PowerState;
     try {
-      powerState = await this.bmc.powerStatus({
-        host: this.config.publishAddress,
-        port: leasePort(node, 'ipmi'),
-        user: node.ipmiUser,
-        password: node.ipmiPassword,
-      });
+      powerState = await this.bmc.powerStatus(bmcTargetOf(node, this.config.publishAddress));
     } catch (error) {
       powerState = 'unknown';
       this.metrics.recordIpmiError('power-status', error instanceof BmcUnreachableError ? error.code : 'UNKNOWN');
