@@ -83,7 +83,6 @@ export class BmcEngine {
   readonly drops = new Map<DropReason, number>();
   requestsHandled = 0;
   private payloadSink: PayloadSink | null = null;
-  private solSessionOwner: number | null = null;
 
   constructor(private readonly deps: EngineDeps) {
     this.sessions = new SessionTable(deps.config.limits);
