@@ -7,12 +7,16 @@
  *
  * The cdrom refusals need no Docker engine. The accepted ISOs and the size limits do (the engine's
  * host is asked, and the create then stops at a network that does not exist, before any object is
- * made): without an engine that part is skipped loudly, and fails under CI=true.
+ * made), and one sim node (the node image, no QEMU: it starts in a second) shows the ISO bound as
+ * exactly one read-only file, and not bound again once it became a link out of ISO_DIR. Without an
+ * engine or the node image that part is skipped loudly, and fails under CI=true. This run's fleet
+ * name prefixes what it makes; afterAll removes it.
  */
 import 'reflect-metadata';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes, randomInt } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { AddressInfo, createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,14 +25,18 @@ import { parseAppConfig } from '../../src/config/env.schema';
 import { PrismaService } from '../../src/database/prisma.service';
 
 const NO_SUCH_NETWORK = `bmcfleet-it-no-such-network-${process.pid}`;
+const FLEET_NAME = `media${randomBytes(3).toString('hex')}`;
+const NODE_IMAGE = 'bmcfleet/node:latest';
+/** Host ports of this run: random, so runs on a shared machine do not collide; below the ephemeral range. */
+const PORT_BASE = randomInt(20_000, 30_000);
 
 jest.setTimeout(60_000);
 
-/** `describe`, or `describe.skip` with a loud message when no engine answers (an error under CI=true). */
+/** `describe`, or `describe.skip` with a loud message without an engine or node image (an error under CI=true). */
 function describeWithDockerEngine(): jest.Describe {
-  const version = spawnSync('docker', ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8', timeout: 20_000 });
+  const version = spawnSync('docker', ['image', 'inspect', '--format', '{{.Id}}', NODE_IMAGE], { encoding: 'utf8', timeout: 20_000 });
   if (version.status === 0) return describe;
-  const msg = `NO DOCKER ENGINE (${(version.stderr || 'docker CLI missing').trim()}): the cdrom acceptance and node size tests are SKIPPED. Start one with "bash scripts/docker-engine.sh".`;
+  const msg = `NO DOCKER ENGINE OR NO ${NODE_IMAGE} (${(version.stderr || 'docker CLI missing').trim()}): the cdrom acceptance and node size tests are SKIPPED. Run "bash scripts/docker-engine.sh" and "npm run build:image".`;
   if (process.env.CI === 'true') throw new Error(`${msg} (CI=true: failing instead of skipping)`);
   process.stderr.write(`\n!!! ${msg}\n\n`);
   return describe.skip;
@@ -58,13 +66,21 @@ describe('cdrom and node size', () => {
     socketServer = createServer();
     await new Promise<void>((resolve) => socketServer.listen(join(isoDir, 'socket.iso'), resolve));
 
-    app = await createApp(parseAppConfig({ LOG_LEVEL: 'warn', DATA_DIR: dataDir, ISO_DIR: isoDir, RECONCILE_INTERVAL_S: '0' }, { cwd: process.cwd() }));
+    app = await createApp(parseAppConfig({
+      LOG_LEVEL: 'warn', DATA_DIR: dataDir, ISO_DIR: isoDir, RECONCILE_INTERVAL_S: '0', FLEET_NAME,
+      IPMI_PORT_RANGE: `${PORT_BASE}-${PORT_BASE + 1}`, VNC_PORT_RANGE: `${PORT_BASE + 2}-${PORT_BASE + 3}`,
+    }, { cwd: process.cwd() }));
     await app.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   });
 
   afterAll(async () => {
     await app.close();
+    // Exactly this run's objects: FLEET_NAME prefixes every container and volume name.
+    const containers = spawnSync('docker', ['ps', '-aq', '--filter', `name=^/${FLEET_NAME}-`], { encoding: 'utf8' }).stdout?.trim().split('\n').filter(Boolean) ?? [];
+    if (containers.length > 0) execFileSync('docker', ['rm', '-f', '-v', ...containers], { timeout: 60_000 });
+    const volumes = spawnSync('docker', ['volume', 'ls', '-q', '--filter', `name=^${FLEET_NAME}-`], { encoding: 'utf8' }).stdout?.trim().split('\n').filter(Boolean) ?? [];
+    if (volumes.length > 0) execFileSync('docker', ['volume', 'rm', '-f', ...volumes], { timeout: 60_000 });
     await new Promise<void>((resolve) => socketServer.close(() => resolve()));
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -124,11 +140,35 @@ describe('cdrom and node size', () => {
     it('accepts a node of the defaults\' size (the create then stops at the missing network)', async () => {
       expect((await create({ memoryMiB: 2048, cpus: 1, diskSizeGiB: 2048, networks: [NO_SUCH_NETWORK] })).message).toMatch(/^network .* does not exist/);
     });
-  });
 
-  it('created nothing while refusing', async () => {
-    const prisma = app.get(PrismaService);
-    expect(await prisma.node.count()).toBe(0);
-    expect(await prisma.portLease.count()).toBe(0);
+    it('created nothing while refusing', async () => {
+      const prisma = app.get(PrismaService);
+      expect(await prisma.node.count()).toBe(0);
+      expect(await prisma.portLease.count()).toBe(0);
+    });
+
+    it('binds exactly the one ISO, read-only, and refuses to bind it again once it became a link out of ISO_DIR', async () => {
+      const response = await fetch(`${baseUrl}/api/v1/nodes`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'iso1', machine: 'sim', cdrom: 'inside-link.iso', ipmiPassword: 'iso-test-pass', memoryMiB: 256 }),
+      });
+      const node = (await response.json()) as { cdrom: string; container: { name: string } };
+      expect(response.status).toBe(201);
+      expect(node.cdrom).toBe('good.iso');
+      const inspect = (name: string): { Mounts: { Type: string; Source: string; Destination: string; RW: boolean }[] } =>
+        (JSON.parse(execFileSync('docker', ['container', 'inspect', name], { encoding: 'utf8' })) as { Mounts: { Type: string; Source: string; Destination: string; RW: boolean }[] }[])[0]!;
+      const binds = inspect(node.container.name).Mounts.filter((mount) => mount.Type === 'bind');
+      expect(binds).toEqual([expect.objectContaining({ Source: join(isoDir, 'good.iso'), Destination: '/iso/good.iso', RW: false })]);
+
+      // The file turns into a link to /etc/shadow and the container vanishes: the reconciler's
+      // repair checks the ISO again and makes no container.
+      unlinkSync(join(isoDir, 'good.iso'));
+      symlinkSync('/etc/shadow', join(isoDir, 'good.iso'));
+      execFileSync('docker', ['rm', '-f', node.container.name], { timeout: 60_000 });
+      await fetch(`${baseUrl}/api/v1/reconcile`, { method: 'POST' });
+      expect(spawnSync('docker', ['container', 'inspect', node.container.name]).status).not.toBe(0);
+      const events = (await (await fetch(`${baseUrl}/api/v1/nodes/iso1/events`)).json()) as { message: string }[];
+      expect(events.map((event) => event.message).join('\n')).toMatch(/cdrom good\.iso resolves to a path outside ISO_DIR/);
+    });
   });
 });
