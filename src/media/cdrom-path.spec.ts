@@ -46,5 +46,7 @@ describe('isInside and isoHostPath', () => {
 
   it('binds the file from ISO_DIR as configured', () => {
     expect(isoHostPath('/srv/iso', 'debian/netinst.iso')).toBe('/srv/iso/debian/netinst.iso');
+    // A row from before ISO_DIR: its absolute path, which IsoLibrary.resolve checks before any bind.
+    expect(isoHostPath('/srv/iso', '/srv/iso/old.iso')).toBe('/srv/iso/old.iso');
   });
 });

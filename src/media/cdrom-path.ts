@@ -41,7 +41,11 @@ export function parseCdromRequest(cdrom: string, isoDir: string): CdromRequest {
   return { ok: true, relativePath };
 }
 
-/** The path the Docker engine binds for an ISO stored as `relativePath` (the node row's `cdrom`). */
+/**
+ * The path the Docker engine binds for an ISO stored as `relativePath` (the node row's `cdrom`).
+ * Rows written before ISO_DIR existed hold absolute paths: kept as they are, and attached only if
+ * they pass IsoLibrary.resolve (inside ISO_DIR) when the container is created.
+ */
 export function isoHostPath(isoDir: string, relativePath: string): string {
-  return join(isoDir, relativePath);
+  return isAbsolute(relativePath) ? normalize(relativePath) : join(isoDir, relativePath);
 }
