@@ -1,11 +1,13 @@
 /**
  * Builds the Nest application the same way for `npm start` and for integration tests:
- * logger, the /api/v1 prefix and the OpenAPI document. Listening is left to the caller.
+ * logger, browser and body checks, the /api/v1 prefix and the OpenAPI document. Listening is left
+ * to the caller.
  */
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
+import { installHttpHardening } from './common/http/http-hardening';
 import { createLogger } from './common/logging/create-logger';
 import { AppConfig } from './config/app-config';
 
@@ -24,7 +26,10 @@ export interface CreateAppOptions {
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     logger: createLogger(config.log, options.isTerminal ?? false),
+    // JSON only, parsed after the browser checks (installHttpHardening): never a form body.
+    bodyParser: false,
   });
+  installHttpHardening(app, config.http);
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED_ROUTES });
 
   const document = SwaggerModule.createDocument(

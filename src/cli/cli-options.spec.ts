@@ -35,18 +35,18 @@ describe('createNodeRequest', () => {
     expect(createNodeRequest('node1', {
       memory: '4096', cpus: '4', disk: '40', cdrom: '/srv/iso/debian.iso', bootMode: 'uefi', bootMenuTimeout: '3000', machine: 'qemu',
       network: ['vmlan-a', 'vmlan-b'], labInterface: ['eth3'], ipmiUser: 'root', ipmiPassword: 'calvin', powerOn: true, enableKvm: 'false',
-    }, '/home/me')).toEqual({
+    })).toEqual({
       name: 'node1', memoryMiB: 4096, cpus: 4, diskSizeGiB: 40, cdrom: '/srv/iso/debian.iso', bootMode: 'uefi', bootMenuTimeoutMs: 3000, machine: 'qemu',
       networks: ['vmlan-a', 'vmlan-b'], labInterfaces: ['eth3'], ipmiUser: 'root', ipmiPassword: 'calvin', powerOnAtStart: true, enableKvm: 'false',
     });
   });
 
   it('sends only what was given, so the orchestrator defaults apply', () => {
-    expect(createNodeRequest('n2', { network: [], powerOn: undefined }, '/')).toEqual({ name: 'n2' });
+    expect(createNodeRequest('n2', { network: [], powerOn: undefined })).toEqual({ name: 'n2' });
   });
 
-  it('makes a relative --cdrom absolute from the working directory', () => {
-    expect(createNodeRequest('n3', { cdrom: 'isos/test.iso' }, '/home/me')).toMatchObject({ cdrom: '/home/me/isos/test.iso' });
+  it('passes --cdrom as given: a name inside the orchestrator\'s ISO_DIR, not a path of this machine', () => {
+    expect(createNodeRequest('n3', { cdrom: 'isos/test.iso' })).toMatchObject({ cdrom: 'isos/test.iso' });
   });
 
   it.each([
@@ -56,13 +56,13 @@ describe('createNodeRequest', () => {
     [{ bootMode: 'efi' }, '--boot-mode must be one of bios, uefi, got "efi"'],
     [{ machine: 'kvm' }, '--machine must be one of qemu, sim, got "kvm"'],
     [{ enableKvm: 'yes' }, '--enable-kvm must be one of auto, true, false, got "yes"'],
-    [{ cdrom: ' ' }, '--cdrom needs the path of an ISO file'],
+    [{ cdrom: ' ' }, '--cdrom needs the name of an ISO file in the orchestrator\'s ISO_DIR'],
   ])('refuses %j: %s', (options, message) => {
-    expect(() => createNodeRequest('n4', options, '/')).toThrow(new CliUsageError(message));
+    expect(() => createNodeRequest('n4', options)).toThrow(new CliUsageError(message));
   });
 
   it('refuses a name the API would refuse, with the rule', () => {
-    expect(() => createNodeRequest('Node_1', {}, '/')).toThrow('node name "Node_1" must be a lower-case DNS label');
+    expect(() => createNodeRequest('Node_1', {})).toThrow('node name "Node_1" must be a lower-case DNS label');
   });
 });
 

@@ -3,7 +3,6 @@
  * BMCFLEET_API_TOKEN), the `nodes create` options into the API's create body, the power sub-commands
  * and the topology query. Each error says what to fix; the orchestrator still checks everything.
  */
-import { isAbsolute, resolve } from 'node:path';
 import { BOOT_MODES, BootMode, KVM_MODES, KvmMode, MACHINES, MachineKind, NODE_NAME_PATTERN, NODE_NAME_RULE, POWER_ACTIONS, PowerActionName } from '../nodes/node.model';
 import { CreateNodeRequest, TOPOLOGY_MODES, TopologyMode, TopologyQuery } from './fleet-api';
 
@@ -89,16 +88,16 @@ const LIMITS = { memoryMiB: [128, 1_048_576], cpus: [1, 255], diskSizeGiB: [1, 6
 
 /**
  * The create body. Only given options go in, so the orchestrator's defaults (and NODE_DEFAULTS_*)
- * apply to the rest. A relative --cdrom is made absolute against `cwd` (the API wants a host path).
+ * apply to the rest. --cdrom is passed as given: a file name (or path) inside the orchestrator's ISO_DIR.
  */
-export function createNodeRequest(name: string, o: CreateCommandOptions, cwd: string): CreateNodeRequest {
+export function createNodeRequest(name: string, o: CreateCommandOptions): CreateNodeRequest {
   const request: { -readonly [K in keyof CreateNodeRequest]: CreateNodeRequest[K] } = { name: checkNodeName(name) };
   if (o.memory !== undefined) request.memoryMiB = parseInteger('--memory', o.memory, ...LIMITS.memoryMiB);
   if (o.cpus !== undefined) request.cpus = parseInteger('--cpus', o.cpus, ...LIMITS.cpus);
   if (o.disk !== undefined) request.diskSizeGiB = parseInteger('--disk', o.disk, ...LIMITS.diskSizeGiB);
   if (o.cdrom !== undefined) {
-    if (o.cdrom.trim() === '') throw new CliUsageError('--cdrom needs the path of an ISO file');
-    request.cdrom = isAbsolute(o.cdrom) ? o.cdrom : resolve(cwd, o.cdrom);
+    if (o.cdrom.trim() === '') throw new CliUsageError('--cdrom needs the name of an ISO file in the orchestrator\'s ISO_DIR');
+    request.cdrom = o.cdrom;
   }
   if (o.bootMode !== undefined) request.bootMode = parseChoice<BootMode>('--boot-mode', o.bootMode, BOOT_MODES);
   if (o.bootMenuTimeout !== undefined) request.bootMenuTimeoutMs = parseInteger('--boot-menu-timeout', o.bootMenuTimeout, ...LIMITS.bootMenuTimeoutMs);

@@ -87,7 +87,6 @@ describe('bmcfleet command line', () => {
 
   const deps = (): CliDeps => ({
     env,
-    cwd: '/work',
     terminal,
     api: (c) => { connections.push(c); return api; },
     openConsole: async (t) => { targets.push(t); return link; },
@@ -119,7 +118,7 @@ describe('bmcfleet command line', () => {
       '--machine', 'sim', '--network', 'lan-a', '--network', 'lan-b', '--lab-interface', 'eth3', '--ipmi-user', 'root', '--power-on', '--enable-kvm', 'false');
     expect(code).toBe(0);
     expect(api.createNode).toHaveBeenCalledWith({
-      name: 'node7', memoryMiB: 1024, cpus: 1, diskSizeGiB: 8, cdrom: '/work/iso/t.iso', bootMode: 'uefi', machine: 'sim',
+      name: 'node7', memoryMiB: 1024, cpus: 1, diskSizeGiB: 8, cdrom: 'iso/t.iso', bootMode: 'uefi', machine: 'sim',
       networks: ['lan-a', 'lan-b'], labInterfaces: ['eth3'], ipmiUser: 'root', powerOnAtStart: true, enableKvm: 'false',
     });
     expect(terminal.out).toContain('name:           node7\n');

@@ -37,8 +37,6 @@ export const USAGE_EXIT_CODE = 2;
 
 export interface CliDeps {
   readonly env: Environment;
-  /** Relative paths (--cdrom) are taken from here. */
-  readonly cwd: string;
   readonly terminal: Terminal;
   readonly api: (connection: Connection) => FleetApi;
   readonly openConsole: OpenConsole;
@@ -89,7 +87,7 @@ export function buildProgram(deps: CliDeps, setExitCode: (code: number) => void)
     .option('--memory <MiB>', 'memory of the VM in MiB')
     .option('--cpus <n>', 'vCPUs')
     .option('--disk <GiB>', 'size of the disk created for the node, in GiB')
-    .option('--cdrom <path>', 'ISO on the Docker host attached as CD-ROM')
+    .option('--cdrom <path>', 'ISO in the orchestrator\'s ISO_DIR (a name or a path relative to it) attached as CD-ROM')
     .addOption(new Option('--boot-mode <mode>', 'firmware').choices(BOOT_MODES))
     .option('--boot-menu-timeout <ms>', 'how long the firmware boot menu waits (0: no menu)')
     .addOption(new Option('--machine <kind>', 'qemu: a VM; sim: a simulated server without a VM').choices(MACHINES))
@@ -101,7 +99,7 @@ export function buildProgram(deps: CliDeps, setExitCode: (code: number) => void)
     .addOption(new Option('--enable-kvm <mode>', 'use /dev/kvm').choices(KVM_MODES))
     .option('--json', 'print the API\'s JSON')
     .action(async (name: string, o: CreateCommandOptions & { json?: boolean }) => {
-      const created = await api().createNode(createNodeRequest(name, o, deps.cwd));
+      const created = await api().createNode(createNodeRequest(name, o));
       if (o.json) return out(formatJson(created));
       out(formatNodeDetails(created));
       if (created.generatedIpmiPassword) out(`ipmi password: ${created.generatedIpmiPassword} (generated; shown only now)\n`);

@@ -13,7 +13,6 @@ import { ProcessTerminal } from './terminal';
 export function processDeps(): CliDeps {
   return {
     env: process.env,
-    cwd: process.cwd(),
     terminal: new ProcessTerminal(),
     api: (connection) => new HttpFleetApi(connection),
     openConsole: (target) => SolConsole.open(target),

@@ -36,6 +36,13 @@ export abstract class AppConfig {
   abstract readonly http: HttpConfig;
   /** Absolute path of the data directory (SQLite database, node volumes). */
   abstract readonly dataDir: string;
+  /**
+   * Absolute path of the only directory whose regular files the API attaches as a node's CD-ROM
+   * (ISO_DIR, default DATA_DIR/iso). The Docker engine binds the same path on its host.
+   */
+  abstract readonly isoDir: string;
+  /** Largest disk (GiB) the API gives a node (MAX_DISK_GIB); qcow2 disks grow as the guest writes. */
+  abstract readonly maxDiskGiB: number;
   /** Host address the nodes' IPMI and VNC ports are published on. */
   abstract readonly publishAddress: string;
   /** Host UDP ports leased to nodes' IPMI. */

@@ -33,6 +33,8 @@ describe('parseAppConfig', () => {
     expect(sut).toEqual({
       http: { port: 8080, bindAddress: '127.0.0.1', apiToken: null },
       dataDir: '/srv/bmcfleet/data',
+      isoDir: '/srv/bmcfleet/data/iso',
+      maxDiskGiB: 2048,
       publishAddress: '127.0.0.1',
       ipmiPortRange: { first: 16230, last: 16999 },
       vncPortRange: { first: 15900, last: 16229 },
@@ -60,10 +62,14 @@ describe('parseAppConfig', () => {
       NODE_DEFAULTS_VM_MEMORY: '4096',
       FLEET_NAME: 'lab-a',
       RECONCILE_INTERVAL_S: '0',
+      ISO_DIR: '/srv/iso',
+      MAX_DISK_GIB: '500',
     });
     expect(sut).toEqual({
       http: { port: 9000, bindAddress: '0.0.0.0', apiToken: GOOD_TOKEN },
       dataDir: '/var/lib/bmcfleet',
+      isoDir: '/srv/iso',
+      maxDiskGiB: 500,
       publishAddress: '192.0.2.10',
       ipmiPortRange: { first: 20000, last: 20099 },
       vncPortRange: { first: 21000, last: 21099 },
@@ -203,9 +209,30 @@ describe('parseAppConfig', () => {
       expect(error.message).toContain('ENABLE_KMV is not an agent variable');
     });
 
+    it('holds NODE_DEFAULTS_IPMI_PASS to the API\'s password rule (8 to 20 printable ASCII)', () => {
+      const error = issuesOf({ NODE_DEFAULTS_IPMI_PASS: 'short' });
+      expect(error.issues).toEqual([{ variable: 'NODE_DEFAULTS_IPMI_PASS', value: null, problem: 'must be 8 to 20 printable ASCII characters' }]);
+      expect(issuesOf({ NODE_DEFAULTS_IPMI_PASS: 'x'.repeat(21) }).issues).toHaveLength(1);
+      expect(parse({ NODE_DEFAULTS_IPMI_PASS: 'eight-ok' }).nodeDefaults).toEqual({ IPMI_PASS: 'eight-ok' });
+    });
+
     it('never echoes the IPMI password default', () => {
       const error = issuesOf({ NODE_DEFAULTS_IPMI_PASS: 'hunter2-secret', PORT: 'x' });
       expect(error.message).not.toContain('hunter2-secret');
+    });
+  });
+
+  describe('ISO_DIR and MAX_DISK_GIB', () => {
+    it('puts ISO_DIR under DATA_DIR by default and resolves a relative one against the working directory', () => {
+      expect(parse({ DATA_DIR: '/var/lib/fleet' }).isoDir).toBe('/var/lib/fleet/iso');
+      expect(parse({ ISO_DIR: 'images/../isos' }).isoDir).toBe('/srv/bmcfleet/isos');
+    });
+
+    it('refuses the root directory as ISO_DIR and a MAX_DISK_GIB out of range', () => {
+      const error = issuesOf({ ISO_DIR: '/tmp/..', MAX_DISK_GIB: '0' });
+      expect(error.issues.map((issue) => issue.variable)).toEqual(['ISO_DIR', 'MAX_DISK_GIB']);
+      expect(issuesOf({ MAX_DISK_GIB: '65537' }).message).toContain('from 1 to 65536');
+      expect(issuesOf({ MAX_DISK_GIB: '1T' }).issues).toHaveLength(1);
     });
   });
 

@@ -24,7 +24,17 @@ export const ENV_DEFAULTS = {
   LOG_FORMAT: 'text',
   FLEET_NAME: 'bmcfleet',
   RECONCILE_INTERVAL_S: '15',
+  MAX_DISK_GIB: '2048',
 } as const;
+
+/** Where ISO_DIR is when unset: beside the database, under DATA_DIR. */
+export const DEFAULT_ISO_SUBDIR = 'iso';
+/** IPMI 2.0 passwords are at most 20 bytes (Set User Password, 20-byte form). */
+export const IPMI_PASSWORD_MAX_LENGTH = 20;
+/** The shortest BMC password the orchestrator gives a node (API requests and NODE_DEFAULTS_IPMI_PASS). */
+export const IPMI_PASSWORD_MIN_LENGTH = 8;
+/** The largest MAX_DISK_GIB an operator may set: 64 TiB, qcow2's practical ceiling for one disk. */
+const MAX_DISK_GIB_CEILING = 65536;
 
 /** FLEET_NAME becomes part of Docker container and volume names: lower case, digits, dashes. */
 export const FLEET_NAME_PATTERN = /^[a-z][a-z0-9-]{0,29}$/;
@@ -213,6 +223,28 @@ function resolveDataDir(raw: string, cwd: string): string {
   return isAbsolute(raw) ? resolve(raw) : resolve(cwd, raw);
 }
 
+/** NODE_DEFAULTS_IPMI_PASS becomes every node's BMC password: the same rule as the API's ipmiPassword. */
+function checkDefaultIpmiPassword(env: Environment, issues: IssueCollector): void {
+  const name = `${NODE_DEFAULTS_PREFIX}IPMI_PASS`;
+  const value = env[name];
+  if (value === undefined) {
+    return;
+  }
+  if (value.length < IPMI_PASSWORD_MIN_LENGTH || value.length > IPMI_PASSWORD_MAX_LENGTH || !/^[\x20-\x7e]+$/.test(value)) {
+    issues.add(name, value, `must be ${IPMI_PASSWORD_MIN_LENGTH} to ${IPMI_PASSWORD_MAX_LENGTH} printable ASCII characters`);
+  }
+}
+
+/** ISO_DIR: absolute, or relative to the working directory; never the file system's root. */
+function resolveIsoDir(env: Environment, dataDir: string, cwd: string, issues: IssueCollector): string {
+  const raw = read(env, 'ISO_DIR');
+  const dir = raw === undefined ? resolve(dataDir, DEFAULT_ISO_SUBDIR) : resolveDataDir(raw, cwd);
+  if (dir === resolve('/')) {
+    issues.add('ISO_DIR', raw, 'must not be / : the API could then attach any file of the host');
+  }
+  return dir;
+}
+
 export interface ParseOptions {
   /** Directory relative DATA_DIR values are resolved against (the process's working directory). */
   readonly cwd: string;
@@ -251,12 +283,23 @@ export function parseAppConfig(env: Environment, options: ParseOptions): AppConf
     issues.add('RECONCILE_INTERVAL_S', reconcileRaw, 'must be an integer number of seconds from 0 (off) to 86400');
   }
 
+  checkDefaultIpmiPassword(env, issues);
+  const dataDir = resolveDataDir(readOr(env, 'DATA_DIR'), options.cwd);
+  const isoDir = resolveIsoDir(env, dataDir, options.cwd, issues);
+  const maxDiskRaw = readOr(env, 'MAX_DISK_GIB');
+  const maxDiskGiB = parseInteger(maxDiskRaw);
+  if (maxDiskGiB === null || maxDiskGiB < 1 || maxDiskGiB > MAX_DISK_GIB_CEILING) {
+    issues.add('MAX_DISK_GIB', maxDiskRaw, `must be an integer number of GiB from 1 to ${MAX_DISK_GIB_CEILING}`);
+  }
+
   if (issues.issues.length > 0) {
     throw new ConfigValidationError(issues.issues);
   }
   const config: AppConfig = {
     http: Object.freeze({ port, bindAddress, apiToken }),
-    dataDir: resolveDataDir(readOr(env, 'DATA_DIR'), options.cwd),
+    dataDir,
+    isoDir,
+    maxDiskGiB: maxDiskGiB ?? 1,
     publishAddress,
     ipmiPortRange: Object.freeze(ipmiPortRange),
     vncPortRange: Object.freeze(vncPortRange),

@@ -19,8 +19,23 @@ import { ENDPOINT_SEPARATOR, linkFromEndpoints, parseLinks } from './links';
 import { type ClabTopology, topologyToYaml } from './topology';
 
 export const YAML_CONTENT_TYPE = 'application/yaml; charset=utf-8';
-/** Lists the nodes the links name that the topology does not define (comma-separated). */
+/**
+ * Names (comma-separated) the first UNDEFINED_NODES_SHOWN nodes the links name that the topology does
+ * not define; UNDEFINED_NODE_COUNT_HEADER says how many there are. The YAML header lists them all.
+ */
 export const UNDEFINED_NODES_HEADER = 'X-Bmcfleet-Undefined-Nodes';
+export const UNDEFINED_NODE_COUNT_HEADER = 'X-Bmcfleet-Undefined-Node-Count';
+/** 20 names of at most 63 characters: the header stays under 1.3 KB, far inside any client's limit. */
+export const UNDEFINED_NODES_SHOWN = 20;
+
+/** The headers that report undefined nodes, bounded whatever their number. */
+export function undefinedNodesHeaders(names: readonly string[]): Record<string, string> {
+  if (names.length === 0) return {};
+  return {
+    [UNDEFINED_NODES_HEADER]: names.slice(0, UNDEFINED_NODES_SHOWN).join(','),
+    [UNDEFINED_NODE_COUNT_HEADER]: String(names.length),
+  };
+}
 
 /** The part of the response this controller sets (the platform's own type is not needed). */
 interface HeaderSink {
@@ -90,7 +105,7 @@ export class ContainerlabController {
 
   private async respond(request: TopologyRequest, format: TopologyFormat, response: HeaderSink): Promise<string | ClabTopology> {
     const rendered = await this.containerlab.render(request);
-    if (rendered.undefinedNodes.length > 0) response.setHeader(UNDEFINED_NODES_HEADER, rendered.undefinedNodes.join(','));
+    for (const [name, value] of Object.entries(undefinedNodesHeaders(rendered.undefinedNodes))) response.setHeader(name, value);
     const file = `${rendered.topology.name}.clab.${format === 'yaml' ? 'yml' : 'json'}`;
     response.setHeader('Content-Disposition', `inline; filename="${file}"`);
     if (format === 'json') return rendered.topology;

@@ -69,7 +69,7 @@ describe('renderTopology: ext-container (the orchestrator keeps the containers)'
 });
 
 describe('renderTopology: kind linux (containerlab owns the containers)', () => {
-  const row = nodeRow('node-1', { labInterfaces: ['eth1', 'eth2'], cdrom: '/srv/iso/debian.iso', ipmiPassword: 'Sup3r-Secret!' });
+  const row = nodeRow('node-1', { labInterfaces: ['eth1', 'eth2'], cdrom: 'debian.iso', ipmiPassword: 'Sup3r-Secret!' });
   const record = recordOf(row, { ...FIXTURE_CONTEXT, nodeDefaults: { ENABLE_KVM: 'false', HTTP_PROXY: 'http://$HOST:3128' } });
 
   it('carries the node image, environment, devices, capabilities, ISO bind and published ports', () => {

@@ -73,6 +73,12 @@ export interface NetworkInfo {
   readonly ipv6: boolean;
 }
 
+/** What the engine's host can give one node (Engine API GET /info: MemTotal, NCPU). */
+export interface HostCapacity {
+  readonly memoryBytes: number;
+  readonly cpus: number;
+}
+
 /** Progress of an image build, one line at a time (Docker's stream output). */
 export type ProgressListener = (line: string) => void;
 
@@ -125,6 +131,8 @@ export abstract class DockerAdapter {
   abstract inspectContainer(name: string): Promise<InspectedContainer | null>;
   /** Every container (running or not) carrying LABELS.managed=true and LABELS.fleet=fleetId. */
   abstract listFleetContainers(fleetId: string): Promise<ManagedContainer[]>;
+  /** Memory and CPUs of the engine's host (not of this process's host: the engine may be remote). */
+  abstract hostCapacity(): Promise<HostCapacity>;
   /** null when no such network. */
   abstract inspectNetwork(name: string): Promise<NetworkInfo | null>;
   /** Connects a running container to a network; succeeds when already connected. */

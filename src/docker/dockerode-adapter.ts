@@ -13,6 +13,7 @@ import Dockerode from 'dockerode';
 import {
   DockerAdapter,
   DockerAdapterError,
+  HostCapacity,
   InspectedContainer,
   LABELS,
   ManagedContainer,
@@ -183,6 +184,19 @@ export class DockerodeAdapter extends DockerAdapter {
       return listed.map(toManagedContainer);
     } catch (error) {
       throw toAdapterError(`listing the containers of fleet ${fleetId}`, error);
+    }
+  }
+
+  async hostCapacity(): Promise<HostCapacity> {
+    try {
+      const info = (await this.docker.info()) as { MemTotal?: unknown; NCPU?: unknown };
+      if (typeof info.MemTotal !== 'number' || typeof info.NCPU !== 'number') {
+        throw new DockerAdapterError('engine', 'engine info lacks MemTotal or NCPU');
+      }
+      return { memoryBytes: info.MemTotal, cpus: info.NCPU };
+    } catch (error) {
+      if (error instanceof DockerAdapterError) throw error;
+      throw toAdapterError('engine info', error);
     }
   }
 

@@ -16,7 +16,7 @@ function node(overrides: Partial<NodeWithLeases> = {}): NodeWithLeases {
   };
 }
 
-const context = { fleetId: 'fleet-1', image: 'bmcfleet/node:latest', publishAddress: '127.0.0.1', nodeDefaults: {}, kvmAvailable: false };
+const context = { fleetId: 'fleet-1', image: 'bmcfleet/node:latest', publishAddress: '127.0.0.1', isoDir: '/srv/iso', nodeDefaults: {}, kvmAvailable: false };
 
 describe('nodeEnvironment', () => {
   it('gives the agent its settings, with the leased ports inside as outside', () => {
@@ -34,7 +34,7 @@ describe('nodeEnvironment', () => {
   });
 
   it('names the Docker networks\' interfaces first, then the lab interfaces, and maps the ISO into /iso', () => {
-    const env = nodeEnvironment(node({ networks: '["vmlan-a","vmlan-b"]', labInterfaces: '["eth5"]', cdrom: '/srv/iso/debian 12.iso' }), {});
+    const env = nodeEnvironment(node({ networks: '["vmlan-a","vmlan-b"]', labInterfaces: '["eth5"]', cdrom: 'debian 12.iso' }), {});
     expect(env['VM_NETWORKS']).toBe('eth1,eth2,eth5');
     expect(env['VM_CDROM']).toBe('/iso/debian 12.iso');
     expect(vmInterfaces(0)).toEqual([]);
@@ -43,13 +43,15 @@ describe('nodeEnvironment', () => {
 
 describe('nodeContainerSpec', () => {
   it('labels, publishes, mounts and passes devices', () => {
-    const spec = nodeContainerSpec(node({ cdrom: '/srv/iso/a.iso' }), context);
+    const spec = nodeContainerSpec(node({ cdrom: 'a.iso' }), context);
     expect(spec.labels).toEqual({
       'io.bmcfleet.managed': 'true', 'io.bmcfleet.fleet': 'fleet-1', 'io.bmcfleet.node': 'n1', 'io.bmcfleet.node-id': 'id-1', 'io.bmcfleet.role': 'node',
     });
     expect(spec.ipmi).toEqual({ hostIp: '127.0.0.1', port: 16230 });
     expect(spec.vnc).toEqual({ hostIp: '127.0.0.1', port: 15900 });
     expect(spec.readOnlyBinds).toEqual([{ hostPath: '/srv/iso/a.iso', containerPath: '/iso/a.iso' }]);
+    // A path below ISO_DIR binds that one file, under its own name.
+    expect(nodeContainerSpec(node({ cdrom: 'debian/netinst.iso' }), context).readOnlyBinds).toEqual([{ hostPath: '/srv/iso/debian/netinst.iso', containerPath: '/iso/netinst.iso' }]);
     expect(spec.devices).toEqual(['/dev/net/tun']);
     expect(spec.capAdd).toEqual(['NET_ADMIN']);
   });

@@ -4,11 +4,12 @@
  * `linux` rendering, so both run the same node.
  */
 import { basename } from 'node:path';
+import { isoHostPath } from '../media/cdrom-path';
 import type { NodeContainerSpec } from '../docker/docker-adapter';
 import { LABELS } from '../docker/docker-adapter';
 import { leasePort, NodeWithLeases, parseNetworks } from './node.model';
 
-/** Where an ISO given as `cdrom` (a host path) appears inside the container. */
+/** Where the node's ISO (`cdrom`, a path inside ISO_DIR) appears inside the container. */
 export const CDROM_DIR = '/iso';
 /** The first interface Docker gives a container; attached networks follow as eth1, eth2, … */
 const FIRST_VM_INTERFACE = 1;
@@ -17,6 +18,8 @@ export interface ContainerSpecContext {
   readonly fleetId: string;
   readonly image: string;
   readonly publishAddress: string;
+  /** ISO_DIR: a node's `cdrom` is a path relative to it, bound from the same path on the Docker host. */
+  readonly isoDir: string;
   /** NODE_DEFAULTS_* (agent variable → value); the node's own settings win over them. */
   readonly nodeDefaults: Readonly<Record<string, string>>;
   /** Whether /dev/kvm exists on the Docker host (passed through unless enableKvm is false). */
@@ -78,7 +81,8 @@ export function nodeContainerSpec(node: NodeWithLeases, context: ContainerSpecCo
     ipmi: { hostIp: context.publishAddress, port: leasePort(node, 'ipmi') },
     vnc: { hostIp: context.publishAddress, port: leasePort(node, 'vnc') },
     volumeName: node.volumeName,
-    readOnlyBinds: node.cdrom === null ? [] : [{ hostPath: node.cdrom, containerPath: `${CDROM_DIR}/${basename(node.cdrom)}` }],
+    // Exactly one file, read-only: the ISO the API checked inside ISO_DIR (never a directory).
+    readOnlyBinds: node.cdrom === null ? [] : [{ hostPath: isoHostPath(context.isoDir, node.cdrom), containerPath: `${CDROM_DIR}/${basename(node.cdrom)}` }],
     devices: useKvm ? ['/dev/net/tun', '/dev/kvm'] : ['/dev/net/tun'],
     capAdd: ['NET_ADMIN'],
   };

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../database/prisma.service';
 import { DockerAdapter, NodeContainerSpec } from '../docker/docker-adapter';
+import { IsoLibrary } from '../media/iso-library';
 import { nodeContainerSpec } from './node-container-spec';
 import { FleetIdentity, NodeRuntime } from './node-runtime';
 import { NodeWithLeases, parseNetworks } from './node.model';
@@ -22,6 +23,7 @@ export class DockerNodeRuntime extends NodeRuntime {
     private readonly prisma: PrismaService,
     private readonly fleet: FleetIdentity,
     private readonly image: NodeImageService,
+    private readonly media: IsoLibrary,
   ) {
     super();
   }
@@ -32,6 +34,7 @@ export class DockerNodeRuntime extends NodeRuntime {
       fleetId: this.fleet.fleetId,
       image: this.config.nodeImage,
       publishAddress: this.config.publishAddress,
+      isoDir: this.media.directory,
       nodeDefaults: this.config.nodeDefaults,
       kvmAvailable: existsSync(KVM_DEVICE),
     });
@@ -39,6 +42,8 @@ export class DockerNodeRuntime extends NodeRuntime {
 
   async ensureRunning(node: NodeWithLeases): Promise<string> {
     await this.image.ensure();
+    // Checked again at every (re-)creation: the file may have been replaced since the node was made.
+    if (node.cdrom !== null) await this.media.resolve(node.cdrom);
     const spec = this.specFor(node);
     const containerId = await this.docker.createNodeContainer(spec);
     await this.docker.startContainer(spec.name);

@@ -1,10 +1,12 @@
 /**
  * Nodes: API, use cases, and the providers the reconciler and containerlab share (NodeRuntime,
- * NodeEvents, FleetIdentity, NodeBmc, NodesService). Needs DatabaseModule and DockerModule (global).
+ * NodeEvents, FleetIdentity, NodeBmc, NodesService). Needs DatabaseModule and DockerModule (global);
+ * imports MediaModule (the ISOs a node may attach).
  */
 import { Global, Module } from '@nestjs/common';
 import { IpmiNodeBmc, NodeBmc } from '../bmc/node-bmc';
 import { PrismaService } from '../database/prisma.service';
+import { MediaModule } from '../media/media.module';
 import { DatabaseFleetIdentity } from './fleet-identity.service';
 import { DatabaseNodeEvents } from './node-events.service';
 import { NodeImageService } from './node-image.service';
@@ -17,6 +19,7 @@ import { NodesContainerlabSource } from './nodes-containerlab-source';
 
 @Global()
 @Module({
+  imports: [MediaModule],
   controllers: [NodesController],
   providers: [
     NodesService,

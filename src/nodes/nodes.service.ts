@@ -11,6 +11,7 @@ import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../database/prisma.service';
 import { DockerAdapter, DockerAdapterError } from '../docker/docker-adapter';
 import { messageOf } from '../common/errors/message-of';
+import { CdromRejectedError, IsoLibrary } from '../media/iso-library';
 import { Prisma } from '../generated/prisma/client';
 import { BmcTarget, BmcUnreachableError, NodeBmc, PROBE_PATIENCE } from '../bmc/node-bmc';
 import { FleetMetrics, IpmiOperation } from '../metrics/fleet-metrics.service';
@@ -21,6 +22,7 @@ import { bmcTargetOf, KvmMode, LeaseKind, leasePort, NodeView, NodeWithLeases, P
 import { vmInterfaces } from './node-container-spec';
 import { pickFreePort, rangeText } from './port-allocation';
 import { validateNetworks } from './network-rules';
+import { nodeSizeProblems } from './node-bounds';
 
 /** Defaults of design.md section 1, used when neither the request nor NODE_DEFAULTS_* sets them. */
 const DEFAULTS = { memoryMiB: 2048, cpus: 2, diskSizeGiB: 20, bootMode: 'bios', bootMenuTimeoutMs: 0, machine: 'qemu', ipmiUser: 'admin' } as const;
@@ -74,6 +76,7 @@ export class NodesService {
     private readonly history: NodeEvents,
     private readonly bmc: NodeBmc,
     private readonly metrics: FleetMetrics,
+    private readonly media: IsoLibrary,
   ) {}
 
   async list(): Promise<NodeView[]> {
@@ -110,6 +113,9 @@ export class NodesService {
     if (networks.length + labInterfaces.length > 8) {
       throw new BadRequestException('a node bridges at most 8 interfaces into its VM (networks + labInterfaces)');
     }
+    const size = { memoryMiB: dto.memoryMiB ?? DEFAULTS.memoryMiB, cpus: dto.cpus ?? DEFAULTS.cpus, diskSizeGiB: dto.diskSizeGiB ?? DEFAULTS.diskSizeGiB };
+    const cdrom = dto.cdrom === undefined ? null : await this.attachableCdrom(dto.cdrom);
+    await this.checkSize(size);
     await this.checkNetworks(networks);
 
     const defaults = this.config.nodeDefaults;
@@ -121,10 +127,8 @@ export class NodesService {
       id,
       name: dto.name,
       machine: dto.machine ?? defaults['MACHINE'] ?? DEFAULTS.machine,
-      memoryMiB: dto.memoryMiB ?? DEFAULTS.memoryMiB,
-      cpus: dto.cpus ?? DEFAULTS.cpus,
-      diskSizeGiB: dto.diskSizeGiB ?? DEFAULTS.diskSizeGiB,
-      cdrom: dto.cdrom ?? null,
+      ...size,
+      cdrom,
       bootMode: dto.bootMode ?? DEFAULTS.bootMode,
       bootMenuTimeoutMs: dto.bootMenuTimeoutMs ?? DEFAULTS.bootMenuTimeoutMs,
       enableKvm: dto.enableKvm ?? ((defaults['ENABLE_KVM'] ?? 'auto') as KvmMode),
@@ -263,6 +267,28 @@ export class NodesService {
     await this.history.record(node.id, 'error', message);
   }
 
+  /** Memory and CPUs against the Docker host, the disk against MAX_DISK_GIB (node-bounds.ts). */
+  private async checkSize(size: { memoryMiB: number; cpus: number; diskSizeGiB: number }): Promise<void> {
+    let capacity;
+    try {
+      capacity = await this.docker.hostCapacity();
+    } catch (error) {
+      throw new ServiceUnavailableException(`Docker engine: ${messageOf(error)}`);
+    }
+    const problems = nodeSizeProblems(size, capacity, this.config.maxDiskGiB);
+    if (problems.length > 0) throw new BadRequestException(problems);
+  }
+
+  /** The ISO inside ISO_DIR that `cdrom` names, as the row stores it; a 400 naming cdrom otherwise. */
+  private async attachableCdrom(cdrom: string): Promise<string> {
+    try {
+      return (await this.media.resolve(cdrom)).path;
+    } catch (error) {
+      if (error instanceof CdromRejectedError) throw new BadRequestException(error.message);
+      throw error;
+    }
+  }
+
   private async checkNetworks(networks: readonly string[]): Promise<void> {
     for (const name of networks) {
       let info;
@@ -344,6 +370,7 @@ export class NodesService {
     this.logger.warn(`create of ${node.name} failed: ${reason}`);
     await this.runtime.removeContainer(node, true).catch(() => undefined);
     await this.prisma.node.delete({ where: { id: node.id } }).catch(() => undefined);
+    if (error instanceof CdromRejectedError) throw new BadRequestException(error.message);
     const kind = dockerErrorKind(error);
     if (kind === 'engine') throw new ServiceUnavailableException(`Docker engine: ${reason}`);
     if (kind === 'image-missing') throw new ServiceUnavailableException(`node image ${this.config.nodeImage}: ${reason}`);

@@ -45,7 +45,7 @@ function row(overrides: Partial<NodeWithLeases> = {}): NodeWithLeases {
 
 /** What DockerAdapter.inspectContainer reports for the container nodeContainerSpec describes. */
 function inspectedFrom(node: NodeWithLeases, nodeDefaults: Record<string, string> = {}): InspectedContainer {
-  const spec = nodeContainerSpec(node, { fleetId: FLEET_ID, image: 'bmcfleet/node:latest', publishAddress: '127.0.0.1', nodeDefaults, kvmAvailable: false });
+  const spec = nodeContainerSpec(node, { fleetId: FLEET_ID, image: 'bmcfleet/node:latest', publishAddress: '127.0.0.1', isoDir: '/srv/iso', nodeDefaults, kvmAvailable: false });
   return {
     id: 'c0ffee',
     name: spec.name,

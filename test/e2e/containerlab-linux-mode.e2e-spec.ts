@@ -53,11 +53,12 @@ describeE2eWith(['ip', 'nsenter'])('containerlab kind: linux: rendered nodes dep
     const rows = [];
     for (const [index, name] of names.entries()) {
       rows.push(nodeRow(name, {
-        index, labInterfaces: ['eth1'], cdrom: join(GUEST_DIR, 'guest.iso'), ipmiPassword: PASSWORDS[name],
+        index, labInterfaces: ['eth1'], cdrom: 'guest.iso', ipmiPassword: PASSWORDS[name],
         ipmiPort: await freeUdpPort(), vncPort: await freeTcpPort(),
       }));
     }
-    const context = { ...FIXTURE_CONTEXT, nodeDefaults: { ENABLE_KVM: 'false', VM_BOOT: 'd' } };
+    // The test guest's directory plays ISO_DIR: the node binds exactly guest.iso from it.
+    const context = { ...FIXTURE_CONTEXT, isoDir: GUEST_DIR, nodeDefaults: { ENABLE_KVM: 'false', VM_BOOT: 'd' } };
     const yaml = topologyToYaml(renderTopology(rows.map((row) => recordOf(row, context)), {
       labName: 'linux-e2e', mode: 'linux', links: parseLinks('lin-a:eth1,lin-b:eth1'),
     }));

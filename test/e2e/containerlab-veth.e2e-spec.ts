@@ -9,11 +9,10 @@
  * Every container carries the run label and goes in afterAll, also after a failure; veth ends left in
  * the host namespace are deleted; every wait is bounded; no duration is asserted.
  */
-import { join } from 'node:path';
 import { parse } from 'yaml';
 import { vmNicMac } from '../../node-image/src/machine/vm-networks';
 import {
-  checkPrerequisites, describeE2eWith, E2eFleet, GUEST_DIR, GUEST_PROMPT, type NodeContainer, READY_MARKER, type SolConsole, withNodeLogs,
+  checkPrerequisites, describeE2eWith, E2eFleet, GUEST_PROMPT, type NodeContainer, READY_MARKER, type SolConsole, withNodeLogs,
 } from '../../node-image/test/e2e/node-container';
 import { agentLogLines, guestMac, guestPing, guestRun } from '../../node-image/test/e2e/support-network';
 import { parseLinks } from '../../src/containerlab/links';
@@ -52,7 +51,7 @@ describeE2eWith(['ip', 'nsenter'])('containerlab ext-container link: a veth pair
 
   /** A node row with lab interface eth1 and the test guest's ISO, started with the environment its row gives. */
   async function startLabNode(name: string, index: number): Promise<LabNode> {
-    const options = { index, labInterfaces: [LAB_INTERFACE], cdrom: join(GUEST_DIR, 'guest.iso'), ipmiPassword: TEST_IPMI_PASSWORD };
+    const options = { index, labInterfaces: [LAB_INTERFACE], cdrom: 'guest.iso', ipmiPassword: TEST_IPMI_PASSWORD };
     const env: Record<string, string> = nodeEnvironment(nodeRow(name, options), FIXTURE_CONTEXT.nodeDefaults);
     // The helper publishes a free port as IPMI_PORT (the row's lease is only known once it runs); no VNC.
     delete env['IPMI_PORT'];

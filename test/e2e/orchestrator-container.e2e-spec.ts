@@ -339,7 +339,10 @@ describeOrchestrator('orchestrator image run as docker-compose.yml runs it', () 
     expect(service.groupAdd).toHaveLength(1);
     expect(() => interpolate(service.groupAdd[0] ?? '', {})).toThrow(/DOCKER_GID is required/);
     expect(service.volumes).toContain(`${DOCKER_SOCKET}:${DOCKER_SOCKET}`);
-    const named = service.volumes.filter((spec) => !spec.startsWith('/'));
+    // ISO_DIR is bound at the same path inside as on the host: the engine binds ISOs by that path.
+    expect(service.volumes).toContain('${ISO_DIR:-/srv/bmcfleet/iso}:${ISO_DIR:-/srv/bmcfleet/iso}:ro');
+    expect(composeDefault(service.environment['ISO_DIR'] ?? '', 'ISO_DIR')).toBe('/srv/bmcfleet/iso');
+    const named = service.volumes.filter((spec) => !interpolate(spec, {}).startsWith('/'));
     expect(named).toHaveLength(1);
     const [volumeName, target] = (named[0] ?? '').split(':');
     expect(target).toBe(DATA_TARGET);

@@ -152,6 +152,20 @@ describe('bmcfleet CLI: errors, against the real orchestrator app', () => {
     expect(r.stderr).toMatch(/^bmcfleet: error: .+ \(HTTP 404 Not Found\)\n$/);
   });
 
+  it('[containerlab] a topology whose links name 1,000 nodes it does not define: bounded headers, the CLI still writes it', async () => {
+    const links = Array.from({ length: 500 }, (_, i) => `ext${2 * i}:eth1,ext${2 * i + 1}:eth1`).join(';');
+    const response = await fetch(`${open.url}/api/v1/containerlab/topology`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ links: links.split(';').map((link) => ({ endpoints: link.split(',') })) }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-bmcfleet-undefined-node-count')).toBe('1000');
+    expect(response.headers.get('x-bmcfleet-undefined-nodes')?.split(',')).toHaveLength(20);
+    const file = join(open.dataDir, 'wide.clab.yml');
+    expectExit(await bmcfleet(['--url', open.url, 'containerlab', 'topology', '--links', links, '-o', file]), 0);
+    expect(readFileSync(file, 'utf8')).toContain('ext999:eth1');
+  });
+
   it('[nodes API] names the missing node and the API\'s validation messages', async () => {
     const missing = expectExit(await bmcfleet(['--url', open.url, 'nodes', 'show', 'ghost']), 1);
     expect(missing.stderr).toBe('bmcfleet: error: node ghost does not exist (HTTP 404 Not Found)\n');

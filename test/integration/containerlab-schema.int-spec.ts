@@ -17,7 +17,7 @@ import { API_PREFIX } from '../../src/app.factory';
 import { AppConfigModule } from '../../src/config/app-config.module';
 import { parseAppConfig } from '../../src/config/env.schema';
 import { ContainerlabNodeSource, type ContainerlabNodeRecord } from '../../src/containerlab/containerlab-node-source';
-import { UNDEFINED_NODES_HEADER } from '../../src/containerlab/containerlab.controller';
+import { UNDEFINED_NODE_COUNT_HEADER, UNDEFINED_NODES_HEADER } from '../../src/containerlab/containerlab.controller';
 import { ContainerlabModule } from '../../src/containerlab/containerlab.module';
 import { CONTAINERLAB_TOPOLOGY_PATH } from '../../src/containerlab/containerlab.paths';
 import { clabSchemaErrors, clabSchemaErrorsOfYaml } from '../fixtures/containerlab/clab-schema';
@@ -137,6 +137,7 @@ describe('containerlab topology API', () => {
     const response = await get('?links=node1:eth1,switch:e1-1');
     const yaml = await yamlOf(response);
     expect(response.headers.get(UNDEFINED_NODES_HEADER)).toBe('switch');
+    expect(response.headers.get(UNDEFINED_NODE_COUNT_HEADER)).toBe('1');
     expect(yaml).toContain('# Links name nodes this file does not define: switch.');
   });
 

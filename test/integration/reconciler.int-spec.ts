@@ -243,7 +243,7 @@ describeWithDocker()('reconciler on Docker and SQLite', () => {
     };
     // Made but not started: Docker lists it with our labels all the same.
     await adapter.createNodeContainer(
-      nodeContainerSpec(phantom, { fleetId, image: NODE_IMAGE, publishAddress: config.publishAddress, nodeDefaults: config.nodeDefaults, kvmAvailable: false }),
+      nodeContainerSpec(phantom, { fleetId, image: NODE_IMAGE, publishAddress: config.publishAddress, isoDir: config.isoDir, nodeDefaults: config.nodeDefaults, kvmAvailable: false }),
     );
     expect(await containerState(phantom.containerName)).toBe('created');
 

@@ -39,8 +39,8 @@ describe('ApiTokenGuard', () => {
   describe('with API_TOKEN', () => {
     const sut = new ApiTokenGuard(configWith(TOKEN), new Reflector());
 
-    it('accepts the right bearer token', () => {
-      expect(sut.canActivate(contextFor('protected', `Bearer ${TOKEN}`))).toBe(true);
+    it.each([`Bearer ${TOKEN}`, `bearer ${TOKEN}`, `BEARER ${TOKEN}`, `bEaReR  ${TOKEN}`])('accepts the right token with the scheme in any case: %s', (header) => {
+      expect(sut.canActivate(contextFor('protected', header))).toBe(true);
     });
 
     it.each([
@@ -49,7 +49,8 @@ describe('ApiTokenGuard', () => {
       ['a wrong token', 'Bearer correct-horse-battery-stapler'],
       ['a prefix of the token', `Bearer ${TOKEN.slice(0, -1)}`],
       ['an empty token', 'Bearer '],
-      ['lower-case scheme', `bearer ${TOKEN}`],
+      ['no space after the scheme', `Bearer${TOKEN}`],
+      ['the token twice', `Bearer ${TOKEN} ${TOKEN}`],
     ])('refuses %s with 401', (_case, header) => {
       expect(() => sut.canActivate(contextFor('protected', header))).toThrow(UnauthorizedException);
     });

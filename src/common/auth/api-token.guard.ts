@@ -8,7 +8,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { AppConfig } from '../../config/app-config';
 import { PUBLIC_ROUTE } from './public-route.decorator';
 
-const BEARER_PREFIX = 'Bearer ';
+/** RFC 7235 section 2.1: the scheme is case-insensitive ("bearer", "BEARER"); one or more spaces follow. */
+const BEARER = /^bearer +(\S+) *$/i;
 
 /** Hashing first gives equal lengths, so the comparison leaks neither content nor length. */
 function digest(text: string): Buffer {
@@ -42,10 +43,11 @@ export class ApiTokenGuard implements CanActivate {
       return true;
     }
     const header = context.switchToHttp().getRequest<RequestWithHeaders>().headers['authorization'];
-    if (typeof header !== 'string' || !header.startsWith(BEARER_PREFIX)) {
+    const token = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
+    if (token === undefined) {
       throw new UnauthorizedException('bearer token required');
     }
-    if (!timingSafeEqual(digest(header.slice(BEARER_PREFIX.length)), this.expectedDigest)) {
+    if (!timingSafeEqual(digest(token), this.expectedDigest)) {
       throw new UnauthorizedException('invalid bearer token');
     }
     return true;

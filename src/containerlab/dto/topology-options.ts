@@ -23,5 +23,5 @@ export const FORMAT_DESCRIPTION = 'yaml (default, application/yaml): the topolog
 export const LINKS_DESCRIPTION =
   `Links containerlab creates (veth pairs), as ${LINKS_SYNTAX}. ` +
   'A node is a fleet node (its API name or container name) or a node you add to the lab yourself (kept as written; ' +
-  'the YAML header and the X-Bmcfleet-Undefined-Nodes header list them). An interface of a fleet node must be one of ' +
+  'the YAML header lists them, the X-Bmcfleet-Undefined-Nodes header the first 20 and X-Bmcfleet-Undefined-Node-Count their number). An interface of a fleet node must be one of ' +
   'its labInterfaces (POST /api/v1/nodes): the agent bridges exactly those into the VM once containerlab plugs them.';

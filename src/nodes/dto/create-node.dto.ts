@@ -6,13 +6,14 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize, ArrayUnique, IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength,
 } from 'class-validator';
+import { IPMI_PASSWORD_MAX_LENGTH, IPMI_PASSWORD_MIN_LENGTH } from '../../config/env.schema';
+import { CDROM_MAX_LENGTH } from '../../media/cdrom-path';
 import { BOOT_MODES, BootMode, KVM_MODES, KvmMode, MACHINES, MachineKind, NODE_NAME_PATTERN, NODE_NAME_RULE } from '../node.model';
 
 /** VM_NETWORKS entries the agent bridges (one PCIe root port each). */
 export const MAX_VM_INTERFACES = 8;
 /** IPMI 2.0 user names are at most 16 bytes, passwords 20 (Set User Password, 20-byte form). */
 const IPMI_USER_MAX = 16;
-const IPMI_PASSWORD_MAX = 20;
 /** Docker network names: what `docker network create` accepts. */
 const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 /** Linux interface names: at most 15 characters, no "/", no blanks; eth0 is the container's own. */
@@ -36,8 +37,8 @@ export class CreateNodeDto {
   @IsOptional() @IsInt() @Min(1) @Max(65536)
   diskSizeGiB?: number;
 
-  @ApiPropertyOptional({ description: 'Absolute path of an ISO on the Docker host, attached read-only as CD-ROM', example: '/srv/iso/debian.iso' })
-  @IsOptional() @IsString() @Matches(/^\/[^\0]*[^/]$/, { message: 'cdrom must be an absolute path of an ISO file on the Docker host' })
+  @ApiPropertyOptional({ description: 'An ISO in the orchestrator\'s ISO_DIR, by name or path relative to it (an absolute path only inside ISO_DIR); attached read-only as CD-ROM', example: 'debian-12.iso' })
+  @IsOptional() @IsString() @MinLength(1) @MaxLength(CDROM_MAX_LENGTH)
   cdrom?: string;
 
   @ApiPropertyOptional({ enum: BOOT_MODES, default: 'bios' })
@@ -53,8 +54,8 @@ export class CreateNodeDto {
   @Matches(/^[\x21-\x7e]+$/, { message: 'ipmiUser must be printable ASCII without spaces' })
   ipmiUser?: string;
 
-  @ApiPropertyOptional({ description: 'Never returned. Generated (and returned once, by this call) when neither given nor set by NODE_DEFAULTS_IPMI_PASS', maxLength: IPMI_PASSWORD_MAX })
-  @IsOptional() @IsString() @MinLength(1) @MaxLength(IPMI_PASSWORD_MAX)
+  @ApiPropertyOptional({ description: 'Never returned. Generated (and returned once, by this call) when neither given nor set by NODE_DEFAULTS_IPMI_PASS', minLength: IPMI_PASSWORD_MIN_LENGTH, maxLength: IPMI_PASSWORD_MAX_LENGTH })
+  @IsOptional() @IsString() @MinLength(IPMI_PASSWORD_MIN_LENGTH) @MaxLength(IPMI_PASSWORD_MAX_LENGTH)
   @Matches(/^[\x20-\x7e]+$/, { message: 'ipmiPassword must be printable ASCII' })
   ipmiPassword?: string;
 
