@@ -76,8 +76,8 @@ export function registeredCommands(): CommandDefinition[] {
     log: silentLogger,
     channelPrivilegeLimit: () => channelAccess.privilegeLimit(),
   });
-  const solConfig = new SolConfig({ store, payloadPort: 623 });
-  const sol = new SolManager({ engine, machine, config: solConfig, users, clock, log: silentLogger, port: () => 623 });
+  const solConfig = new SolConfig({ store, payloadPort: () => 623 });
+  const sol = new SolManager({ engine, machine, config: solConfig, users, clock, log: silentLogger, solPort: () => 623 });
   try {
     dispatcher
       .register(appCommands({ sessions: engine, identity, onReset: () => undefined }))
