@@ -124,7 +124,7 @@ describe('BmcAgent with a SOL port (IPMI_SOL_PORT)', () => {
     await first.close();
 
     // Straight to the SOL port (the client's socket is connected: replies from any other port would
-    // never reach it), as FreeIPMI's ipmiconsole does once it was told that port.
+    // never reach it), as FreeIPMI's ipmiconsole does when it follows the reported port from 623.
     let out = '';
     const c = await openConsole(solPort, (d) => { out += d.toString('latin1'); });
     expect(c.activation?.port).toBe(solPort);

@@ -79,8 +79,9 @@ const COMMAND_SEL_EVENT: Partial<Record<PowerAction, PowerEventKind>> = { reset:
 /**
  * IPMI_SOL_PORT names the port clients reach the BMC on when something in between maps it (Docker's
  * `-p X:623/udp`): those datagrams arrive on the listening port. Listening on X as well serves the
- * clients that follow the reported port from where no mapping applies (FreeIPMI's ipmiconsole opens
- * its session again on it, e.g. from another container on the node's network). Where X cannot be
+ * clients that follow the reported port from where no mapping applies (FreeIPMI's ipmiconsole, talking
+ * to port 623, opens its session again on it, e.g. from another container on the node's network).
+ * Where X cannot be
  * bound (a port forwarder on the same host holds it) the BMC answers on its own port only: a warning,
  * not a failure, as the mapped path still works.
  */

@@ -8,7 +8,8 @@
  * 10  payload VLAN number       u16le, 0xFFFF = no VLAN
  *
  * The port is what clients check: ipmitool 1.8.19 refuses SOL when it differs from the port it talks
- * to; FreeIPMI's ipmiconsole starts its session again on that port.
+ * to; FreeIPMI's ipmiconsole (1.6) starts its session again on that port when it talks to port 623,
+ * and gives up on any other.
  */
 import { ProtocolError, ProtocolErrorCode } from './errors';
 import { ByteReader } from './wire/byte-reader';
