@@ -81,9 +81,8 @@ const COMMAND_SEL_EVENT: Partial<Record<PowerAction, PowerEventKind>> = { reset:
  * `-p X:623/udp`): those datagrams arrive on the listening port. Listening on X as well serves the
  * clients that follow the reported port from where no mapping applies (FreeIPMI's ipmiconsole, talking
  * to port 623, opens its session again on it, e.g. from another container on the node's network).
- * Where X cannot be
- * bound (a port forwarder on the same host holds it) the BMC answers on its own port only: a warning,
- * not a failure, as the mapped path still works.
+ * Where X cannot be bound (a port forwarder on the same host holds it) the BMC answers on its own
+ * port only: a warning, not a failure, as the mapped path still works.
  */
 async function listenOnSolPort(server: UdpServer, address: string, solPort: number, handler: (d: Buffer, from: Remote) => Promise<void>, log: Logger): Promise<void> {
   try {
