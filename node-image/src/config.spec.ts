@@ -5,6 +5,29 @@ describe('agent configuration', () => {
     const c = loadConfig({}, 'node-1');
     expect(c).toMatchObject({ machine: 'qemu', ipmiAddress: '0.0.0.0', ipmiPort: 623, ipmiUser: 'admin', ipmiPassword: 'password', ipmi15: true, stateDir: '/vm/bmc', powerOnAtStart: false, nodeName: 'node-1' });
     expect(c.cipherSuites.map((s) => s.id)).toEqual([3, 17]);
+    expect(c.ipmiSolPort).toBeUndefined();
+  });
+
+  describe('IPMI_SOL_PORT', () => {
+    it('is the port SOL is reported on, independent of IPMI_PORT', () => {
+      expect(loadConfig({ IPMI_SOL_PORT: '9831' }, 'h')).toMatchObject({ ipmiPort: 623, ipmiSolPort: 9831 });
+      expect(loadConfig({ IPMI_PORT: '16230', IPMI_SOL_PORT: '16230' }, 'h')).toMatchObject({ ipmiPort: 16230, ipmiSolPort: 16230 });
+      expect(loadConfig({ IPMI_SOL_PORT: '1' }, 'h').ipmiSolPort).toBe(1);
+      expect(loadConfig({ IPMI_SOL_PORT: '65535' }, 'h').ipmiSolPort).toBe(65535);
+    });
+
+    it('blank counts as unset: SOL is reported on the port the agent listens on', () => {
+      expect(loadConfig({ IPMI_SOL_PORT: '' }, 'h').ipmiSolPort).toBeUndefined();
+    });
+
+    it.each(['0', '65536', '-1', '9831/udp', ' 9831', 'abc', '1e3'])('refuses %j, naming the variable and what it is for', (value) => {
+      let err: unknown;
+      try { loadConfig({ IPMI_SOL_PORT: value }, 'h'); } catch (e) { err = e; }
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).problems).toEqual([
+        `IPMI_SOL_PORT="${value}" must be a UDP port from 1 to 65535: the port clients reach this BMC on (e.g. the host port 623/udp is published as), or unset for the port it listens on`,
+      ]);
+    });
   });
 
   it('lists every problem at once, each saying what to fix', () => {

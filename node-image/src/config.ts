@@ -9,6 +9,12 @@ export interface AgentConfig {
   readonly machine: 'qemu' | 'sim';
   readonly ipmiAddress: string;
   readonly ipmiPort: number;
+  /**
+   * IPMI_SOL_PORT: the UDP port Activate Payload names for SOL, when clients reach the BMC on another
+   * port than the one it listens on (a container's 623/udp published as another host port);
+   * undefined: the port it listens on.
+   */
+  readonly ipmiSolPort: number | undefined;
   readonly ipmiUser: string;
   readonly ipmiPassword: string;
   readonly cipherSuites: readonly CipherSuite[];
@@ -52,6 +58,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, hostName: string): AgentConfi
     }
     return Number(v);
   };
+  const solPort = (): number | undefined => {
+    const v = env['IPMI_SOL_PORT'];
+    if (v === undefined || v === '') return undefined;
+    if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 65535) {
+      problems.push(`IPMI_SOL_PORT="${v}" must be a UDP port from 1 to 65535: the port clients reach this BMC on (e.g. the host port 623/udp is published as), or unset for the port it listens on`);
+      return undefined;
+    }
+    return Number(v);
+  };
 
   const machine = str('MACHINE', 'qemu');
   if (machine !== 'qemu' && machine !== 'sim') problems.push(`MACHINE="${machine}" must be qemu or sim`);
@@ -74,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, hostName: string): AgentConfi
     machine: machine === 'sim' ? 'sim' : 'qemu',
     ipmiAddress,
     ipmiPort: int('IPMI_PORT', 623, 0, 65535),
+    ipmiSolPort: solPort(),
     ipmiUser,
     ipmiPassword,
     cipherSuites,

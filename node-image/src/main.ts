@@ -54,6 +54,7 @@ async function main(): Promise<void> {
   const agent = await BmcAgent.start({
     address: config.ipmiAddress,
     port: config.ipmiPort,
+    ...(config.ipmiSolPort === undefined ? {} : { solPort: config.ipmiSolPort }),
     adminUser: config.ipmiUser,
     adminPassword: config.ipmiPassword,
     cipherSuites: config.cipherSuites,

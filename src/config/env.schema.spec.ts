@@ -153,6 +153,11 @@ describe('parseAppConfig', () => {
     expect(error.message.split('\n')).toHaveLength(6);
   });
 
+  it('refuses NODE_DEFAULTS_IPMI_SOL_PORT: the SOL port is per node, from its published host port', () => {
+    const error = issuesOf({ NODE_DEFAULTS_IPMI_SOL_PORT: '623' });
+    expect(error.issues).toEqual([expect.objectContaining({ variable: 'NODE_DEFAULTS_IPMI_SOL_PORT', problem: expect.stringContaining('host port its IPMI is published on') })]);
+  });
+
   it('refuses a PORT inside VNC_PORT_RANGE: both are host TCP ports', () => {
     const error = issuesOf({ PORT: '16000' });
     expect(error.issues).toEqual([expect.objectContaining({ variable: 'PORT', value: '16000' })]);

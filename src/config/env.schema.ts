@@ -67,6 +67,14 @@ export const AGENT_VARIABLES = [
   'DEBUG',
 ] as const;
 
+/**
+ * Agent variables the orchestrator sets per node and NODE_DEFAULTS_* may not: a fleet-wide value
+ * would be wrong for every node.
+ */
+const PER_NODE_AGENT_VARIABLES: Readonly<Record<string, string>> = {
+  IPMI_SOL_PORT: 'the SOL port each node names is derived from the host port its IPMI is published on, so a fleet-wide value would be wrong for every node',
+};
+
 /** Values never echoed in error messages. */
 const SECRET_VARIABLES: ReadonlySet<string> = new Set(['API_TOKEN', `${NODE_DEFAULTS_PREFIX}IPMI_PASS`]);
 
@@ -210,7 +218,10 @@ function parseNodeDefaults(env: Environment, issues: IssueCollector): Readonly<R
     }
     const agentVariable = name.slice(NODE_DEFAULTS_PREFIX.length);
     const value = env[name];
-    if (!known.has(agentVariable)) {
+    const perNode = PER_NODE_AGENT_VARIABLES[agentVariable];
+    if (perNode !== undefined) {
+      issues.add(name, undefined, `cannot be set: ${perNode}`);
+    } else if (!known.has(agentVariable)) {
       issues.add(name, undefined, `${agentVariable || '(empty)'} is not an agent variable (${AGENT_VARIABLES.join(', ')})`);
     } else if (value !== undefined) {
       defaults[agentVariable] = value;

@@ -95,13 +95,13 @@ export function extContainerNode(view: NodeView): ClabNode {
   return { kind: 'ext-container', group: SERVER_GROUP, labels: labLabels(view) };
 }
 
-/** "127.0.0.1:16230:16230/udp": containerlab's ports take an IPv4 host address only (its schema). */
+/** "127.0.0.1:16230:16230/udp" (host address, host port, container port): containerlab's ports take an IPv4 host address only (its schema). */
 function publishedPort(view: NodeView, port: PublishedPort, protocol: 'udp' | 'tcp'): string {
   if (!isIPv4(port.hostIp)) {
     throw new ContainerlabError(ContainerlabErrorCode.NotRenderable,
       `node ${view.name} publishes its ports on ${port.hostIp}; containerlab's ports take IPv4 host addresses only: set PUBLISH_ADDRESS to an IPv4 address or use mode=ext-container`);
   }
-  return `${port.hostIp}:${port.port}:${port.port}/${protocol}`;
+  return `${port.hostIp}:${port.port}:${port.containerPort}/${protocol}`;
 }
 
 function bind(view: NodeView, hostPath: string, containerPath: string): string {

@@ -8,6 +8,7 @@ import { parseLinks, type LinkRequest } from './links';
 import { ipmiPasswordVariable, TOPOLOGY_MODES, type TopologyMode } from './topology-nodes';
 import { renderTopology, topologyToYaml, type TopologyOptions } from './topology';
 import type { ContainerlabNodeRecord } from './containerlab-node-source';
+import { ipmiPortEnvironment } from '../nodes/node-container-spec';
 
 function options(overrides: Partial<TopologyOptions> = {}): TopologyOptions {
   return { labName: 'bmcfleet', mode: 'ext-container', ...overrides };
@@ -87,6 +88,22 @@ describe('renderTopology: kind linux (containerlab owns the containers)', () => 
     const expectedEnv = { ...spec.env, IPMI_PASS: '${BMCFLEET_NODE_1_IPMI_PASS}', HTTP_PROXY: 'http://$$HOST:3128' };
     expect(node?.env).toEqual(expectedEnv);
     expect(node?.env).toMatchObject({ VM_NETWORKS: 'eth1,eth2', IPMI_PORT: '16230', VM_CDROM: '/iso/debian.iso', NODE_NAME: 'node-1' });
+  });
+
+  it('publishes a container port on another host port as host:container, with the IPMI_SOL_PORT the spec carries', () => {
+    const remapped: ContainerlabNodeRecord = {
+      ...record,
+      spec: {
+        ...record.spec,
+        env: { ...record.spec.env, ...ipmiPortEnvironment({ containerPort: 623, hostPort: 16230 }) },
+        ipmi: { ...record.spec.ipmi, containerPort: 623 },
+      },
+    };
+    const node = renderTopology([remapped], options({ mode: 'linux' })).topology.topology.nodes['node-1'];
+    expect(node?.ports).toEqual(['127.0.0.1:16230:623/udp', '127.0.0.1:15900:15900/tcp']);
+    expect(node?.env).toMatchObject({ IPMI_PORT: '623', IPMI_SOL_PORT: '16230' });
+    // The fleet's own nodes are same-port: no IPMI_SOL_PORT.
+    expect(renderTopology([record], options({ mode: 'linux' })).topology.topology.nodes['node-1']?.env).not.toHaveProperty('IPMI_SOL_PORT');
   });
 
   it('never writes the password, and says which variable carries it', () => {

@@ -21,8 +21,13 @@ export const LABELS = {
 export interface PublishedPort {
   /** Host address the port is published on (PUBLISH_ADDRESS). */
   readonly hostIp: string;
-  /** Host port; also the port inside the container (ipmitool's SOL needs both to agree). */
+  /** Host port (the leased one). */
   readonly port: number;
+  /**
+   * Port inside the container, where the agent listens. Node specs use the host port (same-port); a
+   * different one needs IPMI_SOL_PORT for IPMI (ipmiPortEnvironment, src/nodes/node-container-spec.ts).
+   */
+  readonly containerPort: number;
 }
 
 export interface NodeContainerSpec {
@@ -32,9 +37,9 @@ export interface NodeContainerSpec {
   readonly labels: Readonly<Record<string, string>>;
   /** The agent's environment (design.md section 1). */
   readonly env: Readonly<Record<string, string>>;
-  /** Published as `<port>/udp` on hostIp:port. */
+  /** Published as `<containerPort>/udp` on hostIp:port. */
   readonly ipmi: PublishedPort;
-  /** Published as `<port>/tcp` on hostIp:port. */
+  /** Published as `<containerPort>/tcp` on hostIp:port. */
   readonly vnc: PublishedPort;
   /** Named volume mounted at /vm (disk, NVRAM, BMC state); created with the same labels if missing. */
   readonly volumeName: string;

@@ -33,8 +33,8 @@ const SPEC: NodeContainerSpec = {
   image: 'bmcfleet/node:latest',
   labels: NODE_LABELS,
   env: { MACHINE: 'sim', IPMI_PORT: '16230', VNC_PORT: '15900', VM_NETWORKS: 'eth1,eth2' },
-  ipmi: { hostIp: '127.0.0.1', port: 16230 },
-  vnc: { hostIp: '127.0.0.1', port: 15900 },
+  ipmi: { hostIp: '127.0.0.1', port: 16230, containerPort: 16230 },
+  vnc: { hostIp: '127.0.0.1', port: 15900, containerPort: 15900 },
   volumeName: 'bmcfleet-node1',
   readOnlyBinds: [{ hostPath: '/srv/isos/install:1.iso', containerPath: '/iso/install:1.iso' }],
   devices: ['/dev/net/tun', '/dev/kvm'],
@@ -55,6 +55,12 @@ describe('containerCreateOptions', () => {
       '16230/udp': [{ HostIp: '127.0.0.1', HostPort: '16230' }],
       '15900/tcp': [{ HostIp: '127.0.0.1', HostPort: '15900' }],
     });
+  });
+
+  it('publishes a container port on another host port when the spec says so', () => {
+    const remapped = containerCreateOptions({ ...SPEC, ipmi: { hostIp: '127.0.0.1', port: 16231, containerPort: 623 } });
+    expect(remapped.ExposedPorts).toEqual({ '623/udp': {}, '15900/tcp': {} });
+    expect(remapped.HostConfig?.PortBindings).toMatchObject({ '623/udp': [{ HostIp: '127.0.0.1', HostPort: '16231' }] });
   });
 
   it('mounts the named volume at /vm and the read-only binds as bind mounts (a colon in a path is fine)', () => {

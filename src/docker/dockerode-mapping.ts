@@ -39,14 +39,14 @@ export function tcpPortKey(port: number): string {
 }
 
 /**
- * Create options of a node container. Ports are published with host port = container port (the
- * agent listens on IPMI_PORT/VNC_PORT, ipmitool's SOL needs both to agree). The volume goes through
+ * Create options of a node container. Each port is published from its container port to its host
+ * port (the agent listens on IPMI_PORT/VNC_PORT inside; node specs make both the same). The volume goes through
  * Binds; read-only binds (an ISO) through Mounts, which refuses a missing source instead of creating
  * an empty directory at that path on the host as Binds would.
  */
 export function containerCreateOptions(spec: NodeContainerSpec): Dockerode.ContainerCreateOptions {
-  const ipmiKey = udpPortKey(spec.ipmi.port);
-  const vncKey = tcpPortKey(spec.vnc.port);
+  const ipmiKey = udpPortKey(spec.ipmi.containerPort);
+  const vncKey = tcpPortKey(spec.vnc.containerPort);
   return {
     name: spec.name,
     Image: spec.image,

@@ -1,4 +1,4 @@
-import { nodeContainerSpec, nodeEnvironment, vmInterfaces } from './node-container-spec';
+import { ipmiPortEnvironment, nodeContainerSpec, nodeEnvironment, portMapping, vmInterfaces } from './node-container-spec';
 import type { NodeWithLeases } from './node.model';
 
 function node(overrides: Partial<NodeWithLeases> = {}): NodeWithLeases {
@@ -41,14 +41,27 @@ describe('nodeEnvironment', () => {
   });
 });
 
+describe('IPMI ports of a node', () => {
+  it('publishes the leased ports same-port, so the agent needs no IPMI_SOL_PORT', () => {
+    expect(portMapping(node(), 'ipmi')).toEqual({ containerPort: 16230, hostPort: 16230 });
+    expect(portMapping(node(), 'vnc')).toEqual({ containerPort: 15900, hostPort: 15900 });
+    expect(nodeEnvironment(node(), {})).not.toHaveProperty('IPMI_SOL_PORT');
+  });
+
+  it('sets IPMI_SOL_PORT to the host port whenever it differs from the port the agent listens on', () => {
+    expect(ipmiPortEnvironment({ containerPort: 16230, hostPort: 16230 })).toEqual({ IPMI_PORT: '16230' });
+    expect(ipmiPortEnvironment({ containerPort: 623, hostPort: 16230 })).toEqual({ IPMI_PORT: '623', IPMI_SOL_PORT: '16230' });
+  });
+});
+
 describe('nodeContainerSpec', () => {
   it('labels, publishes, mounts and passes devices', () => {
     const spec = nodeContainerSpec(node({ cdrom: 'a.iso' }), context);
     expect(spec.labels).toEqual({
       'io.bmcfleet.managed': 'true', 'io.bmcfleet.fleet': 'fleet-1', 'io.bmcfleet.node': 'n1', 'io.bmcfleet.node-id': 'id-1', 'io.bmcfleet.role': 'node',
     });
-    expect(spec.ipmi).toEqual({ hostIp: '127.0.0.1', port: 16230 });
-    expect(spec.vnc).toEqual({ hostIp: '127.0.0.1', port: 15900 });
+    expect(spec.ipmi).toEqual({ hostIp: '127.0.0.1', port: 16230, containerPort: 16230 });
+    expect(spec.vnc).toEqual({ hostIp: '127.0.0.1', port: 15900, containerPort: 15900 });
     expect(spec.readOnlyBinds).toEqual([{ hostPath: '/srv/iso/a.iso', containerPath: '/iso/a.iso' }]);
     // A path below ISO_DIR binds that one file, under its own name.
     expect(nodeContainerSpec(node({ cdrom: 'debian/netinst.iso' }), context).readOnlyBinds).toEqual([{ hostPath: '/srv/iso/debian/netinst.iso', containerPath: '/iso/netinst.iso' }]);

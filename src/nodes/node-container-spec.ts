@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { isoHostPath } from '../media/cdrom-path';
 import type { NodeContainerSpec } from '../docker/docker-adapter';
 import { LABELS } from '../docker/docker-adapter';
-import { leasePort, NodeWithLeases, parseNetworks } from './node.model';
+import { LeaseKind, leasePort, NodeWithLeases, parseNetworks } from './node.model';
 
 /** Where the node's ISO (`cdrom`, a path inside ISO_DIR) appears inside the container. */
 export const CDROM_DIR = '/iso';
@@ -41,6 +41,33 @@ export function nodeLabels(fleetId: string, node: { id: string; name: string }):
   };
 }
 
+/** A node port inside its container and on the host. */
+export interface PortMapping {
+  readonly containerPort: number;
+  readonly hostPort: number;
+}
+
+/**
+ * Where a node's IPMI or VNC port is: the leased port, inside the container as on the host. Every
+ * published port and the agent's IPMI_PORT/VNC_PORT come from here, so they cannot disagree.
+ */
+export function portMapping(node: NodeWithLeases, kind: LeaseKind): PortMapping {
+  const port = leasePort(node, kind);
+  return { containerPort: port, hostPort: port };
+}
+
+/**
+ * The agent's IPMI port variables for a mapping: IPMI_PORT, where it listens inside; and, whenever
+ * the host port differs, IPMI_SOL_PORT, the port Activate Payload must name for SOL (ipmitool refuses
+ * SOL on any other port than the one it talks to). Same-port mappings need none.
+ */
+export function ipmiPortEnvironment(mapping: PortMapping): Record<string, string> {
+  return {
+    IPMI_PORT: String(mapping.containerPort),
+    ...(mapping.hostPort === mapping.containerPort ? {} : { IPMI_SOL_PORT: String(mapping.hostPort) }),
+  };
+}
+
 export function nodeEnvironment(node: NodeWithLeases, nodeDefaults: Readonly<Record<string, string>>): Record<string, string> {
   const networks = parseNetworks(node.networks);
   const own: Record<string, string> = {
@@ -55,9 +82,8 @@ export function nodeEnvironment(node: NodeWithLeases, nodeDefaults: Readonly<Rec
     POWER_ON_AT_START: String(node.powerOnAtStart),
     IPMI_USER: node.ipmiUser,
     IPMI_PASS: node.ipmiPassword,
-    // Inside port = published port: ipmitool refuses SOL when the BMC names another port.
-    IPMI_PORT: String(leasePort(node, 'ipmi')),
-    VNC_PORT: String(leasePort(node, 'vnc')),
+    ...ipmiPortEnvironment(portMapping(node, 'ipmi')),
+    VNC_PORT: String(portMapping(node, 'vnc').containerPort),
   };
   if (node.cdrom !== null) {
     own['VM_CDROM'] = `${CDROM_DIR}/${basename(node.cdrom)}`;
@@ -73,13 +99,15 @@ export function nodeContainerSpec(node: NodeWithLeases, context: ContainerSpecCo
   // true asks for KVM even where this process cannot see /dev/kvm (an orchestrator in a container):
   // Docker then fails the create with its own clear message if the host has none.
   const useKvm = node.enableKvm === 'true' || (node.enableKvm === 'auto' && context.kvmAvailable);
+  const ipmi = portMapping(node, 'ipmi');
+  const vnc = portMapping(node, 'vnc');
   return {
     name: node.containerName,
     image: context.image,
     labels: nodeLabels(context.fleetId, node),
     env: nodeEnvironment(node, context.nodeDefaults),
-    ipmi: { hostIp: context.publishAddress, port: leasePort(node, 'ipmi') },
-    vnc: { hostIp: context.publishAddress, port: leasePort(node, 'vnc') },
+    ipmi: { hostIp: context.publishAddress, port: ipmi.hostPort, containerPort: ipmi.containerPort },
+    vnc: { hostIp: context.publishAddress, port: vnc.hostPort, containerPort: vnc.containerPort },
     volumeName: node.volumeName,
     // Exactly one file, read-only: the ISO the API checked inside ISO_DIR (never a directory).
     readOnlyBinds: node.cdrom === null ? [] : [{ hostPath: isoHostPath(context.isoDir, node.cdrom), containerPath: `${CDROM_DIR}/${basename(node.cdrom)}` }],

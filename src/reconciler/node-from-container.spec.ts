@@ -111,6 +111,11 @@ describe('nodeFromContainer', () => {
     expect(decision).toMatchObject({ adoptable: true, node: { networks: '[]', labInterfaces: '[]', machine: 'qemu', enableKvm: 'auto', powerOnAtStart: false } });
   });
 
+  it('adopts a container whose IPMI_SOL_PORT is its published IPMI port (what the agent would name anyway)', () => {
+    const inspected = inspectedFrom(row());
+    expect(nodeFromContainer({ ...inspected, env: { ...inspected.env, IPMI_SOL_PORT: String(IPMI_PORT) } }, context())).toMatchObject({ adoptable: true });
+  });
+
   it("takes the agent's defaults for variables the container lacks", () => {
     const inspected = inspectedFrom(row({ networks: '[]', labInterfaces: '[]' }));
     const env = Object.fromEntries(Object.entries(inspected.env).filter(([name]) => ['IPMI_PORT', 'VNC_PORT'].includes(name)));
@@ -133,6 +138,7 @@ describe('nodeFromContainer', () => {
     ['a VNC port leased to another node', (c) => c, context({ leasedPorts: { ipmi: new Set(), vnc: new Set([VNC_PORT]) } }), /VNC port 15910 is leased to another node/],
     ['IPMI published on another host port', (c) => ({ ...c, publishedPorts: { ...c.publishedPorts, [`${IPMI_PORT}/udp`]: 16300 } }), context(), /IPMI_PORT=16240 is not published as 16240:16240\/udp \(it is on host port 16300\)/],
     ['VNC not published', (c) => ({ ...c, publishedPorts: { [`${IPMI_PORT}/udp`]: IPMI_PORT } }), context(), /VNC_PORT=15910 is not published as 15910:15910\/tcp$/],
+    ['an IPMI_SOL_PORT naming another port', (c) => ({ ...c, env: { ...c.env, IPMI_SOL_PORT: '9831' } }), context(), /IPMI_SOL_PORT="9831" names another SOL port than the one its IPMI is published on \(16240\)/],
     ['VNC_PORT=none', (c) => ({ ...c, env: { ...c.env, VNC_PORT: 'none' } }), context(), /VNC_PORT="none" is not a port number/],
     ['a CD-ROM', (c) => ({ ...c, env: { ...c.env, VM_CDROM: '/iso/guest.iso' } }), context(), /CD-ROM \(VM_CDROM=\/iso\/guest\.iso\)/],
     ['an unknown machine', (c) => ({ ...c, env: { ...c.env, MACHINE: 'bochs' } }), context(), /MACHINE="bochs" is not one of qemu, sim/],

@@ -173,6 +173,12 @@ function rebuild(container: InspectedContainer, context: AdoptionContext): Adopt
   const ipmiUser = envOr(env, 'IPMI_USER');
   if (ipmiUser === '') refuse('IPMI_USER is empty');
   const { networks, labInterfaces } = interfaces(container);
+  const ports = { ipmi: publishedPort(container, 'ipmi', context), vnc: publishedPort(container, 'vnc', context) };
+  // Same-port nodes need no IPMI_SOL_PORT (a re-create sets none); one naming another port breaks SOL.
+  const solPort = env['IPMI_SOL_PORT'];
+  if (solPort !== undefined && solPort !== '' && solPort !== String(ports.ipmi)) {
+    refuse(`IPMI_SOL_PORT=${JSON.stringify(solPort)} names another SOL port than the one its IPMI is published on (${ports.ipmi})`);
+  }
   return {
     id,
     name,
@@ -192,6 +198,6 @@ function rebuild(container: InspectedContainer, context: AdoptionContext): Adopt
     containerName,
     containerId: container.id,
     volumeName: `${containerName}${VOLUME_SUFFIX}`,
-    ports: { ipmi: publishedPort(container, 'ipmi', context), vnc: publishedPort(container, 'vnc', context) },
+    ports,
   };
 }

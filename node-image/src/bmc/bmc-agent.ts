@@ -29,6 +29,7 @@ import { SolConfig } from '../sol/sol-config';
 import { SolManager } from '../sol/sol-manager';
 import type { MachineControl, PowerAction } from '../machine/machine-control';
 import type { NetworkInfo } from '../network/network-info';
+import type { Remote } from './session/session-types';
 import type { StateStore } from '../state/state-store';
 import type { CipherSuite } from '../protocol/crypto/cipher-suites';
 import { UdpServer } from '../transport/udp-server';
@@ -37,6 +38,11 @@ import type { Logger } from '../util/logger';
 export interface BmcAgentOptions {
   readonly address: string;
   readonly port: number;
+  /**
+   * The UDP port Activate Payload names for SOL (IPMI_SOL_PORT); default: the port bound. When it is
+   * another port, the agent listens on it too where it can (see listenOnSolPort).
+   */
+  readonly solPort?: number;
   readonly adminUser: string;
   readonly adminPassword: string;
   readonly cipherSuites: readonly CipherSuite[];
@@ -69,6 +75,24 @@ const POH_CHECKPOINT_MS = 60_000;
 
 /** SEL entries for Chassis Control actions that are not themselves a power transition. */
 const COMMAND_SEL_EVENT: Partial<Record<PowerAction, PowerEventKind>> = { reset: 'reset', cycle: 'power-cycle', soft: 'soft-off' };
+
+/**
+ * IPMI_SOL_PORT names the port clients reach the BMC on when something in between maps it (Docker's
+ * `-p X:623/udp`): those datagrams arrive on the listening port. Listening on X as well serves the
+ * clients that follow the reported port from where no mapping applies (FreeIPMI's ipmiconsole, talking
+ * to port 623, opens its session again on it, e.g. from another container on the node's network).
+ * Where X cannot be bound (a port forwarder on the same host holds it) the BMC answers on its own
+ * port only: a warning, not a failure, as the mapped path still works.
+ */
+async function listenOnSolPort(server: UdpServer, address: string, solPort: number, handler: (d: Buffer, from: Remote) => Promise<void>, log: Logger): Promise<void> {
+  try {
+    await server.listen(address, solPort, handler);
+  } catch (err) {
+    log.warn('IPMI_SOL_PORT is reported for SOL but cannot be listened on here; clients must reach this BMC through their mapping of it', {
+      solPort, address, error: err instanceof Error ? err.message : String(err),
+    });
+  }
+}
 
 export class BmcAgent {
   private timer: NodeJS.Timeout | null = null;
@@ -118,8 +142,9 @@ export class BmcAgent {
       channelPrivilegeLimit: () => channelAccess.privilegeLimit(),
     });
     let boundPort = o.port;
-    const solConfig = new SolConfig({ store: o.store, payloadPort: o.port });
-    const sol = new SolManager({ engine, machine, config: solConfig, users, clock, log, port: () => boundPort });
+    const solPort = (): number => o.solPort ?? boundPort;
+    const solConfig = new SolConfig({ store: o.store, payloadPort: solPort });
+    const sol = new SolManager({ engine, machine, config: solConfig, users, clock, log, solPort });
 
     // Cold reset restarts the BMC: every session ends (ipmitool does not even close its own).
     // Warm reset restarts the BMC's firmware without dropping its sessions (ipmitool closes its
@@ -153,8 +178,10 @@ export class BmcAgent {
       .register(solConfigCommands({ config: solConfig }));
 
     sel.recordBmcEvent('bmc-restart', clock());
-    const bound = await server.listen(o.address, o.port, (d, from) => engine.handleDatagram(d, from, clock()));
+    const handler = (d: Buffer, from: Remote): Promise<void> => engine.handleDatagram(d, from, clock());
+    const bound = await server.listen(o.address, o.port, handler);
     boundPort = bound.port;
+    if (o.solPort !== undefined && o.solPort !== bound.port) await listenOnSolPort(server, o.address, o.solPort, handler, log);
     const agent = new BmcAgent(engine, machine, sol, boot, sel, users, server, bound.port, log);
 
     // The SEL records every power transition the machine reports, whoever caused it.
@@ -176,7 +203,7 @@ export class BmcAgent {
     }, tickMs);
     agent.timer.unref();
 
-    log.info('BMC listening', { address: bound.address, port: bound.port, cipherSuites: o.cipherSuites.map((s) => s.id), ipmi15: o.ipmi15 });
+    log.info('BMC listening', { address: bound.address, port: bound.port, solPort: o.solPort ?? bound.port, cipherSuites: o.cipherSuites.map((s) => s.id), ipmi15: o.ipmi15 });
     // POWER_ON_AT_START, or the power restore policy ("always on", "previous" after a power loss).
     const restoreCause = chassis.powerOnAtStart();
     if (o.powerOnAtStart || restoreCause !== undefined) {

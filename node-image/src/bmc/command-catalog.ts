@@ -76,8 +76,8 @@ export function registeredCommands(): CommandDefinition[] {
     log: silentLogger,
     channelPrivilegeLimit: () => channelAccess.privilegeLimit(),
   });
-  const solConfig = new SolConfig({ store, payloadPort: 623 });
-  const sol = new SolManager({ engine, machine, config: solConfig, users, clock, log: silentLogger, port: () => 623 });
+  const solConfig = new SolConfig({ store, payloadPort: () => 623 });
+  const sol = new SolManager({ engine, machine, config: solConfig, users, clock, log: silentLogger, solPort: () => 623 });
   try {
     dispatcher
       .register(appCommands({ sessions: engine, identity, onReset: () => undefined }))
@@ -146,7 +146,7 @@ export const COMMAND_NOTES: Readonly<Record<string, CommandNote>> = {
   '06/45': { spec: '22.28', notes: '16-byte NUL-padded name. CCh duplicate or invalid name, or renaming the null user.' },
   '06/46': { spec: '22.29', notes: 'C9h user ID out of range.' },
   '06/47': { spec: '22.30', notes: '16- or 20-byte form (byte 1 bit 7); operations disable, enable, set, test. 80h test mismatch, 81h test with the wrong size; CCh empty password. Enabling a user ends its lockout. Users with a 20-byte password can log in over RMCP+ only.' },
-  '06/48': { spec: '24.1, table 24-2', notes: 'SOL (payload 1) instance 1 only; answers 12 bytes with 200-byte payload sizes and the UDP port in use. D5h outside an RMCP+ session; 81h SOL disabled or no SOL payload access for the user; D4h below the SOL privilege level; 83h encryption/authentication asked for but absent from the session; 84h the SOL configuration forces what the request leaves off; 80h already active.' },
+  '06/48': { spec: '24.1, table 24-2', notes: 'SOL (payload 1) instance 1 only; answers 12 bytes with 200-byte payload sizes and the SOL port: IPMI_SOL_PORT when set (the port clients reach the BMC on through a mapping), else the UDP port the BMC listens on. D5h outside an RMCP+ session; 81h SOL disabled or no SOL payload access for the user; D4h below the SOL privilege level; 83h encryption/authentication asked for but absent from the session; 84h the SOL configuration forces what the request leaves off; 80h already active.' },
   '06/49': { spec: '24.2, table 24-3', notes: '80h already deactivated. Deactivating another session\'s SOL needs Administrator and ends that session.' },
   '06/4A': { spec: '24.4', notes: 'SOL only (CCh for other payload types): one instance, its state.' },
   '06/4B': { spec: '24.5', notes: 'SOL instance 1: the owning session ID (0 when inactive).' },
@@ -178,7 +178,7 @@ export const COMMAND_NOTES: Readonly<Record<string, CommandNote>> = {
   '0C/01': { spec: '23.1, table 23-4', notes: 'Stored parameters (7, 10, 11, 16, 20, 21) persisted and read back as written; live ones (2–6, 8, 12–15, 24) accept only the value in force (D5h otherwise); 82h read-only (1, 22, 23); 80h unknown parameter; 81h "set in progress" already set; 26 (bad password threshold) sets the lockout policy.' },
   '0C/02': { spec: '23.2, table 23-4', notes: 'Address, mask, MAC and gateway of the interface the agent is bound to; IPMI 1.5 auth types and cipher suites the session layer really accepts; UDP port. Revision-only requests answer 11h. 80h unknown parameter.' },
   '0C/21': { spec: '26.2, table 26-5', notes: '80h unsupported parameter; 81h set in progress not complete; 82h read-only parameter. Persisted.' },
-  '0C/22': { spec: '26.3, table 26-5', notes: 'Revision-only requests answer 11h. 80h unsupported parameter.' },
+  '0C/22': { spec: '26.3, table 26-5', notes: 'Revision-only requests answer 11h. 80h unsupported parameter. Parameter 8 (SOL payload port) is the port Activate Payload names.' },
 };
 
 /** Commands the session layer answers itself, before the dispatch table. */

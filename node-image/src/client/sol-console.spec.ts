@@ -5,14 +5,13 @@
  * an echoing machine: activation, output, keystrokes, break, close frees the payload, and a
  * takeover by another session ends the console.
  */
-import { createSocket, RemoteInfo, Socket } from 'node:dgram';
 import { BmcAgent } from '../bmc/bmc-agent';
-import type { MachineControl, MachineEvents, PowerState } from '../machine/machine-control';
 import { suiteById } from '../protocol/crypto/cipher-suites';
 import { SolBmcStatus, SolConsoleOperation, SolPacket } from '../protocol/sol-packet';
 import { AppCmd, NetFn } from '../protocol/netfn';
 import { MemoryStateStore } from '../state/state-store';
 import { silentLogger } from '../util/logger';
+import { EchoMachine, Relay, until } from '../test-support/loopback-bmc';
 import { IpmiClient } from './ipmi-client';
 import {
   charactersPerPacket,
@@ -233,59 +232,6 @@ describe('Activate / Deactivate Payload codecs', () => {
 });
 
 /** A machine whose serial port answers every write with "<write>", and counts breaks. */
-class EchoMachine implements MachineControl {
-  readonly kind = 'echo';
-  breaks = 0;
-  readonly writes: Buffer[] = [];
-  private readonly serialListeners = new Set<(data: Buffer) => void>();
-
-  async powerState(): Promise<PowerState> { return 'on'; }
-  async power(): Promise<void> {}
-  writeSerial(data: Buffer): void {
-    this.writes.push(Buffer.from(data));
-    this.emit(Buffer.concat([text('<'), data, text('>')]));
-  }
-  sendBreak(): void { this.breaks++; }
-  emit(data: Buffer): void { for (const l of this.serialListeners) l(data); }
-  on<E extends keyof MachineEvents>(event: E, listener: MachineEvents[E]): () => void {
-    if (event !== 'serial') return () => {};
-    const l = listener as (data: Buffer) => void;
-    this.serialListeners.add(l);
-    return () => { this.serialListeners.delete(l); };
-  }
-  async close(): Promise<void> {}
-}
-
-/** A UDP relay between one console and the agent that can go silent (a BMC that stopped answering). */
-class Relay {
-  silent = false;
-  private console: RemoteInfo | null = null;
-  private constructor(private readonly front: Socket, private readonly back: Socket, readonly port: number) {}
-
-  static async start(agentPort: number): Promise<Relay> {
-    const front = createSocket('udp4');
-    const back = createSocket('udp4');
-    await new Promise<void>((r) => front.bind(0, '127.0.0.1', r));
-    await new Promise<void>((r) => back.connect(agentPort, '127.0.0.1', r));
-    const relay = new Relay(front, back, front.address().port);
-    front.on('message', (msg, from) => { relay.console = from; if (!relay.silent) back.send(msg); });
-    back.on('message', (msg) => { if (!relay.silent && relay.console) front.send(msg, relay.console.port, relay.console.address); });
-    return relay;
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([new Promise<void>((r) => this.front.close(() => r())), new Promise<void>((r) => this.back.close(() => r()))]);
-  }
-}
-
-async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('SolConsole against an in-process agent on loopback UDP', () => {
   let agent: BmcAgent;
   let machine: EchoMachine;

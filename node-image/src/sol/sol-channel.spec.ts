@@ -368,7 +368,7 @@ describe('SolChannel', () => {
 
   describe('configuration', () => {
     it('takes retry and accumulate settings from the SOL configuration', () => {
-      const config = new SolConfig({ store: new MemoryStateStore(), payloadPort: 623 });
+      const config = new SolConfig({ store: new MemoryStateStore(), payloadPort: () => 623 });
       config.writeParameter(SolParameter.SolRetry, hex('02 0a'), 0); // 2 retries, 100 ms
       config.writeParameter(SolParameter.CharacterAccumulateIntervalAndSendThreshold, hex('04 08'), 0); // 20 ms, 8 chars
       const sut = SolChannel.fromConfig(config, { outboundPayloadSize: 200 });

@@ -22,7 +22,7 @@ describe('SolConfig', () => {
 
   beforeEach(() => {
     store = new MemoryStateStore();
-    sut = new SolConfig({ store, payloadPort: 9625 });
+    sut = new SolConfig({ store, payloadPort: () => 9625 });
   });
 
   it('answers every parameter with the data of the test BMC capture (`sol info 1`, mini)', () => {
@@ -52,7 +52,7 @@ describe('SolConfig', () => {
   });
 
   it('reports the agent port and channel it was given, and refuses writes to them', () => {
-    const other = new SolConfig({ store, payloadPort: 623, payloadChannel: 3 });
+    const other = new SolConfig({ store, payloadPort: () => 623, payloadChannel: 3 });
     expect(readHex(other, SolParameter.SolPayloadPort)).toBe('6f02');
     expect(readHex(other, SolParameter.SolPayloadChannel)).toBe('03');
     expect(other.writeParameter(SolParameter.SolPayloadPort, hex('6f 02'), 0)).toEqual({ ok: false, error: 'read-only' });
@@ -137,7 +137,7 @@ describe('SolConfig', () => {
 
     it('is not persisted', () => {
       sut.writeParameter(SolParameter.SetInProgress, hex('01'), 0);
-      expect(readHex(new SolConfig({ store, payloadPort: 9625 }), SolParameter.SetInProgress, 1)).toBe('00');
+      expect(readHex(new SolConfig({ store, payloadPort: () => 9625 }), SolParameter.SetInProgress, 1)).toBe('00');
     });
   });
 
@@ -150,7 +150,7 @@ describe('SolConfig', () => {
       sut.writeParameter(SolParameter.SolNonVolatileBitRate, hex('07'), 0);
       expect(readJson(store, SOL_CONFIG_DOCUMENT)).toMatchObject({ version: 1, enabled: false, retryCount: 3 });
 
-      const again = new SolConfig({ store, payloadPort: 9625 });
+      const again = new SolConfig({ store, payloadPort: () => 9625 });
       expect(again.settings).toEqual({
         enabled: false,
         forceEncryption: true,
@@ -169,16 +169,16 @@ describe('SolConfig', () => {
       sut.writeParameter(SolParameter.SolNonVolatileBitRate, hex('08'), 0);
       sut.writeParameter(SolParameter.SolVolatileBitRate, hex('06'), 0);
       expect(readHex(sut, SolParameter.SolVolatileBitRate)).toBe('06');
-      expect(readHex(new SolConfig({ store, payloadPort: 9625 }), SolParameter.SolVolatileBitRate)).toBe('08');
+      expect(readHex(new SolConfig({ store, payloadPort: () => 9625 }), SolParameter.SolVolatileBitRate)).toBe('08');
     });
 
     it('falls back to defaults for a damaged document or out-of-range fields', () => {
       store.write(SOL_CONFIG_DOCUMENT, Buffer.from('{ not json'));
-      expect(new SolConfig({ store, payloadPort: 1 }).settings).toEqual(DEFAULT_SOL_SETTINGS);
+      expect(new SolConfig({ store, payloadPort: () => 1 }).settings).toEqual(DEFAULT_SOL_SETTINGS);
       writeJson(store, SOL_CONFIG_DOCUMENT, { enabled: 'yes', retryCount: 9, privilegeLevel: 0, characterAccumulateInterval: 0, nonVolatileBitRate: 3, retryInterval: 20 });
-      expect(new SolConfig({ store, payloadPort: 1 }).settings).toEqual({ ...DEFAULT_SOL_SETTINGS, retryInterval: 20 });
+      expect(new SolConfig({ store, payloadPort: () => 1 }).settings).toEqual({ ...DEFAULT_SOL_SETTINGS, retryInterval: 20 });
       writeJson(store, SOL_CONFIG_DOCUMENT, [1, 2]);
-      expect(new SolConfig({ store, payloadPort: 1 }).settings).toEqual({ ...DEFAULT_SOL_SETTINGS });
+      expect(new SolConfig({ store, payloadPort: () => 1 }).settings).toEqual({ ...DEFAULT_SOL_SETTINGS });
     });
   });
 

@@ -154,8 +154,8 @@ export type SolParameterWriteResult = { readonly ok: true } | { readonly ok: fal
 
 export interface SolConfigDeps {
   readonly store: StateStore;
-  /** The UDP port the IPMI server listens on: parameter 8, and what Activate Payload reports. */
-  readonly payloadPort: number;
+  /** Parameter 8, the port Activate Payload names for SOL: IPMI_SOL_PORT, else the port the agent listens on. */
+  readonly payloadPort: () => number;
   /** The LAN channel SOL runs on: parameter 7 (default 1). */
   readonly payloadChannel?: number;
 }
@@ -163,13 +163,11 @@ export interface SolConfigDeps {
 const DEFAULT_PAYLOAD_CHANNEL = 1;
 
 export class SolConfig {
-  readonly payloadPort: number;
   readonly payloadChannel: number;
   private current: SolSettings;
   private setInProgressSince: number | undefined;
 
   constructor(private readonly deps: SolConfigDeps) {
-    this.payloadPort = deps.payloadPort;
     this.payloadChannel = deps.payloadChannel ?? DEFAULT_PAYLOAD_CHANNEL;
     this.current = loadSettings(deps.store);
   }
@@ -214,7 +212,7 @@ export class SolConfig {
       case SolParameter.SolPayloadChannel:
         return read(this.payloadChannel);
       case SolParameter.SolPayloadPort:
-        return read(this.payloadPort & 0xff, this.payloadPort >> 8);
+        return read(this.deps.payloadPort() & 0xff, this.deps.payloadPort() >> 8);
       default:
         return { ok: false, error: 'unsupported' };
     }

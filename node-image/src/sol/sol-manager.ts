@@ -11,6 +11,7 @@ import { CompletionCode, Privilege, ProtocolError } from '../protocol/errors';
 import { AppCmd, NetFn, PayloadType, TransportCmd } from '../protocol/netfn';
 import { BMC_SLAVE_ADDRESS, encodeIpmiRequest, REMOTE_CONSOLE_SWID } from '../protocol/ipmi-message';
 import { decodeSolPacket, encodeSolPacket } from '../protocol/sol-packet';
+import { encodeActivatePayloadResponse, NO_VLAN } from '../protocol/activate-payload';
 import { ByteWriter } from '../protocol/wire/byte-writer';
 import type { CommandDefinition, CommandResult } from '../bmc/commands/command-types';
 import { fail, isThisChannel, ok } from '../bmc/commands/command-types';
@@ -37,7 +38,6 @@ const SOL_INSTANCE = 1;
 const SOL_INSTANCE_CAPACITY = 1;
 const AUX_ENCRYPTION = 0x80;
 const AUX_AUTHENTICATION = 0x40;
-const NO_VLAN = 0xffff;
 /** Largest SOL payload each way, header included: keeps an encrypted packet far below the MTU. */
 export const SOL_PAYLOAD_SIZE = 200;
 /** Standard payload types supported: IPMI (bit 0) and SOL (bit 1); session setup 0x10–0x15. */
@@ -57,8 +57,11 @@ export interface SolManagerDeps {
   readonly users: SolUsers;
   readonly clock: () => number;
   readonly log: Logger;
-  /** The UDP port the agent answers on (reported by Activate Payload). */
-  readonly port: () => number;
+  /**
+   * The UDP port Activate Payload names for SOL: IPMI_SOL_PORT when set (the port clients reach the
+   * BMC on, e.g. a published host port), else the port the agent listens on.
+   */
+  readonly solPort: () => number;
 }
 
 interface ActiveSol {
@@ -204,9 +207,14 @@ export class SolManager implements PayloadSink {
     const channel = SolChannel.fromConfig(this.deps.config, { outboundPayloadSize: SOL_PAYLOAD_SIZE });
     this.active = { session, channel };
     this.deps.log.info('SOL activated', { handle: session.handle, user: session.userName, at: now });
-    const w = new ByteWriter(12);
-    w.u32le(0).u16le(SOL_PAYLOAD_SIZE).u16le(SOL_PAYLOAD_SIZE).u16le(this.deps.port()).u16le(NO_VLAN);
-    return ok(w.toBuffer());
+    return ok(encodeActivatePayloadResponse({
+      kind: 'activate-payload-response',
+      auxiliaryResponseData: 0,
+      inboundPayloadSize: SOL_PAYLOAD_SIZE,
+      outboundPayloadSize: SOL_PAYLOAD_SIZE,
+      payloadUdpPortNumber: this.deps.solPort(),
+      payloadVlanNumber: NO_VLAN,
+    }));
   }
 
   private deactivate(d: Buffer, sessionId: number, privilege: number, now: number): CommandResult {

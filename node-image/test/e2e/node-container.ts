@@ -10,15 +10,16 @@
  * temporary directories it made. Every wait is bounded by a count and a time; nothing here measures
  * durations for an assertion.
  *
- * The IPMI port is the same inside and outside (IPMI_PORT=P, published as P:P/udp): ipmitool 1.8.19
- * refuses `sol activate` when the BMC's SOL payload port differs from the port it talks to
- * ("Error: BMC requests SOL session on different port"), and the agent reports its own port.
+ * The IPMI port is the same inside and outside by default (IPMI_PORT=P, published as P:P/udp). A node
+ * started with `remapped` is published as a user does it by hand, X:623/udp: ipmitool 1.8.19 refuses
+ * `sol activate` when the BMC's SOL payload port differs from the port it talks to ("Error: BMC
+ * requests SOL session on different port"), so such a node needs IPMI_SOL_PORT=X for SOL.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freeUdpPort } from '../support/agent-process';
+import { freeUdpPort, freeUdpPortBelow32768 } from '../support/agent-process';
 import { ipmitool, pollUntil, runAsync, sleep, TerminalSession } from '../support/ipmitool-runner';
 import { describeWithTools, ipmitoolArgs, type RunResult } from '../support/tools';
 
@@ -27,6 +28,8 @@ export const NODE_IMAGE = process.env['BMCFLEET_NODE_IMAGE'] ?? 'bmcfleet/node:l
 /** Output of scripts/build-test-guest.sh (guest.iso, vmlinuz, initrd.img, debs/, versions.txt). */
 export const GUEST_DIR = process.env['BMCFLEET_TEST_GUEST_DIR'] ?? join(REPO_ROOT, '.cache', 'test-guest');
 export const TEST_LABEL = 'bmcfleet.test=1';
+/** The agent's IPMI port when IPMI_PORT is not set (design.md section 1). */
+export const DEFAULT_IPMI_PORT = 623;
 const RUN_LABEL_KEY = 'bmcfleet.test.run';
 
 /** Generous bounds (the machine has 2 cores; a TCG boot takes 10–20 s when idle). */
@@ -86,8 +89,9 @@ export const POWERDOWN_MARKER = 'BMCFLEET-GUEST-POWERDOWN';
 export const GUEST_PROMPT = 'guest# ';
 
 /**
- * `ipmitool sol activate` on a pty: everything it printed, and a keyboard. Offsets (mark()) let a test
- * look only at what came after a step, within the same session.
+ * A SOL client on a pty (`ipmitool sol activate`, FreeIPMI's `ipmiconsole`): everything it printed,
+ * and a keyboard. Offsets (mark()) let a test look only at what came after a step, within the same
+ * session.
  */
 export class SolConsole {
   constructor(private readonly terminal: TerminalSession, private readonly label: string) {}
@@ -131,7 +135,7 @@ export class SolConsole {
       const m = re.exec(this.text(from));
       if (m) return m;
       if (this.terminal.hasExited || Date.now() > deadline) {
-        const why = this.terminal.hasExited ? 'ipmitool sol activate exited' : 'timed out';
+        const why = this.terminal.hasExited ? 'the SOL client exited' : 'timed out';
         throw new Error(`${this.label}: ${what}: ${String(re)} not seen (${why}); SOL showed after the mark:\n${tail(this.text(from), 4000)}`);
       }
       await sleep(100);
@@ -142,6 +146,15 @@ export class SolConsole {
   async ready(what: string, from: number): Promise<{ firmware: string; bootdev: string; end: number }> {
     const m = await this.expect(READY_MARKER, what, { from, timeoutMs: BOOT_TIMEOUT_MS });
     return { firmware: m[1]!, bootdev: m[2]!, end: from + m.index! + m[0].length };
+  }
+
+  /**
+   * Types the client's escape sequence to quit (ipmitool: `~.` at the start of a line; ipmiconsole:
+   * `&.`) and waits (bounded) until it ended; null when it still runs.
+   */
+  quit(escape: string, timeoutMs = STEP_TIMEOUT_MS): Promise<{ code: number | null; signal: NodeJS.Signals | null } | null> {
+    this.terminal.type(escape);
+    return this.terminal.waitForExit(timeoutMs);
   }
 
   kill(): Promise<void> {
@@ -156,6 +169,12 @@ export interface NodeOptions {
   readonly vmDir?: string;
   /** Host directory mounted read-only on /iso (default: the test guest's directory). */
   readonly isoDir?: string;
+  /**
+   * Publish the BMC as a user does by hand: a free host port X as `X:623/udp`, the agent on its
+   * default port 623 inside; `solPort: true` tells it IPMI_SOL_PORT=X. X is below 32768, so FreeIPMI's
+   * ipmiconsole can take it (see freeUdpPortBelow32768).
+   */
+  readonly remapped?: { readonly solPort: boolean };
 }
 
 /** Defaults of every test node: TCG, a small VM, the test guest's ISO in the CD-ROM drive. */
@@ -208,6 +227,15 @@ export class NodeContainer {
     return (await dockerOk(['inspect', '--format', format, this.id])).trim();
   }
 
+  /** FreeIPMI's `ipmiconsole` (default cipher suite 3) on this node's port, once SOL is established; `&.` quits it. */
+  async ipmiconsole(): Promise<SolConsole> {
+    const terminal = new TerminalSession(['ipmiconsole', '-h', `127.0.0.1:${this.port}`, '-u', 'admin', '-p', 'password'], { ...process.env, TERM: 'dumb' });
+    const sol = new SolConsole(terminal, `ipmiconsole of ${this.name}`);
+    this.consoles.push(sol);
+    await sol.expect('[SOL established]', 'SOL activation');
+    return sol;
+  }
+
   /** Starts `ipmitool sol activate` and waits until the session is operational. */
   async sol(): Promise<SolConsole> {
     const terminal = new TerminalSession(['ipmitool', ...ipmitoolArgs(this.port, ['sol', 'activate'])]);
@@ -253,14 +281,15 @@ export class E2eFleet {
     const name = `bmcfleet-e2e-${this.prefix}-${process.pid}-${++this.seq}-${randomBytes(2).toString('hex')}`;
     const env: Record<string, string | undefined> = { ...NODE_DEFAULT_ENV, ...opts.env };
     for (let attempt = 1; ; attempt++) {
-      const port = await freeUdpPort();
+      const port = opts.remapped ? await freeUdpPortBelow32768() : await freeUdpPort();
+      const ipmiEnv = opts.remapped ? (opts.remapped.solPort ? [`IPMI_SOL_PORT=${port}`] : []) : [`IPMI_PORT=${port}`];
       const args = [
         'run', '-d', '--name', name, '--label', TEST_LABEL, '--label', this.runLabel,
         '--device', '/dev/net/tun', '--cap-add', 'NET_ADMIN',
-        '-e', `IPMI_PORT=${port}`,
+        ...ipmiEnv.flatMap((variable) => ['-e', variable]),
         ...Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : ['-e', `${k}=${v}`])),
         '-v', `${opts.isoDir ?? GUEST_DIR}:/iso:ro`, '-v', `${vmDir}:/vm`,
-        '-p', `127.0.0.1:${port}:${port}/udp`,
+        '-p', `127.0.0.1:${port}:${opts.remapped ? DEFAULT_IPMI_PORT : port}/udp`,
         NODE_IMAGE,
       ];
       const r = await docker(args);

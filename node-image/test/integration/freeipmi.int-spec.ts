@@ -17,7 +17,7 @@ import { createSocket, Socket } from 'node:dgram';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AGENT_MAIN, RunningAgent, startAgent } from '../support/agent-process';
+import { AGENT_MAIN, freeUdpPortBelow32768, RunningAgent, startAgent } from '../support/agent-process';
 import { describeWithTools, hasTool, ipmitoolArgs, run, RunResult } from '../support/tools';
 
 const REPO_ROOT = join(__dirname, '..', '..', '..');
@@ -488,24 +488,6 @@ describeWithTools(['ipmipower', 'bmc-info', 'ipmi-config', 'ipmi-chassis-config'
     expect(r.stdout).toMatch(/Channel Number\s*: 1\n\s*Medium Type\s*: 802\.3 LAN\n\s*Protocol Type\s*: .*\n\s*Active Session Count\s*: 1\n/);
   });
 });
-
-/**
- * ipmiconsole (FreeIPMI 1.6) keeps the port in a signed 16-bit value: `-h host:45123` fails with
- * "hostname invalid". Its agent therefore listens on a free port below 32768 (bounded search).
- */
-async function freeUdpPortBelow32768(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const candidate = 10_000 + Math.floor(Math.random() * 22_000);
-    const s = createSocket('udp4');
-    const ok = await new Promise<boolean>((resolve) => {
-      s.once('error', () => resolve(false));
-      s.bind(candidate, HOST, () => resolve(true));
-    });
-    await new Promise<void>((resolve) => s.close(() => resolve()));
-    if (ok) return candidate;
-  }
-  throw new Error('no free UDP port below 32768 on 127.0.0.1');
-}
 
 /**
  * ipmiconsole needs a terminal: it runs under `script -qfc` (a pty), fed through script's stdin.

@@ -30,6 +30,24 @@ export async function freeUdpPort(): Promise<number> {
   return port;
 }
 
+/**
+ * ipmiconsole (FreeIPMI 1.6) keeps the port in a signed 16-bit value: `-h host:45123` fails with
+ * "hostname invalid". A BMC it talks to therefore listens on a free port below 32768 (bounded search).
+ */
+export async function freeUdpPortBelow32768(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const candidate = 10_000 + Math.floor(Math.random() * 22_000);
+    const s = createSocket('udp4');
+    const ok = await new Promise<boolean>((resolve) => {
+      s.once('error', () => resolve(false));
+      s.bind(candidate, '127.0.0.1', () => resolve(true));
+    });
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+    if (ok) return candidate;
+  }
+  throw new Error('no free UDP port below 32768 on 127.0.0.1');
+}
+
 export async function startAgent(env: Record<string, string> = {}, opts: { stateDir?: string; timeoutMs?: number } = {}): Promise<RunningAgent> {
   if (!existsSync(AGENT_MAIN)) throw new Error(`${AGENT_MAIN} is missing: run "npm run build:agent" first`);
   const port = env.IPMI_PORT ? Number(env.IPMI_PORT) : await freeUdpPort();

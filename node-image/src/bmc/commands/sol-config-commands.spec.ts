@@ -23,7 +23,7 @@ describe('solConfigCommands', () => {
   };
 
   beforeEach(() => {
-    config = new SolConfig({ store: new MemoryStateStore(), payloadPort: 9625 });
+    config = new SolConfig({ store: new MemoryStateStore(), payloadPort: () => 9625 });
     const defs = solConfigCommands({ config });
     const find = (cmd: number): CommandDefinition => {
       const d = defs.find((x) => x.netFn === NetFn.Transport && x.cmd === cmd);

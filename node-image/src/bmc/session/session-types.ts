@@ -10,6 +10,11 @@ import type { SequenceWindow } from '../../protocol/session/sequence-window';
 export interface Remote {
   readonly address: string;
   readonly port: number;
+  /**
+   * The BMC's own UDP port the remote's last datagram arrived on, when it listens on two (IPMI_PORT
+   * and IPMI_SOL_PORT): replies and SOL output leave from it. A session may move between the two.
+   */
+  readonly localPort?: number;
 }
 
 export interface SessionUser {
