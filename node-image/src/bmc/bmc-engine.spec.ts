@@ -16,9 +16,10 @@ class TestUsers implements UserAuthority {
   constructor(private readonly users: SessionUser[], private readonly limit = Privilege.Administrator) {}
   findByName(name: Buffer) { return this.users.find((u) => Buffer.from(u.name, 'latin1').equals(name)); }
   channelPrivilegeLimit() { return this.limit; }
-  isLockedOut() { return this.locked; }
-  recordAuthFailure() { this.failures++; }
-  recordAuthSuccess() {}
+  failureSources: string[] = [];
+  checkLogin() { return { allowed: !this.locked }; }
+  recordFailure(_id: number, source: string) { this.failures++; this.failureSources.push(source); }
+  recordSuccess() {}
 }
 
 const ADMIN: SessionUser = { id: 2, name: 'admin', password: Buffer.from('password') };
@@ -131,6 +132,7 @@ describe('BmcEngine against ipmitool captures', () => {
     const rakp4 = await exchange(bad);
     expect(rakp4!.subarray(16).toString('hex')).toBe('000f0000a4a3a2a0');
     expect(users.failures).toBe(1);
+    expect(users.failureSources).toEqual([CLIENT.address]);
   });
 
   it('drops a replayed packet and a packet whose AuthCode was tampered with', async () => {

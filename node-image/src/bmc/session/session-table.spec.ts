@@ -12,7 +12,7 @@ const est = (id: number, handle: number, lastActivity = 0): EstablishedSession =
 });
 
 describe('SessionTable', () => {
-  const limits = { maxSessions: 2, maxHalfOpen: 3, halfOpenTimeoutMs: 5_000, idleTimeoutMs: 60_000 };
+  const limits = { maxSessions: 2, reservedForAdministrator: 0, reservedForOperator: 0, maxHalfOpen: 3, halfOpenTimeoutMs: 5_000, idleTimeoutMs: 60_000 };
 
   it('evicts the oldest half-open session when full, never an established one', () => {
     const t = new SessionTable(limits);
@@ -54,7 +54,7 @@ describe('SessionTable', () => {
 });
 
 describe('SessionTable under a flood of handshakes from one console', () => {
-  const limits = { maxSessions: 16, maxHalfOpen: 4, halfOpenTimeoutMs: 5_000, idleTimeoutMs: 60_000 };
+  const limits = { maxSessions: 16, reservedForAdministrator: 2, reservedForOperator: 2, maxHalfOpen: 4, halfOpenTimeoutMs: 5_000, idleTimeoutMs: 60_000 };
   const flood = { address: '127.0.0.1', port: 40000 };
   const slow = { address: '127.0.0.1', port: 40001 };
   const from = (id: number, r: { address: string; port: number }): HalfOpenSession => ({ ...half(id), remote: r });

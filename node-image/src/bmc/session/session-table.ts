@@ -7,12 +7,22 @@
  *   RAKP1 while a flood goes on). They expire after `halfOpenTimeoutMs`.
  * - Established sessions: at most `maxSessions`; when full Open Session answers "insufficient
  *   resources". Idle ones expire after `idleTimeoutMs` (longer than ipmitool's 15 s SOL keep-alive).
+ *   Slots are reserved by the user's privilege limit (IPMI v2.0 section 22.17 codes 82h/83h): a
+ *   user limited to User or Callback may fill `maxSessions - reservedForOperator -
+ *   reservedForAdministrator` slots, an Operator `maxSessions - reservedForAdministrator`, an
+ *   Administrator all of them, so no lower-privilege account can take the sessions an
+ *   administrator needs.
  * - IPMI 1.5 challenges: bounded, short-lived and evicted like half-open sessions.
  */
+import { Privilege } from '../../protocol/errors';
 import type { EstablishedSession, HalfOpenSession, PendingChallenge, Remote } from './session-types';
 
 export interface SessionLimits {
   readonly maxSessions: number;
+  /** Slots only users with an Administrator (or OEM) limit may fill. */
+  readonly reservedForAdministrator: number;
+  /** Further slots only users with an Operator limit or higher may fill. */
+  readonly reservedForOperator: number;
   readonly maxHalfOpen: number;
   readonly halfOpenTimeoutMs: number;
   readonly idleTimeoutMs: number;
@@ -20,6 +30,8 @@ export interface SessionLimits {
 
 export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   maxSessions: 16,
+  reservedForAdministrator: 2,
+  reservedForOperator: 2,
   maxHalfOpen: 256,
   halfOpenTimeoutMs: 5_000,
   idleTimeoutMs: 60_000,
@@ -124,6 +136,17 @@ export class SessionTable {
   get establishedCount(): number { return this.established.size; }
   get halfOpenCount(): number { return this.halfOpen.size; }
   hasEstablishedCapacity(): boolean { return this.established.size < this.limits.maxSessions; }
+
+  /** Established slots a user whose channel privilege limit is `limit` may fill (see above). */
+  slotsFor(limit: number): number {
+    const { maxSessions, reservedForAdministrator, reservedForOperator } = this.limits;
+    if (limit >= Privilege.Administrator && limit <= Privilege.Oem) return maxSessions;
+    if (limit === Privilege.Operator) return Math.max(0, maxSessions - reservedForAdministrator);
+    return Math.max(0, maxSessions - reservedForAdministrator - reservedForOperator);
+  }
+
+  /** Whether one more session of a user with this privilege limit fits. */
+  admits(limit: number): boolean { return this.established.size < this.slotsFor(limit); }
 
   /** Adds a half-open session, evicting one when full (see above); returns the evicted one if any. */
   addHalfOpen(s: HalfOpenSession): HalfOpenSession | undefined {
