@@ -59,8 +59,8 @@ describe('BmcEngine against ipmitool captures', () => {
       ]),
     });
     const authCaps = await exchange(v.get(1)!);
-    // Our answer advertises MD5 + straight password (not "none"), v2.0 + v1.5, non-null user names.
-    expect(authCaps!.subarray(14).toString('hex')).toBe('811c632000380001940403000000000c');
+    // Our answer advertises MD5 only (straight password is off by default, "none" never on), v2.0 + v1.5, non-null user names.
+    expect(authCaps!.subarray(14).toString('hex')).toBe('811c632000380001840403000000001c');
     // ipmi_sim echoed max privilege 0 in Open Session Response; this BMC answers 4 (FreeIPMI requires it).
     const expectedOpen = Buffer.from(v.get(4)!);
     expectedOpen[16 + 2] = Privilege.Administrator;
