@@ -121,9 +121,12 @@ export class BmcEngine {
     this.deps.log.debug('datagram dropped', { reason, ...fields });
   }
 
-  /** A refused login: counted, and logged with its details only a few times per interval. */
-  private refused(kind: string, now: number, fields: Record<string, unknown>): void {
-    this.digest.note(kind, now, kind, fields);
+  /**
+   * A refused login of an existing user: counted, and logged with its details only a few times per
+   * interval and user (bounded: only configured users get here).
+   */
+  private refused(kind: string, now: number, fields: { user: string } & Record<string, unknown>): void {
+    this.digest.note(`${kind} (${fields.user})`, now, kind, fields);
   }
 
   /** Entry point: one datagram from `from`. Never throws. */
