@@ -59,6 +59,14 @@ describe('SessionTable under a flood of handshakes from one console', () => {
   const slow = { address: '127.0.0.1', port: 40001 };
   const from = (id: number, r: { address: string; port: number }): HalfOpenSession => ({ ...half(id), remote: r });
 
+  it('evicts from the busiest address even when its flood uses a new port for every handshake', () => {
+    const t = new SessionTable(limits);
+    t.addHalfOpen(from(1, { address: '192.0.2.1', port: 623 }));
+    for (let id = 100; id < 400; id++) t.addHalfOpen(from(id, { address: '192.0.2.66', port: 10_000 + id }));
+    expect(t.getHalfOpen(1)).toBeDefined();
+    expect(t.halfOpenCount).toBe(limits.maxHalfOpen);
+  });
+
   it('evicts the flooding remote\'s oldest half-open session, never another console\'s handshake', () => {
     const t = new SessionTable(limits);
     t.addHalfOpen(from(1, slow));
