@@ -6,6 +6,7 @@ describe('agent configuration', () => {
     expect(c).toMatchObject({ machine: 'qemu', ipmiAddress: '0.0.0.0', ipmiPort: 623, ipmiUser: 'admin', ipmiPassword: 'password', ipmi15: true, stateDir: '/vm/bmc', powerOnAtStart: false, nodeName: 'node-1' });
     expect(c.cipherSuites.map((s) => s.id)).toEqual([3, 17]);
     expect(c.ipmiSolPort).toBeUndefined();
+    expect(c.ipmi15AuthTypes).toEqual(['md5']);
   });
 
   describe('IPMI_SOL_PORT', () => {
@@ -28,6 +29,16 @@ describe('agent configuration', () => {
         `IPMI_SOL_PORT="${value}" must be a UDP port from 1 to 65535: the port clients reach this BMC on (e.g. the host port 623/udp is published as), or unset for the port it listens on`,
       ]);
     });
+  });
+
+  it('takes IPMI_V15_AUTH_TYPES as a list of md5 and password, never none, never empty', () => {
+    expect(loadConfig({ IPMI_V15_AUTH_TYPES: 'md5, Password' }, 'h').ipmi15AuthTypes).toEqual(['md5', 'password']);
+    expect(loadConfig({ IPMI_V15_AUTH_TYPES: 'password' }, 'h').ipmi15AuthTypes).toEqual(['password']);
+    const problems = (env: Record<string, string>): string => { try { loadConfig(env, 'h'); return ''; } catch (e) { return (e as ConfigError).problems.join('\n'); } };
+    expect(problems({ IPMI_V15_AUTH_TYPES: 'md5,none' })).toMatch(/must not contain "none"/);
+    expect(problems({ IPMI_V15_AUTH_TYPES: 'md2' })).toMatch(/"md2" is not supported/);
+    expect(problems({ IPMI_V15_AUTH_TYPES: 'sha1' })).toMatch(/"sha1" is not one of md5, password/);
+    expect(problems({ IPMI_V15_AUTH_TYPES: ' , ' })).toMatch(/at least one of md5, password \(IPMI_V15=false turns IPMI 1.5 off\)/);
   });
 
   it('lists every problem at once, each saying what to fix', () => {

@@ -19,6 +19,8 @@ export interface AgentConfig {
   readonly ipmiPassword: string;
   readonly cipherSuites: readonly CipherSuite[];
   readonly ipmi15: boolean;
+  /** IPMI 1.5 AuthCode types accepted (IPMI_V15_AUTH_TYPES): a non-empty subset of md5, password. */
+  readonly ipmi15AuthTypes: readonly Ipmi15AuthTypeName[];
   readonly stateDir: string;
   readonly powerOnAtStart: boolean;
   readonly debug: boolean;
@@ -26,6 +28,27 @@ export interface AgentConfig {
   readonly nodeName: string;
   /** Tuning for tests: how long simulated power transitions take (SIM_POWER_DELAY_MS). */
   readonly simPowerDelayMs: number;
+}
+
+export const IPMI15_AUTH_TYPE_NAMES = ['md5', 'password'] as const;
+export type Ipmi15AuthTypeName = (typeof IPMI15_AUTH_TYPE_NAMES)[number];
+
+/**
+ * IPMI_V15_AUTH_TYPES: comma-separated, e.g. "md5" (the default) or "md5,password". "password"
+ * sends the password in clear in every datagram; "none" (no AuthCode at all) is never allowed;
+ * MD2 is not implemented.
+ */
+export function parseIpmi15AuthTypes(value: string): Ipmi15AuthTypeName[] {
+  const names = value.split(',').map((n) => n.trim().toLowerCase()).filter((n) => n !== '');
+  const out: Ipmi15AuthTypeName[] = [];
+  for (const n of names) {
+    if (n === 'none') throw new Error('IPMI_V15_AUTH_TYPES must not contain "none": a session without an AuthCode is never allowed');
+    if (n === 'md2') throw new Error('IPMI_V15_AUTH_TYPES: "md2" is not supported (use md5)');
+    if (!(IPMI15_AUTH_TYPE_NAMES as readonly string[]).includes(n)) throw new Error(`IPMI_V15_AUTH_TYPES: "${n}" is not one of ${IPMI15_AUTH_TYPE_NAMES.join(', ')}`);
+    if (!out.includes(n as Ipmi15AuthTypeName)) out.push(n as Ipmi15AuthTypeName);
+  }
+  if (out.length === 0) throw new Error('IPMI_V15_AUTH_TYPES must name at least one of md5, password (IPMI_V15=false turns IPMI 1.5 off)');
+  return out;
 }
 
 export class ConfigError extends Error {
@@ -82,6 +105,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, hostName: string): AgentConfi
   } catch (err) {
     problems.push((err as Error).message);
   }
+  let ipmi15AuthTypes: Ipmi15AuthTypeName[] = ['md5'];
+  try {
+    ipmi15AuthTypes = parseIpmi15AuthTypes(str('IPMI_V15_AUTH_TYPES', 'md5'));
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
   const ipmiAddress = str('IPMI_ADDRESS', '0.0.0.0');
   if (!/^(\d{1,3}\.){3}\d{1,3}$/.test(ipmiAddress)) problems.push(`IPMI_ADDRESS="${ipmiAddress}" must be an IPv4 address`);
 
@@ -94,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, hostName: string): AgentConfi
     ipmiPassword,
     cipherSuites,
     ipmi15: bool('IPMI_V15', true),
+    ipmi15AuthTypes,
     stateDir: str('BMC_STATE_DIR', '/vm/bmc'),
     powerOnAtStart: bool('POWER_ON_AT_START', false),
     debug: bool('DEBUG', false),

@@ -59,6 +59,7 @@ async function main(): Promise<void> {
     adminPassword: config.ipmiPassword,
     cipherSuites: config.cipherSuites,
     ipmi15: config.ipmi15,
+    ipmi15AuthTypes: config.ipmi15AuthTypes,
     nodeName: config.nodeName,
     store: new FileStateStore(config.stateDir),
     network: new OsNetworkInfo({ bindAddress: config.ipmiAddress }),

@@ -64,6 +64,7 @@ export const AGENT_VARIABLES = [
   'IPMI_ADDRESS',
   'IPMI_CIPHER_SUITES',
   'IPMI_V15',
+  'IPMI_V15_AUTH_TYPES',
   'DEBUG',
 ] as const;
 

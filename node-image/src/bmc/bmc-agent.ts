@@ -33,6 +33,8 @@ import type { Remote } from './session/session-types';
 import type { StateStore } from '../state/state-store';
 import type { CipherSuite } from '../protocol/crypto/cipher-suites';
 import { UdpServer } from '../transport/udp-server';
+import { AuthType15 } from '../protocol/crypto/auth15';
+import type { Ipmi15AuthTypeName } from '../config';
 import type { Logger } from '../util/logger';
 
 export interface BmcAgentOptions {
@@ -47,6 +49,8 @@ export interface BmcAgentOptions {
   readonly adminPassword: string;
   readonly cipherSuites: readonly CipherSuite[];
   readonly ipmi15: boolean;
+  /** IPMI 1.5 AuthCode types accepted when `ipmi15` is on; default MD5 only. */
+  readonly ipmi15AuthTypes?: readonly Ipmi15AuthTypeName[];
   readonly nodeName: string;
   readonly store: StateStore;
   readonly network: NetworkInfo;
@@ -129,10 +133,12 @@ export class BmcAgent {
     });
     const machine = o.createMachine({ boot, chassis, systemUuid: wireToUuid(identity.systemGuid), clock });
 
+    const v15Names = o.ipmi15 ? o.ipmi15AuthTypes ?? ['md5'] : [];
+    const ipmi15AuthTypes = v15Names.map((n) => (n === 'md5' ? AuthType15.Md5 : AuthType15.Password));
     const server = new UdpServer(log);
     const dispatcher = new Dispatcher(log);
     const engine = new BmcEngine({
-      config: { ...DEFAULT_ENGINE_CONFIG, cipherSuites: o.cipherSuites, ipmi15Enabled: o.ipmi15 },
+      config: { ...DEFAULT_ENGINE_CONFIG, cipherSuites: o.cipherSuites, ipmi15Enabled: o.ipmi15, ipmi15AuthTypes },
       users,
       guid: () => identity.systemGuid,
       random,
@@ -172,7 +178,7 @@ export class BmcAgent {
       .register(channelCommands({ channel: DEFAULT_ENGINE_CONFIG.channel, access: channelAccess, activeSessionCount: () => engine.sessions.establishedCount }))
       .register(lanCommands({
         network: o.network, cipherSuites: o.cipherSuites.map((s) => s.id), users, store: o.store, channel: DEFAULT_ENGINE_CONFIG.channel,
-        ipmi15AuthTypes: o.ipmi15 ? LanAuthType.Md5 | LanAuthType.Password : 0,
+        ipmi15AuthTypes: (v15Names.includes('md5') ? LanAuthType.Md5 : 0) | (v15Names.includes('password') ? LanAuthType.Password : 0),
         rmcpPort: () => boundPort,
       }))
       .register(solConfigCommands({ config: solConfig }));
@@ -203,7 +209,7 @@ export class BmcAgent {
     }, tickMs);
     agent.timer.unref();
 
-    log.info('BMC listening', { address: bound.address, port: bound.port, solPort: o.solPort ?? bound.port, cipherSuites: o.cipherSuites.map((s) => s.id), ipmi15: o.ipmi15 });
+    log.info('BMC listening', { address: bound.address, port: bound.port, solPort: o.solPort ?? bound.port, cipherSuites: o.cipherSuites.map((s) => s.id), ipmi15: o.ipmi15 ? v15Names : false });
     // POWER_ON_AT_START, or the power restore policy ("always on", "previous" after a power loss).
     const restoreCause = chassis.powerOnAtStart();
     if (o.powerOnAtStart || restoreCause !== undefined) {

@@ -16,9 +16,10 @@ class TestUsers implements UserAuthority {
   constructor(private readonly users: SessionUser[], private readonly limit = Privilege.Administrator) {}
   findByName(name: Buffer) { return this.users.find((u) => Buffer.from(u.name, 'latin1').equals(name)); }
   channelPrivilegeLimit() { return this.limit; }
-  isLockedOut() { return this.locked; }
-  recordAuthFailure() { this.failures++; }
-  recordAuthSuccess() {}
+  failureSources: string[] = [];
+  checkLogin() { return { allowed: !this.locked }; }
+  recordFailure(_id: number, source: string) { this.failures++; this.failureSources.push(source); }
+  recordSuccess() {}
 }
 
 const ADMIN: SessionUser = { id: 2, name: 'admin', password: Buffer.from('password') };
@@ -58,8 +59,8 @@ describe('BmcEngine against ipmitool captures', () => {
       ]),
     });
     const authCaps = await exchange(v.get(1)!);
-    // Our answer advertises MD5 + straight password (not "none"), v2.0 + v1.5, non-null user names.
-    expect(authCaps!.subarray(14).toString('hex')).toBe('811c632000380001940403000000000c');
+    // Our answer advertises MD5 only (straight password is off by default, "none" never on), v2.0 + v1.5, non-null user names.
+    expect(authCaps!.subarray(14).toString('hex')).toBe('811c632000380001840403000000001c');
     // ipmi_sim echoed max privilege 0 in Open Session Response; this BMC answers 4 (FreeIPMI requires it).
     const expectedOpen = Buffer.from(v.get(4)!);
     expectedOpen[16 + 2] = Privilege.Administrator;
@@ -131,6 +132,7 @@ describe('BmcEngine against ipmitool captures', () => {
     const rakp4 = await exchange(bad);
     expect(rakp4!.subarray(16).toString('hex')).toBe('000f0000a4a3a2a0');
     expect(users.failures).toBe(1);
+    expect(users.failureSources).toEqual([CLIENT.address]);
   });
 
   it('drops a replayed packet and a packet whose AuthCode was tampered with', async () => {

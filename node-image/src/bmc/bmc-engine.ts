@@ -27,10 +27,13 @@ import type { Dispatcher } from './dispatcher';
 import { SessionTable, SessionLimits, DEFAULT_SESSION_LIMITS } from './session/session-table';
 import type { EstablishedSession, HalfOpenSession, Ipmi15Session, Remote, RmcpPlusSession, UserAuthority } from './session/session-types';
 import type { Logger } from '../util/logger';
+import { LogDigest } from '../util/log-digest';
 
 export interface EngineConfig {
   readonly cipherSuites: readonly CipherSuite[];
   readonly ipmi15Enabled: boolean;
+  /** IPMI 1.5 AuthCode types accepted (AuthType15.Md5, AuthType15.Password); never None. */
+  readonly ipmi15AuthTypes: readonly number[];
   /** BMC key Kg; null = not configured (SIK keyed by the user's password). */
   readonly kg: Buffer | null;
   /** The LAN channel number (1). */
@@ -42,6 +45,7 @@ export interface EngineConfig {
 
 export const DEFAULT_ENGINE_CONFIG: Omit<EngineConfig, 'cipherSuites'> = {
   ipmi15Enabled: true,
+  ipmi15AuthTypes: [AuthType15.Md5],
   kg: null,
   channel: 1,
   channelPrivilegeLimit: Privilege.Administrator,
@@ -54,7 +58,7 @@ export interface PayloadSink {
   onSessionClosed(session: EstablishedSession, reason: SessionEndReason, now: number): void;
 }
 
-export type SessionEndReason = 'closed' | 'closed-by-admin' | 'timeout' | 'bmc-reset';
+export type SessionEndReason = 'closed' | 'closed-by-admin' | 'timeout' | 'bmc-reset' | 'user-changed';
 
 export interface EngineDeps {
   readonly config: EngineConfig;
@@ -73,7 +77,7 @@ export interface EngineDeps {
 export type DropReason =
   | 'malformed' | 'not-ipmi' | 'bad-checksum' | 'unknown-session' | 'unauthenticated' | 'bad-authcode'
   | 'replay' | 'unencrypted' | 'bad-padding' | 'bad-payload-type' | 'ipmi15-disabled' | 'not-a-request'
-  | 'duplicate-in-flight';
+  | 'duplicate-in-flight' | 'handshake-refused-by-console';
 
 const RETRY_CACHE_MS = 10_000;
 const IPMI15_MAX_PRIVILEGE_MASK = 0x0f;
@@ -83,9 +87,16 @@ export class BmcEngine {
   readonly drops = new Map<DropReason, number>();
   requestsHandled = 0;
   private payloadSink: PayloadSink | null = null;
+  /** Refused logins and drops: a few lines with details, then counts (a stranger sets the rate). */
+  private readonly digest: LogDigest;
+  /** The session whose request is being dispatched (its own user changes do not end it). */
+  private actingSessionId: number | null = null;
+  private lastNow = 0;
 
   constructor(private readonly deps: EngineDeps) {
     this.sessions = new SessionTable(deps.config.limits);
+    this.digest = new LogDigest(deps.log);
+    deps.users.onChange?.((change) => this.onUserChanged(change.userId, change.kind));
   }
 
   get config(): EngineConfig { return this.deps.config; }
@@ -106,11 +117,21 @@ export class BmcEngine {
 
   private drop(reason: DropReason, fields?: Record<string, unknown>): void {
     this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1);
+    this.digest.count(`dropped ${reason}`, this.lastNow);
     this.deps.log.debug('datagram dropped', { reason, ...fields });
+  }
+
+  /**
+   * A refused login of an existing user: counted, and logged with its details only a few times per
+   * interval and user (bounded: only configured users get here).
+   */
+  private refused(kind: string, now: number, fields: { user: string } & Record<string, unknown>): void {
+    this.digest.note(`${kind} (${fields.user})`, now, kind, fields);
   }
 
   /** Entry point: one datagram from `from`. Never throws. */
   async handleDatagram(datagram: Buffer, from: Remote, now: number): Promise<void> {
+    this.lastNow = now;
     try {
       const r = new ByteReader(datagram);
       const rmcp = decodeRmcpHeader(r);
@@ -165,8 +186,8 @@ export class BmcEngine {
     if (p.authType !== pending.authType) return this.drop('bad-authcode');
     const expected = authCode15(p.authType, pending.user.password, p.sessionId, p.message, p.sequence);
     if (!expected || !p.authCode || !timingSafeEqual(expected, p.authCode)) {
-      this.deps.users.recordAuthFailure(pending.user.id, now);
-      this.deps.log.info('IPMI 1.5 activation refused: wrong password', { user: pending.user.name, remote: from.address });
+      this.deps.users.recordFailure(pending.user.id, from.address, now);
+      this.refused('IPMI 1.5 activation refused: wrong password', now, { user: pending.user.name, remote: from.address });
       return reply(ActivateSessionCode.InvalidSessionId);
     }
     if (req.data.length !== 22) return reply(CompletionCode.RequestDataLengthInvalid);
@@ -180,6 +201,7 @@ export class BmcEngine {
     if (requestedPrivilege > limit) return reply(ActivateSessionCode.PrivilegeExceedsLimit);
     if (initialOutbound === 0) return reply(ActivateSessionCode.SequenceOutOfRange);
     if (!this.sessions.hasEstablishedCapacity()) return reply(ActivateSessionCode.NoSessionSlot);
+    if (!this.sessions.admits(limit)) return reply(ActivateSessionCode.NoSlotAtPrivilege);
     const sessionId = this.freeSessionId();
     const initialInbound = this.nonZeroU32();
     const session: Ipmi15Session = {
@@ -200,7 +222,7 @@ export class BmcEngine {
     // The console's next packet carries initialInbound; start the window just below it.
     session.inbound = { highest: (initialInbound - 1) >>> 0, seenBelow: 0 };
     this.sessions.addEstablished(session);
-    this.deps.users.recordAuthSuccess(pending.user.id, now);
+    this.deps.users.recordSuccess(pending.user.id, from.address, now);
     const data = Buffer.alloc(10);
     data[0] = authType;
     data.writeUInt32LE(sessionId, 1);
@@ -238,13 +260,17 @@ export class BmcEngine {
   /** Get Session Challenge (IPMI 1.5, section 22.16), answered outside a session. */
   sessionChallenge(authType: number, userName: Buffer, from: Remote, now: number): { cc: number; data?: Buffer } {
     if (!this.config.ipmi15Enabled) return { cc: CompletionCode.InvalidDataField };
-    if (authType !== AuthType15.Md5 && authType !== AuthType15.Password) return { cc: CompletionCode.InvalidDataField };
+    if (!this.config.ipmi15AuthTypes.includes(authType) || authType === AuthType15.None) return { cc: CompletionCode.InvalidDataField };
     const end = userName.indexOf(0);
     const name = end === -1 ? userName : userName.subarray(0, end);
     if (name.length === 0) return { cc: ChallengeCode.NullUserNameDisabled };
     const user = this.deps.users.findByName(name);
     // A 20-byte password cannot key an IPMI 1.5 AuthCode (16 bytes); such users log in over RMCP+ only.
-    if (!user || this.deps.users.isLockedOut(user.id, now) || (user.passwordSize ?? 16) > AUTH_CODE_15_LENGTH) return { cc: ChallengeCode.InvalidUserName };
+    if (!user || (user.passwordSize ?? 16) > AUTH_CODE_15_LENGTH) return { cc: ChallengeCode.InvalidUserName };
+    if (!this.deps.users.checkLogin(user.id, from.address, now).allowed) {
+      this.refused('login refused: user locked out from this address', now, { user: user.name, remote: from.address, protocol: 'ipmi15' });
+      return { cc: ChallengeCode.InvalidUserName };
+    }
     const temporarySessionId = this.freeSessionId();
     const challenge = this.deps.random(16);
     this.sessions.addChallenge({ temporarySessionId, challenge, authType, user, remote: from, createdAt: now });
@@ -395,13 +421,15 @@ export class BmcEngine {
     if (m.userNameLength === 0) return fail(RakpStatus.UnauthorizedName); // no null user
     const user = this.deps.users.findByName(m.userName);
     if (!user) return fail(RakpStatus.UnauthorizedName);
-    if (this.deps.users.isLockedOut(user.id, now)) {
-      this.deps.log.info('login refused: user locked out after repeated failures', { user: user.name, remote: from.address });
+    if (!this.deps.users.checkLogin(user.id, from.address, now).allowed) {
+      this.refused('login refused: user locked out from this address', now, { user: user.name, remote: from.address, protocol: 'rmcpplus' });
       return fail(RakpStatus.UnauthorizedName);
     }
     const userLimit = this.userLimit(user.id);
     if ((m.role & ROLE_NAME_ONLY_LOOKUP) === 0 && requested !== userLimit) return fail(RakpStatus.UnauthorizedName);
     if (requested < Privilege.User || requested > userLimit || requested > half.maxPrivilege) return fail(RakpStatus.UnauthorizedRole);
+    // The slots left are reserved for higher privileges (session-table.ts).
+    if (!this.sessions.admits(userLimit)) return fail(RakpStatus.InsufficientResources);
     const participants: RakpParticipants = {
       consoleSessionId: half.consoleSessionId,
       bmcSessionId: half.bmcSessionId,
@@ -426,17 +454,18 @@ export class BmcEngine {
     const reply = (status: number, body: Buffer[] = []): void =>
       this.sendSessionless(PayloadType.Rakp4, encodeRakpReply(m.tag, status, half.consoleSessionId, body), from);
     if (m.status !== RakpStatus.NoErrors) {
-      // The console rejected our RAKP2 (typically: it holds another password).
-      this.deps.users.recordAuthFailure(user.id, now);
-      return;
+      // The console rejected our RAKP2. Anyone can send this without knowing anything, so it
+      // proves nothing about a password and is not counted against the user (only a wrong RAKP3
+      // AuthCode is). A console with a wrong password learns nothing here it did not from RAKP2.
+      return this.drop('handshake-refused-by-console', { status: m.status });
     }
     const expected = rakp3Hmac(half.suite.auth, user.password, participants);
     if (m.authCode.length !== expected.length || !timingSafeEqual(expected, m.authCode)) {
-      this.deps.users.recordAuthFailure(user.id, now);
-      this.deps.log.info('login refused: wrong password', { user: user.name, remote: from.address });
+      this.deps.users.recordFailure(user.id, from.address, now);
+      this.refused('login refused: wrong password', now, { user: user.name, remote: from.address, protocol: 'rmcpplus' });
       return reply(RakpStatus.InvalidIntegrityCheckValue);
     }
-    if (!this.sessions.hasEstablishedCapacity()) return reply(RakpStatus.InsufficientResources);
+    if (!this.sessions.admits(this.userLimit(user.id))) return reply(RakpStatus.InsufficientResources);
     const keys = deriveSessionKeys(half.suite.auth, user.password, this.config.kg, participants);
     const session: RmcpPlusSession = {
       protocol: 'rmcpplus',
@@ -455,7 +484,7 @@ export class BmcEngine {
       keys,
     };
     this.sessions.addEstablished(session);
-    this.deps.users.recordAuthSuccess(user.id, now);
+    this.deps.users.recordSuccess(user.id, from.address, now);
     reply(RakpStatus.NoErrors, [rakp4Icv(half.suite.auth, keys.sik, participants)]);
     this.deps.log.info('session activated', { protocol: 'rmcpplus', suite: half.suite.id, user: user.name, remote: from.address, handle: session.handle });
   }
@@ -506,7 +535,12 @@ export class BmcEngine {
     }
     inFlight.add(key);
     try {
-      const result = await this.dispatch(req, this.viewOf(session), now);
+      // Handlers run synchronously up to their first await: user changes they make are told to
+      // onUserChanged while actingSessionId still names this session.
+      this.actingSessionId = session.bmcSessionId;
+      const pending = this.dispatch(req, this.viewOf(session), now);
+      this.actingSessionId = null;
+      const result = await pending;
       const message = responseFor(req, result.cc, result.data);
       session.lastReply = { key, response: message, at: now };
       return result.after ? { message, after: result.after } : { message };
@@ -530,8 +564,33 @@ export class BmcEngine {
     return true;
   }
 
+  /**
+   * A user was changed (by any protocol): disabled, NO ACCESS, a new password or a new name end
+   * the user's sessions at once; a lowered privilege limit lowers theirs. The session that made
+   * the change keeps running (its answer must reach the console) but is downgraded too.
+   */
+  private onUserChanged(userId: number, kind: string): void {
+    const now = this.lastNow;
+    const limit = this.userLimit(userId);
+    const ends = kind === 'password' || kind === 'name' || kind === 'disabled' || limit === Privilege.None;
+    for (const s of this.sessions.listEstablished()) {
+      if (s.userId !== userId) continue;
+      if (ends && s.bmcSessionId !== this.actingSessionId) {
+        this.closeSession(s.bmcSessionId, 'user-changed', now);
+        continue;
+      }
+      if (limit !== Privilege.None && s.maxPrivilege > limit) {
+        s.maxPrivilege = limit;
+        s.privilege = Math.min(s.privilege, limit);
+        this.deps.log.info('session privilege lowered', { handle: s.handle, user: s.userName, privilege: s.privilege });
+      }
+    }
+  }
+
   /** Expires half-open and idle sessions. Call at nextDeadline(). */
   tick(now: number): void {
+    this.lastNow = Math.max(this.lastNow, now);
+    this.digest.flush(now);
     // Established sessions first, through closeSession so SOL is told.
     for (const s of this.sessions.listEstablished()) {
       if (now - s.lastActivity >= this.config.limits.idleTimeoutMs) this.closeSession(s.bmcSessionId, 'timeout', now);
@@ -543,8 +602,10 @@ export class BmcEngine {
   nextDeadline(): number | null { return this.sessions.nextDeadline(); }
 
   private onHalfOpenExpired(h: HalfOpenSession, now: number): void {
-    // RAKP2 was sent but no RAKP3 came: ipmitool does exactly that when its password is wrong.
-    if (h.stage === 'awaiting-rakp3' && h.rakp) this.deps.users.recordAuthFailure(h.rakp.user.id, now);
+    // RAKP2 was sent but no RAKP3 came (ipmitool does that when its password is wrong). Not a
+    // password failure: anyone can start and abandon handshakes naming a user, and the RAKP2 HMAC
+    // already allows offline guessing (CVE-2013-4786), which no lockout can slow.
+    if (h.stage === 'awaiting-rakp3') this.digest.count('handshake abandoned after RAKP2', now);
   }
 
   /** Cold/warm reset: every session ends, as on a real BMC restart. */

@@ -29,7 +29,7 @@ import { SdrRepository } from './inventory/sdr-repository';
 import { SystemEventLog } from './sel/system-event-log';
 import { MAX_USER_ID, UserStore } from './users/user-store';
 import { ChannelAccessStore } from './users/channel-access';
-import { DEFAULT_LOCKOUT_POLICY } from './users/auth-lockout';
+import { DEFAULT_LOCKOUT_POLICY, GLOBAL_THRESHOLD_FACTOR } from './users/auth-lockout';
 import { DEFAULT_SESSION_LIMITS } from './session/session-table';
 import { loadOrCreateIdentity } from './identity';
 import { SolConfig } from '../sol/sol-config';
@@ -134,7 +134,7 @@ export const COMMAND_NOTES: Readonly<Record<string, CommandNote>> = {
   '06/04': { spec: '20.4', notes: '55h 00h: no error.' },
   '06/08': { spec: '20.8', notes: 'Persisted with the BMC state.' },
   '06/37': { spec: '22.14', notes: 'The GUID also used as GUIDc in RAKP 2/3/4. Persisted.' },
-  '06/38': { spec: '22.13, table 22-15', notes: 'Answered outside a session. CCh for a channel other than 1/0Eh or a privilege outside 1..5. IPMI 1.5 MD5 and straight password listed only when IPMI_V15 is on; "non-null user names only"; extended (v2.0) data when byte 1 bit 7 asks for it.' },
+  '06/38': { spec: '22.13, table 22-15', notes: 'Answered outside a session. CCh for a channel other than 1/0Eh or a privilege outside 1..5. IPMI 1.5 auth types listed exactly as IPMI_V15_AUTH_TYPES enables them (MD5 by default; straight password only when named), none when IPMI_V15 is off; "non-null user names only"; extended (v2.0) data when byte 1 bit 7 asks for it.' },
   '06/3B': { spec: '22.18, table 22-22', notes: 'Level 0 returns the current level. CCh for Callback or above OEM; 80h OEM level (not available for the user); 81h above the session\'s maximum (user and channel limit).' },
   '06/3C': { spec: '22.19, table 22-23', notes: 'By session ID, or ID 0 and a handle. 87h unknown ID, 88h unknown handle. Closing the own session: the reply still goes out under its keys, then the session ends. Closing another session needs Administrator (D4h); it ends that session\'s SOL too.' },
   '06/3D': { spec: '22.20, table 22-25', notes: 'Selectors 00h this session, 01h..3Fh n-th active, FEh by handle, FFh by session ID. An index, handle or ID without an active session answers handle 0 with the slot and active counts (as ipmi_sim; ipmitool\'s `session info all` walks every index); CCh other selectors. Includes the console\'s IPv4 address and UDP port; slot count = maximum sessions.' },
@@ -194,11 +194,11 @@ export interface SessionLayerCommand {
 export const SESSION_LAYER_COMMANDS: readonly SessionLayerCommand[] = [
   {
     netFn: NetFn.App, cmd: 0x39, name: 'Get Session Challenge', privilege: 'none (outside a session)', spec: '22.16',
-    notes: `IPMI 1.5 only (CCh when IPMI_V15 is off or for auth types other than MD5 and straight password). 81h unknown or locked-out user, or a user with a 20-byte password; 82h empty name. The challenge lives ${DEFAULT_SESSION_LIMITS.halfOpenTimeoutMs / 1000} s.`,
+    notes: `IPMI 1.5 only (CCh when IPMI_V15 is off or for an auth type IPMI_V15_AUTH_TYPES does not enable; MD5 only by default). 81h unknown user, a user locked out from the sender's address, or a user with a 20-byte password; 82h empty name. The challenge lives ${DEFAULT_SESSION_LIMITS.halfOpenTimeoutMs / 1000} s.`,
   },
   {
     netFn: NetFn.App, cmd: 0x3a, name: 'Activate Session', privilege: 'the requested level, up to the user\'s limit', spec: '22.17',
-    notes: 'Checks the AuthCode with the challenge\'s user; 85h wrong AuthCode or challenge (counts as a failed login), 86h privilege above the limit, 84h initial sequence number 0, 81h no free session slot. The session starts at User level.',
+    notes: 'Checks the AuthCode with the challenge\'s user; 85h wrong AuthCode or challenge (a wrong AuthCode counts as a failed login from the sender\'s address), 86h privilege above the limit, 84h initial sequence number 0, 81h no free session slot, 83h no slot left at the user\'s privilege (kept for higher ones). The session starts at User level.',
   },
 ];
 
@@ -223,7 +223,7 @@ const PRIVILEGE_NAMES: Readonly<Record<number, string>> = {
 /** When this BMC sends each RMCP+ status code (table 13-15), or why it never does. */
 export const RAKP_STATUS_USE: Readonly<Record<number, string>> = {
   [RakpStatus.NoErrors]: 'Success (Open Session Response, RAKP 2, RAKP 4).',
-  [RakpStatus.InsufficientResources]: 'Open Session when every session slot is taken; RAKP 4 when the slots filled up during the handshake.',
+  [RakpStatus.InsufficientResources]: 'Open Session when every session slot is taken; RAKP 2 when the slots the user\'s privilege may fill are taken (the rest are kept for higher privileges); RAKP 4 when they filled up during the handshake.',
   [RakpStatus.InvalidSessionId]: 'RAKP 2 / RAKP 4 for an unknown or expired half-open session (console session ID 0 in the reply).',
   [RakpStatus.InvalidPayloadType]: 'Not sent.',
   [RakpStatus.InvalidAuthAlgorithm]: 'Open Session proposing an authentication algorithm this BMC does not know.',
@@ -235,7 +235,7 @@ export const RAKP_STATUS_USE: Readonly<Record<number, string>> = {
   [RakpStatus.UnauthorizedRole]: 'Open Session above the channel\'s privilege limit (or the channel disabled); RAKP 1 below User, above the user\'s limit or above the level granted by Open Session.',
   [RakpStatus.InsufficientResourcesAtRole]: 'Not sent.',
   [RakpStatus.InvalidNameLength]: 'RAKP 1 with a name longer than 16 bytes or a length byte that does not match.',
-  [RakpStatus.UnauthorizedName]: 'RAKP 1 with an empty (null user) or unknown name, a locked-out user, or an exact-role lookup (bit 4 clear) whose role is not the user\'s limit.',
+  [RakpStatus.UnauthorizedName]: 'RAKP 1 with an empty (null user) or unknown name, a user locked out from the sender\'s address (or throttled, see Lockout), or an exact-role lookup (bit 4 clear) whose role is not the user\'s limit.',
   [RakpStatus.UnauthorizedGuid]: 'Not sent.',
   [RakpStatus.InvalidIntegrityCheckValue]: 'RAKP 4 after a RAKP 3 whose HMAC is wrong (wrong password); counts as a failed login.',
   [RakpStatus.InvalidConfidentialityAlgorithm]: 'Open Session proposing an unknown confidentiality algorithm.',
@@ -348,14 +348,17 @@ export function renderCommandReference(defs: readonly CommandDefinition[] = regi
   }
   line();
   line('A RAKP 3 carrying a non-zero status from the console (it rejected our RAKP 2, typically because');
-  line('it holds another password) gets no RAKP 4 and counts as a failed login.');
+  line('it holds another password) gets no RAKP 4 and ends the handshake; it is not counted as a failed');
+  line('login (anyone can send it without knowing a password).');
   line();
   const limits = DEFAULT_SESSION_LIMITS;
   const lock = DEFAULT_LOCKOUT_POLICY;
   line('## Session rules');
   line();
   line(`- **Sessions**: at most ${limits.maxSessions} established sessions (RMCP+ and IPMI 1.5 together);`);
-  line(`  when full, Open Session answers 01h and Activate Session 81h. At most ${limits.maxHalfOpen} half-open`);
+  line(`  when full, Open Session answers 01h and Activate Session 81h. Slots are kept for higher`);
+  line(`  privileges: a user whose limit is User or Callback may fill ${limits.maxSessions - limits.reservedForAdministrator - limits.reservedForOperator}, an Operator ${limits.maxSessions - limits.reservedForAdministrator}, an`);
+  line(`  Administrator all ${limits.maxSessions}; beyond that RAKP 2 answers 01h and Activate Session 83h. At most ${limits.maxHalfOpen} half-open`);
   line('  handshakes (and IPMI 1.5 challenges); when full the oldest one of the console (address and');
   line('  port) holding the most is dropped, so a flood can neither pin the table nor push out another');
   line('  console\'s handshake in progress.');
@@ -375,16 +378,28 @@ export function renderCommandReference(defs: readonly CommandDefinition[] = regi
   line('  an unknown session, a wrong AuthCode / integrity value, a replayed or out-of-window sequence');
   line('  number, plaintext in an encrypted session, bad confidentiality padding, protected packets');
   line('  outside a session, bad checksums. `DEBUG=true` logs each drop with its reason.');
-  line(`- **Lockout** (LAN parameter 26, spec 23.1): by default ${lock.threshold} wrong passwords within ${seconds(lock.attemptWindowMs)}`);
-  line(`  lock the user out for ${seconds(lock.lockoutMs)}. Wrong passwords are: a RAKP 3 with a wrong HMAC, a RAKP 3`);
-  line('  carrying an error status, a handshake left after RAKP 2 until it expires (what ipmitool does');
-  line('  with a wrong password) and an IPMI 1.5 Activate Session with a wrong AuthCode. While locked,');
+  line(`- **Lockout** (LAN parameter 26, spec 23.1), per user and sender address: by default ${lock.threshold} wrong`);
+  line(`  passwords within ${seconds(lock.attemptWindowMs)} from one address lock the user out from that address for ${seconds(lock.lockoutMs)}; the`);
+  line('  same user from another address is not affected. Wrong passwords are only what proves one: a');
+  line('  RAKP 3 with a wrong HMAC and an IPMI 1.5 Activate Session with a wrong AuthCode (a RAKP 3');
+  line('  carrying an error status or a handshake abandoned after RAKP 2 proves nothing and is not');
+  line(`  counted). Across addresses: ${GLOBAL_THRESHOLD_FACTOR} × the threshold failures of one user within the window`);
+  line('  refuse that user from addresses it has not logged in from successfully in the last 24 hours,');
+  line(`  for the lockout interval (at least 30 s); its familiar addresses keep working. While refused,`);
   line('  RAKP 1 answers 0Dh and Get Session Challenge 81h, even with the right password. A successful');
-  line('  login clears the count; Set User Password "enable" ends a lockout. Set LAN Configuration');
-  line('  Parameters 26 changes the policy (threshold 0 turns lockout off); the policy is persisted, the');
-  line('  failure counts are not.');
-  line('- **IPMI 1.5** (IPMI_V15, on by default): MD5 and straight-password AuthCodes (no MD2, no');
-  line('  "none"); users whose password was set in the 20-byte form cannot use it. RMCP+ is unaffected.');
+  line('  login clears the count of its address; Set User Password "enable" ends every lockout of the');
+  line('  user. Set LAN Configuration Parameters 26 changes the policy (threshold 0 turns lockout off);');
+  line('  the policy is persisted, the failure counts are not.');
+  line('- **User changes act at once**: disabling a user, setting it to NO ACCESS, a new password or a');
+  line('  new name end its open sessions (and their SOL); a lowered privilege limit lowers the');
+  line('  privilege of its sessions. The session that made the change keeps running (lowered if it');
+  line('  applies to it), so that its answer reaches the console.');
+  line('- **IPMI 1.5** (IPMI_V15, on by default): the AuthCode types IPMI_V15_AUTH_TYPES names, MD5 by');
+  line('  default; straight password (the password in clear in every datagram) only when named; never');
+  line('  MD2 or "none". Users whose password was set in the 20-byte form cannot use IPMI 1.5. RMCP+ is');
+  line('  unaffected.');
+  line('- **Logs**: refused logins are logged with their details three times per kind and minute, then');
+  line('  only counted; one summary line per minute gives the counts (drops included).');
   line('- **BMC key Kg**: not configured; SIK is keyed with the user\'s password (Get Channel');
   line('  Authentication Capabilities reports "Kg is zero").');
   line('- **Cold/Warm Reset** ends every session at once (after the reply).');

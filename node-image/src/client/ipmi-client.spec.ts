@@ -22,9 +22,9 @@ class TestUsers implements UserAuthority {
   constructor(private readonly users: SessionUser[]) {}
   findByName(name: Buffer): SessionUser | undefined { return this.users.find((u) => Buffer.from(u.name, 'latin1').equals(name)); }
   channelPrivilegeLimit(): number { return Privilege.Administrator; }
-  isLockedOut(): boolean { return false; }
-  recordAuthFailure(): void { this.failures++; }
-  recordAuthSuccess(): void {}
+  checkLogin(): { allowed: boolean } { return { allowed: true }; }
+  recordFailure(): void { this.failures++; }
+  recordSuccess(): void {}
 }
 
 /** What the handler does with the next inbound datagram. */
@@ -151,10 +151,12 @@ describe('IpmiClient against the agent session layer on loopback UDP', () => {
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(err.code).toBe(IpmiClientErrorCode.Handshake);
     expect(err.message).toBe(`cannot log in to BMC at 127.0.0.1:${bmc.port} as "admin": wrong password or user: RAKP2 HMAC invalid`);
-    // The BMC got our RAKP3 (status 0x0F), counted the failure and dropped the half-open session.
+    // The BMC got our RAKP3 (status 0x0F) and dropped the half-open session; a console's refusal
+    // proves nothing about a password, so it is not counted as a failure.
     await new Promise((r) => setTimeout(r, 20));
-    expect(bmc.users.failures).toBe(1);
     expect(bmc.engine.sessions.halfOpenCount).toBe(0);
+    expect(bmc.engine.drops.get('handshake-refused-by-console')).toBe(1);
+    expect(bmc.users.failures).toBe(0);
   });
 
   it('names the RAKP2 status for an unknown user', async () => {

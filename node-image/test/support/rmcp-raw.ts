@@ -48,11 +48,12 @@ export class RawUdp {
     socket.on('error', () => {});
   }
 
-  static async open(port: number): Promise<RawUdp> {
+  /** `bindAddress`: the source address (any of 127/8 is loopback), to act as another host. */
+  static async open(port: number, o: { bindAddress?: string } = {}): Promise<RawUdp> {
     const socket = createSocket('udp4');
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
-      socket.bind(0, HOST, () => { socket.off('error', reject); resolve(); });
+      socket.bind(0, o.bindAddress ?? HOST, () => { socket.off('error', reject); resolve(); });
     });
     return new RawUdp(socket, port);
   }

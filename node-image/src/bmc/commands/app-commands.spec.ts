@@ -18,7 +18,7 @@ function session(id: number, handle: number, port: number): EstablishedSession {
 
 function getSessionInfo(sessions: EstablishedSession[]): (data: number[], currentId?: number) => Promise<{ cc: number; data: number[] }> {
   const control: SessionControl = {
-    config: { cipherSuites: parseCipherSuiteList('3,17'), ipmi15Enabled: true, kg: null, channel: 1, limits: { maxSessions: SLOTS } },
+    config: { cipherSuites: parseCipherSuiteList('3,17'), ipmi15Enabled: true, ipmi15AuthTypes: [2], kg: null, channel: 1, limits: { maxSessions: SLOTS } },
     getSession: (id) => sessions.find((s) => s.bmcSessionId === id),
     listSessions: () => [...sessions],
     closeSession: () => false,
@@ -62,5 +62,28 @@ describe('Get Session Info', () => {
     expect((await call([])).cc).toBe(CompletionCode.RequestDataLengthInvalid);
     expect((await call([0x03, 0x00])).cc).toBe(CompletionCode.RequestDataLengthInvalid);
     expect((await call([0x40])).cc).toBe(CompletionCode.InvalidDataField);
+  });
+});
+
+describe('Get Channel Authentication Capabilities reports exactly the IPMI 1.5 AuthCode types accepted', () => {
+  const caps = async (ipmi15Enabled: boolean, ipmi15AuthTypes: number[]): Promise<number[]> => {
+    const control: SessionControl = {
+      config: { cipherSuites: parseCipherSuiteList('3,17'), ipmi15Enabled, ipmi15AuthTypes, kg: null, channel: 1, limits: { maxSessions: SLOTS } },
+      getSession: () => undefined, listSessions: () => [], closeSession: () => false,
+    };
+    const def = appCommands({ sessions: control, identity: { systemGuid: Buffer.alloc(16), deviceGuid: Buffer.alloc(16) }, onReset: () => {} })
+      .find((d: CommandDefinition) => d.netFn === NetFn.App && d.cmd === AppCmd.GetChannelAuthCapabilities)!;
+    const ctx: CommandContext = { session: { id: 0, handle: 0, protocol: 'none', privilege: Privilege.None, userId: 0, remoteAddress: '127.0.0.1', remotePort: 1 }, now: 0 };
+    const r = await def.handler(Buffer.from([0x8e, 0x04]), ctx);
+    return [...(r.data ?? [])];
+  };
+
+  it('MD5 only by default (bit 2), MD5 and straight password (bit 4) when both are on, none when IPMI 1.5 is off', async () => {
+    expect((await caps(true, [2]))[1]).toBe(0x80 | 0x04);
+    expect((await caps(true, [2, 4]))[1]).toBe(0x80 | 0x04 | 0x10);
+    expect((await caps(true, [4]))[1]).toBe(0x80 | 0x10);
+    expect((await caps(false, [2]))[1]).toBe(0x80);
+    expect((await caps(false, [2]))[3]).toBe(0x02);
+    expect((await caps(true, [2]))[3]).toBe(0x03);
   });
 });

@@ -19,7 +19,7 @@ export { SessionEndReason };
 
 /** What these commands need from the session layer (BmcEngine implements it). */
 export interface SessionControl {
-  readonly config: { readonly cipherSuites: readonly CipherSuite[]; readonly ipmi15Enabled: boolean; readonly kg: Buffer | null; readonly channel: number; readonly limits: { readonly maxSessions: number } };
+  readonly config: { readonly cipherSuites: readonly CipherSuite[]; readonly ipmi15Enabled: boolean; readonly ipmi15AuthTypes: readonly number[]; readonly kg: Buffer | null; readonly channel: number; readonly limits: { readonly maxSessions: number } };
   getSession(id: number): EstablishedSession | undefined;
   listSessions(): EstablishedSession[];
   closeSession(id: number, reason: SessionEndReason, now: number): boolean;
@@ -157,7 +157,8 @@ export function appCommands(deps: AppCommandDeps): CommandDefinition[] {
         if (requestedPrivilege < Privilege.Callback || requestedPrivilege > Privilege.Oem) return fail(CompletionCode.InvalidDataField);
         const extended = (data[0]! & AuthCaps.ExtendedRequested) !== 0;
         const v15 = sessions.config.ipmi15Enabled;
-        const authTypes = v15 ? (1 << AuthType15.Md5) | (1 << AuthType15.Password) : 0;
+        // Exactly the AuthCode types the session layer accepts (table 22-15 byte 2 bits 0..5).
+        const authTypes = v15 ? sessions.config.ipmi15AuthTypes.reduce((bits, t) => bits | (1 << t), 0) : 0;
         const status = AuthCaps.NonNullUserNames | (sessions.config.kg ? AuthCaps.KgNonZero : 0);
         const support = extended ? (AuthCaps.SupportsIpmi20 | (v15 ? AuthCaps.SupportsIpmi15 : 0)) : 0;
         return ok(Buffer.from([channel, (extended ? AuthCaps.Ipmi20Extended : 0) | authTypes, status, support, 0, 0, 0, 0]));

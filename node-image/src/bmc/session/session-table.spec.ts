@@ -12,7 +12,7 @@ const est = (id: number, handle: number, lastActivity = 0): EstablishedSession =
 });
 
 describe('SessionTable', () => {
-  const limits = { maxSessions: 2, maxHalfOpen: 3, halfOpenTimeoutMs: 5_000, idleTimeoutMs: 60_000 };
+  const limits = { maxSessions: 2, reservedForAdministrator: 0, reservedForOperator: 0, maxHalfOpen: 3, halfOpenTimeoutMs: 5_000, idleTimeoutMs: 60_000 };
 
   it('evicts the oldest half-open session when full, never an established one', () => {
     const t = new SessionTable(limits);
@@ -54,10 +54,18 @@ describe('SessionTable', () => {
 });
 
 describe('SessionTable under a flood of handshakes from one console', () => {
-  const limits = { maxSessions: 16, maxHalfOpen: 4, halfOpenTimeoutMs: 5_000, idleTimeoutMs: 60_000 };
+  const limits = { maxSessions: 16, reservedForAdministrator: 2, reservedForOperator: 2, maxHalfOpen: 4, halfOpenTimeoutMs: 5_000, idleTimeoutMs: 60_000 };
   const flood = { address: '127.0.0.1', port: 40000 };
   const slow = { address: '127.0.0.1', port: 40001 };
   const from = (id: number, r: { address: string; port: number }): HalfOpenSession => ({ ...half(id), remote: r });
+
+  it('evicts from the busiest address even when its flood uses a new port for every handshake', () => {
+    const t = new SessionTable(limits);
+    t.addHalfOpen(from(1, { address: '192.0.2.1', port: 623 }));
+    for (let id = 100; id < 400; id++) t.addHalfOpen(from(id, { address: '192.0.2.66', port: 10_000 + id }));
+    expect(t.getHalfOpen(1)).toBeDefined();
+    expect(t.halfOpenCount).toBe(limits.maxHalfOpen);
+  });
 
   it('evicts the flooding remote\'s oldest half-open session, never another console\'s handshake', () => {
     const t = new SessionTable(limits);

@@ -1,18 +1,29 @@
 /**
  * Bounded tables of sessions. Pure bookkeeping: the caller passes `now` and fresh random ids.
  *
- * - Half-open RMCP+ sessions: at most `maxHalfOpen`; when full the oldest one of the remote
- *   (address and port) holding the most is evicted, so a flood cannot pin slots and cannot push
- *   out another console's handshake either (a client may be descheduled between Open Session and
+ * - Half-open RMCP+ sessions: at most `maxHalfOpen`; when full the oldest one of the busiest
+ *   sender is evicted: the address holding the most, and within it the port holding the most. So a
+ *   flood cannot pin slots and cannot push out another console's handshake either, even when it
+ *   comes from many ports of one address (a client may be descheduled between Open Session and
  *   RAKP1 while a flood goes on). They expire after `halfOpenTimeoutMs`.
  * - Established sessions: at most `maxSessions`; when full Open Session answers "insufficient
  *   resources". Idle ones expire after `idleTimeoutMs` (longer than ipmitool's 15 s SOL keep-alive).
+ *   Slots are reserved by the user's privilege limit (IPMI v2.0 section 22.17 codes 82h/83h): a
+ *   user limited to User or Callback may fill `maxSessions - reservedForOperator -
+ *   reservedForAdministrator` slots, an Operator `maxSessions - reservedForAdministrator`, an
+ *   Administrator all of them, so no lower-privilege account can take the sessions an
+ *   administrator needs.
  * - IPMI 1.5 challenges: bounded, short-lived and evicted like half-open sessions.
  */
+import { Privilege } from '../../protocol/errors';
 import type { EstablishedSession, HalfOpenSession, PendingChallenge, Remote } from './session-types';
 
 export interface SessionLimits {
   readonly maxSessions: number;
+  /** Slots only users with an Administrator (or OEM) limit may fill. */
+  readonly reservedForAdministrator: number;
+  /** Further slots only users with an Operator limit or higher may fill. */
+  readonly reservedForOperator: number;
   readonly maxHalfOpen: number;
   readonly halfOpenTimeoutMs: number;
   readonly idleTimeoutMs: number;
@@ -20,6 +31,8 @@ export interface SessionLimits {
 
 export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   maxSessions: 16,
+  reservedForAdministrator: 2,
+  reservedForOperator: 2,
   maxHalfOpen: 256,
   halfOpenTimeoutMs: 5_000,
   idleTimeoutMs: 60_000,
@@ -31,13 +44,14 @@ export interface ExpiredEntries {
 }
 
 /**
- * Entries keyed by session id, in insertion order, with a count per remote: when full, the oldest
- * entry of the remote holding the most entries gives way (plain oldest-first when one remote holds
- * them all, as in a single flood).
+ * Entries keyed by session id, in insertion order, with counts per address and per address and
+ * port: when full, the oldest entry of the busiest port of the busiest address gives way (plain
+ * oldest-first when one remote holds them all, as in a single flood).
  */
 class PerRemoteBoundedMap<T extends { readonly remote: Remote }> {
   private readonly entries = new Map<number, T>();
   private readonly perRemote = new Map<string, number>();
+  private readonly perAddress = new Map<string, number>();
 
   constructor(private readonly max: () => number) {}
 
@@ -50,7 +64,7 @@ class PerRemoteBoundedMap<T extends { readonly remote: Remote }> {
   add(id: number, v: T): T | undefined {
     let evicted: T | undefined;
     if (this.entries.size >= this.max() && !this.entries.has(id)) {
-      const busiest = this.busiestRemote();
+      const busiest = this.busiestRemote(this.busiest(this.perAddress));
       for (const [oldId, old] of this.entries) {
         if (keyOf(old.remote) === busiest) {
           evicted = old;
@@ -72,39 +86,51 @@ class PerRemoteBoundedMap<T extends { readonly remote: Remote }> {
     const v = this.entries.get(id);
     if (!v) return undefined;
     this.entries.delete(id);
-    this.count(keyOf(v.remote), -1);
+    this.count(v.remote, -1);
     return v;
   }
 
   clear(): void {
     this.entries.clear();
     this.perRemote.clear();
+    this.perAddress.clear();
   }
 
   private set(id: number, v: T): void {
     const before = this.entries.get(id);
-    if (before) this.count(keyOf(before.remote), -1);
+    if (before) this.count(before.remote, -1);
     this.entries.set(id, v);
-    this.count(keyOf(v.remote), 1);
+    this.count(v.remote, 1);
   }
 
-  private count(key: string, delta: number): void {
-    const n = (this.perRemote.get(key) ?? 0) + delta;
-    if (n <= 0) this.perRemote.delete(key);
-    else this.perRemote.set(key, n);
+  private count(remote: Remote, delta: number): void {
+    bump(this.perRemote, keyOf(remote), delta);
+    bump(this.perAddress, remote.address, delta);
   }
 
-  private busiestRemote(): string | undefined {
+  private busiest(counts: Map<string, number>, accept: (key: string) => boolean = () => true): string | undefined {
     let best: string | undefined;
     let most = 0;
-    for (const [key, n] of this.perRemote) {
-      if (n > most) { best = key; most = n; }
+    for (const [key, n] of counts) {
+      if (n > most && accept(key)) { best = key; most = n; }
     }
     return best;
+  }
+
+  /** The busiest address:port of `address`. */
+  private busiestRemote(address: string | undefined): string | undefined {
+    if (address === undefined) return undefined;
+    return this.busiest(this.perRemote, (key) => key.slice(0, key.lastIndexOf(':')) === address);
   }
 }
 
 const keyOf = (r: Remote): string => `${r.address}:${r.port}`;
+
+function bump(counts: Map<string, number>, key: string, delta: number): void {
+  const n = (counts.get(key) ?? 0) + delta;
+  if (n <= 0) counts.delete(key);
+  else counts.set(key, n);
+}
 
 export class SessionTable {
   private readonly halfOpen: PerRemoteBoundedMap<HalfOpenSession>;
@@ -124,6 +150,17 @@ export class SessionTable {
   get establishedCount(): number { return this.established.size; }
   get halfOpenCount(): number { return this.halfOpen.size; }
   hasEstablishedCapacity(): boolean { return this.established.size < this.limits.maxSessions; }
+
+  /** Established slots a user whose channel privilege limit is `limit` may fill (see above). */
+  slotsFor(limit: number): number {
+    const { maxSessions, reservedForAdministrator, reservedForOperator } = this.limits;
+    if (limit >= Privilege.Administrator && limit <= Privilege.Oem) return maxSessions;
+    if (limit === Privilege.Operator) return Math.max(0, maxSessions - reservedForAdministrator);
+    return Math.max(0, maxSessions - reservedForAdministrator - reservedForOperator);
+  }
+
+  /** Whether one more session of a user with this privilege limit fits. */
+  admits(limit: number): boolean { return this.established.size < this.slotsFor(limit); }
 
   /** Adds a half-open session, evicting one when full (see above); returns the evicted one if any. */
   addHalfOpen(s: HalfOpenSession): HalfOpenSession | undefined {

@@ -31,9 +31,13 @@ export interface UserAuthority {
   findByName(name: Buffer): SessionUser | undefined;
   /** The user's privilege limit on the LAN channel (Privilege.*; NoAccess = 0x0F). */
   channelPrivilegeLimit(userId: number): number;
-  isLockedOut(userId: number, now: number): boolean;
-  recordAuthFailure(userId: number, now: number): void;
-  recordAuthSuccess(userId: number, now: number): void;
+  /** Lockout per user and source address (users/auth-lockout.ts). */
+  checkLogin(userId: number, source: string, now: number): { readonly allowed: boolean };
+  /** A password proven wrong (bad RAKP3 or IPMI 1.5 AuthCode). */
+  recordFailure(userId: number, source: string, now: number): unknown;
+  recordSuccess(userId: number, source: string, now: number): void;
+  /** User changes, so that the user's open sessions can be ended or downgraded at once. */
+  onChange?(listener: (change: { readonly userId: number; readonly kind: string }) => void): () => void;
 }
 
 export interface HalfOpenSession {
@@ -61,8 +65,8 @@ interface EstablishedBase {
   remote: Remote;
   /** Current operating privilege. */
   privilege: number;
-  /** Highest privilege this session may raise itself to. */
-  readonly maxPrivilege: number;
+  /** Highest privilege this session may raise itself to (lowered when the user's access is). */
+  maxPrivilege: number;
   inbound: SequenceWindow;
   /** Last outbound sequence number used; the next packet uses +1. */
   outboundSequence: number;

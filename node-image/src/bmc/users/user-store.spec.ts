@@ -254,34 +254,38 @@ describe('UserStore persistence across restarts', () => {
 
 describe('UserStore lockout', () => {
   const t0 = 1_700_000_000_000;
+  const A = '192.0.2.1';
+  const B = '192.0.2.2';
+  const locked = (sut: UserStore, id: number, source: string, now: number): boolean => !sut.checkLogin(id, source, now).allowed;
 
-  it('locks a user for 30 s after 5 failures within 60 s', () => {
+  it('locks a user out from one address for 30 s after 5 failures from it within 60 s; other addresses and users are unaffected', () => {
     const sut = make();
-    for (let i = 0; i < 4; i++) sut.recordAuthFailure(ADMIN_USER_ID, t0 + i * 1000);
-    expect(sut.isLockedOut(ADMIN_USER_ID, t0 + 4000)).toBe(false);
-    sut.recordAuthFailure(ADMIN_USER_ID, t0 + 4000);
-    expect(sut.isLockedOut(ADMIN_USER_ID, t0 + 4000)).toBe(true);
-    expect(sut.isLockedOut(ADMIN_USER_ID, t0 + 33_999)).toBe(true);
-    expect(sut.isLockedOut(ADMIN_USER_ID, t0 + 34_000)).toBe(false);
-    expect(sut.isLockedOut(3, t0 + 4000)).toBe(false);
+    for (let i = 0; i < 4; i++) sut.recordFailure(ADMIN_USER_ID, A, t0 + i * 1000);
+    expect(locked(sut, ADMIN_USER_ID, A, t0 + 4000)).toBe(false);
+    sut.recordFailure(ADMIN_USER_ID, A, t0 + 4000);
+    expect(locked(sut, ADMIN_USER_ID, A, t0 + 4000)).toBe(true);
+    expect(locked(sut, ADMIN_USER_ID, A, t0 + 33_999)).toBe(true);
+    expect(locked(sut, ADMIN_USER_ID, A, t0 + 34_000)).toBe(false);
+    expect(locked(sut, ADMIN_USER_ID, B, t0 + 4000)).toBe(false);
+    expect(locked(sut, 3, A, t0 + 4000)).toBe(false);
   });
 
   it('does not count failures older than the window', () => {
     const sut = make();
-    for (let i = 0; i < 5; i++) sut.recordAuthFailure(ADMIN_USER_ID, t0 + i * 20_000);
-    expect(sut.isLockedOut(ADMIN_USER_ID, t0 + 80_000)).toBe(false);
+    for (let i = 0; i < 5; i++) sut.recordFailure(ADMIN_USER_ID, A, t0 + i * 20_000);
+    expect(locked(sut, ADMIN_USER_ID, A, t0 + 80_000)).toBe(false);
   });
 
   it('forgets failures after a success and ends a lockout when the user is re-enabled', () => {
     const sut = make();
-    for (let i = 0; i < 4; i++) sut.recordAuthFailure(ADMIN_USER_ID, t0);
-    sut.recordAuthSuccess(ADMIN_USER_ID, t0);
-    sut.recordAuthFailure(ADMIN_USER_ID, t0);
-    expect(sut.isLockedOut(ADMIN_USER_ID, t0)).toBe(false);
-    for (let i = 0; i < 5; i++) sut.recordAuthFailure(ADMIN_USER_ID, t0);
-    expect(sut.isLockedOut(ADMIN_USER_ID, t0)).toBe(true);
+    for (let i = 0; i < 4; i++) sut.recordFailure(ADMIN_USER_ID, A, t0);
+    sut.recordSuccess(ADMIN_USER_ID, A, t0);
+    sut.recordFailure(ADMIN_USER_ID, A, t0);
+    expect(locked(sut, ADMIN_USER_ID, A, t0)).toBe(false);
+    for (let i = 0; i < 5; i++) sut.recordFailure(ADMIN_USER_ID, A, t0);
+    expect(locked(sut, ADMIN_USER_ID, A, t0)).toBe(true);
     sut.setEnabled(ADMIN_USER_ID, true);
-    expect(sut.isLockedOut(ADMIN_USER_ID, t0)).toBe(false);
+    expect(locked(sut, ADMIN_USER_ID, A, t0)).toBe(false);
   });
 
   it('persists a changed policy; threshold 0 disables lockout', () => {
@@ -289,7 +293,32 @@ describe('UserStore lockout', () => {
     make(state).setLockoutPolicy({ threshold: 0, attemptWindowMs: 0, lockoutMs: 0 });
     const sut = make(state);
     expect(sut.lockoutPolicy.threshold).toBe(0);
-    for (let i = 0; i < 20; i++) sut.recordAuthFailure(ADMIN_USER_ID, t0);
-    expect(sut.isLockedOut(ADMIN_USER_ID, t0)).toBe(false);
+    for (let i = 0; i < 20; i++) sut.recordFailure(ADMIN_USER_ID, A, t0);
+    expect(locked(sut, ADMIN_USER_ID, A, t0)).toBe(false);
+  });
+});
+
+describe('UserStore change listeners', () => {
+  it('tells listeners what changed after it is stored, and stops when unsubscribed', () => {
+    const sut = make();
+    const seen: string[] = [];
+    const off = sut.onChange((c) => seen.push(`${c.userId}:${c.kind}:${sut.get(c.userId)!.enabled}`));
+    sut.setName(3, Buffer.from('op'));
+    sut.setPassword(3, Buffer.from('secret1'), 16);
+    sut.setEnabled(3, true);
+    sut.setAccess(3, Privilege.Operator);
+    sut.setSolPayload(3, true);
+    sut.setEnabled(3, false);
+    off();
+    sut.setEnabled(3, true);
+    expect(seen).toEqual(['3:name:false', '3:password:false', '3:enabled:true', '3:access:true', '3:payload-access:true', '3:disabled:false']);
+  });
+
+  it('tells nothing about a change that was refused', () => {
+    const sut = make();
+    const seen: unknown[] = [];
+    sut.onChange((c) => seen.push(c));
+    expect(() => sut.setPassword(3, Buffer.alloc(0), 16)).toThrow(UserStoreError);
+    expect(seen).toEqual([]);
   });
 });

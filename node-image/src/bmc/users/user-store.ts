@@ -16,7 +16,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Privilege } from '../../protocol/errors';
 import { type StateStore, readJson, writeJson } from '../../state/state-store';
-import { AuthLockout, DEFAULT_LOCKOUT_POLICY, type LockoutPolicy } from './auth-lockout';
+import { AuthLockout, DEFAULT_LOCKOUT_POLICY, type LockoutPolicy, type LoginCheck } from './auth-lockout';
 
 export const USERS_DOCUMENT = 'users.json';
 /** Number of user IDs reported in Get User Access byte 2 (ipmitool `user list` walks them all). */
@@ -88,6 +88,16 @@ export class UserStoreError extends Error {
 
 export type PasswordTestResult = 'match' | 'mismatch' | 'wrong-size';
 
+/**
+ * What changed about a user, told to listeners after the change is stored: sessions of the user
+ * are ended or downgraded at once (disabled, password changed, access lowered).
+ */
+export interface UserChange {
+  readonly userId: number;
+  readonly kind: 'enabled' | 'disabled' | 'password' | 'access' | 'name' | 'payload-access';
+}
+export type UserChangeListener = (change: UserChange) => void;
+
 interface UserRecord {
   name: Buffer;
   password: Buffer;
@@ -123,6 +133,7 @@ export class UserStore {
   /** Index 0 is user ID 1. */
   private readonly records: UserRecord[];
   private readonly lockout: AuthLockout;
+  private readonly listeners = new Set<UserChangeListener>();
   private readonly fingerprint: string;
   /** True when this start (re)applied IPMI_USER / IPMI_PASS to user 2; for a log line. */
   readonly adminAppliedFromConfig: boolean;
@@ -185,9 +196,17 @@ export class UserStore {
     return r.access.callbackOnly ? Privilege.Callback : r.access.privilegeLimit;
   }
 
-  isLockedOut(userId: number, now: number): boolean { return this.lockout.isLockedOut(userId, now); }
-  recordAuthFailure(userId: number, now: number): void { this.lockout.recordFailure(userId, now); }
-  recordAuthSuccess(userId: number, now: number): void { this.lockout.recordSuccess(userId, now); }
+  /** Lockout (auth-lockout.ts), per user and source address, for every login protocol. */
+  checkLogin(userId: number, source: string, now: number): LoginCheck { return this.lockout.checkLogin(userId, source, now); }
+  /** Only a password proven wrong counts (a bad RAKP3 or IPMI 1.5 AuthCode, a bad HTTP password). */
+  recordFailure(userId: number, source: string, now: number): LoginCheck { return this.lockout.recordFailure(userId, source, now); }
+  recordSuccess(userId: number, source: string, now: number): void { this.lockout.recordSuccess(userId, source, now); }
+
+  /** Registers a listener for user changes; returns the function that removes it. */
+  onChange(listener: UserChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => { this.listeners.delete(listener); };
+  }
 
   setLockoutPolicy(policy: LockoutPolicy): void {
     this.lockout.setPolicy(policy);
@@ -206,6 +225,7 @@ export class UserStore {
     }
     r.name = Buffer.from(name);
     this.persist();
+    this.emit(id, 'name');
   }
 
   /** `password` may carry NUL padding; it is stored without it. */
@@ -216,6 +236,7 @@ export class UserStore {
     r.password = Buffer.from(bare);
     r.passwordSize = size;
     this.persist();
+    this.emit(id, 'password');
   }
 
   /** Set User Password "test password": constant-time comparison of the padded forms. */
@@ -234,6 +255,7 @@ export class UserStore {
     r.enabled = enabled;
     if (enabled) this.lockout.clear(id);
     this.persist();
+    this.emit(id, enabled ? 'enabled' : 'disabled');
   }
 
   /**
@@ -246,6 +268,7 @@ export class UserStore {
     if (!r) throw new UserStoreError(UserStoreErrorCode.InvalidUserId);
     r.access = { ...r.access, ...flags, privilegeLimit };
     this.persist();
+    this.emit(id, 'access');
   }
 
   /** Set User Payload Access for SOL; the null user can only have it disabled. */
@@ -254,6 +277,11 @@ export class UserStore {
     if (!r) throw new UserStoreError(UserStoreErrorCode.InvalidUserId);
     r.access = { ...r.access, solPayload: enabled };
     this.persist();
+    this.emit(id, 'payload-access');
+  }
+
+  private emit(userId: number, kind: UserChange['kind']): void {
+    for (const l of [...this.listeners]) l({ userId, kind });
   }
 
   private record(id: number): UserRecord | undefined {
