@@ -30,7 +30,8 @@ import type { MachineControl } from '../machine/machine-control';
 import { EventLog } from '../core/event-log';
 import { PowerService } from '../core/power-service';
 import { BootOverrideRecord } from '../core/boot-override';
-import type { BmcCore } from '../core/bmc-core';
+import type { BmcCore, MachineHardware } from '../core/bmc-core';
+import { QEMU_CONFIG_DEFAULTS } from '../machine/qemu-config';
 import { Accounts } from '../core/accounts';
 import type { NetworkInfo } from '../network/network-info';
 import type { StateStore } from '../state/state-store';
@@ -51,6 +52,8 @@ export interface BmcAgentOptions {
   /** Builds the machine once the BMC's boot flags exist (the machine asks them at every boot). */
   readonly createMachine: (ctx: MachineContext) => MachineControl;
   readonly powerOnAtStart: boolean;
+  /** CPUs and memory of the machine, for inventories (default: the QEMU defaults). */
+  readonly hardware?: MachineHardware;
   readonly log: Logger;
   readonly clock?: () => number;
   readonly random?: (n: number) => Buffer;
@@ -117,6 +120,7 @@ export class BmcAgent {
       systemUuid: wireToUuid(identity.systemGuid),
       bmcUuid: wireToUuid(identity.deviceGuid),
       nodeName: o.nodeName,
+      hardware: o.hardware ?? { cpus: QEMU_CONFIG_DEFAULTS.cpus, memoryMiB: QEMU_CONFIG_DEFAULTS.memoryMiB },
       firmwareVersion: `${DEFAULT_DEVICE_INFO.firmwareMajor}.${String(DEFAULT_DEVICE_INFO.firmwareMinor).padStart(2, '0')}`,
     };
 

@@ -26,5 +26,12 @@ export interface BmcCore {
   readonly nodeName: string;
   /** "major.minor" as Get Device ID reports it. */
   readonly firmwareVersion: string;
+  readonly hardware: MachineHardware;
   readonly clock: () => number;
+}
+
+/** What the machine is built of, for inventories (Redfish ProcessorSummary, MemorySummary). */
+export interface MachineHardware {
+  readonly cpus: number;
+  readonly memoryMiB: number;
 }

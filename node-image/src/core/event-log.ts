@@ -47,6 +47,10 @@ const SPECS = [
 export class EventLog {
   constructor(private readonly sel: SystemEventLog) {}
 
+  get capacity(): number {
+    return this.sel.capacity;
+  }
+
   record(event: BmcEvent, now: number): void {
     if (event in POWER_EVENTS) this.sel.recordPowerEvent(event as PowerEventKind, now);
     else this.sel.recordBmcEvent(event as BmcEventKind, now);
