@@ -37,7 +37,7 @@ export class RedfishError extends Error {
         code: id,
         message: this.message,
         '@Message.ExtendedInfo': [{
-          '@odata.type': '#Message.v1_2_0.Message',
+          '@odata.type': '#Message.v1_1_1.Message',
           MessageId: id,
           Message: this.message,
           MessageArgs: [...this.args],
