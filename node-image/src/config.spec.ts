@@ -5,6 +5,14 @@ describe('agent configuration', () => {
     const c = loadConfig({}, 'node-1');
     expect(c).toMatchObject({ machine: 'qemu', ipmiAddress: '0.0.0.0', ipmiPort: 623, ipmiUser: 'admin', ipmiPassword: 'password', ipmi15: true, stateDir: '/vm/bmc', powerOnAtStart: false, nodeName: 'node-1' });
     expect(c.cipherSuites.map((s) => s.id)).toEqual([3, 17]);
+    expect(c).toMatchObject({ redfishPort: 443, redfishTlsCert: undefined, redfishTlsKey: undefined });
+  });
+
+  it('REDFISH_PORT=none turns Redfish off; a certificate needs its key', () => {
+    expect(loadConfig({ REDFISH_PORT: 'none' }, 'h').redfishPort).toBeUndefined();
+    expect(loadConfig({ REDFISH_PORT: '8443', REDFISH_TLS_CERT: '/c.pem', REDFISH_TLS_KEY: '/k.pem' }, 'h')).toMatchObject({ redfishPort: 8443, redfishTlsCert: '/c.pem', redfishTlsKey: '/k.pem' });
+    expect(() => loadConfig({ REDFISH_PORT: 'https' }, 'h')).toThrow(/REDFISH_PORT="https" must be a whole number from 0 to 65535/);
+    expect(() => loadConfig({ REDFISH_TLS_CERT: '/c.pem' }, 'h')).toThrow(/REDFISH_TLS_CERT and REDFISH_TLS_KEY must be given together/);
   });
 
   it('lists every problem at once, each saying what to fix', () => {

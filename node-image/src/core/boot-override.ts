@@ -88,7 +88,8 @@ export class BootOverrideRecord {
 
   get(now: number): BootOverride {
     const view = this.deps.boot.bootFlagsView(now);
-    const mode: BootMode = view.efi ? 'uefi' : 'legacy';
+    // A machine with one firmware boots only that way, whatever the EFI bit says.
+    const mode: BootMode = this.supportedModes.length === 1 ? this.supportedModes[0]! : view.efi ? 'uefi' : 'legacy';
     if (!view.valid) return { target: 'none', enabled: 'disabled', mode };
     const enabled: BootOverrideEnabled = view.persistent ? 'continuous' : 'once';
     const target = this.uefiHttpFlags === view.raw.toString('hex') ? 'uefi-http' : TARGET_OF_DEVICE[view.device];
