@@ -3,6 +3,7 @@
  * every configuration problem listed when the environment is wrong; stops cleanly on SIGTERM/SIGINT.
  */
 import { hostname, networkInterfaces } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig } from './config';
 import { BmcAgent } from './bmc/bmc-agent';
 import { FileStateStore } from './state/file-state-store';
@@ -57,12 +58,23 @@ function certificateNames(config: AgentConfig): string[] {
   return names.filter((n) => n.length > 0);
 }
 
+/**
+ * The certificate generator is its own file next to this one (dist/ and bundle/ alike): the X.509
+ * library it bundles is loaded only on the start that makes a certificate (docs/adr/0010).
+ */
+function loadCertificateGenerator(): typeof import('./redfish/self-signed-certificate') {
+  const path = join(__dirname, 'redfish', 'self-signed-certificate.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(path) as typeof import('./redfish/self-signed-certificate');
+}
+
 async function startRedfish(config: AgentConfig, core: BmcCore, log: Logger): Promise<RunningRedfishServer> {
   const tls = await loadTlsMaterial({
     store: new FileStateStore(config.stateDir),
     ...(config.redfishTlsCert && config.redfishTlsKey ? { certFile: config.redfishTlsCert, keyFile: config.redfishTlsKey } : {}),
     names: certificateNames(config),
     now: new Date(),
+    generate: (names, now) => loadCertificateGenerator().generateSelfSigned(names, now),
   });
   const service = new RedfishService({ core, random: pooledRandom(), log });
   const server = await startRedfishServer({

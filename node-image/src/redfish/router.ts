@@ -55,6 +55,8 @@ export type Method = 'GET' | 'PATCH' | 'POST' | 'DELETE' | 'PUT';
 export interface Route {
   /** e.g. /redfish/v1/Systems/{id}; `{…}` matches one segment. */
   readonly path: string;
+  /** What it serves: a versioned schema (ComputerSystem.v1_27_0), a collection type or an action; for docs. */
+  readonly schema: string;
   readonly ops: Partial<Record<Method, Operation>>;
 }
 

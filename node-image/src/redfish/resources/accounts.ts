@@ -73,9 +73,9 @@ function visibleAccount(accounts: Accounts, ctx: RouteContext): Account {
 
 export function accountRoutes(accounts: Accounts): Route[] {
   return [
-    { path: P.accountService, ops: { GET: { privilege: 'Login', handle: () => resourceResponse(accountService(accounts)) } } },
+    { path: P.accountService, schema: SCHEMA.AccountService, ops: { GET: { privilege: 'Login', handle: () => resourceResponse(accountService(accounts)) } } },
     {
-      path: P.accounts,
+      path: P.accounts, schema: 'ManagerAccountCollection',
       ops: {
         GET: {
           privilege: 'Login',
@@ -88,10 +88,10 @@ export function accountRoutes(accounts: Accounts): Route[] {
         },
       },
     },
-    { path: `${P.accounts}/{id}`, ops: { GET: { privilege: 'Login', handle: (ctx) => resourceResponse(account(visibleAccount(accounts, ctx))) } } },
-    { path: P.roles, ops: { GET: { privilege: 'Login', handle: () => resourceResponse(collection(P.roles, 'RoleCollection', 'Roles Collection', ROLES.map((r) => `${P.roles}/${ROLE_IDS[r]}`))) } } },
+    { path: `${P.accounts}/{id}`, schema: SCHEMA.ManagerAccount, ops: { GET: { privilege: 'Login', handle: (ctx) => resourceResponse(account(visibleAccount(accounts, ctx))) } } },
+    { path: P.roles, schema: 'RoleCollection', ops: { GET: { privilege: 'Login', handle: () => resourceResponse(collection(P.roles, 'RoleCollection', 'Roles Collection', ROLES.map((r) => `${P.roles}/${ROLE_IDS[r]}`))) } } },
     {
-      path: `${P.roles}/{id}`,
+      path: `${P.roles}/{id}`, schema: SCHEMA.Role,
       ops: {
         GET: {
           privilege: 'Login',

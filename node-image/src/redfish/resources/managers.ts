@@ -64,16 +64,16 @@ function entry(e: EventLogEntry): JsonObject {
 
 export function managerRoutes(core: BmcCore): Route[] {
   return [
-    { path: P.managers, ops: { GET: { privilege: 'Login', handle: () => resourceResponse(collection(P.managers, 'ManagerCollection', 'Manager Collection', [P.manager])) } } },
-    { path: P.manager, ops: { GET: { privilege: 'Login', handle: () => resourceResponse(manager(core)) } } },
-    { path: P.logServices, ops: { GET: { privilege: 'Login', handle: () => resourceResponse(collection(P.logServices, 'LogServiceCollection', 'Log Service Collection', [P.sel])) } } },
-    { path: P.sel, ops: { GET: { privilege: 'Login', handle: () => resourceResponse(selService(core)) } } },
+    { path: P.managers, schema: 'ManagerCollection', ops: { GET: { privilege: 'Login', handle: () => resourceResponse(collection(P.managers, 'ManagerCollection', 'Manager Collection', [P.manager])) } } },
+    { path: P.manager, schema: SCHEMA.Manager, ops: { GET: { privilege: 'Login', handle: () => resourceResponse(manager(core)) } } },
+    { path: P.logServices, schema: 'LogServiceCollection', ops: { GET: { privilege: 'Login', handle: () => resourceResponse(collection(P.logServices, 'LogServiceCollection', 'Log Service Collection', [P.sel])) } } },
+    { path: P.sel, schema: SCHEMA.LogService, ops: { GET: { privilege: 'Login', handle: () => resourceResponse(selService(core)) } } },
     {
-      path: P.selEntries,
+      path: P.selEntries, schema: 'LogEntryCollection',
       ops: { GET: { privilege: 'Login', handle: () => resourceResponse(collection(P.selEntries, 'LogEntryCollection', 'SEL Entries', core.eventLog.entries().map((e) => `${P.selEntries}/${e.id}`))) } },
     },
     {
-      path: `${P.selEntries}/{id}`,
+      path: `${P.selEntries}/{id}`, schema: SCHEMA.LogEntry,
       ops: {
         GET: {
           privilege: 'Login',
@@ -86,7 +86,7 @@ export function managerRoutes(core: BmcCore): Route[] {
       },
     },
     {
-      path: P.clearSel,
+      path: P.clearSel, schema: '#LogService.ClearLog',
       ops: { POST: { privilege: 'ConfigureManager', etagOf: () => selService(core), handle: (ctx) => { core.eventLog.clear(ctx.now); return noContent(); } } },
     },
   ];
@@ -108,7 +108,7 @@ export function chassisRoutes(core: BmcCore): Route[] {
     Links: { ComputerSystems: [idRef(P.system)], ManagedBy: [idRef(P.manager)] },
   });
   return [
-    { path: P.chassisCollection, ops: { GET: { privilege: 'Login', handle: () => resourceResponse(collection(P.chassisCollection, 'ChassisCollection', 'Chassis Collection', [P.chassis])) } } },
-    { path: P.chassis, ops: { GET: { privilege: 'Login', handle: async () => resourceResponse(await chassis()) } } },
+    { path: P.chassisCollection, schema: 'ChassisCollection', ops: { GET: { privilege: 'Login', handle: () => resourceResponse(collection(P.chassisCollection, 'ChassisCollection', 'Chassis Collection', [P.chassis])) } } },
+    { path: P.chassis, schema: SCHEMA.Chassis, ops: { GET: { privilege: 'Login', handle: async () => resourceResponse(await chassis()) } } },
   ];
 }

@@ -64,10 +64,10 @@ function metadataXml(): string {
 export function serviceRootRoutes(core: BmcCore): Route[] {
   const metadata = metadataXml();
   return [
-    { path: '/redfish', ops: { GET: { privilege: 'none', handle: () => ({ status: 200, headers: {}, body: { v1: `${ROOT}/` } }) } } },
-    { path: ROOT, ops: { GET: { privilege: 'none', handle: () => resourceResponse(serviceRoot(core)) } } },
+    { path: '/redfish', schema: 'version map', ops: { GET: { privilege: 'none', handle: () => ({ status: 200, headers: {}, body: { v1: `${ROOT}/` } }) } } },
+    { path: ROOT, schema: SCHEMA.ServiceRoot, ops: { GET: { privilege: 'none', handle: () => resourceResponse(serviceRoot(core)) } } },
     {
-      path: `${ROOT}/odata`,
+      path: `${ROOT}/odata`, schema: 'OData service document',
       ops: {
         GET: {
           privilege: 'none',
@@ -82,6 +82,6 @@ export function serviceRootRoutes(core: BmcCore): Route[] {
         },
       },
     },
-    { path: `${ROOT}/$metadata`, ops: { GET: { privilege: 'none', handle: () => ({ status: 200, headers: { 'Content-Type': 'application/xml' }, body: metadata }) } } },
+    { path: `${ROOT}/$metadata`, schema: 'OData CSDL ($metadata)', ops: { GET: { privilege: 'none', handle: () => ({ status: 200, headers: { 'Content-Type': 'application/xml' }, body: metadata }) } } },
   ];
 }

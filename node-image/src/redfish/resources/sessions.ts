@@ -51,7 +51,7 @@ function visibleSession(ctx: RouteContext, sessions: SessionTable): RedfishSessi
 export function sessionRoutes(accounts: Accounts, sessions: SessionTable): Route[] {
   return [
     {
-      path: P.sessionService,
+      path: P.sessionService, schema: SCHEMA.SessionService,
       ops: {
         GET: { privilege: 'Login', handle: () => resourceResponse(sessionService(sessions)) },
         PATCH: {
@@ -80,7 +80,7 @@ export function sessionRoutes(accounts: Accounts, sessions: SessionTable): Route
       },
     },
     {
-      path: P.sessions,
+      path: P.sessions, schema: 'SessionCollection',
       ops: {
         GET: {
           privilege: 'Login',
@@ -110,7 +110,7 @@ export function sessionRoutes(accounts: Accounts, sessions: SessionTable): Route
       },
     },
     {
-      path: `${P.sessions}/{id}`,
+      path: `${P.sessions}/{id}`, schema: SCHEMA.Session,
       ops: {
         GET: { privilege: 'Login', handle: (ctx) => resourceResponse(sessionResource(visibleSession(ctx, sessions))) },
         DELETE: {

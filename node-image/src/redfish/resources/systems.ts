@@ -151,9 +151,9 @@ async function reset(core: BmcCore, ctx: RouteContext): Promise<void> {
 
 export function systemRoutes(core: BmcCore): Route[] {
   return [
-    { path: P.systems, ops: { GET: { privilege: 'Login', handle: () => resourceResponse(collection(P.systems, 'ComputerSystemCollection', 'Computer System Collection', [P.system])) } } },
+    { path: P.systems, schema: 'ComputerSystemCollection', ops: { GET: { privilege: 'Login', handle: () => resourceResponse(collection(P.systems, 'ComputerSystemCollection', 'Computer System Collection', [P.system])) } } },
     {
-      path: P.system,
+      path: P.system, schema: SCHEMA.ComputerSystem,
       ops: {
         GET: { privilege: 'Login', handle: async () => resourceResponse(await system(core)) },
         PATCH: {
@@ -169,7 +169,7 @@ export function systemRoutes(core: BmcCore): Route[] {
       },
     },
     {
-      path: P.reset,
+      path: P.reset, schema: '#ComputerSystem.Reset',
       ops: {
         POST: {
           privilege: 'ConfigureComponents',
