@@ -150,6 +150,33 @@ describeWithSushy()('Redfish service of the agent', () => {
     expect(sushycli(['manager', 'list']).stdout).toContain('/redfish/v1/Managers/1');
   });
 
+  it('replays MAAS\'s and bmclib\'s request shapes: hard-coded paths, PATCH and action POSTs with If-Match from @odata.etag, the whole Boot sent back', async () => {
+    // MAAS (provisioningserver/drivers/power/redfish.py): Basic only, Members[0]'s basename, PXE once then On.
+    const members = (await call('GET', '/redfish/v1/Systems')).body.Members;
+    const nodeId = String(members[0]['@odata.id']).split('/').pop();
+    const sys = await call('GET', `/redfish/v1/Systems/${nodeId}`);
+    const maasPatch = await call('PATCH', `/redfish/v1/Systems/${nodeId}`, {
+      headers: { 'If-Match': sys.body['@odata.etag'] }, body: { Boot: { BootSourceOverrideEnabled: 'Once', BootSourceOverrideTarget: 'Pxe' } },
+    });
+    expect(maasPatch.status).toBe(200);
+    expect((await call('POST', `/redfish/v1/Systems/${nodeId}/Actions/ComputerSystem.Reset`, { body: { ResetType: 'On' } })).status).toBe(204);
+    expect(await pollUntil(redfishPower, (s) => s === 'On', { attempts: 100, timeoutMs: 15_000 })).toBe('On');
+
+    // bmclib via gofish: session from Links.Sessions (Location required), whole Boot PATCHed back with
+    // its annotations, If-Match on the Reset POST, DELETE of the session at the end.
+    const root = (await redfishCall(rf, 'GET', '/redfish/v1/')).body;
+    const login = await redfishCall(rf, 'POST', root.Links.Sessions['@odata.id'], { body: { UserName: ADMIN.user, Password: ADMIN.password } });
+    const token = { token: login.headers['x-auth-token'] as string };
+    const current = await redfishCall(rf, 'GET', SYSTEM, { auth: token });
+    const wholeBoot = { ...current.body.Boot, BootSourceOverrideTarget: 'Pxe', BootSourceOverrideEnabled: 'Continuous', BootSourceOverrideMode: 'Legacy' };
+    const patched = await redfishCall(rf, 'PATCH', SYSTEM, { auth: token, headers: { 'If-Match': current.body['@odata.etag'] }, body: { Boot: wholeBoot } });
+    expect(patched.status).toBe(200);
+    expect(await boot()).toEqual(['Pxe', 'Continuous', 'Legacy']);
+    const fresh = await redfishCall(rf, 'GET', SYSTEM, { auth: token });
+    expect((await redfishCall(rf, 'POST', RESET, { auth: token, headers: { 'If-Match': fresh.body['@odata.etag'] }, body: { ResetType: 'PowerCycle' } })).status).toBe(204);
+    expect((await redfishCall(rf, 'DELETE', login.headers.location as string, { auth: token })).status).toBe(204);
+  });
+
   it('a boot override or power change made with ipmitool reads back through Redfish, and the reverse', async () => {
     const fromIpmi: Array<[string[], string[]]> = [
       [['chassis', 'bootdev', 'pxe', 'options=efiboot'], ['Pxe', 'Once', 'UEFI']],
