@@ -64,7 +64,6 @@ function certificateNames(config: AgentConfig): string[] {
  */
 function loadCertificateGenerator(): typeof import('./redfish/self-signed-certificate') {
   const path = join(__dirname, 'redfish', 'self-signed-certificate.js');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(path) as typeof import('./redfish/self-signed-certificate');
 }
 

@@ -61,7 +61,8 @@ function setup(supportedModes?: BootMode[]) {
 }
 
 const errorCode = (r: RedfishResponse): string => ((r.body as { error: { code: string } }).error.code).replace(/^Base\.\d+\.\d+\.\d+\./, '');
-const json = (r: RedfishResponse): any => r.body; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** The JSON body, read freely by the assertions. */
+const json = (r: RedfishResponse): any => r.body;
 
 describe('RedfishService', () => {
   let env: ReturnType<typeof setup>;

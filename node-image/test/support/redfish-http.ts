@@ -11,7 +11,8 @@ import { startAgent, type RunningAgent } from './agent-process';
 export interface RedfishReply {
   readonly status: number;
   readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Parsed JSON (undefined when the body is not JSON), read freely by the assertions. */
+  readonly body: any;
   readonly text: string;
 }
 
