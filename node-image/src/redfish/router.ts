@@ -96,8 +96,11 @@ export class RedfishRouter {
     let params: string[] = [];
     const found = this.routes.find((r) => {
       const m = r.regex.exec(path);
-      if (m) params = m.slice(1).map((p) => decodeURIComponent(p));
-      return m !== null;
+      const decoded = m ? m.slice(1).map(decodeSegment) : [];
+      // A segment that is not valid percent-encoding names no resource.
+      if (!m || decoded.some((d) => d === undefined)) return false;
+      params = decoded as string[];
+      return true;
     });
     const op = found?.route.ops[method];
     const principal = op?.privilege === 'none' ? undefined : this.authenticate(req, path, now);
@@ -161,6 +164,14 @@ export function collection(path: string, type: string, name: string, members: re
     Members: members.map(idRef),
     'Members@odata.count': members.length,
   };
+}
+
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }
 
 function normalise(path: string): string {
