@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * Writes docs/ipmi-commands.md from the agent's dispatch table (node-image/src/bmc/command-catalog.ts).
+ * Writes docs/ipmi-commands.md from the agent's dispatch table (node-image/src/bmc/command-catalog.ts)
+ * and docs/redfish-resources.md from its Redfish route table (node-image/src/redfish/resource-catalog.ts).
  * Needs the agent build: `npm run build:agent && node scripts/gen-docs.js`. With --check it writes
  * nothing and exits 1 when the document is out of date.
  */
@@ -15,17 +16,26 @@ if (!existsSync(built)) {
   process.exit(2);
 }
 const { renderCommandReference, COMMAND_REFERENCE_PATH, REGENERATE_COMMAND } = require(built);
-const target = join(root, COMMAND_REFERENCE_PATH);
-const text = renderCommandReference();
+const redfish = require(join(root, 'node-image', 'dist', 'redfish', 'resource-catalog.js'));
+const documents = [
+  [COMMAND_REFERENCE_PATH, renderCommandReference()],
+  [redfish.RESOURCE_REFERENCE_PATH, redfish.renderResourceReference()],
+];
 
-if (process.argv.includes('--check')) {
-  const current = existsSync(target) ? readFileSync(target, 'utf8') : '';
-  if (current !== text) {
-    process.stderr.write(`${COMMAND_REFERENCE_PATH} is out of date: run "${REGENERATE_COMMAND}"\n`);
-    process.exit(1);
+let stale = false;
+for (const [path, text] of documents) {
+  const target = join(root, path);
+  if (process.argv.includes('--check')) {
+    const current = existsSync(target) ? readFileSync(target, 'utf8') : '';
+    if (current !== text) {
+      process.stderr.write(`${path} is out of date: run "${REGENERATE_COMMAND}"\n`);
+      stale = true;
+    } else {
+      process.stdout.write(`${path} is up to date\n`);
+    }
+  } else {
+    writeFileSync(target, text);
+    process.stdout.write(`wrote ${path}\n`);
   }
-  process.stdout.write(`${COMMAND_REFERENCE_PATH} is up to date\n`);
-} else {
-  writeFileSync(target, text);
-  process.stdout.write(`wrote ${COMMAND_REFERENCE_PATH}\n`);
 }
+if (stale) process.exit(1);

@@ -19,7 +19,7 @@ readonly NODE_MIN_MINOR=19
 #   openipmi (ipmi_sim, a reference BMC for benchmarks), tcpdump (captures), python3-cryptography (pyghmi);
 # a C++ tool chain and python3 for node-gyp: better-sqlite3 (the orchestrator's SQLite driver) compiles
 # its native module during npm ci when no prebuilt binary can be fetched.
-readonly DEBIAN_PACKAGES=(ipmitool freeipmi-tools openipmi python3-pyghmi tcpdump python3-cryptography g++ make python3)
+readonly DEBIAN_PACKAGES=(ipmitool freeipmi-tools openipmi python3-pyghmi python3-sushy python3-sushy-cli redfishtool tcpdump python3-cryptography g++ make python3)
 
 started_at=$SECONDS
 

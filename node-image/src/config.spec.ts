@@ -7,6 +7,7 @@ describe('agent configuration', () => {
     expect(c.cipherSuites.map((s) => s.id)).toEqual([3, 17]);
     expect(c.ipmiSolPort).toBeUndefined();
     expect(c.ipmi15AuthTypes).toEqual(['md5']);
+    expect(c).toMatchObject({ redfishPort: 443, redfishTlsCert: undefined, redfishTlsKey: undefined });
   });
 
   describe('IPMI_SOL_PORT', () => {
@@ -39,6 +40,13 @@ describe('agent configuration', () => {
     expect(problems({ IPMI_V15_AUTH_TYPES: 'md2' })).toMatch(/"md2" is not supported/);
     expect(problems({ IPMI_V15_AUTH_TYPES: 'sha1' })).toMatch(/"sha1" is not one of md5, password/);
     expect(problems({ IPMI_V15_AUTH_TYPES: ' , ' })).toMatch(/at least one of md5, password \(IPMI_V15=false turns IPMI 1.5 off\)/);
+  });
+
+  it('REDFISH_PORT=none turns Redfish off; a certificate needs its key', () => {
+    expect(loadConfig({ REDFISH_PORT: 'none' }, 'h').redfishPort).toBeUndefined();
+    expect(loadConfig({ REDFISH_PORT: '8443', REDFISH_TLS_CERT: '/c.pem', REDFISH_TLS_KEY: '/k.pem' }, 'h')).toMatchObject({ redfishPort: 8443, redfishTlsCert: '/c.pem', redfishTlsKey: '/k.pem' });
+    expect(() => loadConfig({ REDFISH_PORT: 'https' }, 'h')).toThrow(/REDFISH_PORT="https" must be a whole number from 0 to 65535/);
+    expect(() => loadConfig({ REDFISH_TLS_CERT: '/c.pem' }, 'h')).toThrow(/REDFISH_TLS_CERT and REDFISH_TLS_KEY must be given together/);
   });
 
   it('lists every problem at once, each saying what to fix', () => {

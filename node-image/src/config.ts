@@ -28,6 +28,11 @@ export interface AgentConfig {
   readonly nodeName: string;
   /** Tuning for tests: how long simulated power transitions take (SIM_POWER_DELAY_MS). */
   readonly simPowerDelayMs: number;
+  /** REDFISH_PORT: the HTTPS port of the Redfish service (on IPMI_ADDRESS); undefined = off (`none`). */
+  readonly redfishPort: number | undefined;
+  /** REDFISH_TLS_CERT / REDFISH_TLS_KEY: PEM files; both undefined = a generated self-signed certificate. */
+  readonly redfishTlsCert: string | undefined;
+  readonly redfishTlsKey: string | undefined;
 }
 
 export const IPMI15_AUTH_TYPE_NAMES = ['md5', 'password'] as const;
@@ -50,6 +55,8 @@ export function parseIpmi15AuthTypes(value: string): Ipmi15AuthTypeName[] {
   if (out.length === 0) throw new Error('IPMI_V15_AUTH_TYPES must name at least one of md5, password (IPMI_V15=false turns IPMI 1.5 off)');
   return out;
 }
+
+export const DEFAULT_REDFISH_PORT = 443;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -114,6 +121,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, hostName: string): AgentConfi
   const ipmiAddress = str('IPMI_ADDRESS', '0.0.0.0');
   if (!/^(\d{1,3}\.){3}\d{1,3}$/.test(ipmiAddress)) problems.push(`IPMI_ADDRESS="${ipmiAddress}" must be an IPv4 address`);
 
+  const redfishPortText = str('REDFISH_PORT', String(DEFAULT_REDFISH_PORT));
+  const redfishPort = redfishPortText === 'none' ? undefined : int('REDFISH_PORT', DEFAULT_REDFISH_PORT, 0, 65535);
+  if (redfishPortText !== 'none' && problems.some((p) => p.startsWith('REDFISH_PORT='))) problems.push('REDFISH_PORT may also be none (no Redfish service)');
+  const redfishTlsCert = env.REDFISH_TLS_CERT || undefined;
+  const redfishTlsKey = env.REDFISH_TLS_KEY || undefined;
+  if ((redfishTlsCert === undefined) !== (redfishTlsKey === undefined)) problems.push('REDFISH_TLS_CERT and REDFISH_TLS_KEY must be given together (or neither, for a generated certificate)');
+
   const config: AgentConfig = {
     machine: machine === 'sim' ? 'sim' : 'qemu',
     ipmiAddress,
@@ -129,6 +143,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, hostName: string): AgentConfi
     debug: bool('DEBUG', false),
     nodeName: str('NODE_NAME', hostName),
     simPowerDelayMs: int('SIM_POWER_DELAY_MS', 300, 0, 60_000),
+    redfishPort,
+    redfishTlsCert,
+    redfishTlsKey,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

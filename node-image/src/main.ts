@@ -2,7 +2,8 @@
  * The agent's composition root: configuration → state → machine → BMC → UDP. Exits non-zero with
  * every configuration problem listed when the environment is wrong; stops cleanly on SIGTERM/SIGINT.
  */
-import { hostname } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig } from './config';
 import { BmcAgent } from './bmc/bmc-agent';
 import { FileStateStore } from './state/file-state-store';
@@ -16,7 +17,12 @@ import type { MachineContext } from './bmc/bmc-agent';
 import type { MachineControl } from './machine/machine-control';
 import { createLogger } from './util/logger';
 import type { AgentConfig } from './config';
+import type { BmcCore } from './core/bmc-core';
 import type { Logger } from './util/logger';
+import { RedfishService } from './redfish/redfish-service';
+import { startRedfishServer, type RunningRedfishServer } from './redfish/https-server';
+import { loadTlsMaterial } from './redfish/tls-certificate';
+import { pooledRandom } from './util/random-pool';
 
 function createMachine(config: AgentConfig, ctx: MachineContext, log: Logger): MachineControl {
   if (config.machine === 'sim') {
@@ -42,6 +48,41 @@ function createMachine(config: AgentConfig, ctx: MachineContext, log: Logger): M
   });
 }
 
+/** Names and addresses the generated certificate covers: the node's name and every address it has. */
+function certificateNames(config: AgentConfig): string[] {
+  const names = [config.nodeName, hostname(), 'localhost', '127.0.0.1', '::1'];
+  if (config.ipmiAddress !== '0.0.0.0') names.push(config.ipmiAddress);
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (!a.address.startsWith('fe80:')) names.push(a.address);
+  }
+  return names.filter((n) => n.length > 0);
+}
+
+/**
+ * The certificate generator is its own file next to this one (dist/ and bundle/ alike): the X.509
+ * library it bundles is loaded only on the start that makes a certificate (docs/adr/0010).
+ */
+function loadCertificateGenerator(): typeof import('./redfish/self-signed-certificate') {
+  const path = join(__dirname, 'redfish', 'self-signed-certificate.js');
+  return require(path) as typeof import('./redfish/self-signed-certificate');
+}
+
+async function startRedfish(config: AgentConfig, core: BmcCore, log: Logger): Promise<RunningRedfishServer> {
+  const tls = await loadTlsMaterial({
+    store: new FileStateStore(config.stateDir),
+    ...(config.redfishTlsCert && config.redfishTlsKey ? { certFile: config.redfishTlsCert, keyFile: config.redfishTlsKey } : {}),
+    names: certificateNames(config),
+    now: new Date(),
+    generate: (names, now) => loadCertificateGenerator().generateSelfSigned(names, now),
+  });
+  const service = new RedfishService({ core, random: pooledRandom(), log });
+  const server = await startRedfishServer({
+    address: config.ipmiAddress, port: config.redfishPort!, tls, handle: (req, now) => service.handle(req, now), clock: Date.now, log,
+  });
+  log.info('Redfish listening', { address: server.address, port: server.port, certificate: tls.source });
+  return server;
+}
+
 async function main(): Promise<void> {
   let config: AgentConfig;
   try {
@@ -51,6 +92,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger({ debug: config.debug });
+  // CPUs and memory are the VM's (VM_CPUS, VM_MEMORY) for both machines: the simulated one reports what a VM would have.
+  const qemuHardware = parseQemuConfig(process.env).config;
   const agent = await BmcAgent.start({
     address: config.ipmiAddress,
     port: config.ipmiPort,
@@ -65,14 +108,24 @@ async function main(): Promise<void> {
     network: new OsNetworkInfo({ bindAddress: config.ipmiAddress }),
     createMachine: (ctx) => createMachine(config, ctx, log),
     powerOnAtStart: config.powerOnAtStart,
+    hardware: { cpus: qemuHardware.cpus, memoryMiB: qemuHardware.memoryMiB },
     log,
   });
+  let redfish: RunningRedfishServer | undefined;
+  if (config.redfishPort !== undefined) {
+    try {
+      redfish = await startRedfish(config, agent.core, log);
+    } catch (err) {
+      await agent.stop();
+      throw new Error(`Redfish service: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log.info('stopping', { signal });
-    agent.stop().then(() => process.exit(0), (err: unknown) => { log.error('stop failed', { error: String(err) }); process.exit(1); });
+    Promise.all([agent.stop(), redfish?.close()]).then(() => process.exit(0), (err: unknown) => { log.error('stop failed', { error: String(err) }); process.exit(1); });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -61,6 +61,8 @@ export async function startAgent(group: ProcessGroup, o: AgentOptions): Promise<
       IPMI_PASS: BENCH_PASSWORD,
       BMC_STATE_DIR: stateDir,
       NODE_NAME: 'bench',
+      // IPMI only, as the figures compared over time were measured; 443 is not free on a host anyway.
+      REDFISH_PORT: 'none',
     },
   });
   const output = collect(child);

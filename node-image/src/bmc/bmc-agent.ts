@@ -7,7 +7,7 @@
 import { pooledRandom } from '../util/random-pool';
 import { BmcEngine, DEFAULT_ENGINE_CONFIG } from './bmc-engine';
 import { Dispatcher } from './dispatcher';
-import { appCommands } from './commands/app-commands';
+import { appCommands, DEFAULT_DEVICE_INFO } from './commands/app-commands';
 import { chassisCommands } from './commands/chassis-commands';
 import { sensorCommands } from './commands/sensor-commands';
 import { storageCommands } from './commands/storage-commands';
@@ -15,7 +15,6 @@ import { userCommands } from './commands/user-commands';
 import { channelCommands } from './commands/channel-commands';
 import { lanCommands, LanAuthType } from './commands/lan-commands';
 import { solConfigCommands } from './commands/sol-config-commands';
-import type { CommandContext } from './commands/command-types';
 import { BootOptions } from './chassis/boot-options';
 import { ChassisState, followMachinePower } from './chassis/chassis-state';
 import { FruInventory } from './inventory/fru-inventory';
@@ -27,7 +26,13 @@ import { ChannelAccessStore } from './users/channel-access';
 import { loadOrCreateIdentity, wireToUuid } from './identity';
 import { SolConfig } from '../sol/sol-config';
 import { SolManager } from '../sol/sol-manager';
-import type { MachineControl, PowerAction } from '../machine/machine-control';
+import type { MachineControl } from '../machine/machine-control';
+import { EventLog } from '../core/event-log';
+import { PowerService } from '../core/power-service';
+import { BootOverrideRecord } from '../core/boot-override';
+import type { BmcCore, MachineHardware } from '../core/bmc-core';
+import { QEMU_CONFIG_DEFAULTS } from '../machine/qemu-config';
+import { Accounts } from '../core/accounts';
 import type { NetworkInfo } from '../network/network-info';
 import type { Remote } from './session/session-types';
 import type { StateStore } from '../state/state-store';
@@ -57,6 +62,8 @@ export interface BmcAgentOptions {
   /** Builds the machine once the BMC's boot flags exist (the machine asks them at every boot). */
   readonly createMachine: (ctx: MachineContext) => MachineControl;
   readonly powerOnAtStart: boolean;
+  /** CPUs and memory of the machine, for inventories (default: the QEMU defaults). */
+  readonly hardware?: MachineHardware;
   readonly log: Logger;
   readonly clock?: () => number;
   readonly random?: (n: number) => Buffer;
@@ -76,9 +83,6 @@ export interface MachineContext {
 }
 
 const POH_CHECKPOINT_MS = 60_000;
-
-/** SEL entries for Chassis Control actions that are not themselves a power transition. */
-const COMMAND_SEL_EVENT: Partial<Record<PowerAction, PowerEventKind>> = { reset: 'reset', cycle: 'power-cycle', soft: 'soft-off' };
 
 /**
  * IPMI_SOL_PORT names the port clients reach the BMC on when something in between maps it (Docker's
@@ -103,6 +107,8 @@ export class BmcAgent {
   private readonly cleanups: Array<() => void> = [];
 
   private constructor(
+    /** The protocol-neutral BMC that other front ends (Redfish) serve. */
+    readonly core: BmcCore,
     readonly engine: BmcEngine,
     readonly machine: MachineControl,
     readonly sol: SolManager,
@@ -125,13 +131,26 @@ export class BmcAgent {
     const chassis = new ChassisState({ store: o.store });
     const sel = new SystemEventLog(o.store);
     const sdr = new SdrRepository();
-    const fru = new FruInventory({
+    const product = {
       manufacturer: 'bmcfleet',
       productName: 'bmcfleet virtual server',
       partNumber: 'BMCF-VS-1',
       serialNumber: o.nodeName.slice(0, 32) || 'bmcfleet-node',
-    });
+    };
+    const fru = new FruInventory(product);
     const machine = o.createMachine({ boot, chassis, systemUuid: wireToUuid(identity.systemGuid), clock });
+    const eventLog = new EventLog(sel);
+    const power = new PowerService({ machine, boot, chassis, eventLog, log });
+    const bootOverride = new BootOverrideRecord({ boot, store: o.store });
+    const core: BmcCore = {
+      machine, power, bootOverride, eventLog, chassis, product, clock,
+      accounts: new Accounts(users),
+      systemUuid: wireToUuid(identity.systemGuid),
+      bmcUuid: wireToUuid(identity.deviceGuid),
+      nodeName: o.nodeName,
+      hardware: o.hardware ?? { cpus: QEMU_CONFIG_DEFAULTS.cpus, memoryMiB: QEMU_CONFIG_DEFAULTS.memoryMiB },
+      firmwareVersion: `${DEFAULT_DEVICE_INFO.firmwareMajor}.${String(DEFAULT_DEVICE_INFO.firmwareMinor).padStart(2, '0')}`,
+    };
 
     const v15Names = o.ipmi15 ? o.ipmi15AuthTypes ?? ['md5'] : [];
     const ipmi15AuthTypes = v15Names.map((n) => (n === 'md5' ? AuthType15.Md5 : AuthType15.Password));
@@ -158,20 +177,12 @@ export class BmcAgent {
     const onReset = async (kind: 'cold' | 'warm'): Promise<void> => {
       log.info('BMC reset requested', { kind });
       if (kind === 'cold') engine.resetSessions(clock());
-      sel.recordBmcEvent('bmc-restart', clock());
+      eventLog.record('bmc-restart', clock());
     };
     dispatcher
       .register(appCommands({ sessions: engine, identity, onReset }))
       .register(sol.commands())
-      .register(chassisCommands({
-        machine, boot, chassis,
-        onPowerCommand: (action: PowerAction, ctx: CommandContext) => {
-          log.info('chassis control', { action, user: ctx.session.userId, remote: ctx.session.remoteAddress });
-          // Transitions (on/off) reach the SEL through the machine's power events; these leave no transition.
-          const event = COMMAND_SEL_EVENT[action];
-          if (event) sel.recordPowerEvent(event, ctx.now);
-        },
-      }))
+      .register(chassisCommands({ machine, boot, chassis, power }))
       .register(sensorCommands({ sdr, powerState: () => machine.powerState() }))
       .register(storageCommands({ sdr, fru, sel }))
       .register(userCommands({ users, channel: DEFAULT_ENGINE_CONFIG.channel }))
@@ -183,18 +194,18 @@ export class BmcAgent {
       }))
       .register(solConfigCommands({ config: solConfig }));
 
-    sel.recordBmcEvent('bmc-restart', clock());
+    eventLog.record('bmc-restart', clock());
     const handler = (d: Buffer, from: Remote): Promise<void> => engine.handleDatagram(d, from, clock());
     const bound = await server.listen(o.address, o.port, handler);
     boundPort = bound.port;
     if (o.solPort !== undefined && o.solPort !== bound.port) await listenOnSolPort(server, o.address, o.solPort, handler, log);
-    const agent = new BmcAgent(engine, machine, sol, boot, sel, users, server, bound.port, log);
+    const agent = new BmcAgent(core, engine, machine, sol, boot, sel, users, server, bound.port, log);
 
     // The SEL records every power transition the machine reports, whoever caused it.
     const stopFollowing = followMachinePower(machine, chassis, clock);
     const stopSel = machine.on('power', (state, cause) => {
       const kind: PowerEventKind = cause === 'failure' ? 'failure' : cause === 'guest' && state === 'off' ? 'power-down-by-guest' : state === 'on' ? 'power-on' : 'power-off';
-      sel.recordPowerEvent(kind, clock());
+      eventLog.record(kind, clock());
     });
     agent.cleanups.push(stopFollowing, stopSel);
 

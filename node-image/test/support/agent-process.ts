@@ -60,6 +60,8 @@ export async function startAgent(env: Record<string, string> = {}, opts: { state
       IPMI_PORT: String(port),
       BMC_STATE_DIR: stateDir,
       SIM_POWER_DELAY_MS: '50',
+      // Off unless a test asks for it: the container default (443) is neither free nor allowed here.
+      REDFISH_PORT: 'none',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -265,6 +265,20 @@ export class BootOptions implements BootSource {
     return selection;
   }
 
+  /**
+   * Parameter 5 written by another management interface (the core boot-override record). Unlike an
+   * IPMI Set, no 60 s valid-bit countdown starts: such a client expects its override to hold until
+   * the boot that consumes it (a Redfish "Once" is consumed by the next boot, not by a timer).
+   */
+  writeBootFlags(data: Buffer, now: number): void {
+    if (data.length !== BOOT_FLAGS_LENGTH) throw new Error(`boot flags are ${BOOT_FLAGS_LENGTH} bytes, got ${data.length}`);
+    this.expire(now);
+    this.bootFlags = Buffer.from(data);
+    this.countdownStartedAt = undefined;
+    this.markedInvalid.delete(BootOptionParameter.BootFlags);
+    this.save();
+  }
+
   /** Parameter 5 decoded (after applying the timeout at `now`). */
   bootFlagsView(now: number): BootFlagsView {
     this.expire(now);

@@ -47,9 +47,9 @@ import {
   POH_MINUTES_PER_COUNT,
   PowerRestorePolicy,
   PowerRestorePolicyCode,
-  RestartCause,
 } from '../chassis/chassis-state';
 import { CommandContext, CommandDefinition, CommandResult, fail, ok } from './command-types';
+import { PowerService, type PowerFailure } from '../../core/power-service';
 
 export const BootOptionsCompletionCode = {
   ParameterNotSupported: 0x80,
@@ -111,16 +111,21 @@ const MACHINE_ERRORS: Readonly<Record<MachineError['reason'], number>> = {
   failed: CompletionCode.Unspecified,
 };
 
+/** Power service outcomes → completion codes (0xD5 when the action needs the power on). */
+const POWER_FAILURES: Readonly<Record<PowerFailure, number>> = {
+  ...MACHINE_ERRORS,
+  'not-powered': CompletionCode.NotSupportedInPresentState,
+};
+
 /** Longest wait for a power action before Chassis Control answers (well under ipmitool's 1 s retry). */
 export const CHASSIS_CONTROL_ANSWER_WITHIN_MS = 500;
-
-/** Actions that need the system to be powered on (0xD5 otherwise). */
-const NEEDS_POWER: ReadonlySet<PowerAction> = new Set<PowerAction>(['cycle', 'reset', 'diag', 'soft']);
 
 export interface ChassisCommandDeps {
   readonly machine: MachineControl;
   readonly boot: BootOptions;
   readonly chassis: ChassisState;
+  /** The core power service; built from machine, boot and chassis when not given (protocol unit tests). */
+  readonly power?: PowerService;
   /** Called after the machine accepted a Chassis Control action (e.g. for the SEL or logs). */
   readonly onPowerCommand?: (action: PowerAction, ctx: CommandContext) => void;
   /** Channel number reported by Get System Restart Cause for command restarts (default 1, LAN). */
@@ -133,6 +138,7 @@ export function chassisCommands(deps: ChassisCommandDeps): CommandDefinition[] {
   const { machine, boot, chassis, onPowerCommand } = deps;
   const channel = deps.channel ?? DEFAULT_COMMAND_CHANNEL;
   const answerWithinMs = deps.answerWithinMs ?? CHASSIS_CONTROL_ANSWER_WITHIN_MS;
+  const powerService = deps.power ?? new PowerService({ machine, boot, chassis });
 
   const getChassisCapabilities = (data: Buffer): CommandResult => {
     if (data.length !== 0) return fail(CompletionCode.RequestDataLengthInvalid);
@@ -158,21 +164,14 @@ export function chassisCommands(deps: ChassisCommandDeps): CommandDefinition[] {
     if (data.length !== 1) return fail(CompletionCode.RequestDataLengthInvalid);
     const action = ChassisControlAction[data[0]!];
     if (!action) return fail(CompletionCode.InvalidDataField);
-    boot.noteChassisControl(ctx.now);
-    let before: PowerState;
-    try {
-      before = await machine.powerState();
-      if (before === 'off' && NEEDS_POWER.has(action)) return fail(CompletionCode.NotSupportedInPresentState);
-      await doneOrUnderWay(machine.power(action), answerWithinMs, (err) => {
-        if (err instanceof MachineError && err.reason === 'failed') chassis.powerControlFault = true;
-      });
-    } catch (err) {
-      if (err instanceof MachineError && err.reason === 'failed') chassis.powerControlFault = true;
-      return fail(machineErrorCode(err));
-    }
-    chassis.powerControlFault = false;
-    const restarted = action === 'cycle' || action === 'reset' || (action === 'on' && before === 'off');
-    if (restarted) chassis.recordRestart(RestartCause.ChassisControl, channel);
+    const outcome = await powerService.perform({
+      action,
+      now: ctx.now,
+      channel,
+      actor: { protocol: 'ipmi', user: ctx.session.userId, remote: ctx.session.remoteAddress },
+      answerWithinMs,
+    });
+    if (!outcome.ok) return fail(POWER_FAILURES[outcome.reason]);
     onPowerCommand?.(action, ctx);
     return ok();
   };
@@ -246,25 +245,6 @@ export function chassisCommands(deps: ChassisCommandDeps): CommandDefinition[] {
     def(ChassisCmd.GetSystemBootOptions, 'Get System Boot Options', Privilege.Operator, getSystemBootOptions),
     def(ChassisCmd.GetPohCounter, 'Get POH Counter', Privilege.User, getPohCounter),
   ];
-}
-
-/**
- * Settles like `action` if it settles within `ms`; otherwise resolves after `ms` and hands a later
- * rejection to `late` (the answer has gone out by then).
- */
-function doneOrUnderWay(action: Promise<void>, ms: number, late: (err: unknown) => void): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let answered = false;
-    const timer = setTimeout(() => { answered = true; resolve(); }, ms);
-    action.then(
-      () => { clearTimeout(timer); resolve(); },
-      (err: unknown) => {
-        clearTimeout(timer);
-        if (answered) late(err);
-        else reject(err);
-      },
-    );
-  });
 }
 
 /** MachineError → completion code; anything else is a bug and propagates to the transport. */
