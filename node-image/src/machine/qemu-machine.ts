@@ -44,7 +44,8 @@ import {
 } from './machine-control';
 import { bootIndexes, buildQemuArgs, launchKey, nicPortId, QEMU_IDS, type QemuNic, resolveBoot, type ResolvedBoot } from './qemu-args';
 import type { QemuConfig } from './qemu-config';
-import { checkReadableFile, createDiskImage, detectDiskFormat, kvmUsable, prepareVarsFile, QemuProcess } from './qemu-process';
+import { SupervisedProcess } from '../exec/child-process';
+import { checkReadableFile, createDiskImage, detectDiskFormat, kvmUsable, prepareVarsFile } from './qemu-process';
 import { QmpClient, QmpError, QmpErrorCode, type QmpEvent } from './qmp-client';
 import { SerialEndpoint } from './serial-endpoint';
 import type { Logger } from '../util/logger';
@@ -124,7 +125,7 @@ const RESET_ATTEMPTS = 3;
 
 /** One running QEMU process and what it was started with. */
 interface Instance {
-  readonly process: QemuProcess;
+  readonly process: SupervisedProcess;
   readonly qmp: QmpClient;
   readonly key: string;
   /** Grows when NICs are hot-plugged. */
@@ -155,7 +156,7 @@ export class QemuMachine implements MachineControl {
   private readonly clock: () => number;
   private instance: Instance | undefined;
   /** QEMU being started, so that close() can stop it. */
-  private starting: QemuProcess | undefined;
+  private starting: SupervisedProcess | undefined;
   /** QEMU is being replaced for a boot: the power stays on. */
   private restarting = false;
   private busy = false;
@@ -315,7 +316,7 @@ export class QemuMachine implements MachineControl {
     const binary = this.options.qemuBinary ?? 'qemu-system-x86_64';
     this.log.info('starting QEMU', { firmware: boot.efi ? 'uefi' : 'bios', first: boot.first, setup: boot.setup, accel });
     this.log.debug('QEMU command line', { binary, args });
-    const proc = QemuProcess.spawn(binary, args, { log: this.log });
+    const proc = SupervisedProcess.start(binary, args, {}, { log: this.log, logName: 'qemu' });
     this.starting = proc;
     let qmp: QmpClient | undefined;
     try {
@@ -348,7 +349,7 @@ export class QemuMachine implements MachineControl {
   }
 
   /** QEMU creates its QMP socket while it starts: connect as soon as it answers. */
-  private async connectQmp(path: string, proc: QemuProcess): Promise<QmpClient> {
+  private async connectQmp(path: string, proc: SupervisedProcess): Promise<QmpClient> {
     const deadline = this.clock() + this.timing.startTimeoutMs;
     for (;;) {
       if (!proc.alive) {
