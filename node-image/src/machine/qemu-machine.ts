@@ -3,8 +3,8 @@
  * stops itself (design.md section 1, style habits 19–21).
  *
  * Power mapping:
- * - on: create the disk if missing, start QEMU paused (-S), connect QMP, wait for QEMU to connect the
- *   serial port, `cont`; then 'power' ('on', 'command').
+ * - on: create the disk if missing, start QEMU paused (-S), connect QMP, give VNC its password
+ *   (VNC_PASSWORD, over QMP), wait for QEMU to connect the serial port, `cont`; then 'power' ('on', 'command').
  * - off: SIGKILL to QEMU's process group, wait for the exit; then ('off', 'command').
  * - cycle: off, then on. soft: QMP system_powerdown (ACPI; the guest decides, and its power-off
  *   becomes ('off', 'guest')). diag: QMP inject-nmi. reset: see below.
@@ -327,6 +327,7 @@ export class QemuMachine implements MachineControl {
         bootStartedAt: this.clock(), stopping: false, lastShutdown: undefined, resetting: false, resetQueued: false, unsubscribe: [],
       };
       this.watch(inst);
+      await this.applyVncPassword(inst);
       if (!await serial.waitForConnection(connectionsBefore, this.timing.serialConnectTimeoutMs)) {
         this.log.warn('QEMU has not connected the serial port: the console may miss the first lines');
       }
@@ -345,6 +346,21 @@ export class QemuMachine implements MachineControl {
       throw new MachineError(`QEMU did not start: ${detail}${stderr && !detail.includes(stderr) ? ` (QEMU: ${stderr})` : ''}`, 'failed');
     } finally {
       this.starting = undefined;
+    }
+  }
+
+  /**
+   * VNC_PASSWORD reaches each new QEMU over QMP (set_password), never on its command line. Until
+   * then QEMU's VNC (password=on, no password yet) lets nobody in, and the guest has not started.
+   */
+  private async applyVncPassword(inst: Instance): Promise<void> {
+    const { vncPort, vncPassword } = this.config;
+    if (vncPort === undefined || vncPassword === undefined) return;
+    try {
+      await inst.qmp.execute('set_password', { protocol: 'vnc', password: vncPassword }, { timeoutMs: this.timing.qmpTimeoutMs });
+    } catch (err) {
+      // QMP's error text never carries the password.
+      throw new MachineError(`QMP set_password (VNC) failed: ${(err as Error).message}`, 'failed');
     }
   }
 
