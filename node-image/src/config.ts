@@ -20,6 +20,11 @@ export interface AgentConfig {
   readonly nodeName: string;
   /** Tuning for tests: how long simulated power transitions take (SIM_POWER_DELAY_MS). */
   readonly simPowerDelayMs: number;
+  /**
+   * BMC_USERS_RESET_ID: when it differs from the id stored with the BMC's state, the user table
+   * starts over from IPMI_USER / IPMI_PASS (bmc/users/users-reset.ts). Undefined: users are kept.
+   */
+  readonly usersResetId: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -31,6 +36,7 @@ export class ConfigError extends Error {
 
 const MAX_USER_NAME = 16;
 const MAX_PASSWORD = 20;
+const MAX_USERS_RESET_ID = 128;
 
 export function loadConfig(env: NodeJS.ProcessEnv, hostName: string): AgentConfig {
   const problems: string[] = [];
@@ -70,6 +76,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, hostName: string): AgentConfi
   const ipmiAddress = str('IPMI_ADDRESS', '0.0.0.0');
   if (!/^(\d{1,3}\.){3}\d{1,3}$/.test(ipmiAddress)) problems.push(`IPMI_ADDRESS="${ipmiAddress}" must be an IPv4 address`);
 
+  const resetIdValue = env['BMC_USERS_RESET_ID'];
+  const usersResetId = resetIdValue === undefined || resetIdValue === '' ? undefined : resetIdValue;
+  if (usersResetId !== undefined && !new RegExp(`^[\\x21-\\x7e]{1,${MAX_USERS_RESET_ID}}$`).test(usersResetId)) {
+    problems.push(`BMC_USERS_RESET_ID must be 1 to ${MAX_USERS_RESET_ID} printable ASCII characters without spaces`);
+  }
+
   const config: AgentConfig = {
     machine: machine === 'sim' ? 'sim' : 'qemu',
     ipmiAddress,
@@ -83,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, hostName: string): AgentConfi
     debug: bool('DEBUG', false),
     nodeName: str('NODE_NAME', hostName),
     simPowerDelayMs: int('SIM_POWER_DELAY_MS', 300, 0, 60_000),
+    usersResetId,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

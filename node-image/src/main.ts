@@ -12,6 +12,7 @@ import { QemuMachine } from './machine/qemu-machine';
 import { parseQemuConfig } from './machine/qemu-config';
 import { VmNetworks } from './machine/vm-networks';
 import { RestartCause } from './bmc/chassis/chassis-state';
+import { applyUsersReset } from './bmc/users/users-reset';
 import type { MachineContext } from './bmc/bmc-agent';
 import type { MachineControl } from './machine/machine-control';
 import { createLogger } from './util/logger';
@@ -51,6 +52,11 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger({ debug: config.debug });
+  const store = new FileStateStore(config.stateDir);
+  // Before the user store loads: a node re-created for a new owner starts from IPMI_USER / IPMI_PASS only.
+  if (applyUsersReset(store, config.usersResetId) === 'reset') {
+    log.info('BMC users reset to the configured administrator (BMC_USERS_RESET_ID is new)', { resetId: config.usersResetId });
+  }
   const agent = await BmcAgent.start({
     address: config.ipmiAddress,
     port: config.ipmiPort,
@@ -59,7 +65,7 @@ async function main(): Promise<void> {
     cipherSuites: config.cipherSuites,
     ipmi15: config.ipmi15,
     nodeName: config.nodeName,
-    store: new FileStateStore(config.stateDir),
+    store,
     network: new OsNetworkInfo({ bindAddress: config.ipmiAddress }),
     createMachine: (ctx) => createMachine(config, ctx, log),
     powerOnAtStart: config.powerOnAtStart,
