@@ -61,7 +61,7 @@ describe('SupervisedProcess', () => {
 process.stdout.write(String(c.pid) + '\\n'); process.stderr.write('started\\n'); setInterval(() => {}, 1000);`;
 
   it('kills the whole process group: nothing the process started survives', async () => {
-    const proc = SupervisedProcess.start(node, ['-e', GRANDCHILD], {});
+    const proc = await SupervisedProcess.start(node, ['-e', GRANDCHILD], {});
     await waitFor(() => proc.stderrTail() === 'started', 'the process to start');
     const pid = proc.pid!;
     const group = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[2];
@@ -74,7 +74,7 @@ process.stdout.write(String(c.pid) + '\\n'); process.stderr.write('started\\n');
 
   it('kills a grandchild with its parent (group kill)', async () => {
     const out: string[] = [];
-    const proc = SupervisedProcess.start(node, ['-e', GRANDCHILD], {}, {
+    const proc = await SupervisedProcess.start(node, ['-e', GRANDCHILD], {}, {
       log: { debug: (_m, f) => out.push(String(f?.['text'])), info: () => {}, warn: () => {}, error: () => {} },
     });
     await waitFor(() => out.length > 0, 'the grandchild pid');
@@ -85,15 +85,15 @@ process.stdout.write(String(c.pid) + '\\n'); process.stderr.write('started\\n');
   });
 
   it('killAllSupervised ends every running one', async () => {
-    const a = SupervisedProcess.start(node, ['-e', 'setInterval(() => {}, 1000)'], {});
-    const b = SupervisedProcess.start(node, ['-e', 'setInterval(() => {}, 1000)'], {});
+    const a = await SupervisedProcess.start(node, ['-e', 'setInterval(() => {}, 1000)'], {});
+    const b = await SupervisedProcess.start(node, ['-e', 'setInterval(() => {}, 1000)'], {});
     killAllSupervised();
     await expect(a.exited).resolves.toMatchObject({ signal: 'SIGKILL' });
     await expect(b.exited).resolves.toMatchObject({ signal: 'SIGKILL' });
   });
 
   it('reports a program that cannot be started, without throwing', async () => {
-    const proc = SupervisedProcess.start('/nonexistent/qemu', [], {});
+    const proc = await SupervisedProcess.start('/nonexistent/qemu', [], {});
     await expect(proc.exited).resolves.toEqual({ code: null, signal: null, error: 'spawn /nonexistent/qemu ENOENT' });
     expect(proc.alive).toBe(false);
   });
@@ -102,7 +102,7 @@ process.stdout.write(String(c.pid) + '\\n'); process.stderr.write('started\\n');
     process.env['BMCFLEET_TEST_SECRET'] = 'hunter2';
     const out: string[] = [];
     try {
-      const proc = SupervisedProcess.start(node, ['-e', 'process.stdout.write(JSON.stringify(process.env))'], { EXTRA: '1' }, {
+      const proc = await SupervisedProcess.start(node, ['-e', 'process.stdout.write(JSON.stringify(process.env))'], { EXTRA: '1' }, {
         log: { debug: (_m, f) => out.push(String(f?.['text'])), info: () => {}, warn: () => {}, error: () => {} },
       });
       await proc.exited;

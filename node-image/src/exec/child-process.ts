@@ -10,8 +10,11 @@
  *   reaches everything it started. No time limit: it is stopped by the agent (kill) on power-off
  *   and on shutdown, and by an 'exit' hook of the agent as a last resort. Every running one is known
  *   to `killAllSupervised`.
+ *
+ * execa is loaded on first use: loading it costs about 10 MiB of resident memory, which a node that
+ * is powered off (and so runs no program) does not need to pay.
  */
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import type { Logger } from '../util/logger';
 import { silentLogger } from '../util/logger';
 
@@ -39,9 +42,17 @@ export interface RunCommandOptions {
 
 const DEFAULT_MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
 
+let execaModule: Promise<typeof import('execa')> | undefined;
+/** execa, loaded once, when the first program is started. */
+function loadExeca(): Promise<typeof import('execa')> {
+  execaModule ??= import('execa');
+  return execaModule;
+}
+
 /** Runs `binary args...` to its end and resolves with its stdout. */
 export async function runCommand(binary: string, args: readonly string[], options: RunCommandOptions): Promise<string> {
   if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) throw new RangeError(`runCommand ${binary}: timeoutMs must be a positive number`);
+  const { execa } = await loadExeca();
   const result = await execa(binary, [...args], {
     timeout: options.timeoutMs,
     killSignal: 'SIGKILL',
@@ -146,7 +157,8 @@ export class SupervisedProcess {
   }
 
   /** Starts `binary` with `args` in a new process group; its environment is `env` only. */
-  static start(binary: string, args: readonly string[], env: Readonly<Record<string, string>>, options: SupervisedProcessOptions = {}): SupervisedProcess {
+  static async start(binary: string, args: readonly string[], env: Readonly<Record<string, string>>, options: SupervisedProcessOptions = {}): Promise<SupervisedProcess> {
+    const { execa } = await loadExeca();
     const child = execa(binary, [...args], {
       detached: true,
       stdin: 'ignore',

@@ -316,7 +316,7 @@ export class QemuMachine implements MachineControl {
     const binary = this.options.qemuBinary ?? 'qemu-system-x86_64';
     this.log.info('starting QEMU', { firmware: boot.efi ? 'uefi' : 'bios', first: boot.first, setup: boot.setup, accel });
     this.log.debug('QEMU command line', { binary, args });
-    const proc = SupervisedProcess.start(binary, args, {}, { log: this.log, logName: 'qemu' });
+    const proc = await SupervisedProcess.start(binary, args, {}, { log: this.log, logName: 'qemu' });
     this.starting = proc;
     let qmp: QmpClient | undefined;
     try {

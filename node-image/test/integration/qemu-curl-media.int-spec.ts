@@ -88,7 +88,7 @@ describeWithCurlDriver()('QEMU sandbox with an ISO by URL (curl block driver)', 
     expect(drive).toBeGreaterThan(0);
     args[drive] = `${args[drive]},file.driver=http,file.url=${url}`;
 
-    qemu = SupervisedProcess.start('qemu-system-x86_64', args, {});
+    qemu = await SupervisedProcess.start('qemu-system-x86_64', args, {});
     for (let attempt = 0; !qmp; attempt++) {
       try {
         qmp = await QmpClient.connect(join(dir, 'qmp.sock'));
