@@ -11,7 +11,12 @@ const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }];
  * (see test/jest/esm-package.transformer.js). A new ESM-only dependency that tests reach goes here;
  * the symptom of a missing entry is "Must use import to load ES Module".
  */
-const ESM_ONLY_PACKAGES = ['@nestjs', '@standard-schema'];
+const ESM_ONLY_PACKAGES = [
+  '@nestjs', '@standard-schema',
+  // execa 9 (the agent's child-process adapter) and the ESM-only packages it loads.
+  'execa', '@sindresorhus', '@sec-ant', 'figures', 'get-stream', 'human-signals', 'is-plain-obj', 'is-stream',
+  'is-unicode-supported', 'npm-run-path', 'parse-ms', 'path-key', 'pretty-ms', 'strip-final-newline', 'unicorn-magic', 'yoctocolors',
+];
 
 const common = {
   testEnvironment: 'node',
@@ -21,6 +26,8 @@ const common = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY_PACKAGES.join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'json'],
+  // unicorn-magic (under execa) exports only under the "import" condition, which Jest's require does not use.
+  moduleNameMapper: { '^unicorn-magic$': '<rootDir>/node_modules/unicorn-magic/node.js' },
 };
 
 module.exports = {

@@ -83,7 +83,7 @@ ensure_test_guest() {
 }
 
 # QEMU, OVMF and SeaBIOS for MACHINE=qemu: the agent runs QEMU on the host in its tests (TCG).
-readonly QEMU_PACKAGES=(qemu-system-x86 qemu-utils ovmf seabios ipxe-qemu)
+readonly QEMU_PACKAGES=(qemu-system-x86 qemu-utils ovmf seabios ipxe-qemu qemu-block-extra)
 ensure_qemu() {
   ensure_debian_packages "${QEMU_PACKAGES[@]}"
 }

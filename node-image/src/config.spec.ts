@@ -65,6 +65,14 @@ describe('agent configuration', () => {
     expect(problems).toMatch(/IPMI_ADDRESS="localhost" must be an IPv4 address/);
   });
 
+  it('BMC_USERS_RESET_ID: unset or empty means keep the users; an id is taken as it is; spaces or too long are refused', () => {
+    expect(loadConfig({}, 'h').usersResetId).toBeUndefined();
+    expect(loadConfig({ BMC_USERS_RESET_ID: '' }, 'h').usersResetId).toBeUndefined();
+    expect(loadConfig({ BMC_USERS_RESET_ID: 'node-7f3a:gen-2' }, 'h').usersResetId).toBe('node-7f3a:gen-2');
+    expect(() => loadConfig({ BMC_USERS_RESET_ID: 'a b' }, 'h')).toThrow(/BMC_USERS_RESET_ID must be 1 to 128 printable ASCII characters without spaces/);
+    expect(() => loadConfig({ BMC_USERS_RESET_ID: 'x'.repeat(129) }, 'h')).toThrow(/BMC_USERS_RESET_ID/);
+  });
+
   it('never echoes the password in an error', () => {
     try { loadConfig({ IPMI_PASS: 'secret\u0001' }, 'h'); } catch (e) { expect((e as Error).message).not.toContain('secret'); }
   });

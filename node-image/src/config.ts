@@ -33,6 +33,11 @@ export interface AgentConfig {
   /** REDFISH_TLS_CERT / REDFISH_TLS_KEY: PEM files; both undefined = a generated self-signed certificate. */
   readonly redfishTlsCert: string | undefined;
   readonly redfishTlsKey: string | undefined;
+  /**
+   * BMC_USERS_RESET_ID: when it differs from the id stored with the BMC's state, the user table
+   * starts over from IPMI_USER / IPMI_PASS (bmc/users/users-reset.ts). Undefined: users are kept.
+   */
+  readonly usersResetId: string | undefined;
 }
 
 export const IPMI15_AUTH_TYPE_NAMES = ['md5', 'password'] as const;
@@ -67,6 +72,7 @@ export class ConfigError extends Error {
 
 const MAX_USER_NAME = 16;
 const MAX_PASSWORD = 20;
+const MAX_USERS_RESET_ID = 128;
 
 export function loadConfig(env: NodeJS.ProcessEnv, hostName: string): AgentConfig {
   const problems: string[] = [];
@@ -127,6 +133,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, hostName: string): AgentConfi
   const redfishTlsCert = env.REDFISH_TLS_CERT || undefined;
   const redfishTlsKey = env.REDFISH_TLS_KEY || undefined;
   if ((redfishTlsCert === undefined) !== (redfishTlsKey === undefined)) problems.push('REDFISH_TLS_CERT and REDFISH_TLS_KEY must be given together (or neither, for a generated certificate)');
+  const resetIdValue = env['BMC_USERS_RESET_ID'];
+  const usersResetId = resetIdValue === undefined || resetIdValue === '' ? undefined : resetIdValue;
+  if (usersResetId !== undefined && !new RegExp(`^[\\x21-\\x7e]{1,${MAX_USERS_RESET_ID}}$`).test(usersResetId)) {
+    problems.push(`BMC_USERS_RESET_ID must be 1 to ${MAX_USERS_RESET_ID} printable ASCII characters without spaces`);
+  }
 
   const config: AgentConfig = {
     machine: machine === 'sim' ? 'sim' : 'qemu',
@@ -146,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, hostName: string): AgentConfi
     redfishPort,
     redfishTlsCert,
     redfishTlsKey,
+    usersResetId,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

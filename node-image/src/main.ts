@@ -13,6 +13,7 @@ import { QemuMachine } from './machine/qemu-machine';
 import { parseQemuConfig } from './machine/qemu-config';
 import { VmNetworks } from './machine/vm-networks';
 import { RestartCause } from './bmc/chassis/chassis-state';
+import { applyUsersReset } from './bmc/users/users-reset';
 import type { MachineContext } from './bmc/bmc-agent';
 import type { MachineControl } from './machine/machine-control';
 import { createLogger } from './util/logger';
@@ -92,6 +93,11 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger({ debug: config.debug });
+  const store = new FileStateStore(config.stateDir);
+  // Before the user store loads: a node re-created for a new owner starts from IPMI_USER / IPMI_PASS only.
+  if (applyUsersReset(store, config.usersResetId) === 'reset') {
+    log.info('BMC users reset to the configured administrator (BMC_USERS_RESET_ID is new)', { resetId: config.usersResetId });
+  }
   // CPUs and memory are the VM's (VM_CPUS, VM_MEMORY) for both machines: the simulated one reports what a VM would have.
   const qemuHardware = parseQemuConfig(process.env).config;
   const agent = await BmcAgent.start({
@@ -104,7 +110,7 @@ async function main(): Promise<void> {
     ipmi15: config.ipmi15,
     ipmi15AuthTypes: config.ipmi15AuthTypes,
     nodeName: config.nodeName,
-    store: new FileStateStore(config.stateDir),
+    store,
     network: new OsNetworkInfo({ bindAddress: config.ipmiAddress }),
     createMachine: (ctx) => createMachine(config, ctx, log),
     powerOnAtStart: config.powerOnAtStart,

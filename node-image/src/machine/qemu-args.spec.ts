@@ -20,17 +20,18 @@ function launch(config: Partial<QemuConfig> = {}, rest: Partial<QemuLaunch> = {}
 }
 
 describe('buildQemuArgs', () => {
-  it('builds the default machine: SeaBIOS, disk first, TCG, VNC :0', () => {
+  it('builds the default machine: sandboxed, SeaBIOS, disk first, TCG, VNC :0 on loopback only', () => {
     expect(buildQemuArgs(launch())).toEqual([
       '-nodefaults',
       '-no-user-config',
+      '-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny',
       '-machine', 'q35,graphics=off',
       '-accel', 'tcg',
       '-cpu', 'max',
       '-m', '2048',
       '-smp', '2',
       '-display', 'none',
-      '-vnc', ':0',
+      '-vnc', '127.0.0.1:0',
       '-device', 'VGA,id=video0',
       '-action', 'reboot=shutdown,shutdown=pause',
       '-drive', 'if=none,id=drive-disk0,file=/vm/disk.qcow2,format=qcow2,discard=unmap',
@@ -46,7 +47,7 @@ describe('buildQemuArgs', () => {
   });
 
   it('builds a UEFI PXE boot under KVM with NICs, CD-ROM, boot menu, identity and an IDE disk', () => {
-    const config = { ...QEMU_CONFIG_DEFAULTS, memoryMiB: 4096, cpus: 4, cdrom: '/iso/installer.iso', bootMenuTimeoutMs: 2500, vncPort: 5907 };
+    const config = { ...QEMU_CONFIG_DEFAULTS, memoryMiB: 4096, cpus: 4, cdrom: '/iso/installer.iso', bootMenuTimeoutMs: 2500, vncPort: 5907, vncPassword: 'pw-12345' };
     const args = buildQemuArgs({
       config,
       boot: resolveBoot({ device: 'pxe', efi: true }, config),
@@ -63,6 +64,7 @@ describe('buildQemuArgs', () => {
       '-name', 'node1',
       '-nodefaults',
       '-no-user-config',
+      '-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny',
       '-machine', 'q35,graphics=off',
       '-accel', 'kvm',
       '-cpu', 'host',
@@ -71,7 +73,7 @@ describe('buildQemuArgs', () => {
       '-uuid', '2f1c8a7e-5d4b-4c3a-9e8f-0123456789ab',
       '-smbios', 'type=1,serial=node1',
       '-display', 'none',
-      '-vnc', ':7',
+      '-vnc', ':7,password=on',
       '-device', 'VGA,id=video0',
       '-action', 'reboot=shutdown,shutdown=pause',
       '-boot', 'menu=on,splash-time=2500',
@@ -122,6 +124,20 @@ describe('buildQemuArgs', () => {
       'socket,id=serial0,path=/run/s,,1.sock,server=off,reconnect=1',
       'socket,id=qmp0,path=/run/q,,1.sock,server=on,wait=off',
     ]));
+  });
+
+  it('with VNC_PASSWORD: VNC on every interface and asking for a password, which is nowhere on the command line', () => {
+    const args = buildQemuArgs(launch({ vncPort: 5900, vncPassword: 'Zz9!x y' }));
+    expect(args[args.indexOf('-vnc') + 1]).toBe(':0,password=on');
+    expect(args.join('\n')).not.toContain('Zz9!x y');
+  });
+
+  it('always runs QEMU in its seccomp sandbox, whatever the boot', () => {
+    for (const l of [launch(), launch({ bootMode: 'uefi' }, { accel: 'kvm', nics: NICS })]) {
+      const args = buildQemuArgs(l);
+      expect(args.filter((a) => a === '-sandbox')).toHaveLength(1);
+      expect(args[args.indexOf('-sandbox') + 1]).toBe('on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
+    }
   });
 
   it('has no VNC server with VNC_PORT=none, and the display stays off', () => {

@@ -22,6 +22,12 @@
  *   firmware output is lost.
  * - The serial port is a socket client (reconnect=1) to the agent's serial endpoint; QMP is a socket
  *   server the agent connects to.
+ * - -sandbox on with every sub-option denied (obsolete system calls, set*uid/gid, fork/exec,
+ *   scheduler and CPU-affinity changes): QEMU's seccomp filter, so a guest that breaks out of a
+ *   device model cannot start programs or gain privileges. Nothing the agent uses needs them: tap
+ *   netdevs use script=no (the agent makes the taps), no -daemonize, no helpers.
+ * - VNC: with VNC_PASSWORD, `password=on` on every container interface (the password itself comes
+ *   over QMP, never on this command line, which /proc shows to everyone); without, 127.0.0.1 only.
  * - KVM: -cpu host (what a real server's OS expects); TCG: -cpu max (x86-64-v2 and later, which
  *   current distributions require; qemu64 lacks it).
  * - Network devices exist only for the interfaces of VM_NETWORKS, so there is no network boot ROM
@@ -53,6 +59,10 @@ export const QEMU_MACHINE_TYPE = 'q35';
 export const SETUP_MENU_WAIT_MS = 0xffff;
 /** Client chardev: seconds between attempts to reach the agent's serial endpoint again. */
 export const SERIAL_RECONNECT_SECONDS = 1;
+/** QEMU's seccomp sandbox (-sandbox) with every optional class of system calls denied. */
+export const QEMU_SANDBOX = 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny';
+/** Where VNC listens without a password: reachable from inside the container only. */
+export const VNC_LOOPBACK_HOST = '127.0.0.1';
 /** The AHCI port of q35's built-in SATA controller used for the CD-ROM drive (and an 'ide' disk). */
 const CDROM_BUS = 'ide.0';
 const IDE_DISK_BUS = 'ide.1';
@@ -204,6 +214,7 @@ export function buildQemuArgs(launch: QemuLaunch): string[] {
   args.push(
     '-nodefaults',
     '-no-user-config',
+    '-sandbox', QEMU_SANDBOX,
     '-machine', `${QEMU_MACHINE_TYPE},graphics=off`,
     '-accel', launch.accel,
     '-cpu', launch.accel === 'kvm' ? 'host' : 'max',
@@ -213,7 +224,10 @@ export function buildQemuArgs(launch: QemuLaunch): string[] {
   if (launch.uuid !== undefined) args.push('-uuid', launch.uuid);
   if (launch.serialNumber !== undefined) args.push('-smbios', `type=1,serial=${qemuOptValue(launch.serialNumber)}`);
   args.push('-display', 'none');
-  if (config.vncPort !== undefined) args.push('-vnc', `:${config.vncPort - VNC_BASE_PORT}`);
+  if (config.vncPort !== undefined) {
+    const display = config.vncPort - VNC_BASE_PORT;
+    args.push('-vnc', config.vncPassword === undefined ? `${VNC_LOOPBACK_HOST}:${display}` : `:${display},password=on`);
+  }
   args.push(
     '-device', `VGA,id=${QEMU_IDS.video}`,
     '-action', 'reboot=shutdown,shutdown=pause',

@@ -22,7 +22,7 @@ describe('parseQemuConfig', () => {
   });
 
   it('treats empty values as unset', () => {
-    const env = { VM_MEMORY: '', VM_CPUS: ' ', VM_DISK: '', VM_CDROM: '', VM_BOOT: '', VM_BOOT_MODE: '', ENABLE_KVM: '', VNC_PORT: '', VM_NETWORKS: '', VM_NETWORKS_WAIT: '' };
+    const env = { VM_MEMORY: '', VM_CPUS: ' ', VM_DISK: '', VM_CDROM: '', VM_BOOT: '', VM_BOOT_MODE: '', ENABLE_KVM: '', VNC_PORT: '', VNC_PASSWORD: '', VM_NETWORKS: '', VM_NETWORKS_WAIT: '' };
     expect(parseQemuConfig(env)).toEqual({ config: QEMU_CONFIG_DEFAULTS, problems: [] });
   });
 
@@ -38,6 +38,7 @@ describe('parseQemuConfig', () => {
       VM_BOOT_MENU_TIMEOUT: '3000',
       ENABLE_KVM: 'false',
       VNC_PORT: '5901',
+      VNC_PASSWORD: ' pa55 w',
       VM_NETWORKS: 'eth1, eth2,,net.100',
       VM_NETWORKS_WAIT: '15',
     });
@@ -53,6 +54,7 @@ describe('parseQemuConfig', () => {
       bootMenuTimeoutMs: 3000,
       kvm: 'off',
       vncPort: 5901,
+      vncPassword: ' pa55 w',
       networks: ['eth1', 'eth2', 'net.100'],
       networksWaitMs: 15_000,
     });
@@ -82,6 +84,17 @@ describe('parseQemuConfig', () => {
     expect(config).toMatchObject({ memoryMiB: 128, cpus: 255, bootMenuTimeoutMs: 65535, vncPort: 65535, networksWaitMs: 3_600_000 });
     // 0: power-on does not wait; a missing interface is hot-added when it appears.
     expect(parseQemuConfig({ VM_NETWORKS_WAIT: '0' })).toMatchObject({ config: { networksWaitMs: 0 }, problems: [] });
+  });
+
+  it('VNC_PASSWORD: 1 to 8 printable ASCII characters; a longer or odd one is refused without being quoted', () => {
+    expect(parseQemuConfig({ VNC_PASSWORD: 'x' }).config.vncPassword).toBe('x');
+    expect(parseQemuConfig({ VNC_PASSWORD: '12345678' }).config.vncPassword).toBe('12345678');
+    const long = parseQemuConfig({ VNC_PASSWORD: '123456789' });
+    expect(long.config.vncPassword).toBeUndefined();
+    expect(long.problems).toEqual(['VNC_PASSWORD is longer than 8 characters: VNC authentication uses at most 8 (give 1 to 8 printable ASCII characters)']);
+    const odd = parseQemuConfig({ VNC_PASSWORD: 'pä\tss' });
+    expect(odd.problems).toEqual(['VNC_PASSWORD must be 1 to 8 printable ASCII characters (it contains another character)']);
+    expect(JSON.stringify([long.problems, odd.problems])).not.toMatch(/123456789|pä/);
   });
 
   it('VNC_PORT=none turns VNC off', () => {

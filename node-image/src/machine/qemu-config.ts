@@ -1,5 +1,5 @@
 /**
- * The VM_* variables of design.md section 1 (and ENABLE_KVM, VNC_PORT), parsed into a typed object.
+ * The VM_* variables of design.md section 1 (and ENABLE_KVM, VNC_PORT, VNC_PASSWORD), parsed into a typed object.
  * Pure: the environment comes in as a parameter. Every problem is collected with the variable, the
  * value given and what is allowed, and a default is used in its place, so that the BMC can start
  * anyway: bad VM configuration must not take IPMI down; the QEMU machine refuses power-on instead
@@ -31,6 +31,12 @@ export interface QemuConfig {
   readonly kvm: KvmMode;
   /** VNC_PORT; undefined = no VNC server (VNC_PORT=none). */
   readonly vncPort: number | undefined;
+  /**
+   * VNC_PASSWORD (1 to 8 characters): VNC asks for it and listens on every interface of the
+   * container. Undefined: VNC listens on 127.0.0.1 only. A secret: never logged, never on QEMU's
+   * command line (it reaches QEMU over QMP, see QemuMachine).
+   */
+  readonly vncPassword: string | undefined;
   /** VM_NETWORKS: container interfaces bridged into the VM, in order. */
   readonly networks: readonly string[];
   /** VM_NETWORKS_WAIT (seconds): how long a power-on waits for VM_NETWORKS interfaces that are missing. */
@@ -55,6 +61,7 @@ export const QEMU_CONFIG_DEFAULTS: QemuConfig = {
   bootMenuTimeoutMs: 0,
   kvm: 'auto',
   vncPort: 5900,
+  vncPassword: undefined,
   networks: [],
   networksWaitMs: 60_000,
 };
@@ -71,6 +78,8 @@ export const BOOT_MENU_TIMEOUT_MAX_MS = 0xffff;
 /** QEMU serves VNC display N on TCP port 5900 + N. */
 export const VNC_BASE_PORT = 5900;
 const TCP_PORT_MAX = 65535;
+/** VNC authentication (RFB 3.8 section 7.2.2) keys DES with the password's first 8 bytes; the rest would be ignored. */
+export const VNC_PASSWORD_MAX_LENGTH = 8;
 /** VM_NETWORKS_WAIT's upper bound, seconds: a power-on waits at most an hour. */
 export const VM_NETWORKS_WAIT_MAX_SECONDS = 3600;
 /** Linux interface names: IFNAMSIZ (16) including the terminating NUL. */
@@ -161,6 +170,19 @@ export function parseQemuConfig(env: Readonly<Record<string, string | undefined>
     else problems.push(`VNC_PORT="${vnc}" must be a TCP port from ${VNC_BASE_PORT} to ${TCP_PORT_MAX} (QEMU serves VNC display N on ${VNC_BASE_PORT}+N), or none`);
   }
 
+  // Not trimmed (spaces are characters of a password) and never quoted in a message.
+  let vncPassword: string | undefined;
+  const password = env['VNC_PASSWORD'];
+  if (password !== undefined && password !== '') {
+    if (password.length > VNC_PASSWORD_MAX_LENGTH) {
+      problems.push(`VNC_PASSWORD is longer than ${VNC_PASSWORD_MAX_LENGTH} characters: VNC authentication uses at most ${VNC_PASSWORD_MAX_LENGTH} (give 1 to ${VNC_PASSWORD_MAX_LENGTH} printable ASCII characters)`);
+    } else if (!/^[\x20-\x7e]+$/.test(password)) {
+      problems.push(`VNC_PASSWORD must be 1 to ${VNC_PASSWORD_MAX_LENGTH} printable ASCII characters (it contains another character)`);
+    } else {
+      vncPassword = password;
+    }
+  }
+
   const networks: string[] = [];
   const nets = get('VM_NETWORKS');
   if (nets !== undefined) {
@@ -181,7 +203,7 @@ export function parseQemuConfig(env: Readonly<Record<string, string | undefined>
     'a whole number of seconds (how long power-on waits for a missing VM_NETWORKS interface)');
 
   return {
-    config: { memoryMiB, cpus, disk, diskSizeBytes, cdrom, bootDevice, bootMode, bootMenuTimeoutMs, kvm, vncPort, networks, networksWaitMs },
+    config: { memoryMiB, cpus, disk, diskSizeBytes, cdrom, bootDevice, bootMode, bootMenuTimeoutMs, kvm, vncPort, vncPassword, networks, networksWaitMs },
     problems,
   };
 }

@@ -78,6 +78,11 @@ const handlers = {
     return {};
   },
   'inject-nmi': () => { print('NMI received\r\n'); return {}; },
+  set_password: (a) => {
+    const vnc = argv.find((x, i) => argv[i - 1] === '-vnc');
+    if (a.protocol !== 'vnc' || !vnc || !vnc.includes('password=on')) throw { class: 'GenericError', desc: 'Could not set password' };
+    return {};
+  },
   netdev_add: () => ({}),
   netdev_del: () => ({}),
   device_add: (a) => {
@@ -250,6 +255,31 @@ describe('QemuMachine (with a fake qemu)', () => {
       expect(t.qmp().map((c) => c.execute)).toEqual(['qmp_capabilities', 'cont', 'query-status']);
       await waitFor(() => t.serial().includes('FAKE FIRMWARE'), 'firmware line');
       expect(t.serial()).toContain('efi=false boot=disk0');
+    });
+
+    it('gives VNC its password over QMP before the guest runs, at every QEMU start, and never on the command line', async () => {
+      const t = setup({ vncPort: 5901, vncPassword: 's3cret!' });
+      await t.sut.power('on');
+      await t.sut.power('cycle');
+      const calls = t.qmp().map((c) => c.execute);
+      expect(calls.filter((c) => c === 'set_password')).toHaveLength(2);
+      for (const pid of new Set(t.qmp().map((c) => c.pid))) {
+        const own = t.qmp().filter((c) => c.pid === pid).map((c) => c.execute);
+        expect(own.indexOf('set_password')).toBeLessThan(own.indexOf('cont'));
+      }
+      expect(t.qmp().find((c) => c.execute === 'set_password')!.arguments).toEqual({ protocol: 'vnc', password: 's3cret!' });
+      for (const spawn of t.spawns()) {
+        expect(spawn.argv).toEqual(expect.arrayContaining(['-vnc', ':1,password=on']));
+        expect(spawn.argv.join(' ')).not.toContain('s3cret!');
+      }
+      expect(JSON.stringify(logLines)).not.toContain('s3cret!');
+    });
+
+    it('sets no VNC password without VNC_PASSWORD (VNC on 127.0.0.1 only)', async () => {
+      const t = setup({ vncPort: 5901 });
+      await t.sut.power('on');
+      expect(t.qmp().map((c) => c.execute)).not.toContain('set_password');
+      expect(t.spawns()[0]!.argv).toEqual(expect.arrayContaining(['-vnc', '127.0.0.1:1']));
     });
 
     it('never recreates an existing disk and detects a raw one', async () => {

@@ -3,8 +3,8 @@
  * stops itself (design.md section 1, style habits 19–21).
  *
  * Power mapping:
- * - on: create the disk if missing, start QEMU paused (-S), connect QMP, wait for QEMU to connect the
- *   serial port, `cont`; then 'power' ('on', 'command').
+ * - on: create the disk if missing, start QEMU paused (-S), connect QMP, give VNC its password
+ *   (VNC_PASSWORD, over QMP), wait for QEMU to connect the serial port, `cont`; then 'power' ('on', 'command').
  * - off: SIGKILL to QEMU's process group, wait for the exit; then ('off', 'command').
  * - cycle: off, then on. soft: QMP system_powerdown (ACPI; the guest decides, and its power-off
  *   becomes ('off', 'guest')). diag: QMP inject-nmi. reset: see below.
@@ -44,7 +44,8 @@ import {
 } from './machine-control';
 import { bootIndexes, buildQemuArgs, launchKey, nicPortId, QEMU_IDS, type QemuNic, resolveBoot, type ResolvedBoot } from './qemu-args';
 import type { QemuConfig } from './qemu-config';
-import { checkReadableFile, createDiskImage, detectDiskFormat, kvmUsable, prepareVarsFile, QemuProcess } from './qemu-process';
+import { SupervisedProcess } from '../exec/child-process';
+import { checkReadableFile, createDiskImage, detectDiskFormat, kvmUsable, prepareVarsFile } from './qemu-process';
 import { QmpClient, QmpError, QmpErrorCode, type QmpEvent } from './qmp-client';
 import { SerialEndpoint } from './serial-endpoint';
 import type { Logger } from '../util/logger';
@@ -124,7 +125,7 @@ const RESET_ATTEMPTS = 3;
 
 /** One running QEMU process and what it was started with. */
 interface Instance {
-  readonly process: QemuProcess;
+  readonly process: SupervisedProcess;
   readonly qmp: QmpClient;
   readonly key: string;
   /** Grows when NICs are hot-plugged. */
@@ -155,7 +156,7 @@ export class QemuMachine implements MachineControl {
   private readonly clock: () => number;
   private instance: Instance | undefined;
   /** QEMU being started, so that close() can stop it. */
-  private starting: QemuProcess | undefined;
+  private starting: SupervisedProcess | undefined;
   /** QEMU is being replaced for a boot: the power stays on. */
   private restarting = false;
   private busy = false;
@@ -315,7 +316,7 @@ export class QemuMachine implements MachineControl {
     const binary = this.options.qemuBinary ?? 'qemu-system-x86_64';
     this.log.info('starting QEMU', { firmware: boot.efi ? 'uefi' : 'bios', first: boot.first, setup: boot.setup, accel });
     this.log.debug('QEMU command line', { binary, args });
-    const proc = QemuProcess.spawn(binary, args, { log: this.log });
+    const proc = await SupervisedProcess.start(binary, args, {}, { log: this.log, logName: 'qemu' });
     this.starting = proc;
     let qmp: QmpClient | undefined;
     try {
@@ -326,6 +327,7 @@ export class QemuMachine implements MachineControl {
         bootStartedAt: this.clock(), stopping: false, lastShutdown: undefined, resetting: false, resetQueued: false, unsubscribe: [],
       };
       this.watch(inst);
+      await this.applyVncPassword(inst);
       if (!await serial.waitForConnection(connectionsBefore, this.timing.serialConnectTimeoutMs)) {
         this.log.warn('QEMU has not connected the serial port: the console may miss the first lines');
       }
@@ -347,8 +349,23 @@ export class QemuMachine implements MachineControl {
     }
   }
 
+  /**
+   * VNC_PASSWORD reaches each new QEMU over QMP (set_password), never on its command line. Until
+   * then QEMU's VNC (password=on, no password yet) lets nobody in, and the guest has not started.
+   */
+  private async applyVncPassword(inst: Instance): Promise<void> {
+    const { vncPort, vncPassword } = this.config;
+    if (vncPort === undefined || vncPassword === undefined) return;
+    try {
+      await inst.qmp.execute('set_password', { protocol: 'vnc', password: vncPassword }, { timeoutMs: this.timing.qmpTimeoutMs });
+    } catch (err) {
+      // QMP's error text never carries the password.
+      throw new MachineError(`QMP set_password (VNC) failed: ${(err as Error).message}`, 'failed');
+    }
+  }
+
   /** QEMU creates its QMP socket while it starts: connect as soon as it answers. */
-  private async connectQmp(path: string, proc: QemuProcess): Promise<QmpClient> {
+  private async connectQmp(path: string, proc: SupervisedProcess): Promise<QmpClient> {
     const deadline = this.clock() + this.timing.startTimeoutMs;
     for (;;) {
       if (!proc.alive) {

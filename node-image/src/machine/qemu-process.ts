@@ -1,140 +1,12 @@
 /**
- * The host side of the QEMU machine: the QEMU process itself, qemu-img, and the files QEMU needs
- * before it starts (the disk, the OVMF variable store). The only file of the machine that spawns.
- *
- * QEMU runs in its own process group (detached) and is stopped with SIGKILL to the whole group, so
- * nothing it started survives a power-off. If the agent itself exits, a last 'exit' hook kills the
- * group too; under tini (the node image's init) the container's end does the same.
+ * The host side of the QEMU machine: qemu-img and the files QEMU needs before it starts (the disk,
+ * the OVMF variable store). QEMU itself runs as a SupervisedProcess (exec/child-process.ts): in its
+ * own process group, stopped with SIGKILL to the whole group, so nothing it started survives a
+ * power-off or the agent.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants as fsConstants, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Logger } from '../util/logger';
-import { silentLogger } from '../util/logger';
-
-export interface QemuExit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  /** Set when the process could not be started at all (e.g. spawn ENOENT). */
-  readonly error?: string;
-}
-
-export interface QemuProcessOptions {
-  readonly log?: Logger;
-  /** How much of QEMU's stderr to keep for error messages (default 4 KiB). */
-  readonly stderrTailBytes?: number;
-}
-
-const DEFAULT_STDERR_TAIL_BYTES = 4096;
-/** After 'exit', how long to wait for the output pipes to drain before reporting the exit. */
-const PIPE_DRAIN_MS = 200;
-
-export class QemuProcess {
-  /** Resolves when the process has ended (never rejects). */
-  readonly exited: Promise<QemuExit>;
-  private exit: QemuExit | undefined;
-  private stderr = '';
-  private readonly tailBytes: number;
-  private readonly log: Logger;
-
-  private constructor(private readonly child: ChildProcess, options: QemuProcessOptions) {
-    this.log = options.log ?? silentLogger;
-    this.tailBytes = options.stderrTailBytes ?? DEFAULT_STDERR_TAIL_BYTES;
-    // Safety net: the agent going away must not leave a VM running on a host without tini.
-    const killOnAgentExit = (): void => {
-      try {
-        this.signalGroup('SIGKILL');
-      } catch {
-        // The agent is exiting; nothing more can be done.
-      }
-    };
-    process.on('exit', killOnAgentExit);
-    this.exited = new Promise((resolve) => {
-      const done = (exit: QemuExit): void => {
-        if (this.exit) return;
-        this.exit = exit;
-        process.off('exit', killOnAgentExit);
-        resolve(exit);
-      };
-      child.once('error', (err) => {
-        // Without a pid the process never started; otherwise 'exit' follows.
-        if (child.pid === undefined) done({ code: null, signal: null, error: err.message });
-      });
-      child.once('exit', (code, signal) => {
-        const timer = setTimeout(() => done({ code, signal }), PIPE_DRAIN_MS);
-        child.once('close', () => { clearTimeout(timer); done({ code, signal }); });
-      });
-    });
-    child.stderr?.on('data', (chunk: Buffer) => this.onStderr(chunk.toString('utf8')));
-    child.stdout?.on('data', (chunk: Buffer) => this.log.debug('qemu stdout', { text: chunk.toString('utf8').trimEnd() }));
-  }
-
-  /** Starts `binary` with `args` (an array: no shell) in a new process group. */
-  static spawn(binary: string, args: readonly string[], options: QemuProcessOptions = {}): QemuProcess {
-    const child = spawn(binary, [...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    return new QemuProcess(child, options);
-  }
-
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
-  get alive(): boolean {
-    return this.exit === undefined && this.child.pid !== undefined && this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** The end of what QEMU wrote on stderr (its error messages), trimmed. */
-  stderrTail(): string {
-    return this.stderr.trim();
-  }
-
-  /** SIGKILL to the process group, then waits for the exit (rejects after timeoutMs). */
-  async kill(timeoutMs: number): Promise<QemuExit> {
-    if (this.exit) return this.exit;
-    this.signalGroup('SIGKILL');
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`QEMU (pid ${this.pid}) did not exit within ${timeoutMs} ms of SIGKILL`)), timeoutMs);
-    });
-    try {
-      return await Promise.race([this.exited, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  private signalGroup(signal: NodeJS.Signals): void {
-    const pid = this.child.pid;
-    if (pid === undefined || this.exit) return;
-    try {
-      process.kill(-pid, signal);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-    }
-  }
-
-  private onStderr(text: string): void {
-    this.stderr = (this.stderr + text).slice(-this.tailBytes);
-    for (const line of text.split('\n')) {
-      if (line.trim() !== '') this.log.warn('qemu stderr', { line: line.trimEnd() });
-    }
-  }
-}
-
-/** A short-lived tool (qemu-img): resolves with stdout, rejects with its stderr in the message. */
-export function runTool(binary: string, args: readonly string[], timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(binary, [...args], { timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
-      if (!err) {
-        resolve(stdout);
-        return;
-      }
-      const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: number | string };
-      const why = e.killed ? `timed out after ${timeoutMs} ms` : typeof e.code === 'number' ? `exit code ${e.code}` : e.message;
-      reject(new Error(`${binary} ${args[0] ?? ''} failed (${why})${stderr.trim() ? `: ${stderr.trim()}` : ''}`));
-    });
-  });
-}
+import { runCommand } from '../exec/child-process';
 
 /**
  * Creates the VM disk as qcow2 when (and only when) it does not exist. The image is made under a
@@ -147,7 +19,7 @@ export async function createDiskImage(qemuImg: string, path: string, sizeBytes: 
   const temporary = `${path}.creating-${process.pid}`;
   rmSync(temporary, { force: true });
   try {
-    await runTool(qemuImg, ['create', '-q', '-f', 'qcow2', temporary, String(sizeBytes)], timeoutMs);
+    await runCommand(qemuImg, ['create', '-q', '-f', 'qcow2', temporary, String(sizeBytes)], { timeoutMs });
     linkSync(temporary, path);
     return true;
   } catch (err) {

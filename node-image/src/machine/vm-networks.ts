@@ -22,14 +22,15 @@
  * addresses before it brings the interface up, so flushing earlier could leave Docker's address on it.
  *
  * This is the only file that changes the host's network configuration. Commands run as
- * `ip <args>` through execFile (an argument array, never a shell), each with a time limit. The
+ * `ip <args>` through the agent's child-process adapter (an argument array, never a shell), each with a
+ * time limit. The
  * container needs NET_ADMIN and /dev/net/tun for it, never --privileged.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { nicId, nicMac, type QemuNic } from './qemu-args';
+import { runCommand } from '../exec/child-process';
 import type { Logger } from '../util/logger';
 import { silentLogger } from '../util/logger';
 
@@ -219,16 +220,14 @@ export function attachProblems(names: VmNetworkNames, links: ReadonlyMap<string,
 /** Runs `ip` with an argument array; resolves with stdout, rejects with stderr in the message. */
 export type IpRunner = (args: readonly string[], timeoutMs: number) => Promise<string>;
 
-export const runIp: IpRunner = (args, timeoutMs) => new Promise((resolve, reject) => {
-  execFile('ip', [...args], { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
-    if (err) {
-      const why = stderr.trim() || (err.killed ? `no answer within ${timeoutMs} ms` : err.message);
-      reject(new VmNetworkError(`ip ${args.join(' ')}: ${why}`));
-    } else {
-      resolve(stdout);
-    }
-  });
-});
+export const runIp: IpRunner = async (args, timeoutMs) => {
+  try {
+    return await runCommand('ip', args, { timeoutMs });
+  } catch (err) {
+    const e = err as Error & { stderr?: string };
+    throw new VmNetworkError(`ip ${args.join(' ')}: ${e.stderr || e.message}`);
+  }
+};
 
 /** Cheap looks at the links (no process): the watcher runs them every second. */
 export interface LinkProbe {

@@ -2,7 +2,7 @@
  * StateStore on a directory (BMC_STATE_DIR). Writes go to a temporary file that is renamed over
  * the old one, so a crash never leaves half a document. The only file of the agent that writes state to disk.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StateStore } from './state-store';
 
@@ -32,5 +32,9 @@ export class FileStateStore implements StateStore {
     const tmp = `${target}.${process.pid}.tmp`;
     writeFileSync(tmp, data, { mode: 0o600 });
     renameSync(tmp, target);
+  }
+
+  remove(name: string): void {
+    rmSync(this.path(name), { force: true });
   }
 }

@@ -5,6 +5,8 @@
 export interface StateStore {
   read(name: string): Buffer | undefined;
   write(name: string, data: Buffer): void;
+  /** Removes the document; nothing when there is none. */
+  remove(name: string): void;
 }
 
 /** For tests and for a BMC that must not persist anything. */
@@ -12,6 +14,7 @@ export class MemoryStateStore implements StateStore {
   private readonly docs = new Map<string, Buffer>();
   read(name: string): Buffer | undefined { return this.docs.get(name); }
   write(name: string, data: Buffer): void { this.docs.set(name, Buffer.from(data)); }
+  remove(name: string): void { this.docs.delete(name); }
 }
 
 export function readJson<T>(store: StateStore, name: string): T | undefined {
