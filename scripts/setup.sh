@@ -22,8 +22,8 @@ source "$REPO_ROOT/scripts/install-node.sh"
 #   ipmitool, freeipmi-tools (ipmipower, ipmiconsole, bmc-info), python3-pyghmi (Ironic's library),
 #   openipmi (ipmi_sim, a reference BMC for benchmarks), tcpdump (captures), python3-cryptography (pyghmi);
 # curl and CA certificates to fetch Node.js from the npm registry (NODE_FETCH_PACKAGES);
-# a C++ tool chain and python3 for node-gyp (BUILD_PACKAGES): better-sqlite3 (the orchestrator's SQLite
-# driver) compiles its native module during npm ci when no prebuilt binary can be fetched.
+# a C++ tool chain and python3 for node-gyp (BUILD_PACKAGES), which builds native modules that come
+# without a binary for this node (better-sqlite3 13, the orchestrator's SQLite driver, brings its own).
 readonly NODE_FETCH_PACKAGES=(curl ca-certificates)
 readonly BUILD_PACKAGES=(g++ make python3)
 readonly DEBIAN_PACKAGES=(ipmitool freeipmi-tools openipmi python3-pyghmi tcpdump python3-cryptography
@@ -104,7 +104,7 @@ ensure_node() {
   say "node ${found%% *} (${prefix}/bin/node), npm $(npm --version)"
 }
 
-# node-gyp builds native modules (better-sqlite3) against the headers of the node that runs npm,
+# node-gyp builds native modules against the headers of the node that runs npm,
 # never those another configuration names (an npmrc's nodedir, or the npm_config_nodedir of an outer
 # `npm test` started by an older node): the module's ABI must be the running node's. node-gyp takes
 # npm_package_config_node_gyp_nodedir over npm_config_nodedir, and npm 11 warns about the latter.
@@ -144,8 +144,8 @@ ensure_qemu() {
 }
 
 # What decides node_modules: the lock files, and the node that installed them (its version and ABI:
-# better-sqlite3's native module only loads in the node it was built for, so a new node means a
-# new npm ci). The digest is stored after a successful install.
+# a native module built by node-gyp only loads in the node it was built for, and install scripts may
+# pick binaries by node version, so a new node means a new npm ci). The digest is stored after a successful install.
 lock_digest() {
   {
     cat package.json package-lock.json node-image/package.json 2>/dev/null
