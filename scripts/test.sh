@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (`npm test`, `.ci/run`): set-up (which also builds the node
-# image and the test guest), type check, unit tests, integration tests, end-to-end tests (node
-# containers in the Docker engine). Stops at the first failing step. The last line is always
+# image and the test guest, and installs the Node.js of node-version.env where the node found is
+# older or missing), type check, unit tests, integration tests, end-to-end tests (node containers in
+# the Docker engine), every step after the set-up on that node. Stops at the first failing step.
+# The last line is always
 #   N passed, N failed
 # counting jest test cases of all runs.
 set -euo pipefail
@@ -56,7 +58,24 @@ jest_step() {
   fi
 }
 
+# The node every later step runs on: the set-up's (`npm test` itself may have been started by an
+# older one, which the set-up has just replaced on PATH). hash -r forgets earlier look-ups.
+check_node() {
+  local want have
+  # shellcheck source=scripts/install-node.sh
+  source "$REPO_ROOT/scripts/install-node.sh"
+  want="$(node_pin NODE_VERSION)"
+  hash -r
+  have="$(node -p 'process.versions.node')"
+  printf 'node %s (%s), npm %s; node-version.env declares %s\n' "$have" "$(command -v node)" "$(npm --version)" "$want"
+  if node_version_lt "$have" "$want"; then
+    printf 'node %s is older than %s: run "bash scripts/setup.sh"\n' "$have" "$want" >&2
+    return 1
+  fi
+}
+
 step "setup" bash scripts/setup.sh
+step "node" check_node
 step "type check" npm run --silent typecheck
 jest_step "unit tests" test:unit
 jest_step "integration tests" test:int

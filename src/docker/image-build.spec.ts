@@ -115,7 +115,7 @@ describe('listContextEntries', () => {
     const text = await readFile(join(REPO_ROOT, DOCKERIGNORE), 'utf8');
     const sut = await listContextEntries(REPO_ROOT, createContextFilter(text), [NODE_DOCKERFILE, DOCKERIGNORE]);
     const sources = ['node-image/src', ...walk(REPO_ROOT, 'node-image/src')].filter((path) => !SPEC_FILE.test(path));
-    const inputs = ['package.json', 'package-lock.json', 'tsconfig.base.json', 'node-image/package.json', 'node-image/tsconfig.json', 'node-image/tsconfig.build.json', ...sources];
+    const inputs = ['package.json', 'package-lock.json', 'tsconfig.base.json', 'node-image/package.json', 'node-image/tsconfig.json', 'node-image/tsconfig.build.json', 'node-version.env', 'scripts/install-node.sh', ...sources];
     expect(sut).toEqual(expect.arrayContaining([...inputs, NODE_DOCKERFILE, DOCKERIGNORE]));
     expect(sut.filter((path) => /^(node_modules|dist|\.git|\.cache|node-image\/(dist|bundle|node_modules))(\/|$)/.test(path))).toEqual([]);
     expect(sut.filter((path) => SPEC_FILE.test(path))).toEqual([]);
