@@ -66,6 +66,12 @@ export interface InspectedContainer extends ManagedContainer {
   readonly networks: readonly string[];
 }
 
+/** A named volume as inspected: enough to tell whose it is. */
+export interface VolumeInfo {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
 export interface NetworkInfo {
   readonly name: string;
   readonly id: string;
@@ -117,10 +123,20 @@ export abstract class DockerAdapter {
   abstract startContainer(name: string): Promise<void>;
   /** Stops it if running (SIGTERM, then SIGKILL after timeoutSeconds); succeeds when it does not exist. */
   abstract stopContainer(name: string, timeoutSeconds: number): Promise<void>;
-  /** Removes it (forcefully, running or not); succeeds when it does not exist. */
-  abstract removeContainer(name: string): Promise<void>;
-  /** Succeeds when it does not exist; a volume still mounted by a container is a 'conflict'. */
+  /** Starts a paused container's processes again; succeeds when it is not paused. */
+  abstract unpauseContainer(name: string): Promise<void>;
+  /**
+   * Removes it (forcefully, running or not); succeeds when it does not exist. Pass the id from a
+   * listing or inspection whose labels were checked, never a name alone: a name can change hands.
+   */
+  abstract removeContainer(idOrName: string): Promise<void>;
+  /**
+   * Succeeds when it does not exist; a volume still mounted by a container is a 'conflict'. Only for
+   * a volume whose labels were just checked (inspectVolume).
+   */
   abstract removeVolume(name: string): Promise<void>;
+  /** null when no such volume. */
+  abstract inspectVolume(name: string): Promise<VolumeInfo | null>;
   /** null when no such container. */
   abstract inspectContainer(name: string): Promise<InspectedContainer | null>;
   /** Every container (running or not) carrying LABELS.managed=true and LABELS.fleet=fleetId. */

@@ -19,6 +19,7 @@ import {
   NetworkInfo,
   NodeContainerSpec,
   ProgressListener,
+  VolumeInfo,
 } from './docker-adapter';
 import {
   classifyDockerError,
@@ -142,6 +143,17 @@ export class DockerodeAdapter extends DockerAdapter {
     this.logger.debug(`container ${name} stopped`);
   }
 
+  async unpauseContainer(name: string): Promise<void> {
+    this.logger.debug(`unpausing container ${name}`);
+    try {
+      await this.docker.getContainer(name).unpause();
+    } catch (error) {
+      // 409 "is not paused": what was asked.
+      if (classifyDockerError(error).kind !== 'conflict') throw toAdapterError(`unpause of container ${name}`, error);
+    }
+    this.logger.debug(`container ${name} unpaused`);
+  }
+
   async removeContainer(name: string): Promise<void> {
     this.logger.debug(`removing container ${name}`);
     try {
@@ -166,6 +178,16 @@ export class DockerodeAdapter extends DockerAdapter {
       if (classifyDockerError(error).kind !== 'not-found') throw toAdapterError(`removal of volume ${name}`, error);
     }
     this.logger.debug(`volume ${name} removed`);
+  }
+
+  async inspectVolume(name: string): Promise<VolumeInfo | null> {
+    try {
+      const info = await this.docker.getVolume(name).inspect();
+      return { name: info.Name, labels: { ...(info.Labels ?? {}) } };
+    } catch (error) {
+      if (classifyDockerError(error).kind === 'not-found') return null;
+      throw toAdapterError(`inspect of volume ${name}`, error);
+    }
   }
 
   async inspectContainer(name: string): Promise<InspectedContainer | null> {
@@ -223,9 +245,9 @@ export class DockerodeAdapter extends DockerAdapter {
     } catch (error) {
       throw toAdapterError(`create of volume ${spec.volumeName} for container ${spec.name}`, error);
     }
-    // A volume of another fleet (same FLEET_NAME on one engine) must not become this node's disk.
-    const fleet = labels[LABELS.fleet];
-    if (fleet !== undefined && fleet !== spec.labels[LABELS.fleet]) {
+    // A volume of another fleet (same FLEET_NAME on one engine), or one nobody labelled (made by
+    // hand or by another tool), must not become this node's disk.
+    if (labels[LABELS.fleet] !== spec.labels[LABELS.fleet]) {
       throw new DockerAdapterError('conflict', `create of container ${spec.name} failed: its volume ${spec.volumeName} belongs to ${ownerText(labels)}`);
     }
   }

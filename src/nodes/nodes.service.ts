@@ -338,11 +338,12 @@ export class NodesService {
     );
   }
 
-  /** A create that cannot finish leaves nothing behind: container, volume, row and leases go. */
+  /** A create that cannot finish leaves nothing of its own behind: its container, volume, row and leases go. */
   private async abandon(node: NodeWithLeases, error: unknown): Promise<never> {
     const reason = messageOf(error);
     this.logger.warn(`create of ${node.name} failed: ${reason}`);
-    await this.runtime.removeContainer(node, true).catch(() => undefined);
+    // Only what this call made: a stranger's container or a disk kept by an earlier delete stays.
+    await this.runtime.discard(node).catch((cleanup: unknown) => this.logger.warn(`create of ${node.name}: cleanup failed: ${messageOf(cleanup)}`));
     await this.prisma.node.delete({ where: { id: node.id } }).catch(() => undefined);
     const kind = dockerErrorKind(error);
     if (kind === 'engine') throw new ServiceUnavailableException(`Docker engine: ${reason}`);

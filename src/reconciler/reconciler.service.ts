@@ -210,7 +210,8 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   private async removeContainer(container: ManagedContainer, nodeId: string | null, reason: string, log: RunLog): Promise<void> {
     const label = container.labels[LABELS.node] ?? container.name;
     try {
-      await this.docker.removeContainer(container.name);
+      // By id: the listing's labels said it is the fleet's; the name may have changed hands since.
+      await this.docker.removeContainer(container.id);
     } catch (error) {
       log.errors.push({ node: label, message: `could not remove container ${container.name}: ${messageOf(error)}` });
       return;
