@@ -33,6 +33,8 @@ export interface ClabNode {
   readonly labels: Readonly<Record<string, string>>;
 }
 
+/** The agent variable holding the VNC password; linux mode leaves it out (see linuxNode). */
+export const VNC_PASSWORD_ENV = 'VNC_PASSWORD';
 /** The agent variable holding the BMC password (design.md section 1). */
 export const IPMI_PASSWORD_ENV = 'IPMI_PASS';
 /** containerlab's graph sorts nodes by group; "server" is one of its known roles. */
@@ -114,7 +116,8 @@ function bind(view: NodeView, hostPath: string, containerPath: string): string {
 /**
  * The node as a container containerlab creates: the orchestrator's own spec (same image, agent
  * environment, devices, capabilities, ISO bind and published ports), the password as a variable.
- * Not carried over: the /vm volume (a containerlab bind must be an existing host path; the disk lives
+ * Not carried over: VNC_PASSWORD (a topology file is no place for it; the agent then serves VNC on the
+ * container's loopback only, so a VNC console needs ext-container mode), the /vm volume (a containerlab bind must be an existing host path; the disk lives
  * in the container and goes with `containerlab destroy`) and Docker networks (containerlab attaches
  * its own management network only; such a node is refused with the way out).
  */
@@ -125,6 +128,8 @@ export function linuxNode(view: NodeView, spec: NodeContainerSpec): ClabNode {
   }
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(spec.env)) {
+    // Never written into a topology file: without it the agent keeps VNC inside the container.
+    if (key === VNC_PASSWORD_ENV) continue;
     env[key] = key === IPMI_PASSWORD_ENV ? `\${${ipmiPasswordVariable(view.name)}}` : escapeClabText(value, `node ${view.name}: environment variable ${key}`);
   }
   return {

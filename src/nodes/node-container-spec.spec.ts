@@ -6,7 +6,7 @@ function node(overrides: Partial<NodeWithLeases> = {}): NodeWithLeases {
   return {
     id: 'id-1', name: 'n1', state: 'running', powerState: 'off', powerObservedAt: null, machine: 'qemu', memoryMiB: 1024, cpus: 2,
     diskSizeGiB: 10, cdrom: null, bootMode: 'uefi', bootMenuTimeoutMs: 0, enableKvm: 'auto', powerOnAtStart: false, networks: '[]',
-    labInterfaces: '[]', ipmiUser: 'admin', ipmiPassword: 'pw', containerName: 'bmcfleet-n1', containerId: null, volumeName: 'bmcfleet-n1-vm',
+    labInterfaces: '[]', ipmiUser: 'admin', ipmiPassword: 'pw', vncPassword: null, bmcUsersResetId: null, bmcReachable: null, containerName: 'bmcfleet-n1', containerId: null, volumeName: 'bmcfleet-n1-vm',
     lastError: null, purgeOnDelete: false, createdAt: now, updatedAt: now,
     leases: [
       { id: 1, kind: 'ipmi', port: 16230, nodeId: 'id-1', createdAt: now },

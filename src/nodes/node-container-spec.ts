@@ -56,6 +56,10 @@ export function nodeEnvironment(node: NodeWithLeases, nodeDefaults: Readonly<Rec
     IPMI_PORT: String(leasePort(node, 'ipmi')),
     VNC_PORT: String(leasePort(node, 'vnc')),
   };
+  // Without it the agent keeps VNC on the container's loopback (no published console).
+  if (node.vncPassword !== null) own['VNC_PASSWORD'] = node.vncPassword;
+  // The agent resets its users to IPMI_USER/IPMI_PASS once per distinct id (a kept disk's old users go).
+  if (node.bmcUsersResetId !== null) own['BMC_USERS_RESET_ID'] = node.bmcUsersResetId;
   if (node.cdrom !== null) {
     own['VM_CDROM'] = `${CDROM_DIR}/${basename(node.cdrom)}`;
   }
@@ -63,7 +67,9 @@ export function nodeEnvironment(node: NodeWithLeases, nodeDefaults: Readonly<Rec
   if (interfaces.length > 0) {
     own['VM_NETWORKS'] = interfaces.join(',');
   }
-  return { ...nodeDefaults, ...own };
+  // Per-node secrets and ids come from the row only: a NODE_DEFAULTS_* of that name would be one for all.
+  const { VNC_PASSWORD: _vnc, BMC_USERS_RESET_ID: _reset, ...defaults } = nodeDefaults;
+  return { ...defaults, ...own };
 }
 
 export function nodeContainerSpec(node: NodeWithLeases, context: ContainerSpecContext): NodeContainerSpec {

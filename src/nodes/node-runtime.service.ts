@@ -11,6 +11,7 @@ import { nodeContainerSpec } from './node-container-spec';
 import { FleetIdentity, NodeRef, NodeRuntime } from './node-runtime';
 import { NodeWithLeases, parseNetworks } from './node.model';
 import { NodeImageService } from './node-image.service';
+import { generateSecret, VNC_PASSWORD_LENGTH } from './generate-secret';
 
 const KVM_DEVICE = '/dev/kvm';
 
@@ -39,8 +40,9 @@ export class DockerNodeRuntime extends NodeRuntime {
     });
   }
 
-  async ensureRunning(node: NodeWithLeases): Promise<string> {
+  async ensureRunning(given: NodeWithLeases): Promise<string> {
     await this.image.ensure();
+    const node = await this.withVncPassword(given);
     const spec = this.specFor(node);
     const containerId = await this.docker.createNodeContainer(spec);
     await this.docker.startContainer(spec.name);
@@ -52,6 +54,17 @@ export class DockerNodeRuntime extends NodeRuntime {
       await this.prisma.node.update({ where: { id: node.id }, data: { containerId } });
     }
     return containerId;
+  }
+
+  /**
+   * A row made before VNC passwords gets one when its container is made anew (a running container
+   * keeps the environment it was made with, so its row stays as it is).
+   */
+  private async withVncPassword(node: NodeWithLeases): Promise<NodeWithLeases> {
+    if (node.vncPassword !== null || (await this.docker.inspectContainer(node.containerName)) !== null) return node;
+    const vncPassword = generateSecret(VNC_PASSWORD_LENGTH);
+    await this.prisma.node.update({ where: { id: node.id }, data: { vncPassword } });
+    return { ...node, vncPassword };
   }
 
   async removeContainer(node: NodeRef, purge: boolean): Promise<void> {

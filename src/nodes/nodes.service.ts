@@ -6,7 +6,7 @@
  * gone; a row left in "creating" or "deleting" by a crash is finished by the reconciler.
  */
 import { BadGatewayException, ConflictException, Injectable, Logger, NotFoundException, ServiceUnavailableException, BadRequestException, InternalServerErrorException } from '@nestjs/common';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../database/prisma.service';
 import { DockerAdapter, DockerAdapterError } from '../docker/docker-adapter';
@@ -21,12 +21,10 @@ import { bmcTargetOf, KvmMode, LeaseKind, leasePort, NodeView, NodeWithLeases, P
 import { vmInterfaces } from './node-container-spec';
 import { pickFreePort, rangeText } from './port-allocation';
 import { validateNetworks } from './network-rules';
+import { generateSecret, GENERATED_IPMI_PASSWORD_LENGTH, VNC_PASSWORD_LENGTH } from './generate-secret';
 
 /** Defaults of design.md section 1, used when neither the request nor NODE_DEFAULTS_* sets them. */
 const DEFAULTS = { memoryMiB: 2048, cpus: 2, diskSizeGiB: 20, bootMode: 'bios', bootMenuTimeoutMs: 0, machine: 'qemu', ipmiUser: 'admin' } as const;
-/** A generated BMC password: 16 characters of [A-Za-z0-9] fit IPMI's 20-byte limit. */
-const GENERATED_PASSWORD_LENGTH = 16;
-const PASSWORD_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
 /** Ports found busy on the host (not by us) before giving up on a create. */
 const MAX_PORT_RETRIES = 5;
 /** Lease transactions retried when concurrent creates pick the same port. */
@@ -51,11 +49,6 @@ function uniqueFields(error: Prisma.PrismaClientKnownRequestError): string[] {
   const meta = error.meta as { target?: unknown; driverAdapterError?: { cause?: { constraint?: { fields?: unknown } } } } | undefined;
   const fields = meta?.driverAdapterError?.cause?.constraint?.fields ?? meta?.target;
   return Array.isArray(fields) ? fields.filter((field): field is string => typeof field === 'string') : [];
-}
-
-function generatePassword(): string {
-  const bytes = randomBytes(GENERATED_PASSWORD_LENGTH);
-  return Array.from(bytes, (byte) => PASSWORD_ALPHABET[byte % PASSWORD_ALPHABET.length]).join('');
 }
 
 function dockerErrorKind(error: unknown): DockerAdapterError['kind'] | null {
@@ -114,7 +107,7 @@ export class NodesService {
 
     const defaults = this.config.nodeDefaults;
     const givenPassword = dto.ipmiPassword ?? defaults['IPMI_PASS'];
-    const password = givenPassword ?? generatePassword();
+    const password = givenPassword ?? generateSecret(GENERATED_IPMI_PASSWORD_LENGTH);
     const id = randomUUID();
     const containerName = `${this.config.fleetName}-${dto.name}`;
     const data = {
@@ -133,6 +126,9 @@ export class NodesService {
       labInterfaces: JSON.stringify(labInterfaces),
       ipmiUser: dto.ipmiUser ?? defaults['IPMI_USER'] ?? DEFAULTS.ipmiUser,
       ipmiPassword: password,
+      vncPassword: generateSecret(VNC_PASSWORD_LENGTH),
+      // A new id per create: a kept disk's BMC forgets its earlier users, unless asked not to.
+      bmcUsersResetId: dto.keepBmcUsers === true ? null : id,
       containerName,
       volumeName: `${containerName}-vm`,
     };
@@ -167,6 +163,12 @@ export class NodesService {
     await this.waitForBmc(await this.row(dto.name));
     const view = toNodeView(await this.row(dto.name), this.config.publishAddress);
     return givenPassword === undefined ? { ...view, generatedIpmiPassword: password } : view;
+  }
+
+  /** The VNC console's address and password (null for a node made before VNC passwords, until re-created). */
+  async vnc(name: string): Promise<{ name: string; host: string; port: number; password: string | null }> {
+    const node = await this.row(name);
+    return { name, host: this.config.publishAddress, port: leasePort(node, 'vnc'), password: node.vncPassword };
   }
 
   async remove(name: string, purge: boolean): Promise<void> {
