@@ -14,7 +14,10 @@
 import { isIPv4 } from 'node:net';
 import { LABELS, type NodeContainerSpec, type PublishedPort } from '../docker/docker-adapter';
 import type { NodeView } from '../nodes/node.model';
+import { NANO_CPUS_PER_CPU } from '../docker/dockerode-mapping';
 import { ContainerlabError, ContainerlabErrorCode } from './containerlab.error';
+
+const MIB = 1024 * 1024;
 
 export const TOPOLOGY_MODES = ['ext-container', 'linux'] as const;
 export type TopologyMode = (typeof TOPOLOGY_MODES)[number];
@@ -30,6 +33,11 @@ export interface ClabNode {
   readonly ports?: readonly string[];
   readonly devices?: readonly string[];
   readonly 'cap-add'?: readonly string[];
+  /** Docker's units, binary ("1536mb" = 1536 MiB). */
+  readonly memory?: string;
+  /** CPUs (Docker's --cpus). */
+  readonly cpu?: number;
+  readonly 'security-opts'?: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
 }
 
@@ -141,6 +149,11 @@ export function linuxNode(view: NodeView, spec: NodeContainerSpec): ClabNode {
     ports: [publishedPort(view, spec.ipmi, 'udp'), publishedPort(view, spec.vnc, 'tcp')],
     devices: [...spec.devices],
     'cap-add': [...spec.capAdd],
+    // The orchestrator's limits where containerlab has a field for them (it has none for dropping
+    // capabilities, pids or log size: those stay Docker's defaults in linux mode).
+    memory: `${Math.ceil(spec.limits.memoryBytes / MIB)}mb`,
+    cpu: spec.limits.nanoCpus / NANO_CPUS_PER_CPU,
+    'security-opts': [...spec.securityOpt],
     labels: labLabels(view),
   };
 }

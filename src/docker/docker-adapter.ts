@@ -42,7 +42,24 @@ export interface NodeContainerSpec {
   readonly readOnlyBinds: readonly { readonly hostPath: string; readonly containerPath: string }[];
   /** Host devices passed through, e.g. /dev/net/tun, /dev/kvm. */
   readonly devices: readonly string[];
+  /** Capabilities dropped, then added back (capDrop ["ALL"], capAdd what the node needs). */
+  readonly capDrop: readonly string[];
   readonly capAdd: readonly string[];
+  /** Docker security options, e.g. no-new-privileges:true. */
+  readonly securityOpt: readonly string[];
+  readonly limits: ContainerLimits;
+}
+
+/** What one node container may use of the host. */
+export interface ContainerLimits {
+  /** Memory (and memory + swap: no swap on top) in bytes. */
+  readonly memoryBytes: number;
+  /** CPU time in billionths of a CPU; the adapter caps it at the engine's CPU count. */
+  readonly nanoCpus: number;
+  readonly pids: number;
+  /** json-file log rotation: size of one file (Docker's units, e.g. "10m") and how many are kept. */
+  readonly logMaxSize: string;
+  readonly logMaxFiles: number;
 }
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';

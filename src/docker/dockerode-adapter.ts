@@ -49,6 +49,7 @@ const ALREADY_CONNECTED = /already exists in network/i;
 @Injectable()
 export class DockerodeAdapter extends DockerAdapter {
   private readonly logger = new Logger(DockerodeAdapter.name);
+  private cpus: number | undefined;
 
   constructor(
     private readonly docker: Dockerode,
@@ -98,7 +99,7 @@ export class DockerodeAdapter extends DockerAdapter {
       if (existing !== null) return this.adopt(spec, existing);
       try {
         this.logger.debug(`creating container ${spec.name} (${spec.image})`);
-        const container = await this.docker.createContainer(containerCreateOptions(spec));
+        const container = await this.docker.createContainer(containerCreateOptions(spec, await this.engineCpus()));
         this.logger.debug(`created container ${spec.name} (${container.id})`);
         return container.id;
       } catch (error) {
@@ -120,6 +121,18 @@ export class DockerodeAdapter extends DockerAdapter {
         await sleep(NAME_RACE_POLL_MS);
       }
     }
+  }
+
+  /** The engine's CPU count (Docker's NCPU), asked once. */
+  private async engineCpus(): Promise<number> {
+    if (this.cpus === undefined) {
+      try {
+        this.cpus = Number((await this.docker.info() as { NCPU?: unknown }).NCPU) || 1;
+      } catch (error) {
+        throw toAdapterError('reading the engine\'s CPU count', error);
+      }
+    }
+    return this.cpus;
   }
 
   async startContainer(name: string): Promise<void> {

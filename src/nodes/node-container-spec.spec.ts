@@ -1,4 +1,4 @@
-import { nodeContainerSpec, nodeEnvironment, vmInterfaces } from './node-container-spec';
+import { nodeContainerSpec, nodeEnvironment, nodeLimits, vmInterfaces } from './node-container-spec';
 import type { NodeWithLeases } from './node.model';
 
 function node(overrides: Partial<NodeWithLeases> = {}): NodeWithLeases {
@@ -26,6 +26,13 @@ describe('nodeEnvironment', () => {
     });
   });
 
+  it('passes the VNC password and the BMC users reset id when the row has them, never from NODE_DEFAULTS_*', () => {
+    expect(nodeEnvironment(node({ vncPassword: 'Ab3dEf6h', bmcUsersResetId: 'id-1' }), {})).toMatchObject({ VNC_PASSWORD: 'Ab3dEf6h', BMC_USERS_RESET_ID: 'id-1' });
+    const without = nodeEnvironment(node(), { VNC_PASSWORD: 'shared', BMC_USERS_RESET_ID: 'fixed' });
+    expect(without).not.toHaveProperty('VNC_PASSWORD');
+    expect(without).not.toHaveProperty('BMC_USERS_RESET_ID');
+  });
+
   it('lets the node\'s own settings win over NODE_DEFAULTS_* and keeps the other defaults', () => {
     const env = nodeEnvironment(node(), { ENABLE_KVM: 'false', IPMI_CIPHER_SUITES: '17', VM_MEMORY: '4096' });
     expect(env['VM_MEMORY']).toBe('1024');
@@ -51,7 +58,16 @@ describe('nodeContainerSpec', () => {
     expect(spec.vnc).toEqual({ hostIp: '127.0.0.1', port: 15900 });
     expect(spec.readOnlyBinds).toEqual([{ hostPath: '/srv/iso/a.iso', containerPath: '/iso/a.iso' }]);
     expect(spec.devices).toEqual(['/dev/net/tun']);
-    expect(spec.capAdd).toEqual(['NET_ADMIN']);
+    expect(spec.capDrop).toEqual(['ALL']);
+    expect(spec.capAdd).toEqual(['NET_ADMIN', 'NET_BIND_SERVICE']);
+    expect(spec.securityOpt).toEqual(['no-new-privileges:true']);
+  });
+
+  it('limits a QEMU node to its VM memory + 512 MiB, its vCPUs + 0.5, and a sim node to 256 MiB and one CPU', () => {
+    expect(nodeContainerSpec(node({ memoryMiB: 1024, cpus: 2 }), context).limits).toEqual({
+      memoryBytes: (1024 + 512) * 1024 * 1024, nanoCpus: 2_500_000_000, pids: 514, logMaxSize: '10m', logMaxFiles: 3,
+    });
+    expect(nodeLimits({ machine: 'sim', memoryMiB: 8192, cpus: 8 })).toMatchObject({ memoryBytes: 256 * 1024 * 1024, nanoCpus: 1_000_000_000, pids: 512 });
   });
 
   it('passes /dev/kvm for auto only where it exists, always for true, never for false', () => {

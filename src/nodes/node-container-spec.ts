@@ -4,12 +4,34 @@
  * `linux` rendering, so both run the same node.
  */
 import { basename } from 'node:path';
-import type { NodeContainerSpec } from '../docker/docker-adapter';
+import type { ContainerLimits, NodeContainerSpec } from '../docker/docker-adapter';
 import { LABELS } from '../docker/docker-adapter';
 import { leasePort, NodeWithLeases, parseNetworks } from './node.model';
 
 /** Where an ISO given as `cdrom` (a host path) appears inside the container. */
 export const CDROM_DIR = '/iso';
+const MIB = 1024 * 1024;
+/**
+ * Memory a QEMU node needs beyond its VM's: QEMU itself (device models, firmware, TCG's translated
+ * code), the agent (Node.js) and tini. Measured: a 128 MiB TCG guest booted to its shell made the
+ * container use 206 MiB in all, a 1024 MiB one 243 MiB; TCG's code cache grows with what the guest
+ * runs, hence the margin (docs/security.md, "Node containers").
+ */
+export const QEMU_MEMORY_OVERHEAD_MIB = 512;
+/** A simulated server (MACHINE=sim) is the agent alone: about 60 MiB resident. */
+export const SIM_MEMORY_MIB = 256;
+/** CPU beyond one per vCPU: the agent and QEMU's I/O thread. */
+const CPU_OVERHEAD = 0.5;
+const SIM_CPUS = 1;
+/** Processes and threads: tini, the agent and its helpers, QEMU's workers; one more per vCPU thread. */
+const PIDS_BASE = 512;
+/** Container log (the agent's JSON lines): at most 3 files of 10 MB. */
+const LOG_MAX_SIZE = '10m';
+const LOG_MAX_FILES = 3;
+/** Capabilities a node keeps: NET_ADMIN (tap and bridge devices for VM_NETWORKS), NET_BIND_SERVICE (IPMI on 623, Redfish on 443 when run with the defaults). */
+export const NODE_CAPABILITIES = ['NET_ADMIN', 'NET_BIND_SERVICE'] as const;
+export const NODE_SECURITY_OPTIONS = ['no-new-privileges:true'] as const;
+
 /** The first interface Docker gives a container; attached networks follow as eth1, eth2, … */
 const FIRST_VM_INTERFACE = 1;
 
@@ -72,6 +94,18 @@ export function nodeEnvironment(node: NodeWithLeases, nodeDefaults: Readonly<Rec
   return { ...defaults, ...own };
 }
 
+/** Limits derived from the node: memory = VM memory + overhead, CPU = vCPUs + overhead, pids, log size. */
+export function nodeLimits(node: Pick<NodeWithLeases, 'machine' | 'memoryMiB' | 'cpus'>): ContainerLimits {
+  const sim = node.machine === 'sim';
+  return {
+    memoryBytes: (sim ? SIM_MEMORY_MIB : node.memoryMiB + QEMU_MEMORY_OVERHEAD_MIB) * MIB,
+    nanoCpus: Math.round((sim ? SIM_CPUS : node.cpus + CPU_OVERHEAD) * 1e9),
+    pids: PIDS_BASE + (sim ? 0 : node.cpus),
+    logMaxSize: LOG_MAX_SIZE,
+    logMaxFiles: LOG_MAX_FILES,
+  };
+}
+
 export function nodeContainerSpec(node: NodeWithLeases, context: ContainerSpecContext): NodeContainerSpec {
   // true asks for KVM even where this process cannot see /dev/kvm (an orchestrator in a container):
   // Docker then fails the create with its own clear message if the host has none.
@@ -86,6 +120,9 @@ export function nodeContainerSpec(node: NodeWithLeases, context: ContainerSpecCo
     volumeName: node.volumeName,
     readOnlyBinds: node.cdrom === null ? [] : [{ hostPath: node.cdrom, containerPath: `${CDROM_DIR}/${basename(node.cdrom)}` }],
     devices: useKvm ? ['/dev/net/tun', '/dev/kvm'] : ['/dev/net/tun'],
-    capAdd: ['NET_ADMIN'],
+    capDrop: ['ALL'],
+    capAdd: [...NODE_CAPABILITIES],
+    securityOpt: [...NODE_SECURITY_OPTIONS],
+    limits: nodeLimits(node),
   };
 }

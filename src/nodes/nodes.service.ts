@@ -3,7 +3,8 @@
  * for the BMC), list, get, delete, power and boot through the node's own BMC.
  *
  * Crash safety: the row is written before any Docker object exists and removed only after they are
- * gone; a row left in "creating" or "deleting" by a crash is finished by the reconciler.
+ * gone; a row left in "deleting" by a crash is finished by the reconciler, one left in "creating" (a
+ * create that never answered) is rolled back by it.
  */
 import { BadGatewayException, ConflictException, Injectable, Logger, NotFoundException, ServiceUnavailableException, BadRequestException, InternalServerErrorException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
@@ -153,14 +154,16 @@ export class NodesService {
         await this.abandon(node, error);
       }
     }
-    const marked = await this.prisma.node.updateMany({ where: { id, state: 'creating' }, data: { state: 'running', lastError: null } });
+    await this.history.record(id, 'started', `container ${containerName} running`);
+    await this.waitForBmc(node);
+    // "creating" until here: a row the reconciler finds still "creating" after this process died
+    // never answered (and never showed its generated password), so it is rolled back.
+    const marked = await this.prisma.node.updateMany({ where: { id, state: 'creating' }, data: { state: 'running' } });
     if (marked.count === 0) {
-      // Deleted while it was being created: the delete owns the row now; leave nothing running.
+      // Deleted (or rolled back) while it was being created: leave nothing running.
       await this.runtime.removeContainer(node, false).catch(() => undefined);
       throw new ConflictException(`node ${dto.name} was deleted while it was being created`);
     }
-    await this.history.record(id, 'started', `container ${containerName} running`);
-    await this.waitForBmc(await this.row(dto.name));
     const view = toNodeView(await this.row(dto.name), this.config.publishAddress);
     return givenPassword === undefined ? { ...view, generatedIpmiPassword: password } : view;
   }
