@@ -6,6 +6,7 @@
  * the create asked to keep them (BMC_USERS_RESET_ID, read by the agent).
  */
 import { spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { ipmitool, pollUntil } from '../../node-image/test/support/ipmitool-runner';
 import { describeWithTools } from '../../node-image/test/support/tools';
@@ -25,6 +26,33 @@ interface NodeBody {
 const OWNER_PASSWORD = 'first-owner-pass';
 const NEXT_PASSWORD = 'next-owner-pass';
 const INTRUDER = { id: '3', name: 'intruder', password: 'intruder-pass-1' };
+
+/**
+ * The security types a VNC server offers (RFC 6143 section 7.1.2): after the ProtocolVersion exchange,
+ * a count byte and one byte per type (1 None, 2 VNC Authentication).
+ */
+function vncSecurityTypes(port: number): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let received = Buffer.alloc(0);
+    let sentVersion = false;
+    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`no VNC handshake on ${port}`)); }, 10_000);
+    socket.on('error', (error) => { clearTimeout(timer); reject(error); });
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      if (!sentVersion && received.length >= 12) {
+        socket.write('RFB 003.008\n');
+        sentVersion = true;
+        received = received.subarray(12);
+      }
+      if (sentVersion && received.length >= 1 && received.length >= 1 + (received[0] ?? 0)) {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve([...received.subarray(1, 1 + (received[0] ?? 0))]);
+      }
+    });
+  });
+}
 
 function docker(args: string[]): { status: number | null; stdout: string; stderr: string } {
   return spawnSync('docker', args, { encoding: 'utf8', timeout: 60_000 });
@@ -75,6 +103,10 @@ describeWithTools(['docker', 'ipmitool'])('node hardening end to end', () => {
     expect(status.stdout.trim()).toBe('Chassis Power is on');
     const vnc = await fleet.request<{ password: string | null; port: number }>('GET', '/api/v1/nodes/vmnet/vnc');
     expect(vnc.body.password).toMatch(/^[A-Za-z0-9]{8}$/);
+    // Needs the agent's side of VNC_PASSWORD: the published console asks for the password, never none.
+    const types = await pollUntil(() => vncSecurityTypes(vnc.body.port).catch(() => []), (offered) => offered.length > 0, { attempts: 30, timeoutMs: 60_000, intervalMs: 1000 });
+    expect(types).toContain(2);
+    expect(types).not.toContain(1);
     expect(fleet.log).not.toContain(vnc.body.password ?? '-');
     expect((await fleet.request('DELETE', '/api/v1/nodes/vmnet?purge=true')).status).toBe(204);
   });
