@@ -48,8 +48,6 @@ export type NodeEventType =
   | 'removed-orphan'
   | 'lease-freed'
   | 'deleting'
-  | 'rolled-back'
-  | 'unpaused'
   | 'bmc-unreachable'
   | 'bmc-reachable'
   | 'error';
