@@ -80,6 +80,7 @@ export interface CreateCommandOptions {
   readonly ipmiUser?: string;
   readonly ipmiPassword?: string;
   readonly powerOn?: boolean;
+  readonly keepBmcUsers?: boolean;
   readonly enableKvm?: string;
 }
 
@@ -107,6 +108,7 @@ export function createNodeRequest(name: string, o: CreateCommandOptions): Create
   if (o.ipmiUser !== undefined) request.ipmiUser = o.ipmiUser;
   if (o.ipmiPassword !== undefined) request.ipmiPassword = o.ipmiPassword;
   if (o.powerOn === true) request.powerOnAtStart = true;
+  if (o.keepBmcUsers === true) request.keepBmcUsers = true;
   if (o.enableKvm !== undefined) request.enableKvm = parseChoice<KvmMode>('--enable-kvm', o.enableKvm, KVM_MODES);
   return request;
 }

@@ -8,7 +8,7 @@ import type { NodeView } from '../nodes/node.model';
 import { CliDeps, FAILURE_EXIT_CODE, runCli, USAGE_EXIT_CODE } from './cli-program';
 import type { Connection } from './cli-options';
 import type { ConsoleLink, ConsoleTarget } from './console-command';
-import { CreatedNode, CreateNodeRequest, FleetApi, FleetApiError, OrchestratorUnreachableError, PowerResult, TopologyQuery } from './fleet-api';
+import { CreatedNode, CreateNodeRequest, FleetApi, FleetApiError, OrchestratorUnreachableError, PowerResult, TopologyQuery, VncAccess } from './fleet-api';
 import { PromptCancelledError, Terminal, TerminalSignal } from './terminal';
 
 const unstubbed = (what: string) => async (): Promise<never> => { throw new Error(`unexpected call: ${what}`); };
@@ -21,6 +21,7 @@ class StubApi extends FleetApi {
   power = jest.fn<Promise<PowerResult>, [string, string]>(unstubbed('power'));
   powerStatus = jest.fn<Promise<PowerResult>, [string]>(unstubbed('powerStatus'));
   topology = jest.fn<Promise<string>, [TopologyQuery]>(unstubbed('topology'));
+  vnc = jest.fn<Promise<VncAccess>, [string]>(unstubbed('vnc'));
 }
 
 class FakeTerminal implements Terminal {
@@ -61,7 +62,7 @@ function nodeView(name: string, overrides: Partial<NodeView> = {}): NodeView {
   return {
     id: `id-${name}`, name, state: 'running', powerState: 'off', powerObservedAt: null, machine: 'sim', memoryMiB: 2048, cpus: 2, diskSizeGiB: 20, cdrom: null,
     bootMode: 'bios', bootMenuTimeoutMs: 0, enableKvm: 'auto', powerOnAtStart: false, networks: [], labInterfaces: [],
-    ipmi: { host: '127.0.0.1', port: 16230, user: 'admin' }, vnc: { host: '127.0.0.1', port: 15900 }, container: { name: `bmcfleet-${name}`, id: null },
+    ipmi: { host: '127.0.0.1', port: 16230, user: 'admin' }, vnc: { host: '127.0.0.1', port: 15900, passwordAt: null }, bmcUsers: 'reset', bmcReachable: true, container: { name: `bmcfleet-${name}`, id: null },
     lastError: null, createdAt: '2026-11-24T10:00:00.000Z', updatedAt: '2026-11-24T10:00:00.000Z', ...overrides,
   };
 }
@@ -151,6 +152,23 @@ describe('bmcfleet command line', () => {
     expect(api.power).toHaveBeenCalledWith('node1', 'cycle');
     expect(terminal.out).toBe('node1: power cycle done, power is on\nnode1: power is off\n');
     expect(await cli('nodes', 'power', 'node1', 'diag')).toBe(USAGE_EXIT_CODE);
+  });
+
+  it('nodes vnc prints the console address and its password, or says there is none yet', async () => {
+    api.vnc.mockResolvedValueOnce({ name: 'node1', host: '127.0.0.1', port: 15900, password: 'Xy7kPq2m' });
+    expect(await cli('nodes', 'vnc', 'node1')).toBe(0);
+    expect(api.vnc).toHaveBeenCalledWith('node1');
+    expect(terminal.out).toBe('vnc://127.0.0.1:15900\npassword: Xy7kPq2m\n');
+    api.vnc.mockResolvedValueOnce({ name: 'old', host: '127.0.0.1', port: 15901, password: null });
+    terminal.out = '';
+    expect(await cli('nodes', 'vnc', 'old')).toBe(0);
+    expect(terminal.out).toMatch(/^vnc:\/\/127\.0\.0\.1:15901\npassword: none yet/);
+  });
+
+  it('nodes create --keep-bmc-users asks the orchestrator to keep a kept disk\'s BMC users', async () => {
+    api.createNode.mockResolvedValue(nodeView('node1'));
+    expect(await cli('nodes', 'create', 'node1', '--keep-bmc-users', '--json')).toBe(0);
+    expect(api.createNode).toHaveBeenCalledWith({ name: 'node1', keepBmcUsers: true });
   });
 
   it('prints the API message of an HTTP error and exits 1; likewise when the orchestrator is not running', async () => {

@@ -1,5 +1,5 @@
 /**
- * The `bmcfleet` command line (commander): nodes ls|show|create|rm|power|console and containerlab
+ * The `bmcfleet` command line (commander): nodes ls|show|create|rm|power|vnc|console and containerlab
  * topology, over the orchestrator's HTTP API. Everything outside (HTTP, terminal, files, SOL) comes in
  * through CliDeps, so specs run the real argument parsing against stubs. runCli() maps failures to
  * exit codes: 0 success, 1 the orchestrator or the BMC said no (its message is printed), 2 usage.
@@ -96,6 +96,7 @@ export function buildProgram(deps: CliDeps, setExitCode: (code: number) => void)
     .option('--ipmi-user <user>', 'the BMC\'s administrator')
     .option('--ipmi-password <password>', 'the BMC administrator\'s password (generated when not given)')
     .option('--power-on', 'power the VM on when the node starts')
+    .option('--keep-bmc-users', 'on a kept disk, keep the BMC\'s users instead of resetting them to --ipmi-user/--ipmi-password')
     .addOption(new Option('--enable-kvm <mode>', 'use /dev/kvm').choices(KVM_MODES))
     .option('--json', 'print the API\'s JSON')
     .action(async (name: string, o: CreateCommandOptions & { json?: boolean }) => {
@@ -121,6 +122,16 @@ export function buildProgram(deps: CliDeps, setExitCode: (code: number) => void)
       const client = api();
       const result = command === 'status' ? await client.powerStatus(checkNodeName(name)) : await client.power(checkNodeName(name), command);
       out(formatPowerResult(name, result));
+    });
+
+  nodes.command('vnc').argument('<name>')
+    .description('the node\'s VNC console: address and password')
+    .option('--json', 'print the API\'s JSON')
+    .action(async (name: string, o: { json?: boolean }) => {
+      const vnc = await api().vnc(checkNodeName(name));
+      if (o.json) return out(formatJson(vnc));
+      out(`vnc://${vnc.host}:${vnc.port}\n`);
+      out(vnc.password === null ? 'password: none yet (the node predates VNC passwords; its next re-create sets one)\n' : `password: ${vnc.password}\n`);
     });
 
   nodes.command('console').argument('<name>')

@@ -24,6 +24,7 @@ export interface CreateNodeRequest {
   readonly powerOnAtStart?: boolean;
   readonly machine?: MachineKind;
   readonly enableKvm?: KvmMode;
+  readonly keepBmcUsers?: boolean;
 }
 
 /** The create answer: the node, and the BMC password once when the orchestrator generated it. */
@@ -36,6 +37,14 @@ export interface PowerResult {
   readonly name?: string;
   readonly action?: string;
   readonly powerState: PowerState;
+}
+
+/** GET /api/v1/nodes/:name/vnc answer: the VNC console and its password (null: none set yet). */
+export interface VncAccess {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly password: string | null;
 }
 
 /** GET /api/v1/containerlab/topology query parameters; absent ones are left to the orchestrator. */
@@ -55,6 +64,7 @@ export abstract class FleetApi {
   abstract deleteNode(name: string, purge: boolean): Promise<void>;
   abstract power(name: string, action: PowerActionName): Promise<PowerResult>;
   abstract powerStatus(name: string): Promise<PowerResult>;
+  abstract vnc(name: string): Promise<VncAccess>;
   /** The containerlab topology as YAML text. */
   abstract topology(query: TopologyQuery): Promise<string>;
 }

@@ -8,7 +8,7 @@
  */
 import { topologyHttpRequest } from '../containerlab/topology-client';
 import type { NodeView, PowerActionName } from '../nodes/node.model';
-import { CreatedNode, CreateNodeRequest, FleetApi, FleetApiError, OrchestratorUnreachableError, PowerResult, TopologyQuery } from './fleet-api';
+import { CreatedNode, CreateNodeRequest, FleetApi, FleetApiError, OrchestratorUnreachableError, PowerResult, TopologyQuery, VncAccess } from './fleet-api';
 
 /** A create waits for the node's BMC to answer (up to 90 s on a loaded host): room for that and more. */
 export const REQUEST_TIMEOUT_MS = 300_000;
@@ -69,6 +69,10 @@ export class HttpFleetApi extends FleetApi {
 
   async powerStatus(name: string): Promise<PowerResult> {
     return (await this.json({ method: 'GET', path: `/nodes/${encodeURIComponent(name)}/power` })) as PowerResult;
+  }
+
+  async vnc(name: string): Promise<VncAccess> {
+    return (await this.json({ method: 'GET', path: `/nodes/${encodeURIComponent(name)}/vnc` })) as VncAccess;
   }
 
   async topology(query: TopologyQuery): Promise<string> {

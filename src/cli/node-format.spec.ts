@@ -20,7 +20,9 @@ function nodeView(overrides: Partial<NodeView> = {}): NodeView {
     networks: [],
     labInterfaces: [],
     ipmi: { host: '127.0.0.1', port: 16230, user: 'admin' },
-    vnc: { host: '127.0.0.1', port: 15900 },
+    vnc: { host: '127.0.0.1', port: 15900, passwordAt: null },
+    bmcUsers: 'reset',
+    bmcReachable: true,
     container: { name: 'bmcfleet-node1', id: '0123456789abcdef0123' },
     lastError: null,
     createdAt: '2026-11-24T10:00:00.000Z',
@@ -33,7 +35,7 @@ describe('formatNodeTable', () => {
   it('prints one aligned row per node under the headers, without trailing blanks', () => {
     const table = formatNodeTable([
       nodeView(),
-      nodeView({ name: 'a-much-longer-name', state: 'creating', powerState: 'unknown', machine: 'sim', ipmi: { host: '127.0.0.1', port: 16231, user: 'admin' }, vnc: { host: '127.0.0.1', port: 15901 } }),
+      nodeView({ name: 'a-much-longer-name', state: 'creating', powerState: 'unknown', machine: 'sim', ipmi: { host: '127.0.0.1', port: 16231, user: 'admin' }, vnc: { host: '127.0.0.1', port: 15901, passwordAt: null } }),
     ]);
     expect(table).toBe([
       'NAME                STATE     POWER    IPMI             VNC              MACHINE',

@@ -14,7 +14,10 @@
 import { isIPv4 } from 'node:net';
 import { LABELS, type NodeContainerSpec, type PublishedPort } from '../docker/docker-adapter';
 import type { NodeView } from '../nodes/node.model';
+import { NANO_CPUS_PER_CPU } from '../docker/dockerode-mapping';
 import { ContainerlabError, ContainerlabErrorCode } from './containerlab.error';
+
+const MIB = 1024 * 1024;
 
 export const TOPOLOGY_MODES = ['ext-container', 'linux'] as const;
 export type TopologyMode = (typeof TOPOLOGY_MODES)[number];
@@ -30,9 +33,16 @@ export interface ClabNode {
   readonly ports?: readonly string[];
   readonly devices?: readonly string[];
   readonly 'cap-add'?: readonly string[];
+  /** Docker's units, binary ("1536mb" = 1536 MiB). */
+  readonly memory?: string;
+  /** CPUs (Docker's --cpus). */
+  readonly cpu?: number;
+  readonly 'security-opts'?: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
 }
 
+/** The agent variable holding the VNC password; linux mode leaves it out (see linuxNode). */
+export const VNC_PASSWORD_ENV = 'VNC_PASSWORD';
 /** The agent variable holding the BMC password (design.md section 1). */
 export const IPMI_PASSWORD_ENV = 'IPMI_PASS';
 /** containerlab's graph sorts nodes by group; "server" is one of its known roles. */
@@ -114,7 +124,8 @@ function bind(view: NodeView, hostPath: string, containerPath: string): string {
 /**
  * The node as a container containerlab creates: the orchestrator's own spec (same image, agent
  * environment, devices, capabilities, ISO bind and published ports), the password as a variable.
- * Not carried over: the /vm volume (a containerlab bind must be an existing host path; the disk lives
+ * Not carried over: VNC_PASSWORD (a topology file is no place for it; the agent then serves VNC on the
+ * container's loopback only, so a VNC console needs ext-container mode), the /vm volume (a containerlab bind must be an existing host path; the disk lives
  * in the container and goes with `containerlab destroy`) and Docker networks (containerlab attaches
  * its own management network only; such a node is refused with the way out).
  */
@@ -125,6 +136,8 @@ export function linuxNode(view: NodeView, spec: NodeContainerSpec): ClabNode {
   }
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(spec.env)) {
+    // Never written into a topology file: without it the agent keeps VNC inside the container.
+    if (key === VNC_PASSWORD_ENV) continue;
     env[key] = key === IPMI_PASSWORD_ENV ? `\${${ipmiPasswordVariable(view.name)}}` : escapeClabText(value, `node ${view.name}: environment variable ${key}`);
   }
   return {
@@ -136,6 +149,11 @@ export function linuxNode(view: NodeView, spec: NodeContainerSpec): ClabNode {
     ports: [publishedPort(view, spec.ipmi, 'udp'), publishedPort(view, spec.vnc, 'tcp')],
     devices: [...spec.devices],
     'cap-add': [...spec.capAdd],
+    // The orchestrator's limits where containerlab has a field for them (it has none for dropping
+    // capabilities, pids or log size: those stay Docker's defaults in linux mode).
+    memory: `${Math.ceil(spec.limits.memoryBytes / MIB)}mb`,
+    cpu: spec.limits.nanoCpus / NANO_CPUS_PER_CPU,
+    'security-opts': [...spec.securityOpt],
     labels: labLabels(view),
   };
 }

@@ -82,7 +82,10 @@ describe('renderTopology: kind linux (containerlab owns the containers)', () => 
       binds: ['/srv/iso/debian.iso:/iso/debian.iso:ro'],
       ports: ['127.0.0.1:16230:16230/udp', '127.0.0.1:15900:15900/tcp'],
       devices: ['/dev/net/tun'],
-      'cap-add': ['NET_ADMIN'],
+      'cap-add': ['NET_ADMIN', 'NET_BIND_SERVICE'],
+      memory: '1024mb',
+      cpu: 1.5,
+      'security-opts': ['no-new-privileges:true'],
     });
     const spec = record.spec;
     const expectedEnv = { ...spec.env, IPMI_PASS: '${BMCFLEET_NODE_1_IPMI_PASS}', HTTP_PROXY: 'http://$$HOST:3128' };

@@ -47,7 +47,24 @@ export interface NodeContainerSpec {
   readonly readOnlyBinds: readonly { readonly hostPath: string; readonly containerPath: string }[];
   /** Host devices passed through, e.g. /dev/net/tun, /dev/kvm. */
   readonly devices: readonly string[];
+  /** Capabilities dropped, then added back (capDrop ["ALL"], capAdd what the node needs). */
+  readonly capDrop: readonly string[];
   readonly capAdd: readonly string[];
+  /** Docker security options, e.g. no-new-privileges:true. */
+  readonly securityOpt: readonly string[];
+  readonly limits: ContainerLimits;
+}
+
+/** What one node container may use of the host. */
+export interface ContainerLimits {
+  /** Memory (and memory + swap: no swap on top) in bytes. */
+  readonly memoryBytes: number;
+  /** CPU time in billionths of a CPU; the adapter caps it at the engine's CPU count. */
+  readonly nanoCpus: number;
+  readonly pids: number;
+  /** json-file log rotation: size of one file (Docker's units, e.g. "10m") and how many are kept. */
+  readonly logMaxSize: string;
+  readonly logMaxFiles: number;
 }
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -69,6 +86,12 @@ export interface InspectedContainer extends ManagedContainer {
   readonly publishedPorts: Readonly<Record<string, number>>;
   /** Names of the networks the container is attached to. */
   readonly networks: readonly string[];
+}
+
+/** A named volume as inspected: enough to tell whose it is. */
+export interface VolumeInfo {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
 }
 
 export interface NetworkInfo {
@@ -128,10 +151,20 @@ export abstract class DockerAdapter {
   abstract startContainer(name: string): Promise<void>;
   /** Stops it if running (SIGTERM, then SIGKILL after timeoutSeconds); succeeds when it does not exist. */
   abstract stopContainer(name: string, timeoutSeconds: number): Promise<void>;
-  /** Removes it (forcefully, running or not); succeeds when it does not exist. */
-  abstract removeContainer(name: string): Promise<void>;
-  /** Succeeds when it does not exist; a volume still mounted by a container is a 'conflict'. */
+  /** Starts a paused container's processes again; succeeds when it is not paused. */
+  abstract unpauseContainer(name: string): Promise<void>;
+  /**
+   * Removes it (forcefully, running or not); succeeds when it does not exist. Pass the id from a
+   * listing or inspection whose labels were checked, never a name alone: a name can change hands.
+   */
+  abstract removeContainer(idOrName: string): Promise<void>;
+  /**
+   * Succeeds when it does not exist; a volume still mounted by a container is a 'conflict'. Only for
+   * a volume whose labels were just checked (inspectVolume).
+   */
   abstract removeVolume(name: string): Promise<void>;
+  /** null when no such volume. */
+  abstract inspectVolume(name: string): Promise<VolumeInfo | null>;
   /** null when no such container. */
   abstract inspectContainer(name: string): Promise<InspectedContainer | null>;
   /** Every container (running or not) carrying LABELS.managed=true and LABELS.fleet=fleetId. */

@@ -20,6 +20,7 @@ import {
   NetworkInfo,
   NodeContainerSpec,
   ProgressListener,
+  VolumeInfo,
 } from './docker-adapter';
 import {
   classifyDockerError,
@@ -49,6 +50,7 @@ const ALREADY_CONNECTED = /already exists in network/i;
 @Injectable()
 export class DockerodeAdapter extends DockerAdapter {
   private readonly logger = new Logger(DockerodeAdapter.name);
+  private cpus: number | undefined;
 
   constructor(
     private readonly docker: Dockerode,
@@ -98,7 +100,7 @@ export class DockerodeAdapter extends DockerAdapter {
       if (existing !== null) return this.adopt(spec, existing);
       try {
         this.logger.debug(`creating container ${spec.name} (${spec.image})`);
-        const container = await this.docker.createContainer(containerCreateOptions(spec));
+        const container = await this.docker.createContainer(containerCreateOptions(spec, await this.engineCpus()));
         this.logger.debug(`created container ${spec.name} (${container.id})`);
         return container.id;
       } catch (error) {
@@ -122,6 +124,18 @@ export class DockerodeAdapter extends DockerAdapter {
     }
   }
 
+  /** The engine's CPU count (Docker's NCPU), asked once. */
+  private async engineCpus(): Promise<number> {
+    if (this.cpus === undefined) {
+      try {
+        this.cpus = Number((await this.docker.info() as { NCPU?: unknown }).NCPU) || 1;
+      } catch (error) {
+        throw toAdapterError('reading the engine\'s CPU count', error);
+      }
+    }
+    return this.cpus;
+  }
+
   async startContainer(name: string): Promise<void> {
     this.logger.debug(`starting container ${name}`);
     try {
@@ -141,6 +155,17 @@ export class DockerodeAdapter extends DockerAdapter {
       if (failure.statusCode !== HTTP_NOT_MODIFIED && failure.kind !== 'not-found') throw toAdapterError(`stop of container ${name}`, error);
     }
     this.logger.debug(`container ${name} stopped`);
+  }
+
+  async unpauseContainer(name: string): Promise<void> {
+    this.logger.debug(`unpausing container ${name}`);
+    try {
+      await this.docker.getContainer(name).unpause();
+    } catch (error) {
+      // 409 "is not paused": what was asked.
+      if (classifyDockerError(error).kind !== 'conflict') throw toAdapterError(`unpause of container ${name}`, error);
+    }
+    this.logger.debug(`container ${name} unpaused`);
   }
 
   async removeContainer(name: string): Promise<void> {
@@ -167,6 +192,16 @@ export class DockerodeAdapter extends DockerAdapter {
       if (classifyDockerError(error).kind !== 'not-found') throw toAdapterError(`removal of volume ${name}`, error);
     }
     this.logger.debug(`volume ${name} removed`);
+  }
+
+  async inspectVolume(name: string): Promise<VolumeInfo | null> {
+    try {
+      const info = await this.docker.getVolume(name).inspect();
+      return { name: info.Name, labels: { ...(info.Labels ?? {}) } };
+    } catch (error) {
+      if (classifyDockerError(error).kind === 'not-found') return null;
+      throw toAdapterError(`inspect of volume ${name}`, error);
+    }
   }
 
   async inspectContainer(name: string): Promise<InspectedContainer | null> {
@@ -237,9 +272,9 @@ export class DockerodeAdapter extends DockerAdapter {
     } catch (error) {
       throw toAdapterError(`create of volume ${spec.volumeName} for container ${spec.name}`, error);
     }
-    // A volume of another fleet (same FLEET_NAME on one engine) must not become this node's disk.
-    const fleet = labels[LABELS.fleet];
-    if (fleet !== undefined && fleet !== spec.labels[LABELS.fleet]) {
+    // A volume of another fleet (same FLEET_NAME on one engine), or one nobody labelled (made by
+    // hand or by another tool), must not become this node's disk.
+    if (labels[LABELS.fleet] !== spec.labels[LABELS.fleet]) {
       throw new DockerAdapterError('conflict', `create of container ${spec.name} failed: its volume ${spec.volumeName} belongs to ${ownerText(labels)}`);
     }
   }

@@ -38,7 +38,10 @@ const SPEC: NodeContainerSpec = {
   volumeName: 'bmcfleet-node1',
   readOnlyBinds: [{ hostPath: '/srv/isos/install:1.iso', containerPath: '/iso/install:1.iso' }],
   devices: ['/dev/net/tun', '/dev/kvm'],
+  capDrop: ['ALL'],
   capAdd: ['NET_ADMIN'],
+  securityOpt: ['no-new-privileges:true'],
+  limits: { memoryBytes: 640 * 1024 * 1024, nanoCpus: 2_500_000_000, pids: 514, logMaxSize: '10m', logMaxFiles: 3 },
 };
 
 /** What docker-modem rejects with when the Engine answers an error status. */
@@ -47,7 +50,7 @@ function modemError(statusCode: number, message: string): Error {
 }
 
 describe('containerCreateOptions', () => {
-  const sut = containerCreateOptions(SPEC);
+  const sut = containerCreateOptions(SPEC, 8);
 
   it('publishes IPMI over UDP and VNC over TCP on the publish address, host port = container port', () => {
     expect(sut.ExposedPorts).toEqual({ '16230/udp': {}, '15900/tcp': {} });
@@ -58,7 +61,7 @@ describe('containerCreateOptions', () => {
   });
 
   it('publishes a container port on another host port when the spec says so', () => {
-    const remapped = containerCreateOptions({ ...SPEC, ipmi: { hostIp: '127.0.0.1', port: 16231, containerPort: 623 } });
+    const remapped = containerCreateOptions({ ...SPEC, ipmi: { hostIp: '127.0.0.1', port: 16231, containerPort: 623 } }, 2);
     expect(remapped.ExposedPorts).toEqual({ '623/udp': {}, '15900/tcp': {} });
     expect(remapped.HostConfig?.PortBindings).toMatchObject({ '623/udp': [{ HostIp: '127.0.0.1', HostPort: '16231' }] });
   });
@@ -78,6 +81,22 @@ describe('containerCreateOptions', () => {
     expect(sut.HostConfig).not.toHaveProperty('Privileged');
   });
 
+  it('limits memory (no swap on top), CPU, pids and the log; drops capabilities; no new privileges', () => {
+    expect(sut.HostConfig).toMatchObject({
+      Memory: 640 * 1024 * 1024,
+      MemorySwap: 640 * 1024 * 1024,
+      NanoCpus: 2_500_000_000,
+      PidsLimit: 514,
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges:true'],
+    });
+  });
+
+  it('caps the CPU limit at what the engine has (Docker refuses more)', () => {
+    expect(containerCreateOptions(SPEC, 2).HostConfig?.NanoCpus).toBe(2_000_000_000);
+  });
+
   it('carries name, image, labels and the environment as NAME=value', () => {
     expect(sut.name).toBe('bmcfleet-node1');
     expect(sut.Image).toBe('bmcfleet/node:latest');
@@ -86,7 +105,7 @@ describe('containerCreateOptions', () => {
   });
 
   it('has no binds but the volume when there is no ISO', () => {
-    const options = containerCreateOptions({ ...SPEC, readOnlyBinds: [] });
+    const options = containerCreateOptions({ ...SPEC, readOnlyBinds: [] }, 8);
     expect(options.HostConfig?.Binds).toEqual(['bmcfleet-node1:/vm']);
     expect(options.HostConfig?.Mounts).toEqual([]);
   });

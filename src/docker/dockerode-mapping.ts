@@ -21,6 +21,10 @@ export const VM_MOUNT_PATH = '/vm';
 /** Restarted with the engine, unless someone stopped it on purpose. */
 export const RESTART_POLICY = 'unless-stopped';
 
+export const NANO_CPUS_PER_CPU = 1e9;
+/** The log driver `docker logs` reads everywhere; rotated by size (ContainerLimits). */
+export const LOG_DRIVER = 'json-file';
+
 const CONTAINER_STATES: readonly ContainerState[] = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'];
 const PORT_IN_USE = /port is already allocated|address already in use/i;
 const NO_SUCH_IMAGE = /no such image/i;
@@ -44,7 +48,7 @@ export function tcpPortKey(port: number): string {
  * Binds; read-only binds (an ISO) through Mounts, which refuses a missing source instead of creating
  * an empty directory at that path on the host as Binds would.
  */
-export function containerCreateOptions(spec: NodeContainerSpec): Dockerode.ContainerCreateOptions {
+export function containerCreateOptions(spec: NodeContainerSpec, engineCpus: number): Dockerode.ContainerCreateOptions {
   const ipmiKey = udpPortKey(spec.ipmi.containerPort);
   const vncKey = tcpPortKey(spec.vnc.containerPort);
   return {
@@ -66,7 +70,15 @@ export function containerCreateOptions(spec: NodeContainerSpec): Dockerode.Conta
         ReadOnly: true,
       })),
       Devices: spec.devices.map((device) => ({ PathOnHost: device, PathInContainer: device, CgroupPermissions: 'rwm' })),
+      CapDrop: [...spec.capDrop],
       CapAdd: [...spec.capAdd],
+      SecurityOpt: [...spec.securityOpt],
+      Memory: spec.limits.memoryBytes,
+      MemorySwap: spec.limits.memoryBytes,
+      // The engine refuses more than it has ("Range of CPUs is from 0.01 to N").
+      NanoCpus: Math.min(spec.limits.nanoCpus, Math.max(1, engineCpus) * NANO_CPUS_PER_CPU),
+      PidsLimit: spec.limits.pids,
+      LogConfig: { Type: LOG_DRIVER, Config: { 'max-size': spec.limits.logMaxSize, 'max-file': String(spec.limits.logMaxFiles) } },
       RestartPolicy: { Name: RESTART_POLICY },
     },
   };

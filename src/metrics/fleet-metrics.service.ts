@@ -15,8 +15,11 @@ export const METRIC_PREFIX = 'bmcfleet_';
 export const RECONCILE_OUTCOMES = ['ok', 'error'] as const;
 export type ReconcileOutcome = (typeof RECONCILE_OUTCOMES)[number];
 
-/** resumed: a failed or interrupted node whose container runs, completed (networks) and marked running. */
-export const REPAIR_KINDS = ['restarted', 'recreated', 'resumed', 'adopted', 'removed-orphan', 'lease-freed', 'finished-delete'] as const;
+/**
+ * resumed: a failed node whose container runs, completed (networks) and marked running; unpaused: a
+ * paused container's processes let run again; rolled-back: a create that never answered, undone.
+ */
+export const REPAIR_KINDS = ['restarted', 'recreated', 'resumed', 'unpaused', 'adopted', 'removed-orphan', 'lease-freed', 'finished-delete', 'rolled-back'] as const;
 export type RepairKind = (typeof REPAIR_KINDS)[number];
 
 export type IpmiOperation = 'power-status' | 'power-action';

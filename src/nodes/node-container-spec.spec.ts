@@ -1,4 +1,4 @@
-import { ipmiPortEnvironment, nodeContainerSpec, nodeEnvironment, portMapping, vmInterfaces } from './node-container-spec';
+import { ipmiPortEnvironment, nodeContainerSpec, nodeEnvironment, nodeLimits, portMapping, vmInterfaces } from './node-container-spec';
 import type { NodeWithLeases } from './node.model';
 
 function node(overrides: Partial<NodeWithLeases> = {}): NodeWithLeases {
@@ -6,7 +6,7 @@ function node(overrides: Partial<NodeWithLeases> = {}): NodeWithLeases {
   return {
     id: 'id-1', name: 'n1', state: 'running', powerState: 'off', powerObservedAt: null, machine: 'qemu', memoryMiB: 1024, cpus: 2,
     diskSizeGiB: 10, cdrom: null, bootMode: 'uefi', bootMenuTimeoutMs: 0, enableKvm: 'auto', powerOnAtStart: false, networks: '[]',
-    labInterfaces: '[]', ipmiUser: 'admin', ipmiPassword: 'pw', containerName: 'bmcfleet-n1', containerId: null, volumeName: 'bmcfleet-n1-vm',
+    labInterfaces: '[]', ipmiUser: 'admin', ipmiPassword: 'pw', vncPassword: null, bmcUsersResetId: null, bmcReachable: null, containerName: 'bmcfleet-n1', containerId: null, volumeName: 'bmcfleet-n1-vm',
     lastError: null, purgeOnDelete: false, createdAt: now, updatedAt: now,
     leases: [
       { id: 1, kind: 'ipmi', port: 16230, nodeId: 'id-1', createdAt: now },
@@ -24,6 +24,13 @@ describe('nodeEnvironment', () => {
       NODE_NAME: 'n1', MACHINE: 'qemu', VM_MEMORY: '1024', VM_CPUS: '2', VM_DISK_SIZE: '10G', VM_BOOT_MODE: 'uefi', VM_BOOT_MENU_TIMEOUT: '0',
       ENABLE_KVM: 'auto', POWER_ON_AT_START: 'false', IPMI_USER: 'admin', IPMI_PASS: 'pw', IPMI_PORT: '16230', VNC_PORT: '15900',
     });
+  });
+
+  it('passes the VNC password and the BMC users reset id when the row has them, never from NODE_DEFAULTS_*', () => {
+    expect(nodeEnvironment(node({ vncPassword: 'Ab3dEf6h', bmcUsersResetId: 'id-1' }), {})).toMatchObject({ VNC_PASSWORD: 'Ab3dEf6h', BMC_USERS_RESET_ID: 'id-1' });
+    const without = nodeEnvironment(node(), { VNC_PASSWORD: 'shared', BMC_USERS_RESET_ID: 'fixed' });
+    expect(without).not.toHaveProperty('VNC_PASSWORD');
+    expect(without).not.toHaveProperty('BMC_USERS_RESET_ID');
   });
 
   it('lets the node\'s own settings win over NODE_DEFAULTS_* and keeps the other defaults', () => {
@@ -66,7 +73,16 @@ describe('nodeContainerSpec', () => {
     // A path below ISO_DIR binds that one file, under its own name.
     expect(nodeContainerSpec(node({ cdrom: 'debian/netinst.iso' }), context).readOnlyBinds).toEqual([{ hostPath: '/srv/iso/debian/netinst.iso', containerPath: '/iso/netinst.iso' }]);
     expect(spec.devices).toEqual(['/dev/net/tun']);
-    expect(spec.capAdd).toEqual(['NET_ADMIN']);
+    expect(spec.capDrop).toEqual(['ALL']);
+    expect(spec.capAdd).toEqual(['NET_ADMIN', 'NET_BIND_SERVICE']);
+    expect(spec.securityOpt).toEqual(['no-new-privileges:true']);
+  });
+
+  it('limits a QEMU node to its VM memory + 512 MiB, its vCPUs + 0.5, and a sim node to 256 MiB and one CPU', () => {
+    expect(nodeContainerSpec(node({ memoryMiB: 1024, cpus: 2 }), context).limits).toEqual({
+      memoryBytes: (1024 + 512) * 1024 * 1024, nanoCpus: 2_500_000_000, pids: 514, logMaxSize: '10m', logMaxFiles: 3,
+    });
+    expect(nodeLimits({ machine: 'sim', memoryMiB: 8192, cpus: 8 })).toMatchObject({ memoryBytes: 256 * 1024 * 1024, nanoCpus: 1_000_000_000, pids: 512 });
   });
 
   it('passes /dev/kvm for auto only where it exists, always for true, never for false', () => {

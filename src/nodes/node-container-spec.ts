@@ -5,12 +5,34 @@
  */
 import { basename } from 'node:path';
 import { isoHostPath } from '../media/cdrom-path';
-import type { NodeContainerSpec } from '../docker/docker-adapter';
+import type { ContainerLimits, NodeContainerSpec } from '../docker/docker-adapter';
 import { LABELS } from '../docker/docker-adapter';
 import { LeaseKind, leasePort, NodeWithLeases, parseNetworks } from './node.model';
 
 /** Where the node's ISO (`cdrom`, a path inside ISO_DIR) appears inside the container. */
 export const CDROM_DIR = '/iso';
+const MIB = 1024 * 1024;
+/**
+ * Memory a QEMU node needs beyond its VM's: QEMU itself (device models, firmware, TCG's translated
+ * code), the agent (Node.js) and tini. Measured: a 128 MiB TCG guest booted to its shell made the
+ * container use 206 MiB in all, a 1024 MiB one 243 MiB; TCG's code cache grows with what the guest
+ * runs, hence the margin (docs/security.md, "Node containers").
+ */
+export const QEMU_MEMORY_OVERHEAD_MIB = 512;
+/** A simulated server (MACHINE=sim) is the agent alone: about 60 MiB resident. */
+export const SIM_MEMORY_MIB = 256;
+/** CPU beyond one per vCPU: the agent and QEMU's I/O thread. */
+const CPU_OVERHEAD = 0.5;
+const SIM_CPUS = 1;
+/** Processes and threads: tini, the agent and its helpers, QEMU's workers; one more per vCPU thread. */
+const PIDS_BASE = 512;
+/** Container log (the agent's JSON lines): at most 3 files of 10 MB. */
+const LOG_MAX_SIZE = '10m';
+const LOG_MAX_FILES = 3;
+/** Capabilities a node keeps: NET_ADMIN (tap and bridge devices for VM_NETWORKS), NET_BIND_SERVICE (IPMI on 623, Redfish on 443 when run with the defaults). */
+export const NODE_CAPABILITIES = ['NET_ADMIN', 'NET_BIND_SERVICE'] as const;
+export const NODE_SECURITY_OPTIONS = ['no-new-privileges:true'] as const;
+
 /** The first interface Docker gives a container; attached networks follow as eth1, eth2, … */
 const FIRST_VM_INTERFACE = 1;
 
@@ -85,6 +107,10 @@ export function nodeEnvironment(node: NodeWithLeases, nodeDefaults: Readonly<Rec
     ...ipmiPortEnvironment(portMapping(node, 'ipmi')),
     VNC_PORT: String(portMapping(node, 'vnc').containerPort),
   };
+  // Without it the agent keeps VNC on the container's loopback (no published console).
+  if (node.vncPassword !== null) own['VNC_PASSWORD'] = node.vncPassword;
+  // The agent resets its users to IPMI_USER/IPMI_PASS once per distinct id (a kept disk's old users go).
+  if (node.bmcUsersResetId !== null) own['BMC_USERS_RESET_ID'] = node.bmcUsersResetId;
   if (node.cdrom !== null) {
     own['VM_CDROM'] = `${CDROM_DIR}/${basename(node.cdrom)}`;
   }
@@ -92,7 +118,21 @@ export function nodeEnvironment(node: NodeWithLeases, nodeDefaults: Readonly<Rec
   if (interfaces.length > 0) {
     own['VM_NETWORKS'] = interfaces.join(',');
   }
-  return { ...nodeDefaults, ...own };
+  // Per-node secrets and ids come from the row only: a NODE_DEFAULTS_* of that name would be one for all.
+  const { VNC_PASSWORD: _vnc, BMC_USERS_RESET_ID: _reset, ...defaults } = nodeDefaults;
+  return { ...defaults, ...own };
+}
+
+/** Limits derived from the node: memory = VM memory + overhead, CPU = vCPUs + overhead, pids, log size. */
+export function nodeLimits(node: Pick<NodeWithLeases, 'machine' | 'memoryMiB' | 'cpus'>): ContainerLimits {
+  const sim = node.machine === 'sim';
+  return {
+    memoryBytes: (sim ? SIM_MEMORY_MIB : node.memoryMiB + QEMU_MEMORY_OVERHEAD_MIB) * MIB,
+    nanoCpus: Math.round((sim ? SIM_CPUS : node.cpus + CPU_OVERHEAD) * 1e9),
+    pids: PIDS_BASE + (sim ? 0 : node.cpus),
+    logMaxSize: LOG_MAX_SIZE,
+    logMaxFiles: LOG_MAX_FILES,
+  };
 }
 
 export function nodeContainerSpec(node: NodeWithLeases, context: ContainerSpecContext): NodeContainerSpec {
@@ -112,6 +152,9 @@ export function nodeContainerSpec(node: NodeWithLeases, context: ContainerSpecCo
     // Exactly one file, read-only: the ISO the API checked inside ISO_DIR (never a directory).
     readOnlyBinds: node.cdrom === null ? [] : [{ hostPath: isoHostPath(context.isoDir, node.cdrom), containerPath: `${CDROM_DIR}/${basename(node.cdrom)}` }],
     devices: useKvm ? ['/dev/net/tun', '/dev/kvm'] : ['/dev/net/tun'],
-    capAdd: ['NET_ADMIN'],
+    capDrop: ['ALL'],
+    capAdd: [...NODE_CAPABILITIES],
+    securityOpt: [...NODE_SECURITY_OPTIONS],
+    limits: nodeLimits(node),
   };
 }

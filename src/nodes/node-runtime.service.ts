@@ -2,21 +2,24 @@
  * NodeRuntime on Docker: volume, container, start, networks, for one node row. Idempotent, so the
  * create path and the reconciler can both call it at any point of a node's life.
  */
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../database/prisma.service';
-import { DockerAdapter, NodeContainerSpec } from '../docker/docker-adapter';
+import { DockerAdapter, LABELS, NodeContainerSpec } from '../docker/docker-adapter';
 import { IsoLibrary } from '../media/iso-library';
 import { nodeContainerSpec } from './node-container-spec';
-import { FleetIdentity, NodeRuntime } from './node-runtime';
+import { FleetIdentity, NodeRef, NodeRuntime } from './node-runtime';
 import { NodeWithLeases, parseNetworks } from './node.model';
 import { NodeImageService } from './node-image.service';
+import { generateSecret, VNC_PASSWORD_LENGTH } from './generate-secret';
 
 const KVM_DEVICE = '/dev/kvm';
 
 @Injectable()
 export class DockerNodeRuntime extends NodeRuntime {
+  private readonly logger = new Logger('NodeRuntime');
+
   constructor(
     private readonly config: AppConfig,
     private readonly docker: DockerAdapter,
@@ -40,8 +43,9 @@ export class DockerNodeRuntime extends NodeRuntime {
     });
   }
 
-  async ensureRunning(node: NodeWithLeases): Promise<string> {
+  async ensureRunning(given: NodeWithLeases): Promise<string> {
     await this.image.ensure();
+    const node = await this.withVncPassword(given);
     // Checked again at every (re-)creation: the file may have been replaced since the node was made.
     if (node.cdrom !== null) await this.media.resolve(node.cdrom);
     const spec = this.specFor(node);
@@ -57,8 +61,50 @@ export class DockerNodeRuntime extends NodeRuntime {
     return containerId;
   }
 
-  async removeContainer(node: Pick<NodeWithLeases, 'containerName' | 'volumeName'>, purge: boolean): Promise<void> {
-    await this.docker.removeContainer(node.containerName);
-    if (purge) await this.docker.removeVolume(node.volumeName);
+  /**
+   * A row made before VNC passwords gets one when its container is made anew (a running container
+   * keeps the environment it was made with, so its row stays as it is).
+   */
+  private async withVncPassword(node: NodeWithLeases): Promise<NodeWithLeases> {
+    if (node.vncPassword !== null || (await this.docker.inspectContainer(node.containerName)) !== null) return node;
+    const vncPassword = generateSecret(VNC_PASSWORD_LENGTH);
+    await this.prisma.node.update({ where: { id: node.id }, data: { vncPassword } });
+    return { ...node, vncPassword };
+  }
+
+  async removeContainer(node: NodeRef, purge: boolean): Promise<void> {
+    await this.removeOwnContainer(node);
+    if (purge) await this.removeVolumeIf(node, (labels) => labels[LABELS.fleet] === this.fleet.fleetId, 'this fleet\'s');
+  }
+
+  async discard(node: NodeRef): Promise<void> {
+    await this.removeOwnContainer(node);
+    await this.removeVolumeIf(
+      node,
+      (labels) => labels[LABELS.fleet] === this.fleet.fleetId && labels[LABELS.nodeId] === node.id,
+      'made by this create',
+    );
+  }
+
+  /** The container of that name, only when its labels say this fleet and this node id; removed by id. */
+  private async removeOwnContainer(node: NodeRef): Promise<void> {
+    const container = await this.docker.inspectContainer(node.containerName);
+    if (container === null) return;
+    const { labels } = container;
+    if (labels[LABELS.fleet] !== this.fleet.fleetId || labels[LABELS.nodeId] !== node.id) {
+      this.logger.warn(`node ${node.name}: left container ${node.containerName} (${container.id.slice(0, 12)}) alone: it is not this node's (node id label ${labels[LABELS.nodeId] ?? 'none'})`);
+      return;
+    }
+    await this.docker.removeContainer(container.id);
+  }
+
+  private async removeVolumeIf(node: NodeRef, owned: (labels: Readonly<Record<string, string>>) => boolean, rule: string): Promise<void> {
+    const volume = await this.docker.inspectVolume(node.volumeName);
+    if (volume === null) return;
+    if (!owned(volume.labels)) {
+      this.logger.log(`node ${node.name}: kept volume ${node.volumeName}: it is not ${rule} (node id label ${volume.labels[LABELS.nodeId] ?? 'none'})`);
+      return;
+    }
+    await this.docker.removeVolume(node.volumeName);
   }
 }

@@ -17,6 +17,8 @@ export type PowerActionName = (typeof POWER_ACTIONS)[number];
 /** Lifecycle of a node row: creating → running; deleting until the container and leases are gone. */
 export type NodeState = 'creating' | 'running' | 'deleting' | 'failed';
 export type PowerState = 'on' | 'off' | 'unknown';
+/** Whether a re-create on a kept disk reset the BMC's users to the node's credentials (BMC_USERS_RESET_ID). */
+export type BmcUsersPolicy = 'reset' | 'kept';
 export type LeaseKind = 'ipmi' | 'vnc';
 
 /**
@@ -52,7 +54,12 @@ export interface NodeView {
   /** Interfaces others plug in after start (containerlab links), bridged into the VM as they appear. */
   readonly labInterfaces: readonly string[];
   readonly ipmi: Endpoint & { readonly user: string };
-  readonly vnc: Endpoint;
+  /** The VNC console; the password is never here: `passwordAt` is where to read it (null: none set). */
+  readonly vnc: Endpoint & { readonly passwordAt: string | null };
+  /** reset: the BMC's users were reset to `ipmi.user` and its password when the container was made. */
+  readonly bmcUsers: BmcUsersPolicy;
+  /** Whether the BMC answered the reconciler's last power check (null: not checked yet). */
+  readonly bmcReachable: boolean | null;
   readonly container: { readonly name: string; readonly id: string | null };
   readonly lastError: string | null;
   readonly createdAt: string;
@@ -77,6 +84,11 @@ export function parseNetworks(json: string): string[] {
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }
 
+/** Where the API answers a node's VNC endpoint and password. */
+export function vncPasswordPath(name: string): string {
+  return `/api/v1/nodes/${name}/vnc`;
+}
+
 /** The API's view of a node; publishAddress is where its ports are reachable. */
 export function toNodeView(node: NodeWithLeases, publishAddress: string): NodeView {
   return {
@@ -97,7 +109,9 @@ export function toNodeView(node: NodeWithLeases, publishAddress: string): NodeVi
     networks: parseNetworks(node.networks),
     labInterfaces: parseNetworks(node.labInterfaces),
     ipmi: { host: publishAddress, port: leasePort(node, 'ipmi'), user: node.ipmiUser },
-    vnc: { host: publishAddress, port: leasePort(node, 'vnc') },
+    vnc: { host: publishAddress, port: leasePort(node, 'vnc'), passwordAt: node.vncPassword === null ? null : vncPasswordPath(node.name) },
+    bmcUsers: node.bmcUsersResetId === null ? 'kept' : 'reset',
+    bmcReachable: node.bmcReachable,
     container: { name: node.containerName, id: node.containerId },
     lastError: node.lastError,
     createdAt: node.createdAt.toISOString(),

@@ -2,7 +2,7 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiQuery, ApiTags, ApiBadGatewayResponse } from '@nestjs/swagger';
 import { CreateNodeDto } from './dto/create-node.dto';
-import { CreatedNodeDto, NodeEventDto, NodeViewDto, PowerResultDto } from './dto/node-view.dto';
+import { CreatedNodeDto, NodeEventDto, NodeViewDto, PowerResultDto, VncAccessDto } from './dto/node-view.dto';
 import { BootDeviceDto, PowerActionDto } from './dto/power.dto';
 import { NodesService } from './nodes.service';
 
@@ -36,6 +36,13 @@ export class NodesController {
   @ApiNotFoundResponse()
   get(@Param('name') name: string) {
     return this.nodes.get(name);
+  }
+
+  @Get(':name/vnc')
+  @ApiOkResponse({ type: VncAccessDto, description: 'The VNC console\'s address and password (never in list or get)' })
+  @ApiNotFoundResponse()
+  vnc(@Param('name') name: string) {
+    return this.nodes.vnc(name);
   }
 
   @Get(':name/events')

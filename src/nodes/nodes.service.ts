@@ -3,10 +3,11 @@
  * for the BMC), list, get, delete, power and boot through the node's own BMC.
  *
  * Crash safety: the row is written before any Docker object exists and removed only after they are
- * gone; a row left in "creating" or "deleting" by a crash is finished by the reconciler.
+ * gone; a row left in "deleting" by a crash is finished by the reconciler, one left in "creating" (a
+ * create that never answered) is rolled back by it.
  */
 import { BadGatewayException, ConflictException, Injectable, Logger, NotFoundException, ServiceUnavailableException, BadRequestException, InternalServerErrorException } from '@nestjs/common';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../database/prisma.service';
 import { DockerAdapter, DockerAdapterError } from '../docker/docker-adapter';
@@ -23,12 +24,10 @@ import { vmInterfaces } from './node-container-spec';
 import { pickFreePort, rangeText } from './port-allocation';
 import { validateNetworks } from './network-rules';
 import { nodeSizeProblems } from './node-bounds';
+import { generateSecret, GENERATED_IPMI_PASSWORD_LENGTH, VNC_PASSWORD_LENGTH } from './generate-secret';
 
 /** Defaults of design.md section 1, used when neither the request nor NODE_DEFAULTS_* sets them. */
 const DEFAULTS = { memoryMiB: 2048, cpus: 2, diskSizeGiB: 20, bootMode: 'bios', bootMenuTimeoutMs: 0, machine: 'qemu', ipmiUser: 'admin' } as const;
-/** A generated BMC password: 16 characters of [A-Za-z0-9] fit IPMI's 20-byte limit. */
-const GENERATED_PASSWORD_LENGTH = 16;
-const PASSWORD_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
 /** Ports found busy on the host (not by us) before giving up on a create. */
 const MAX_PORT_RETRIES = 5;
 /** Lease transactions retried when concurrent creates pick the same port. */
@@ -53,11 +52,6 @@ function uniqueFields(error: Prisma.PrismaClientKnownRequestError): string[] {
   const meta = error.meta as { target?: unknown; driverAdapterError?: { cause?: { constraint?: { fields?: unknown } } } } | undefined;
   const fields = meta?.driverAdapterError?.cause?.constraint?.fields ?? meta?.target;
   return Array.isArray(fields) ? fields.filter((field): field is string => typeof field === 'string') : [];
-}
-
-function generatePassword(): string {
-  const bytes = randomBytes(GENERATED_PASSWORD_LENGTH);
-  return Array.from(bytes, (byte) => PASSWORD_ALPHABET[byte % PASSWORD_ALPHABET.length]).join('');
 }
 
 function dockerErrorKind(error: unknown): DockerAdapterError['kind'] | null {
@@ -120,7 +114,7 @@ export class NodesService {
 
     const defaults = this.config.nodeDefaults;
     const givenPassword = dto.ipmiPassword ?? defaults['IPMI_PASS'];
-    const password = givenPassword ?? generatePassword();
+    const password = givenPassword ?? generateSecret(GENERATED_IPMI_PASSWORD_LENGTH);
     const id = randomUUID();
     const containerName = `${this.config.fleetName}-${dto.name}`;
     const data = {
@@ -137,6 +131,9 @@ export class NodesService {
       labInterfaces: JSON.stringify(labInterfaces),
       ipmiUser: dto.ipmiUser ?? defaults['IPMI_USER'] ?? DEFAULTS.ipmiUser,
       ipmiPassword: password,
+      vncPassword: generateSecret(VNC_PASSWORD_LENGTH),
+      // A new id per create: a kept disk's BMC forgets its earlier users, unless asked not to.
+      bmcUsersResetId: dto.keepBmcUsers === true ? null : id,
       containerName,
       volumeName: `${containerName}-vm`,
     };
@@ -161,16 +158,24 @@ export class NodesService {
         await this.abandon(node, error);
       }
     }
-    const marked = await this.prisma.node.updateMany({ where: { id, state: 'creating' }, data: { state: 'running', lastError: null } });
+    await this.history.record(id, 'started', `container ${containerName} running`);
+    await this.waitForBmc(node);
+    // "creating" until here: a row the reconciler finds still "creating" after this process died
+    // never answered (and never showed its generated password), so it is rolled back.
+    const marked = await this.prisma.node.updateMany({ where: { id, state: 'creating' }, data: { state: 'running' } });
     if (marked.count === 0) {
-      // Deleted while it was being created: the delete owns the row now; leave nothing running.
+      // Deleted (or rolled back) while it was being created: leave nothing running.
       await this.runtime.removeContainer(node, false).catch(() => undefined);
       throw new ConflictException(`node ${dto.name} was deleted while it was being created`);
     }
-    await this.history.record(id, 'started', `container ${containerName} running`);
-    await this.waitForBmc(await this.row(dto.name));
     const view = toNodeView(await this.row(dto.name), this.config.publishAddress);
     return givenPassword === undefined ? { ...view, generatedIpmiPassword: password } : view;
+  }
+
+  /** The VNC console's address and password (null for a node made before VNC passwords, until re-created). */
+  async vnc(name: string): Promise<{ name: string; host: string; port: number; password: string | null }> {
+    const node = await this.row(name);
+    return { name, host: this.config.publishAddress, port: leasePort(node, 'vnc'), password: node.vncPassword };
   }
 
   async remove(name: string, purge: boolean): Promise<void> {
@@ -364,11 +369,12 @@ export class NodesService {
     );
   }
 
-  /** A create that cannot finish leaves nothing behind: container, volume, row and leases go. */
+  /** A create that cannot finish leaves nothing of its own behind: its container, volume, row and leases go. */
   private async abandon(node: NodeWithLeases, error: unknown): Promise<never> {
     const reason = messageOf(error);
     this.logger.warn(`create of ${node.name} failed: ${reason}`);
-    await this.runtime.removeContainer(node, true).catch(() => undefined);
+    // Only what this call made: a stranger's container or a disk kept by an earlier delete stays.
+    await this.runtime.discard(node).catch((cleanup: unknown) => this.logger.warn(`create of ${node.name}: cleanup failed: ${messageOf(cleanup)}`));
     await this.prisma.node.delete({ where: { id: node.id } }).catch(() => undefined);
     if (error instanceof CdromRejectedError) throw new BadRequestException(error.message);
     const kind = dockerErrorKind(error);

@@ -68,6 +68,9 @@ export interface AdoptedNode {
   readonly labInterfaces: string;
   readonly ipmiUser: string;
   readonly ipmiPassword: string;
+  /** VNC_PASSWORD and BMC_USERS_RESET_ID as the container has them (null: not set). */
+  readonly vncPassword: string | null;
+  readonly bmcUsersResetId: string | null;
   readonly containerName: string;
   readonly containerId: string;
   readonly volumeName: string;
@@ -195,6 +198,8 @@ function rebuild(container: InspectedContainer, context: AdoptionContext): Adopt
     labInterfaces: JSON.stringify(labInterfaces),
     ipmiUser,
     ipmiPassword: envOr(env, 'IPMI_PASS'),
+    vncPassword: env['VNC_PASSWORD'] ?? null,
+    bmcUsersResetId: env['BMC_USERS_RESET_ID'] ?? null,
     containerName,
     containerId: container.id,
     volumeName: `${containerName}${VOLUME_SUFFIX}`,

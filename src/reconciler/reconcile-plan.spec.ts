@@ -30,6 +30,9 @@ function node(name: string, state: NodeState, updatedAt: Date = LONG_AGO): NodeW
     labInterfaces: '[]',
     ipmiUser: 'admin',
     ipmiPassword: 'secret',
+    vncPassword: 'vncpass1',
+    bmcUsersResetId: id,
+    bmcReachable: null,
     containerName: `bmcfleet-${name}`,
     containerId: null,
     volumeName: `bmcfleet-${name}-vm`,
@@ -68,10 +71,10 @@ describe('planReconcile', () => {
   it('plans nothing but power checks for a fleet in order', () => {
     const rows = [node('a', 'running'), node('b', 'running')];
     const sut = plan(rows, [container('a', 'running'), container('b', 'running')]);
-    expect(sut).toEqual({ finishDeletes: [], removals: [], orphans: [], repairs: [], freeLeases: [], warnings: [], powerChecks: rows });
+    expect(sut).toEqual({ finishDeletes: [], rollbacks: [], removals: [], orphans: [], repairs: [], freeLeases: [], warnings: [], powerChecks: rows });
   });
 
-  it('re-creates a missing container and restarts a stopped one, for running and failed rows', () => {
+  it('re-creates a missing container, restarts a stopped one and unpauses a paused one, for running and failed rows', () => {
     const sut = plan(
       [node('gone', 'running'), node('stopped', 'running'), node('created', 'failed'), node('paused', 'running')],
       [container('stopped', 'exited'), container('created', 'created'), container('paused', 'paused')],
@@ -80,7 +83,7 @@ describe('planReconcile', () => {
       ['gone', 'recreate', 'container bmcfleet-gone is missing'],
       ['stopped', 'restart', 'container bmcfleet-stopped was exited'],
       ['created', 'restart', 'container bmcfleet-created was created'],
-      ['paused', 'restart', 'container bmcfleet-paused was paused'],
+      ['paused', 'unpause', 'container bmcfleet-paused was paused'],
     ]);
     expect(sut.removals).toEqual([]);
     expect(sut.orphans).toEqual([]);
@@ -109,13 +112,24 @@ describe('planReconcile', () => {
     expect(sut.orphans).toEqual([]);
   });
 
-  it('resumes a failed or left-over creating row whose container runs (its networks may be missing)', () => {
-    const sut = plan([node('f', 'failed'), node('c', 'creating')], [container('f', 'running'), container('c', 'running')]);
-    expect(sut.repairs.map((r) => [r.node.name, r.repair, r.why])).toEqual([
-      ['f', 'resume', 'container bmcfleet-f runs but the node is failed'],
-      ['c', 'resume', 'container bmcfleet-c runs but the node is creating'],
-    ]);
+  it('resumes a failed row whose container runs (its networks may be missing)', () => {
+    const sut = plan([node('f', 'failed')], [container('f', 'running')]);
+    expect(sut.repairs.map((r) => [r.node.name, r.repair, r.why])).toEqual([['f', 'resume', 'container bmcfleet-f runs but the node is failed']]);
     expect(sut.powerChecks).toEqual([]);
+  });
+
+  it('rolls back a creating row left over from before, its container running or not (the create never answered)', () => {
+    const sut = plan([node('c', 'creating'), node('left', 'creating')], [container('c', 'running')]);
+    expect(names(sut.rollbacks)).toEqual(['c', 'left']);
+    expect(sut).toMatchObject({ repairs: [], removals: [], orphans: [], powerChecks: [] });
+  });
+
+  it('unpauses a paused container instead of trying to start it', () => {
+    const sut = plan([node('p', 'running'), node('q', 'failed')], [container('p', 'paused'), container('q', 'paused')]);
+    expect(sut.repairs.map((r) => [r.node.name, r.repair, r.why])).toEqual([
+      ['p', 'unpause', 'container bmcfleet-p was paused'],
+      ['q', 'unpause', 'container bmcfleet-q was paused'],
+    ]);
   });
 
   it('finishes settled deletes, with or without a container left', () => {
@@ -128,12 +142,7 @@ describe('planReconcile', () => {
 
   it('keeps its hands off rows a request is creating or deleting right now, and their containers', () => {
     const sut = plan([node('new', 'creating', JUST_NOW), node('going', 'deleting', JUST_NOW)], [container('going', 'running')]);
-    expect(sut).toMatchObject({ finishDeletes: [], removals: [], orphans: [], repairs: [], powerChecks: [] });
-  });
-
-  it('takes over a creating row left over from before (container missing)', () => {
-    const sut = plan([node('left', 'creating')], []);
-    expect(sut.repairs.map((r) => [r.node.name, r.repair])).toEqual([['left', 'recreate']]);
+    expect(sut).toMatchObject({ finishDeletes: [], rollbacks: [], removals: [], orphans: [], repairs: [], powerChecks: [] });
   });
 
   it('sends containers whose node id has no row to adoption, stray copies of a row to removal', () => {

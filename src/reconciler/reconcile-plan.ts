@@ -30,11 +30,17 @@ export interface PlanInput {
 }
 
 /** recreate: container missing; restart: container stopped; resume: running, but the row says it never came up. */
-export type ContainerRepair = 'recreate' | 'restart' | 'resume';
+export type ContainerRepair = 'recreate' | 'restart' | 'resume' | 'unpause';
 
 export interface ReconcilePlan {
   /** Rows in "deleting": remove the container (purge as the row says), then the row. */
   readonly finishDeletes: readonly NodeWithLeases[];
+  /**
+   * Rows in "creating" no request holds any more (its process died before it answered): undo them,
+   * as a failed create would. The caller never saw a 201, so never saw a generated password; the
+   * same create again then succeeds and shows it.
+   */
+  readonly rollbacks: readonly NodeWithLeases[];
   /** Containers that are ours but belong to no row's current container: remove (no inspection needed). */
   readonly removals: readonly { readonly container: ManagedContainer; readonly nodeId: string | null; readonly reason: string }[];
   /** Containers whose node id has no row: inspect, then adopt or remove. */
@@ -69,6 +75,7 @@ function isSettled(node: NodeWithLeases, settledBefore: Date): boolean {
 
 export function planReconcile(input: PlanInput): ReconcilePlan {
   const finishDeletes: NodeWithLeases[] = [];
+  const rollbacks: NodeWithLeases[] = [];
   const removals: { container: ManagedContainer; nodeId: string | null; reason: string }[] = [];
   const repairs: { node: NodeWithLeases; repair: ContainerRepair; why: string }[] = [];
   const powerChecks: NodeWithLeases[] = [];
@@ -86,7 +93,10 @@ export function planReconcile(input: PlanInput): ReconcilePlan {
       if (isSettled(node, input.settledBefore)) finishDeletes.push(node);
       continue;
     }
-    if (state === 'creating' && !isSettled(node, input.settledBefore)) continue;
+    if (state === 'creating') {
+      if (isSettled(node, input.settledBefore)) rollbacks.push(node);
+      continue;
+    }
 
     if (container === undefined) {
       repairs.push({ node, repair: 'recreate', why: `container ${node.containerName} is missing` });
@@ -104,12 +114,16 @@ export function planReconcile(input: PlanInput): ReconcilePlan {
       repairs.push({ node, repair: 'recreate', why: `container ${node.containerName} was ${container.state}` });
       continue;
     }
+    if (container.state === 'paused') {
+      repairs.push({ node, repair: 'unpause', why: `container ${node.containerName} was paused` });
+      continue;
+    }
     if (container.state !== 'running') {
       repairs.push({ node, repair: 'restart', why: `container ${node.containerName} was ${container.state}` });
       continue;
     }
     if (state !== 'running') {
-      // A failed or interrupted create may have stopped between start and its networks: finish it.
+      // A failed node's container may have stopped between start and its networks: finish it.
       repairs.push({ node, repair: 'resume', why: `container ${node.containerName} runs but the node is ${state}` });
     } else {
       powerChecks.push(node);
@@ -150,5 +164,5 @@ export function planReconcile(input: PlanInput): ReconcilePlan {
     }
   }
 
-  return { finishDeletes, removals, orphans, repairs, freeLeases, warnings, powerChecks };
+  return { finishDeletes, rollbacks, removals, orphans, repairs, freeLeases, warnings, powerChecks };
 }

@@ -50,8 +50,8 @@ export interface ReconcileReport {
   readonly warnings: readonly string[];
 }
 
-const REPAIR_KIND: Readonly<Record<ContainerRepair, RepairKind>> = { recreate: 'recreated', restart: 'restarted', resume: 'resumed' };
-const REPAIR_DONE: Readonly<Record<ContainerRepair, string>> = { recreate: 're-created it', restart: 'restarted it', resume: 'completed it' };
+const REPAIR_KIND: Readonly<Record<ContainerRepair, RepairKind>> = { recreate: 'recreated', restart: 'restarted', resume: 'resumed', unpause: 'unpaused' };
+const REPAIR_DONE: Readonly<Record<ContainerRepair, string>> = { recreate: 're-created it', restart: 'restarted it', resume: 'completed it', unpause: 'unpaused it' };
 const includeLeases = { leases: true } as const;
 
 /** Runs `work` over `items`, at most `limit` at a time. */
@@ -175,6 +175,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     log.warnings.push(...plan.warnings);
 
     for (const node of plan.finishDeletes) await this.finishDelete(node, log);
+    for (const node of plan.rollbacks) await this.rollBack(node, log);
     for (const removal of plan.removals) await this.removeContainer(removal.container, removal.nodeId, removal.reason, log);
     for (const { lease, reason } of plan.freeLeases) await this.freeLease(lease, reason, log);
     await this.adoptOrRemove(plan, log);
@@ -206,11 +207,34 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     this.recordRepair(log, 'finished-delete', node.name, message);
   }
 
+  /**
+   * A create whose request died before it answered: undone as a failed create is (its container, the
+   * volume it made, its row and leases), so the same create can be made again and shows its password.
+   */
+  private async rollBack(node: NodeWithLeases, log: RunLog): Promise<void> {
+    try {
+      await this.runtime.discard(node);
+      // Only while still "creating": a request that did finish meanwhile keeps its node.
+      const gone = await this.prisma.node.deleteMany({ where: { id: node.id, state: 'creating' } });
+      if (gone.count === 0) return;
+    } catch (error) {
+      const message = `could not roll back an interrupted create: ${messageOf(error)}`;
+      log.errors.push({ node: node.name, message });
+      await this.events.record(node.id, 'error', message);
+      return;
+    }
+    const message = `rolled back the create of node ${node.name}: it never answered (the orchestrator stopped during it); create it again`;
+    // The row and its events are gone now: the log keeps the story.
+    this.logger.log(message);
+    this.recordRepair(log, 'rolled-back', node.name, message);
+  }
+
   /** Removes a container the fleet owns but no node needs; the event goes to the node when there is one. */
   private async removeContainer(container: ManagedContainer, nodeId: string | null, reason: string, log: RunLog): Promise<void> {
     const label = container.labels[LABELS.node] ?? container.name;
     try {
-      await this.docker.removeContainer(container.name);
+      // By id: the listing's labels said it is the fleet's; the name may have changed hands since.
+      await this.docker.removeContainer(container.id);
     } catch (error) {
       log.errors.push({ node: label, message: `could not remove container ${container.name}: ${messageOf(error)}` });
       return;
@@ -307,7 +331,8 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     const current = await this.prisma.node.findUnique({ where: { id: node.id }, include: includeLeases });
     if (current === null || current.state === 'deleting') return;
     try {
-      await this.runtime.ensureRunning(current);
+      if (repair === 'unpause') await this.docker.unpauseContainer(current.containerName);
+      else await this.runtime.ensureRunning(current);
     } catch (error) {
       // Without the why: a node that keeps failing the same way gets one event, not one per run.
       const message = `could not run container ${current.containerName}: ${messageOf(error)}`;
@@ -323,20 +348,33 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     this.recordRepair(log, REPAIR_KIND[repair], node.name, message);
   }
 
-  /** (e) Never throws: an unreachable BMC makes the power state unknown. */
+  /**
+   * (e) Never throws. A BMC that does not answer (its container cut off its network, the agent hung,
+   * the login refused) makes the power state unknown and bmcReachable false, with one event when it
+   * goes and one when it comes back; the container itself runs, so the node stays "running".
+   */
   private async refreshPower(node: NodeWithLeases): Promise<void> {
     let powerState: PowerState;
+    let failure: string | null = null;
     try {
       powerState = await this.bmc.powerStatus(bmcTargetOf(node, this.config.publishAddress));
     } catch (error) {
       powerState = 'unknown';
+      failure = messageOf(error);
       this.metrics.recordIpmiError('power-status', error instanceof BmcUnreachableError ? error.code : 'UNKNOWN');
-      this.logger.debug(`power status of ${node.name}: ${messageOf(error)}`);
+      this.logger.debug(`power status of ${node.name}: ${failure}`);
     }
+    const bmcReachable = failure === null;
     try {
-      await this.prisma.node.updateMany({ where: { id: node.id }, data: { powerState, powerObservedAt: new Date() } });
+      await this.prisma.node.updateMany({ where: { id: node.id }, data: { powerState, powerObservedAt: new Date(), bmcReachable } });
     } catch (error) {
       this.logger.warn(`could not store power state of ${node.name}: ${messageOf(error)}`);
+      return;
+    }
+    if (failure !== null && node.bmcReachable !== false) {
+      await this.events.record(node.id, 'bmc-unreachable', `the BMC did not answer the power check (${failure}); power state unknown until it does`);
+    } else if (failure === null && node.bmcReachable === false) {
+      await this.events.record(node.id, 'bmc-reachable', `the BMC answers again (power ${powerState})`);
     }
   }
 }

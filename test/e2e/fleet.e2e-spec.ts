@@ -149,14 +149,18 @@ describeWithTools(['docker', 'ipmitool'])('fleet end to end', () => {
     const fleet = new OrchestratorProcess(newFleetSettings(40, { RECONCILE_INTERVAL_S: '2' }));
     afterAll(() => fleet.cleanup());
 
-    it('a SIGKILL in the middle of 12 creates leaves a fleet the restart completes: nothing leaked, nothing duplicated', async () => {
+    it('a SIGKILL in the middle of 12 creates leaves a fleet the restart settles: every node answered its create, nothing leaked, nothing duplicated', async () => {
       await fleet.start();
       const names = Array.from({ length: 12 }, (_, index) => `crash${index}`);
-      const inFlight = names.map((name) => fleet.request('POST', '/api/v1/nodes', { name, machine: 'sim', ipmiPassword: PASSWORD }).catch(() => null));
+      // Generated passwords: a node whose create never answered would be a node nobody can log in to.
+      const inFlight = names.map((name) => fleet.request<NodeBody>('POST', '/api/v1/nodes', { name, machine: 'sim' }).catch(() => null));
       // Kill once the first container exists: some creates are done, some half way, some not begun.
       await until('a first container', () => (fleetContainers(fleet.settings.fleetName).length > 0 ? true : undefined), 60_000);
       await fleet.stop('SIGKILL');
-      await Promise.all(inFlight);
+      const passwords = new Map<string, string>();
+      for (const answer of await Promise.all(inFlight)) {
+        if (answer?.status === 201 && answer.body.generatedIpmiPassword !== undefined) passwords.set(answer.body.name, answer.body.generatedIpmiPassword);
+      }
 
       await fleet.start();
       const settled = await until('the reconciler to settle the fleet', async () => {
@@ -170,12 +174,16 @@ describeWithTools(['docker', 'ipmitool'])('fleet end to end', () => {
       const leases = leaseRows(fleet.settings.dataDir);
       expect(leases).toHaveLength(2 * settled.length);
       expect(new Set(leases.map((lease) => `${lease.kind}:${lease.port}`)).size).toBe(leases.length);
+      // Only nodes whose create answered 201 (with the password) are left; the others were rolled back.
+      expect(settled.map((node) => node.name).sort()).toEqual([...passwords.keys()].sort());
       for (const node of settled) {
-        expect(await until(`BMC of ${node.name}`, () => bmcAnswers(node.ipmi.port, PASSWORD))).toBe('off');
+        expect(await until(`BMC of ${node.name}`, () => bmcAnswers(node.ipmi.port, passwords.get(node.name) ?? ''))).toBe('off');
       }
-      // The names not created before the kill can be created now; none is taken twice.
-      for (const name of names.filter((candidate) => !settled.some((node) => node.name === candidate))) {
-        expect((await fleet.request('POST', '/api/v1/nodes', { name, machine: 'sim', ipmiPassword: PASSWORD })).status).toBe(201);
+      // The names not created before the kill can be created now, and show their password; none is taken twice.
+      for (const name of names.filter((candidate) => !passwords.has(candidate))) {
+        const retry = await fleet.request<NodeBody>('POST', '/api/v1/nodes', { name, machine: 'sim' });
+        expect(retry.status).toBe(201);
+        expect(await until(`BMC of ${name}`, () => bmcAnswers(retry.body.ipmi.port, retry.body.generatedIpmiPassword ?? ''))).toBe('off');
       }
       expect(fleetContainers(fleet.settings.fleetName)).toHaveLength(names.length);
     });

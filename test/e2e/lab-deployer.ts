@@ -3,7 +3,8 @@
  * example lab (containerlab/pxe-lab.clab.yml) and the renderer's linux mode use. The file's text goes
  * through containerlab's variable substitution first (core/file.go: "$$" → "$", ${NAME} → the value
  * when set, left as written otherwise). `kind: linux` nodes become containers (image, entrypoint, cmd
- * split at blanks, env, binds relative to the topology file, sysctls, cap-add, devices, ports, labels) on
+ * split at blanks, env, binds relative to the topology file, sysctls, cap-add, devices, memory, cpu,
+ * security-opts, ports, labels) on
  * Docker's default network, standing for containerlab's management network; `ext-container` nodes are
  * existing containers (here: node containers of the test, by a name map); links are veth pairs
  * (veth-link.ts). A node field this deployer does not carry out fails the deploy, so a topology
@@ -13,6 +14,7 @@
  * the VethLinker's cleanup().
  */
 import { randomBytes } from 'node:crypto';
+import { cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
@@ -30,6 +32,9 @@ interface TopologyNode {
   readonly sysctls?: Readonly<Record<string, string | number>>;
   readonly 'cap-add'?: readonly string[];
   readonly devices?: readonly string[];
+  readonly memory?: string;
+  readonly cpu?: number;
+  readonly 'security-opts'?: readonly string[];
   readonly ports?: readonly string[];
   readonly labels?: Readonly<Record<string, string | number>>;
   readonly group?: string;
@@ -44,7 +49,7 @@ export interface TopologyFile {
 }
 
 /** Fields this deployer carries out (group only matters to lab UIs). */
-const LINUX_FIELDS = new Set(['kind', 'image', 'entrypoint', 'cmd', 'env', 'binds', 'sysctls', 'cap-add', 'devices', 'ports', 'labels', 'group']);
+const LINUX_FIELDS = new Set(['kind', 'image', 'entrypoint', 'cmd', 'env', 'binds', 'sysctls', 'cap-add', 'devices', 'ports', 'labels', 'group', 'memory', 'cpu', 'security-opts']);
 const EXT_FIELDS = new Set(['kind', 'labels', 'group']);
 
 /** The topology file as containerlab reads it, with `env` as containerlab's environment. */
@@ -89,6 +94,10 @@ export async function deployLab(path: string, file: TopologyFile, external: Read
       ...Object.entries(node.sysctls ?? {}).flatMap(([k, v]) => ['--sysctl', `${k}=${String(v)}`]),
       ...(node['cap-add'] ?? []).flatMap((cap) => ['--cap-add', cap]),
       ...(node.devices ?? []).flatMap((device) => ['--device', device]),
+      ...(node.memory === undefined ? [] : ['--memory', node.memory]),
+      // Capped at the host's CPUs as the orchestrator's own adapter does (Docker refuses more).
+      ...(node.cpu === undefined ? [] : ['--cpus', String(Math.min(node.cpu, cpus().length))]),
+      ...(node['security-opts'] ?? []).flatMap((option) => ['--security-opt', option]),
       ...(node.ports ?? []).flatMap((port) => ['-p', port]),
       ...Object.entries(node.labels ?? {}).flatMap(([k, v]) => ['--label', `${k}=${String(v)}`]),
       node.image,

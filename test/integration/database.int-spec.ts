@@ -25,6 +25,9 @@ function nodeData(name: string) {
     powerOnAtStart: false,
     ipmiUser: 'admin',
     ipmiPassword: 'secret-password',
+    vncPassword: 'vnc-pass',
+    bmcUsersResetId: `id-${name}`,
+    bmcReachable: true,
     containerName: `bmcfleet-${name}`,
     volumeName: `bmcfleet-${name}-vm`,
   };
@@ -51,7 +54,7 @@ describe('database on a real SQLite file', () => {
     const rows = db.prepare('SELECT migration_name, checksum, finished_at, applied_steps_count FROM _prisma_migrations').all() as {
       migration_name: string; checksum: string; finished_at: string | null; applied_steps_count: number;
     }[];
-    expect(rows.map((row) => row.migration_name)).toEqual(['20261124000000_init']);
+    expect(rows.map((row) => row.migration_name)).toEqual(['20261124000000_init', '20261207000000_node_vnc_password_bmc_users']);
     expect(rows[0]?.checksum).toMatch(/^[0-9a-f]{64}$/);
     expect(rows[0]?.finished_at).not.toBeNull();
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -68,6 +71,31 @@ describe('database on a real SQLite file', () => {
     expect(() => migrateDatabase(other, migrations)).toThrow(MigrationError);
     mkdirSync(join(migrations, '20261125000000_next'));
     expect(() => migrateDatabase(other, migrations)).toThrow(/checksum differs/);
+  });
+
+  it('keeps a fleet made before VNC passwords working: its rows get the new columns empty', async () => {
+    const migrations = join(dir, 'migrations-init-only');
+    mkdirSync(migrations);
+    cpSync(join(defaultMigrationsDir(), '20261124000000_init'), join(migrations, '20261124000000_init'), { recursive: true });
+    const old = join(dir, 'old', DATABASE_FILE_NAME);
+    mkdirSync(join(dir, 'old'));
+    migrateDatabase(old, migrations);
+    const db = new Database(old);
+    db.prepare(
+      `INSERT INTO Node (id, name, machine, memoryMiB, cpus, diskSizeGiB, bootMode, bootMenuTimeoutMs, enableKvm, powerOnAtStart, ipmiUser, ipmiPassword, containerName, volumeName, updatedAt)
+       VALUES ('id-old', 'old', 'sim', 512, 1, 1, 'bios', 0, 'false', 0, 'admin', 'secret-password', 'bmcfleet-old', 'bmcfleet-old-vm', 0)`,
+    ).run();
+    db.close();
+
+    const reopened = await PrismaService.open(join(dir, 'old'));
+    try {
+      const row = await reopened.node.findUniqueOrThrow({ where: { name: 'old' } });
+      expect(row).toMatchObject({ ipmiPassword: 'secret-password', vncPassword: null, bmcUsersResetId: null, bmcReachable: null });
+      await reopened.node.update({ where: { id: 'id-old' }, data: { vncPassword: 'Ab3dEf6h', bmcReachable: false } });
+      expect(await reopened.node.findUniqueOrThrow({ where: { name: 'old' } })).toMatchObject({ vncPassword: 'Ab3dEf6h', bmcReachable: false });
+    } finally {
+      await reopened.$disconnect();
+    }
   });
 
   it('stores a node with its leases and events and cascades a delete', async () => {

@@ -31,7 +31,7 @@ import { NODE_IMAGE } from '../../node-image/test/e2e/node-container';
 import { DockerAdapterError, LABELS, NodeContainerSpec } from '../../src/docker/docker-adapter';
 import { DockerodeAdapter } from '../../src/docker/dockerode-adapter';
 import { packContext, runImageBuild } from '../../src/docker/image-build';
-import { nodeLabels } from '../../src/nodes/node-container-spec';
+import { nodeLabels, nodeLimits } from '../../src/nodes/node-container-spec';
 
 const TEST_LABEL_KEY = 'bmcfleet.test';
 const RUN_LABEL_KEY = 'bmcfleet.test.run';
@@ -114,7 +114,10 @@ async function testNode(opts: { fleetId?: string; nodeId?: string; name?: string
       volumeName: `${containerName}-vm`,
       readOnlyBinds: [],
       devices: ['/dev/net/tun'],
-      capAdd: ['NET_ADMIN'],
+      capDrop: ['ALL'],
+      capAdd: ['NET_ADMIN', 'NET_BIND_SERVICE'],
+      securityOpt: ['no-new-privileges:true'],
+      limits: nodeLimits({ machine: 'sim', memoryMiB: 256, cpus: 1 }),
     },
   };
 }
@@ -203,7 +206,12 @@ describeWithDockerEngine()('DockerodeAdapter (real engine, node image, MACHINE=s
       });
       expect(raw.Mounts).toEqual([expect.objectContaining({ Type: 'volume', Name: node.spec.volumeName, Destination: '/vm', RW: true })]);
       expect(raw.HostConfig.Devices).toEqual([{ PathOnHost: '/dev/net/tun', PathInContainer: '/dev/net/tun', CgroupPermissions: 'rwm' }]);
-      expect(raw.HostConfig.CapAdd).toEqual(['NET_ADMIN']);
+      expect(raw.HostConfig.CapDrop).toEqual(['ALL']);
+      expect(raw.HostConfig.CapAdd).toEqual(['NET_ADMIN', 'NET_BIND_SERVICE']);
+      expect(raw.HostConfig.SecurityOpt).toEqual(['no-new-privileges:true']);
+      expect(raw.HostConfig).toMatchObject({ Memory: node.spec.limits.memoryBytes, MemorySwap: node.spec.limits.memoryBytes, PidsLimit: node.spec.limits.pids });
+      expect(raw.HostConfig.NanoCpus).toBeGreaterThan(0);
+      expect(raw.HostConfig.LogConfig).toEqual({ Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } });
       expect(raw.HostConfig.Privileged).toBe(false);
       expect(raw.HostConfig.RestartPolicy).toEqual(expect.objectContaining({ Name: 'unless-stopped' }));
     });

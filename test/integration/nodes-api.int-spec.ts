@@ -57,6 +57,7 @@ describe('nodes API input validation', () => {
     [{ name: 'n1', labInterfaces: ['eth0'] }, /each lab interface must be a Linux interface name/],
     [{ name: 'n1', labInterfaces: ['a-very-long-interface'] }, /each lab interface must be a Linux interface name/],
     [{ name: 'n1', color: 'blue' }, /property color should not exist/],
+    [{ name: 'n1', keepBmcUsers: 'yes' }, /keepBmcUsers must be a boolean value/],
   ])('POST /api/v1/nodes %j → 400 %s', async (body, message) => {
     const answer = await post('/api/v1/nodes', body);
     expect(answer.status).toBe(400);
@@ -72,6 +73,7 @@ describe('nodes API input validation', () => {
 
   it('answers 404 for nodes that do not exist and 400 for a bad purge flag', async () => {
     expect((await fetch(`${baseUrl}/api/v1/nodes/ghost`)).status).toBe(404);
+    expect((await fetch(`${baseUrl}/api/v1/nodes/ghost/vnc`)).status).toBe(404);
     expect((await fetch(`${baseUrl}/api/v1/nodes/ghost`, { method: 'DELETE' })).status).toBe(404);
     expect((await post('/api/v1/nodes/ghost/power', { action: 'on' })).status).toBe(404);
     expect(await post('/api/v1/nodes/ghost/power', { action: 'explode' })).toEqual({ status: 400, message: expect.stringMatching(/action must be one of on, off, cycle, reset, soft/) });

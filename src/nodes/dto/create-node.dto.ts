@@ -77,6 +77,10 @@ export class CreateNodeDto {
   @IsOptional() @IsIn(MACHINES, { message: `machine must be one of ${MACHINES.join(', ')}` })
   machine?: MachineKind;
 
+  @ApiPropertyOptional({ default: false, description: 'On a kept disk, keep the users its BMC has (made over IPMI by an earlier owner) instead of resetting them to ipmiUser/ipmiPassword' })
+  @IsOptional() @IsBoolean()
+  keepBmcUsers?: boolean;
+
   @ApiPropertyOptional({ enum: KVM_MODES, description: 'Default: NODE_DEFAULTS_ENABLE_KVM, else auto' })
   @IsOptional() @IsIn(KVM_MODES, { message: `enableKvm must be one of ${KVM_MODES.join(', ')}` })
   enableKvm?: KvmMode;

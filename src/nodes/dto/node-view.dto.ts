@@ -11,6 +11,16 @@ export class IpmiEndpointDto extends EndpointDto {
   @ApiProperty({ example: 'admin' }) user!: string;
 }
 
+export class VncEndpointDto extends EndpointDto {
+  @ApiProperty({ nullable: true, type: String, example: '/api/v1/nodes/node1/vnc', description: 'Where to read the VNC password (GET); null: the node has none yet (made before VNC passwords; its next re-create sets one)' })
+  passwordAt!: string | null;
+}
+
+export class VncAccessDto extends EndpointDto {
+  @ApiProperty({ example: 'node1' }) name!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'VNC authentication password (8 characters); null: none set yet' }) password!: string | null;
+}
+
 export class ContainerRefDto {
   @ApiProperty({ example: 'bmcfleet-node1' }) name!: string;
   @ApiProperty({ nullable: true, type: String }) id!: string | null;
@@ -34,7 +44,11 @@ export class NodeViewDto {
   @ApiProperty({ type: [String] }) networks!: string[];
   @ApiProperty({ type: [String] }) labInterfaces!: string[];
   @ApiProperty({ type: IpmiEndpointDto }) ipmi!: IpmiEndpointDto;
-  @ApiProperty({ type: EndpointDto }) vnc!: EndpointDto;
+  @ApiProperty({ type: VncEndpointDto }) vnc!: VncEndpointDto;
+  @ApiProperty({ enum: ['reset', 'kept'], description: 'reset: the BMC\'s users were reset to ipmi.user and its password when the container was made (a kept disk\'s earlier users are gone); kept: keepBmcUsers was asked' })
+  bmcUsers!: string;
+  @ApiProperty({ nullable: true, type: Boolean, description: 'Whether the BMC answered the reconciler\'s last power check; false with powerState unknown: the container runs but its BMC is unreachable' })
+  bmcReachable!: boolean | null;
   @ApiProperty({ type: ContainerRefDto }) container!: ContainerRefDto;
   @ApiProperty({ nullable: true, type: String }) lastError!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
