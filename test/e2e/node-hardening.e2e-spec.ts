@@ -7,7 +7,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
-import { join } from 'node:path';
 import { ipmitool, pollUntil } from '../../node-image/test/support/ipmitool-runner';
 import { describeWithTools } from '../../node-image/test/support/tools';
 import { GUEST_DIR } from '../../node-image/test/e2e/node-container';
@@ -60,7 +59,7 @@ function docker(args: string[]): { status: number | null; stdout: string; stderr
 
 describeWithTools(['docker', 'ipmitool'])('node hardening end to end', () => {
   const network = `hardening-e2e-${process.pid}`;
-  const fleet = new OrchestratorProcess(newFleetSettings(10, { RECONCILE_INTERVAL_S: '0', NODE_DEFAULTS_VM_BOOT: 'd' }));
+  const fleet = new OrchestratorProcess(newFleetSettings(10, { RECONCILE_INTERVAL_S: '0', NODE_DEFAULTS_VM_BOOT: 'd', ISO_DIR: GUEST_DIR }));
 
   beforeAll(() => {
     buildOrchestrator();
@@ -75,7 +74,7 @@ describeWithTools(['docker', 'ipmitool'])('node hardening end to end', () => {
     await fleet.start();
     const created = await fleet.request<NodeBody>('POST', '/api/v1/nodes', {
       name: 'vmnet', machine: 'qemu', memoryMiB: 256, cpus: 1, diskSizeGiB: 1, ipmiPassword: OWNER_PASSWORD,
-      networks: [network], cdrom: join(GUEST_DIR, 'guest.iso'),
+      networks: [network], cdrom: 'guest.iso', // inside ISO_DIR (the test guest's directory)
     });
     expect(created.status).toBe(201);
     const container = created.body.container.name;

@@ -72,6 +72,9 @@ export class OrchestratorProcess {
   }
 
   async start(): Promise<void> {
+    // A test that failed before its stop() leaves its process running: never orphan it (jest would
+    // then wait for it forever after the run).
+    await this.stop('SIGKILL');
     const port = await freeTcpPort();
     const s = this.settings;
     mkdirSync(s.dataDir, { recursive: true, mode: 0o700 });
