@@ -33,6 +33,7 @@ import { BootOverrideRecord } from '../core/boot-override';
 import type { BmcCore, MachineHardware } from '../core/bmc-core';
 import { QEMU_CONFIG_DEFAULTS } from '../machine/qemu-config';
 import { Accounts } from '../core/accounts';
+import { BmcEvents, bootOverrideChanges } from '../core/bmc-events';
 import type { NetworkInfo } from '../network/network-info';
 import type { Remote } from './session/session-types';
 import type { StateStore } from '../state/state-store';
@@ -142,8 +143,9 @@ export class BmcAgent {
     const eventLog = new EventLog(sel);
     const power = new PowerService({ machine, boot, chassis, eventLog, log });
     const bootOverride = new BootOverrideRecord({ boot, store: o.store });
+    const events = new BmcEvents((err, event) => log.error('event listener failed', { kind: event.kind, error: String(err) }));
     const core: BmcCore = {
-      machine, power, bootOverride, eventLog, chassis, product, clock,
+      machine, power, bootOverride, eventLog, chassis, product, clock, events,
       accounts: new Accounts(users),
       systemUuid: wireToUuid(identity.systemGuid),
       bmcUuid: wireToUuid(identity.deviceGuid),
@@ -208,6 +210,11 @@ export class BmcAgent {
       eventLog.record(kind, clock());
     });
     agent.cleanups.push(stopFollowing, stopSel);
+    // The event bus: power transitions, boot override changes and new event log entries.
+    const stopPowerEvents = machine.on('power', (state, cause) => events.publish({ kind: 'power', state, cause, at: clock() }));
+    const stopBootEvents = boot.onChange(bootOverrideChanges(() => bootOverride.get(clock()), (override) => events.publish({ kind: 'boot-override', override, at: clock() })));
+    const stopLogEvents = eventLog.onAdded((entry) => events.publish({ kind: 'event-log-entry', entry, at: clock() }));
+    agent.cleanups.push(stopPowerEvents, stopBootEvents, stopLogEvents);
 
     const tickMs = o.tickMs ?? 100;
     let lastCheckpoint = clock();

@@ -8,6 +8,7 @@ import type { ChassisState } from '../bmc/chassis/chassis-state';
 import type { FruIdentity } from '../bmc/inventory/fru-image.codec';
 import type { Accounts } from './accounts';
 import type { BootOverrideRecord } from './boot-override';
+import type { BmcEvents } from './bmc-events';
 import type { EventLog } from './event-log';
 import type { PowerService } from './power-service';
 
@@ -17,6 +18,8 @@ export interface BmcCore {
   readonly bootOverride: BootOverrideRecord;
   readonly eventLog: EventLog;
   readonly accounts: Accounts;
+  /** What changes (power, boot override, event log entries, virtual media), for event front ends. */
+  readonly events: BmcEvents;
   readonly chassis: ChassisState;
   /** The system UUID in RFC 4122 text form (SMBIOS, `ipmitool mc guid`). */
   readonly systemUuid: string;

@@ -13,6 +13,7 @@ import { Accounts } from '../core/accounts';
 import { BootOverrideRecord } from '../core/boot-override';
 import { EventLog } from '../core/event-log';
 import { PowerService } from '../core/power-service';
+import { BmcEvents } from '../core/bmc-events';
 import { silentLogger } from '../util/logger';
 import { RedfishService } from './redfish-service';
 
@@ -36,7 +37,7 @@ describe('Redfish service under malformed input', () => {
     const machine = new SimMachine({ boot, nodeName: 'fuzz', powerDelayMs: 0 });
     const service = new RedfishService({
       core: {
-        machine, chassis, eventLog, clock,
+        machine, chassis, eventLog, clock, events: new BmcEvents(),
         power: new PowerService({ machine, boot, chassis, eventLog }),
         bootOverride: new BootOverrideRecord({ boot, store }),
         accounts: new Accounts(users),

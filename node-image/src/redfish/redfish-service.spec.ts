@@ -12,6 +12,7 @@ import { Accounts } from '../core/accounts';
 import { BootOverrideRecord, type BootMode } from '../core/boot-override';
 import { EventLog } from '../core/event-log';
 import { PowerService } from '../core/power-service';
+import { BmcEvents } from '../core/bmc-events';
 import type { BmcCore } from '../core/bmc-core';
 import { silentLogger } from '../util/logger';
 import { Privilege } from '../protocol/errors';
@@ -35,7 +36,7 @@ function setup(supportedModes?: BootMode[]) {
   const machine = new SimMachine({ boot, nodeName: 'n1', powerDelayMs: 0 });
   machine.on('power', (state) => eventLog.record(state === 'on' ? 'power-on' : 'power-off', now));
   const core: BmcCore = {
-    machine, chassis, eventLog, clock,
+    machine, chassis, eventLog, clock, events: new BmcEvents(),
     power: new PowerService({ machine, boot, chassis, eventLog }),
     bootOverride: new BootOverrideRecord({ boot, store, ...(supportedModes ? { supportedModes } : {}) }),
     accounts: new Accounts(users),
