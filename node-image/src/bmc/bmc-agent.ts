@@ -33,7 +33,7 @@ import { BootOverrideRecord } from '../core/boot-override';
 import type { BmcCore, MachineHardware } from '../core/bmc-core';
 import { QEMU_CONFIG_DEFAULTS } from '../machine/qemu-config';
 import { Accounts } from '../core/accounts';
-import { BmcEvents, bootOverrideChanges } from '../core/bmc-events';
+import { BmcEvents, publishChanges } from '../core/bmc-events';
 import type { NetworkInfo } from '../network/network-info';
 import type { Remote } from './session/session-types';
 import type { StateStore } from '../state/state-store';
@@ -211,10 +211,7 @@ export class BmcAgent {
     });
     agent.cleanups.push(stopFollowing, stopSel);
     // The event bus: power transitions, boot override changes and new event log entries.
-    const stopPowerEvents = machine.on('power', (state, cause) => events.publish({ kind: 'power', state, cause, at: clock() }));
-    const stopBootEvents = boot.onChange(bootOverrideChanges(() => bootOverride.get(clock()), (override) => events.publish({ kind: 'boot-override', override, at: clock() })));
-    const stopLogEvents = eventLog.onAdded((entry) => events.publish({ kind: 'event-log-entry', entry, at: clock() }));
-    agent.cleanups.push(stopPowerEvents, stopBootEvents, stopLogEvents);
+    agent.cleanups.push(publishChanges(events, { machine, boot, bootOverride, eventLog, clock }));
 
     const tickMs = o.tickMs ?? 100;
     let lastCheckpoint = clock();

@@ -94,3 +94,22 @@ export function bootOverrideChanges(read: () => BootOverride, publish: (override
     publish(now);
   };
 }
+
+/** What the bus follows: the machine's power, the boot options, the event log. */
+export interface EventSources {
+  readonly machine: { on(event: 'power', listener: (state: PowerState, cause: PowerChangeCause) => void): () => void };
+  readonly boot: { onChange(listener: () => void): () => void };
+  readonly bootOverride: { get(now: number): BootOverride };
+  readonly eventLog: { onAdded(listener: (entry: EventLogEntry) => void): () => void };
+  readonly clock: () => number;
+}
+
+/** Publishes on `events` every change of `sources` until the returned function is called. */
+export function publishChanges(events: BmcEvents, s: EventSources): () => void {
+  const stops = [
+    s.machine.on('power', (state, cause) => events.publish({ kind: 'power', state, cause, at: s.clock() })),
+    s.boot.onChange(bootOverrideChanges(() => s.bootOverride.get(s.clock()), (override) => events.publish({ kind: 'boot-override', override, at: s.clock() }))),
+    s.eventLog.onAdded((entry) => events.publish({ kind: 'event-log-entry', entry, at: s.clock() })),
+  ];
+  return () => { for (const stop of stops) stop(); };
+}

@@ -67,6 +67,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, o: RedfishServer
     response = await o.handle({
       method: req.method ?? 'GET',
       path: q >= 0 ? url.slice(0, q) : url,
+      ...(q >= 0 ? { query: url.slice(q + 1) } : {}),
       headers: req.headers as Record<string, string | undefined>,
       body,
       remote: req.socket.remoteAddress ?? '',
@@ -81,6 +82,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, o: RedfishServer
 
 function write(res: ServerResponse, head: boolean, r: RedfishResponse): void {
   if (res.headersSent || res.destroyed) return;
+  if (r.stream && !head) { writeStream(res, r); return; }
   const isText = typeof r.body === 'string';
   const payload = r.body === undefined ? undefined : Buffer.from(isText ? (r.body as string) : JSON.stringify(r.body));
   const headers: Record<string, string> = { ...COMMON_HEADERS };
@@ -111,4 +113,21 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** Bytes a streamed response may have waiting for a slow client before the stream is ended. */
+export const MAX_STREAM_BACKLOG_BYTES = 256 * 1024;
+
+function writeStream(res: ServerResponse, r: RedfishResponse): void {
+  res.writeHead(r.status, { ...COMMON_HEADERS, ...r.headers });
+  res.flushHeaders();
+  let ended = false;
+  const end = (): void => { if (!ended) { ended = true; res.end(); } };
+  const write = (chunk: string): boolean => {
+    if (ended || res.destroyed || res.writableLength > MAX_STREAM_BACKLOG_BYTES) return false;
+    res.write(chunk);
+    return true;
+  };
+  const stop = r.stream!.open(write, end);
+  res.on('close', () => { ended = true; stop(); });
 }

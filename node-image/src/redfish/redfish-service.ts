@@ -13,29 +13,71 @@ import { chassisRoutes, managerRoutes } from './resources/managers';
 import { serviceRootRoutes } from './resources/service-root';
 import { sessionRoutes } from './resources/sessions';
 import { systemRoutes } from './resources/systems';
+import { eventServiceRoutes } from './resources/event-service';
+import { taskServiceRoutes } from './resources/task-service';
+import { EventHub } from './events/event-hub';
+import { httpEventPoster, type EventPoster } from './events/event-delivery';
+import { taskRecord } from './events/event-records';
+import { TaskTable } from './tasks/task-table';
+import { P } from './resources/paths';
+import { MemoryStateStore, type StateStore } from '../state/state-store';
 
 export interface RedfishServiceDeps {
   readonly core: BmcCore;
   readonly random: (n: number) => Buffer;
   readonly log: Logger;
+  /** Where event subscriptions and settings are kept (BMC_STATE_DIR); default: memory only. */
+  readonly store?: StateStore;
+  /** Outbound delivery of push events; default: HTTP(S) POSTs (events/event-delivery.ts). */
+  readonly post?: EventPoster;
+  /** REDFISH_EVENT_ALLOW_LOOPBACK: event destinations may be loopback addresses. */
+  readonly allowEventLoopback?: boolean;
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export class RedfishService {
   readonly sessions: SessionTable;
   readonly routes: readonly Route[];
+  readonly events: EventHub;
+  readonly tasks: TaskTable;
   private readonly router: RedfishRouter;
+  private detach: (() => void) | undefined;
 
-  constructor(deps: RedfishServiceDeps) {
+  constructor(private readonly deps: RedfishServiceDeps) {
     this.sessions = new SessionTable(deps.random);
+    const allowLoopback = deps.allowEventLoopback ?? false;
+    this.events = new EventHub({
+      store: deps.store ?? new MemoryStateStore(), log: deps.log, allowLoopback,
+      post: deps.post ?? httpEventPoster({ allowLoopback }),
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    });
+    this.tasks = new TaskTable({
+      clock: () => deps.core.clock(),
+      onChange: (change, task) => this.events.publish([taskRecord(change === 'started' ? 'TaskStarted' : change === 'completed' ? 'TaskCompletedOK' : 'TaskAborted', task.id, `${P.tasks}/${task.id}`, deps.core.clock())]),
+    });
     this.routes = [
       ...serviceRootRoutes(deps.core),
       ...sessionRoutes(deps.core.accounts, this.sessions),
       ...accountRoutes(deps.core.accounts),
-      ...systemRoutes(deps.core),
+      ...systemRoutes(deps.core, this.tasks),
       ...managerRoutes(deps.core),
       ...chassisRoutes(deps.core),
+      ...eventServiceRoutes(this.events),
+      ...taskServiceRoutes(this.tasks),
     ];
     this.router = new RedfishRouter(this.routes, createAuthenticator(deps.core.accounts, this.sessions, deps.log));
+  }
+
+  /** Starts following the core's events (power, boot override, event log, media). */
+  start(): void {
+    this.detach ??= this.events.attach(this.deps.core.events);
+  }
+
+  /** Stops following events, ends SSE streams and drops undelivered push events. */
+  close(): void {
+    this.detach?.();
+    this.detach = undefined;
+    this.events.close();
   }
 
   handle(req: RedfishRequest, now: number): Promise<RedfishResponse> {

@@ -21,6 +21,13 @@ export const P = {
   accountService: `${ROOT}/AccountService`,
   accounts: `${ROOT}/AccountService/Accounts`,
   roles: `${ROOT}/AccountService/Roles`,
+  eventService: `${ROOT}/EventService`,
+  subscriptions: `${ROOT}/EventService/Subscriptions`,
+  submitTestEvent: `${ROOT}/EventService/Actions/EventService.SubmitTestEvent`,
+  sse: `${ROOT}/EventService/SSE`,
+  taskService: `${ROOT}/TaskService`,
+  tasks: `${ROOT}/TaskService/Tasks`,
+  taskMonitors: `${ROOT}/TaskService/TaskMonitors`,
 } as const;
 
 /** The schema version of each resource type served (DMTF Redfish-Publications 2025.4). */
@@ -36,6 +43,10 @@ export const SCHEMA = {
   Role: 'Role.v1_3_3',
   LogService: 'LogService.v1_9_0',
   LogEntry: 'LogEntry.v1_21_0',
+  EventService: 'EventService.v1_12_0',
+  EventDestination: 'EventDestination.v1_16_0',
+  TaskService: 'TaskService.v1_3_0',
+  Task: 'Task.v1_7_4',
 } as const;
 
 export const typeOf = (versioned: string): string => `#${versioned}.${versioned.split('.')[0]}`;

@@ -27,6 +27,8 @@ export function serviceRoot(core: BmcCore): JsonObject {
     Chassis: idRef(P.chassisCollection),
     SessionService: idRef(P.sessionService),
     AccountService: idRef(P.accountService),
+    EventService: idRef(P.eventService),
+    TaskService: idRef(P.taskService),
     Links: { Sessions: idRef(P.sessions) },
   };
 }
@@ -34,6 +36,7 @@ export function serviceRoot(core: BmcCore): JsonObject {
 const SINGLETONS: ReadonlyArray<[string, string]> = [
   ['Systems', P.systems], ['Managers', P.managers], ['Chassis', P.chassisCollection],
   ['SessionService', P.sessionService], ['AccountService', P.accountService],
+  ['EventService', P.eventService], ['TaskService', P.taskService],
 ];
 
 /** Namespaces $metadata references: every versioned schema served, and the collections. */
@@ -46,7 +49,7 @@ function metadataXml(): string {
     const type = versioned.split('.')[0]!;
     ref(type, [type, versioned]);
   }
-  for (const c of ['ComputerSystemCollection', 'ManagerCollection', 'ChassisCollection', 'SessionCollection', 'ManagerAccountCollection', 'RoleCollection', 'LogServiceCollection', 'LogEntryCollection']) ref(c, [c]);
+  for (const c of ['ComputerSystemCollection', 'ManagerCollection', 'ChassisCollection', 'SessionCollection', 'ManagerAccountCollection', 'RoleCollection', 'LogServiceCollection', 'LogEntryCollection', 'EventDestinationCollection', 'TaskCollection']) ref(c, [c]);
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<edmx:Edmx xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx" Version="4.0">',
