@@ -28,7 +28,7 @@ export function serviceRoot(core: BmcCore): JsonObject {
     SessionService: idRef(P.sessionService),
     AccountService: idRef(P.accountService),
     EventService: idRef(P.eventService),
-    TaskService: idRef(P.taskService),
+    Tasks: idRef(P.taskService),
     Links: { Sessions: idRef(P.sessions) },
   };
 }
@@ -36,7 +36,7 @@ export function serviceRoot(core: BmcCore): JsonObject {
 const SINGLETONS: ReadonlyArray<[string, string]> = [
   ['Systems', P.systems], ['Managers', P.managers], ['Chassis', P.chassisCollection],
   ['SessionService', P.sessionService], ['AccountService', P.accountService],
-  ['EventService', P.eventService], ['TaskService', P.taskService],
+  ['EventService', P.eventService], ['Tasks', P.taskService],
 ];
 
 /** Namespaces $metadata references: every versioned schema served, and the collections. */
