@@ -25,6 +25,14 @@ import { DEFAULT_BOOT_RUNS, NODE_RUNTIME_OPTIONS_HELP, runNodeRuntimeBench } fro
 import { insertBeforeReproduce, renderNodeRuntime } from './node-runtime-report';
 import { DEFAULT_FLEET_RUNS, FLEET_OPTIONS_HELP, runFleetBench } from './fleet-bench';
 import { renderFleet } from './fleet-report';
+import { runRedfishBench } from './redfish-bench';
+import { renderRedfish, replaceRedfishSection } from './redfish-bench-report';
+
+const REDFISH_OPTIONS_HELP = [
+  '--redfish-requests N  GET /redfish/v1/Systems/1 per run of the Redfish part (default 20000); 0 skips it',
+  '--sushy-runs N    sushy login + GET System + Reset sequences (default 20)',
+  '--only redfish    run the Redfish part alone; rewrite only its section of docs/benchmarks.md',
+];
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 const AGENT_MAIN = resolve(__dirname, '..', 'main.js');
@@ -53,9 +61,15 @@ export interface BenchOptions {
   readonly bootRuns: number;
   /** Repetitions per side of the 50-node part (fleet-bench.ts); 0 skips it. */
   readonly fleetRuns: number;
+  /** Requests per run of the Redfish part (redfish-bench.ts); 0 skips it. */
+  readonly redfishRequests: number;
+  /** sushy sequences in the Redfish part. */
+  readonly sushyRuns: number;
+  /** Run one part alone and rewrite only its section of docs/benchmarks.md. */
+  readonly only: 'redfish' | undefined;
 }
 
-export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900, bootRuns: DEFAULT_BOOT_RUNS, fleetRuns: DEFAULT_FLEET_RUNS };
+export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900, bootRuns: DEFAULT_BOOT_RUNS, fleetRuns: DEFAULT_FLEET_RUNS, redfishRequests: 20_000, sushyRuns: 20, only: undefined };
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const o = { ...DEFAULT_OPTIONS };
@@ -76,10 +90,17 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       case '--max-seconds': o.maxSeconds = num(a, argv[++i], 10, 86_400); break;
       case '--boot-runs': o.bootRuns = num(a, argv[++i], 0, 100); break;
       case '--fleet-runs': o.fleetRuns = num(a, argv[++i], 0, 20); break;
+      case '--redfish-requests': o.redfishRequests = num(a, argv[++i], 0, 1_000_000); break;
+      case '--sushy-runs': o.sushyRuns = num(a, argv[++i], 0, 1_000); break;
+      case '--only':
+        if (argv[i + 1] !== 'redfish') throw new Error('--only takes redfish');
+        o.only = 'redfish';
+        i++;
+        break;
       case '--profile': o.profile = true; break;
       case '--no-write': o.write = false; break;
       case '--help': case '-h':
-        process.stdout.write(`npm run bench -- [options]\n${[...OPTIONS_HELP, ...NODE_RUNTIME_OPTIONS_HELP, ...FLEET_OPTIONS_HELP].map((l) => `  ${l}`).join('\n')}\n`);
+        process.stdout.write(`npm run bench -- [options]\n${[...OPTIONS_HELP, ...NODE_RUNTIME_OPTIONS_HELP, ...FLEET_OPTIONS_HELP, ...REDFISH_OPTIONS_HELP].map((l) => `  ${l}`).join('\n')}\n`);
         process.exit(0);
         break;
       default: throw new Error(`unknown option ${a} (see --help)`);
@@ -267,6 +288,26 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   }
 }
 
+/** The Redfish part: measured with its own process group, rendered with its date and machine. */
+async function redfishSection(o: BenchOptions): Promise<string> {
+  const group = new ProcessGroup();
+  const uninstall = cleanupOnExit(group);
+  const started = Date.now();
+  const load = loadavg().map((l) => l.toFixed(2)).join(' / ');
+  progress(`redfish: GET /redfish/v1/Systems/1, ${formatCount(o.redfishRequests)} requests per run, agent and bare HTTPS server interleaved, ${o.repeat} runs each`);
+  try {
+    const r = await runRedfishBench(group, {
+      agentMain: AGENT_MAIN, benchDir: __dirname, repoRoot: REPO_ROOT, requests: o.redfishRequests, repeat: o.repeat, connections: 4,
+      sushyIterations: o.sushyRuns, progress,
+    });
+    const machine = `${cpuModel()}, ${cpus().length} cores, Node.js ${process.version}, Linux ${release()}, load average at start ${load}`;
+    return renderRedfish(r, { date: new Date(started).toISOString(), machine, seconds: Math.round((Date.now() - started) / 1000) });
+  } finally {
+    await group.stopAll();
+    uninstall();
+  }
+}
+
 async function main(): Promise<void> {
   let options: BenchOptions;
   try {
@@ -274,6 +315,12 @@ async function main(): Promise<void> {
   } catch (err) {
     process.stderr.write(`bench: ${(err as Error).message}\n`);
     process.exit(2);
+  }
+  if (options.only === 'redfish') {
+    const text = replaceRedfishSection(readFileSync(REPORT_PATH, 'utf8'), await redfishSection(options));
+    if (options.write) { writeFileSync(REPORT_PATH, text); progress(`wrote the Redfish section of ${REPORT_PATH}`); }
+    process.stdout.write(text);
+    return;
   }
   const report = await runBench(options);
   let text = renderReport(report);
@@ -283,6 +330,7 @@ async function main(): Promise<void> {
   }
   const fleet = await runFleetBench({ runs: options.fleetRuns, repoRoot: REPO_ROOT, progress, deadline: Date.now() + options.maxSeconds * 1000 });
   text = insertBeforeReproduce(text, renderFleet(fleet));
+  if (options.redfishRequests > 0) text = replaceRedfishSection(text, await redfishSection(options));
   if (options.write) {
     writeFileSync(REPORT_PATH, text);
     progress(`wrote ${REPORT_PATH}`);

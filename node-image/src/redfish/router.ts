@@ -133,17 +133,43 @@ export class RedfishRouter {
   }
 }
 
+/**
+ * Plain 200 answers recently made, by content: a resource read again while its state is unchanged
+ * gets the same response object back (no new hash; the transport reuses its serialized bytes).
+ * Responses are never modified after they are made, so sharing them is safe.
+ */
+const RECENT_LIMIT = 64;
+const recent = new Map<string, RedfishResponse>();
+
 /** A JSON resource with its ETag (DSP0266 section 7.5.1: header and @odata.etag are the same tag). */
 export function resourceResponse(body: JsonObject, status = 200, headers: Record<string, string> = {}): RedfishResponse {
-  const tag = etagOf(body);
-  return { status, headers: { ETag: tag, ...headers }, body: { ...body, '@odata.etag': tag } };
+  const content = contentOf(body);
+  const cacheable = status === 200 && Object.keys(headers).length === 0;
+  if (cacheable) {
+    const hit = recent.get(content);
+    if (hit) return hit;
+  }
+  const tag = tagOf(content);
+  const response: RedfishResponse = { status, headers: { ETag: tag, ...headers }, body: { ...body, '@odata.etag': tag } };
+  if (cacheable) {
+    if (recent.size >= RECENT_LIMIT) recent.delete(recent.keys().next().value!);
+    recent.set(content, response);
+  }
+  return response;
 }
 
 /** A weak ETag over the resource's content (without its own @odata.etag). */
 export function etagOf(body: JsonObject): string {
-  const { ['@odata.etag']: _ignored, ...content } = body;
-  return `W/"${createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 16)}"`;
+  return tagOf(contentOf(body));
 }
+
+function contentOf(body: JsonObject): string {
+  if (!('@odata.etag' in body)) return JSON.stringify(body);
+  const { ['@odata.etag']: _ignored, ...content } = body;
+  return JSON.stringify(content);
+}
+
+const tagOf = (content: string): string => `W/"${createHash('sha256').update(content).digest('hex').slice(0, 16)}"`;
 
 /** If-Match: `*`, or a list of tags; weak and strong forms of the same tag match (sushy retries strong). */
 export function etagMatches(header: string, current: string): boolean {
