@@ -204,6 +204,20 @@ describe('Server-Sent Events', () => {
     expect(JSON.stringify(r.body)).toContain('not of the form');
   });
 
+  it('ends a stream once the session that opened it is deleted', async () => {
+    const login = await env.send('POST', '/redfish/v1/SessionService/Sessions', { body: { UserName: 'admin', Password: 'password' }, headers: { authorization: '' } });
+    const token = { 'x-auth-token': login.headers['X-Auth-Token']!, authorization: '' };
+    const r = await env.send('GET', '/redfish/v1/EventService/SSE', { headers: token });
+    const chunks: string[] = [];
+    let ended = false;
+    r.stream!.open((c) => { chunks.push(c); return true; }, () => { ended = true; });
+    env.events.mediaChanged({ slot: 'Cd', image: null, inserted: false, at: T0 });
+    expect([chunks.filter((c) => c.startsWith('id: ')).length, ended]).toEqual([1, false]);
+    expect((await env.send('DELETE', login.headers.Location!, { headers: token })).status).toBe(204);
+    env.events.mediaChanged({ slot: 'Cd', image: null, inserted: false, at: T0 });
+    expect([chunks.filter((c) => c.startsWith('id: ')).length, ended, env.service.events.streamCount]).toEqual([1, true, 0]);
+  });
+
   it('ends a stream whose client falls behind', async () => {
     const r = await env.send('GET', '/redfish/v1/EventService/SSE');
     let ended = false;

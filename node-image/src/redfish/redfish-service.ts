@@ -62,7 +62,12 @@ export class RedfishService {
       ...systemRoutes(deps.core, this.tasks),
       ...managerRoutes(deps.core),
       ...chassisRoutes(deps.core),
-      ...eventServiceRoutes(this.events),
+      ...eventServiceRoutes(this.events, (p) => () => {
+        const now = deps.core.clock();
+        if (p.session) return this.sessions.get(p.session.id, now) !== undefined;
+        const account = deps.core.accounts.get(p.userId, now);
+        return account !== undefined && account.enabled && account.role !== undefined;
+      }),
       ...taskServiceRoutes(this.tasks),
     ];
     this.router = new RedfishRouter(this.routes, createAuthenticator(deps.core.accounts, this.sessions, deps.log));

@@ -38,6 +38,8 @@ export interface EventHubDeps {
 
 interface SseClient {
   readonly filter: SseFilter;
+  /** False once the client's session or account no longer allows it: the stream ends. */
+  readonly allowed: () => boolean;
   readonly write: (chunk: string) => boolean;
   readonly end: () => void;
 }
@@ -92,6 +94,11 @@ export class EventHub {
       if (taken.length > 0) this.delivery.enqueue(sub, eventPayload(id, taken, sub.context));
     }
     for (const client of this.streams) {
+      if (!client.allowed()) {
+        client.end();
+        this.streams.delete(client);
+        continue;
+      }
       const taken = records.filter(client.filter);
       if (taken.length === 0) continue;
       // DSP0266 section 13.5.2: each event is one SSE message with its id.
@@ -103,14 +110,18 @@ export class EventHub {
     }
   }
 
-  /** A Server-Sent Events stream, or undefined when MAX_SSE_STREAMS are open. */
-  openStream(filter: SseFilter): ResponseStream | undefined {
+  /**
+   * A Server-Sent Events stream, or undefined when MAX_SSE_STREAMS are open. `allowed` is asked
+   * before each event: once the client's session has ended (or its account may no longer log in),
+   * the stream ends.
+   */
+  openStream(filter: SseFilter, allowed: () => boolean): ResponseStream | undefined {
     if (this.streams.size >= MAX_SSE_STREAMS) return undefined;
     return {
       open: (write, end) => {
         // Requests that passed the check above at the same time: the limit holds here.
         if (this.streams.size >= MAX_SSE_STREAMS) { end(); return () => {}; }
-        const client: SseClient = { filter, write, end };
+        const client: SseClient = { filter, allowed, write, end };
         this.streams.add(client);
         // A comment line first: clients see the stream is open before the first event.
         write(': stream open\n\n');

@@ -5,7 +5,7 @@
  */
 import type { Json, JsonObject } from '../http-types';
 import { notFound, RedfishError, typeError, unknownProperty } from '../errors';
-import { collection, idRef, noContent, resourceResponse, type Route } from '../router';
+import { collection, idRef, noContent, resourceResponse, type Principal, type Route } from '../router';
 import type { EventHub } from '../events/event-hub';
 import { RETRY_ATTEMPTS_RANGE, RETRY_INTERVAL_RANGE } from '../events/event-hub';
 import { DEFAULT_TEST_MESSAGE_ID, REGISTRY_PREFIXES, RESOURCE_TYPES, type RedfishEventRecord, type Severity } from '../events/event-records';
@@ -139,7 +139,8 @@ function testRecord(body: JsonObject, now: number): RedfishEventRecord {
 const actionTypeError = (value: Json, parameter: string): RedfishError =>
   new RedfishError(400, 'ActionParameterValueTypeError', `The value '${JSON.stringify(value)}' for the parameter ${parameter} in the action EventService.SubmitTestEvent is of a different type than the parameter can accept.`, [JSON.stringify(value), parameter, 'EventService.SubmitTestEvent']);
 
-export function eventServiceRoutes(hub: EventHub): Route[] {
+/** `stillAllowed(principal)`: whether a stream opened by `principal` may go on (its session still open). */
+export function eventServiceRoutes(hub: EventHub, stillAllowed: (principal: Principal) => () => boolean): Route[] {
   return [
     {
       path: P.eventService, schema: SCHEMA.EventService,
@@ -196,7 +197,7 @@ export function eventServiceRoutes(hub: EventHub): Route[] {
             const parsed = parseSseFilter(filterText);
             if (!parsed.ok) throw new RedfishError(400, 'QueryParameterValueFormatError', `The value '${filterText}' for the parameter $filter is of a different format than the parameter can accept: ${parsed.reason}.`, [filterText ?? '', '$filter']);
             if (!hub.settings.serviceEnabled) throw new RedfishError(503, 'ServiceTemporarilyUnavailable', 'The event service is disabled (EventService ServiceEnabled is false).', ['60'], { 'Retry-After': '60' });
-            const stream = hub.openStream(parsed.filter);
+            const stream = hub.openStream(parsed.filter, stillAllowed(ctx.principal!));
             if (!stream) throw new RedfishError(503, 'ServiceTemporarilyUnavailable', 'Too many event streams are open; retry after one has closed.', ['30'], { 'Retry-After': '30' });
             return { status: 200, headers: { 'Content-Type': 'text/event-stream' }, stream };
           },
