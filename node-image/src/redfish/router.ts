@@ -76,9 +76,14 @@ interface CompiledRoute {
 
 export class RedfishRouter {
   private readonly routes: CompiledRoute[];
+  private readonly exact = new Map<string, CompiledRoute>();
 
   constructor(routes: readonly Route[], private readonly auth: Authenticator) {
     this.routes = routes.map((route) => ({ route, regex: compile(route.path) }));
+    // Paths without parameters, found without trying every pattern (when no earlier pattern takes them).
+    this.routes.forEach((r, i) => {
+      if (!r.route.path.includes('{') && !this.exact.has(r.route.path) && !this.routes.slice(0, i).some((e) => e.regex.test(r.route.path))) this.exact.set(r.route.path, r);
+    });
   }
 
   async handle(req: RedfishRequest, now: number): Promise<RedfishResponse> {
@@ -94,7 +99,7 @@ export class RedfishRouter {
     const path = normalise(req.path);
     const method = (req.method === 'HEAD' ? 'GET' : req.method) as Method;
     let params: string[] = [];
-    const found = this.routes.find((r) => {
+    const found = this.exact.get(path) ?? this.routes.find((r) => {
       const m = r.regex.exec(path);
       const decoded = m ? m.slice(1).map(decodeSegment) : [];
       // A segment that is not valid percent-encoding names no resource.
