@@ -29,7 +29,7 @@ import { runRedfishBench } from './redfish-bench';
 import { renderRedfish, replaceRedfishSection } from './redfish-bench-report';
 
 const REDFISH_OPTIONS_HELP = [
-  '--redfish-requests N  GET /redfish/v1/Systems/1 per run of the Redfish part (default 20000); 0 skips it',
+  '--redfish-requests N  GET /redfish/v1/Systems/1 per run of the Redfish part (default 20000; runs: --repeat); 0 skips it',
   '--sushy-runs N    sushy login + GET System + Reset sequences (default 20)',
   '--only redfish    run the Redfish part alone; rewrite only its section of docs/benchmarks.md',
 ];

@@ -16,6 +16,7 @@ import { PowerService } from '../core/power-service';
 import { BmcEvents, publishChanges } from '../core/bmc-events';
 import type { BmcCore } from '../core/bmc-core';
 import { silentLogger } from '../util/logger';
+import { Privilege } from '../protocol/errors';
 import { RedfishService } from './redfish-service';
 import type { EventPostRequest } from './events/event-delivery';
 import type { RedfishRequest, RedfishResponse } from './http-types';
@@ -61,7 +62,7 @@ function setup(opts: { status?: number; store?: MemoryStateStore } = {}) {
     return service.handle(req, T0);
   };
   const close = async (): Promise<void> => { service.close(); stopPublishing(); await machine.close(); };
-  return { core, machine, boot, eventLog, events, service, send, posted, store, close };
+  return { core, users, machine, boot, eventLog, events, service, send, posted, store, close };
 }
 
 const json = (r: RedfishResponse): any => r.body;
@@ -134,6 +135,18 @@ describe('EventService', () => {
     const r = await env.send('POST', SUBS, { body });
     expect([r.status, code(r)]).toEqual([status, id]);
     expect(JSON.stringify(r.body)).toContain(words);
+  });
+
+  it('lets a ReadOnly user read the EventService and open the stream, but not read or make subscriptions', async () => {
+    env.users.setName(3, Buffer.from('viewer'));
+    env.users.setPassword(3, Buffer.from('viewpass'), 16);
+    env.users.setAccess(3, Privilege.User);
+    env.users.setEnabled(3, true);
+    const viewer = { authorization: `Basic ${Buffer.from('viewer:viewpass').toString('base64')}` };
+    expect((await env.send('GET', '/redfish/v1/EventService', { headers: viewer })).status).toBe(200);
+    expect((await env.send('GET', '/redfish/v1/EventService/SSE', { headers: viewer })).status).toBe(200);
+    expect((await env.send('GET', SUBS, { headers: viewer })).status).toBe(403);
+    expect((await env.send('POST', SUBS, { headers: viewer, body: { Destination: 'https://198.51.100.7/x', Protocol: 'Redfish' } })).status).toBe(403);
   });
 
   it('accepts Ironic\'s vendor-passthru body (EventTypes, Context, Protocol, HttpHeaders)', async () => {

@@ -152,7 +152,8 @@ export function eventServiceRoutes(hub: EventHub, stillAllowed: (principal: Prin
     {
       path: P.subscriptions, schema: 'EventDestinationCollection',
       ops: {
-        GET: { privilege: 'Login', handle: () => resourceResponse(collection(P.subscriptions, 'EventDestinationCollection', 'Event Subscriptions', hub.subscriptions.list().map((s) => `${P.subscriptions}/${s.id}`))) },
+        // Subscriptions are read by those who may make them: a destination's path or query may hold a receiver's token.
+        GET: { privilege: 'ConfigureManager', handle: () => resourceResponse(collection(P.subscriptions, 'EventDestinationCollection', 'Event Subscriptions', hub.subscriptions.list().map((s) => `${P.subscriptions}/${s.id}`))) },
         POST: {
           privilege: 'ConfigureManager',
           handle: (ctx) => {
@@ -166,7 +167,7 @@ export function eventServiceRoutes(hub: EventHub, stillAllowed: (principal: Prin
       path: `${P.subscriptions}/{id}`, schema: SCHEMA.EventDestination,
       ops: {
         GET: {
-          privilege: 'Login',
+          privilege: 'ConfigureManager',
           handle: (ctx) => {
             const sub = hub.subscriptions.get(ctx.params[0]!);
             if (!sub) throw notFound(ctx.path);
