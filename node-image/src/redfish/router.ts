@@ -144,12 +144,14 @@ export class RedfishRouter {
  * Responses are never modified after they are made, so sharing them is safe.
  */
 const RECENT_LIMIT = 64;
+/** Larger answers (a full SEL) are not kept: at most RECENT_LIMIT × this many characters are held. */
+const RECENT_MAX_CONTENT = 16 * 1024;
 const recent = new Map<string, RedfishResponse>();
 
 /** A JSON resource with its ETag (DSP0266 section 7.5.1: header and @odata.etag are the same tag). */
 export function resourceResponse(body: JsonObject, status = 200, headers: Record<string, string> = {}): RedfishResponse {
   const content = contentOf(body);
-  const cacheable = status === 200 && Object.keys(headers).length === 0;
+  const cacheable = status === 200 && Object.keys(headers).length === 0 && content.length <= RECENT_MAX_CONTENT;
   if (cacheable) {
     const hit = recent.get(content);
     if (hit) return hit;
