@@ -43,6 +43,10 @@ describe('QemuMedia', () => {
     ]);
     expect((calls[0]![1]!.file as Record<string, unknown>)).toEqual({ driver: 'file', filename: '/iso/own.iso', 'read-only': true });
     expect(media.urlIn('cd')).toBeUndefined();
+    // The next insert removes VM_CDROM's node too: nothing is left behind in QEMU.
+    calls.length = 0;
+    await media.set('cd', { url: URL1 });
+    expect(calls.filter(([c]) => c === 'blockdev-del').map(([, a]) => a?.['node-name'])).toEqual(['vmedia-cd-2']);
   });
 
   it('a URL QEMU cannot open leaves the drive untouched and the error goes to the caller', async () => {

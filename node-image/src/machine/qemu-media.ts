@@ -50,7 +50,8 @@ export const USB_STICK_ID = 'usbstick0';
 
 /** The media of one QEMU process: what is in each drive, by block node. */
 export class QemuMedia {
-  private readonly nodes = new Map<MediaDriveId, { node: string; url: string }>();
+  /** The block node this class put into each drive (url undefined: VM_CDROM's file, back after an eject). */
+  private readonly nodes = new Map<MediaDriveId, { node: string; url: string | undefined }>();
   private serial = 0;
 
   /**
@@ -92,8 +93,10 @@ export class QemuMedia {
       this.nodes.delete('cd');
       await this.qmp('blockdev-del', { 'node-name': old.node });
     }
-    if (medium || this.cdromFile !== undefined) await this.qmp('blockdev-insert-medium', { id, 'node-name': node });
-    if (medium) this.nodes.set('cd', { node, url: medium.url });
+    if (medium || this.cdromFile !== undefined) {
+      await this.qmp('blockdev-insert-medium', { id, 'node-name': node });
+      this.nodes.set('cd', { node, url: medium?.url });
+    }
     await this.qmp('blockdev-close-tray', { id });
   }
 
