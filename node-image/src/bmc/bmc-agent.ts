@@ -33,6 +33,8 @@ import { BootOverrideRecord } from '../core/boot-override';
 import type { BmcCore, MachineHardware } from '../core/bmc-core';
 import { QEMU_CONFIG_DEFAULTS } from '../machine/qemu-config';
 import { Accounts } from '../core/accounts';
+import { VirtualMediaService, type ImageProbe } from '../core/virtual-media';
+import { HttpImageProbe } from '../media/http-image-probe';
 import type { NetworkInfo } from '../network/network-info';
 import type { Remote } from './session/session-types';
 import type { StateStore } from '../state/state-store';
@@ -64,6 +66,8 @@ export interface BmcAgentOptions {
   readonly powerOnAtStart: boolean;
   /** CPUs and memory of the machine, for inventories (default: the QEMU defaults). */
   readonly hardware?: MachineHardware;
+  /** Reads virtual media URLs before they are attached (default: HTTP HEAD). */
+  readonly imageProbe?: ImageProbe;
   readonly log: Logger;
   readonly clock?: () => number;
   readonly random?: (n: number) => Buffer;
@@ -140,10 +144,12 @@ export class BmcAgent {
     const fru = new FruInventory(product);
     const machine = o.createMachine({ boot, chassis, systemUuid: wireToUuid(identity.systemGuid), clock });
     const eventLog = new EventLog(sel);
-    const power = new PowerService({ machine, boot, chassis, eventLog, log });
+    const virtualMedia = new VirtualMediaService({ store: o.store, drives: machine.media, probe: o.imageProbe ?? new HttpImageProbe(), log });
+    await virtualMedia.restore();
+    const power = new PowerService({ machine, boot, chassis, eventLog, log, mediaSettled: () => virtualMedia.settled() });
     const bootOverride = new BootOverrideRecord({ boot, store: o.store });
     const core: BmcCore = {
-      machine, power, bootOverride, eventLog, chassis, product, clock,
+      machine, power, bootOverride, eventLog, chassis, product, clock, virtualMedia,
       accounts: new Accounts(users),
       systemUuid: wireToUuid(identity.systemGuid),
       bmcUuid: wireToUuid(identity.deviceGuid),

@@ -10,6 +10,7 @@ import type { Accounts } from './accounts';
 import type { BootOverrideRecord } from './boot-override';
 import type { EventLog } from './event-log';
 import type { PowerService } from './power-service';
+import type { VirtualMediaService } from './virtual-media';
 
 export interface BmcCore {
   readonly machine: MachineControl;
@@ -18,6 +19,8 @@ export interface BmcCore {
   readonly eventLog: EventLog;
   readonly accounts: Accounts;
   readonly chassis: ChassisState;
+  /** Virtual media (Cd and UsbStick slots by URL). */
+  readonly virtualMedia: VirtualMediaService;
   /** The system UUID in RFC 4122 text form (SMBIOS, `ipmitool mc guid`). */
   readonly systemUuid: string;
   /** The BMC's own UUID in RFC 4122 text form (the IPMI device GUID). */

@@ -3,6 +3,7 @@
  * (MACHINE=sim) and, later, the QEMU machine. The BMC never keeps its own copy of the power state:
  * it asks powerState() every time.
  */
+import type { MediaDrives } from './media-drives';
 
 export type PowerState = 'on' | 'off';
 
@@ -40,6 +41,8 @@ export class MachineError extends Error {
 
 export interface MachineControl {
   readonly kind: string;
+  /** Its removable-media drives, for virtual media (absent: the machine has none). */
+  readonly media?: MediaDrives;
   powerState(): Promise<PowerState>;
   /**
    * Starts the action. Resolves when it has been carried out or, for 'soft', handed to the guest.

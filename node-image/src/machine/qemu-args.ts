@@ -52,6 +52,8 @@ export const QEMU_IDS = {
   serial: 'serial0',
   qmp: 'qmp0',
   video: 'video0',
+  /** xHCI controller for the virtual media USB stick. */
+  usb: 'usb',
 } as const;
 
 export const QEMU_MACHINE_TYPE = 'q35';
@@ -250,6 +252,8 @@ export function buildQemuArgs(launch: QemuLaunch): string[] {
     '-drive', `if=none,id=${QEMU_IDS.cdromDrive},media=cdrom,readonly=on${media}`,
     '-device', `ide-cd,drive=${QEMU_IDS.cdromDrive},id=${QEMU_IDS.cdrom},bus=${CDROM_BUS},${bootindex(QEMU_IDS.cdrom)}`,
   );
+  // USB for the virtual media USB stick (plugged over QMP while the VM runs).
+  args.push('-device', `qemu-xhci,id=${QEMU_IDS.usb}`);
   const ports = new Set(config.networks.map((_, i) => nicPortId(nicId(i))));
   for (const port of nicPortDevices(config.networks.length)) args.push('-device', port);
   for (const nic of nics) {

@@ -48,6 +48,8 @@ import { SupervisedProcess } from '../exec/child-process';
 import { checkReadableFile, createDiskImage, detectDiskFormat, kvmUsable, prepareVarsFile } from './qemu-process';
 import { QmpClient, QmpError, QmpErrorCode, type QmpEvent } from './qmp-client';
 import { SerialEndpoint } from './serial-endpoint';
+import type { MediaDriveId, MediaDrives, RemoteMedium } from './media-drives';
+import { QemuMedia } from './qemu-media';
 import type { Logger } from '../util/logger';
 import { silentLogger } from '../util/logger';
 
@@ -141,6 +143,8 @@ interface Instance {
   /** A reset request of QEMU's is waiting in the queue. */
   resetQueued: boolean;
   readonly unsubscribe: Array<() => void>;
+  /** Virtual media attached to this QEMU. */
+  readonly media: QemuMedia;
 }
 
 const isResetReason = (reason: string | undefined): boolean => reason !== undefined && reason.endsWith('-reset');
@@ -167,6 +171,14 @@ export class QemuMachine implements MachineControl {
   private serial: SerialEndpoint | undefined;
   private runDir: string | undefined;
   private ownsRunDir = false;
+  /** Virtual media the machine holds: attached to every QEMU it starts. */
+  private readonly wantedMedia = new Map<MediaDriveId, RemoteMedium>();
+
+  /** The drives of virtual media (see qemu-media.ts): kept across power cycles and QEMU restarts. */
+  readonly media: MediaDrives = {
+    setMedium: (drive, medium) => this.setMedium(drive, medium),
+    media: () => new Map(this.wantedMedia),
+  };
 
   constructor(private readonly options: QemuMachineOptions) {
     this.config = options.config;
@@ -325,9 +337,18 @@ export class QemuMachine implements MachineControl {
         process: proc, qmp, key: launchKey(boot, config), nics,
         bootIndexes: bootIndexes(boot, config, nics), selection,
         bootStartedAt: this.clock(), stopping: false, lastShutdown: undefined, resetting: false, resetQueued: false, unsubscribe: [],
+        media: new QemuMedia((command, args) => this.qmp(inst, command, args), config.cdrom, (id, ms) => this.deviceDeleted(inst, id, ms)),
       };
       this.watch(inst);
       await this.applyVncPassword(inst);
+      // Virtual media before the guest runs, so the firmware sees them (a Cd boot override boots them).
+      for (const [drive, medium] of this.wantedMedia) {
+        try {
+          await inst.media.set(drive, medium);
+        } catch (err) {
+          throw new MachineError(`virtual media (${drive}) ${medium.url} could not be attached: ${(err as Error).message}`, 'failed');
+        }
+      }
       if (!await serial.waitForConnection(connectionsBefore, this.timing.serialConnectTimeoutMs)) {
         this.log.warn('QEMU has not connected the serial port: the console may miss the first lines');
       }
@@ -492,6 +513,29 @@ export class QemuMachine implements MachineControl {
 
   private setBootIndex(inst: Instance, id: string, index: number): Promise<unknown> {
     return this.qmp(inst, 'qom-set', { path: `/machine/peripheral/${id}`, property: 'bootindex', value: index });
+  }
+
+  // --- virtual media ---
+
+  private setMedium(drive: MediaDriveId, medium: RemoteMedium | undefined): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.closed) throw new MachineError('the QEMU machine is closed', 'failed');
+      const inst = this.instance;
+      if (inst && !inst.stopping) await inst.media.set(drive, medium);
+      if (medium) this.wantedMedia.set(drive, medium);
+      else this.wantedMedia.delete(drive);
+      this.log.info(medium ? 'virtual media attached' : 'virtual media removed', { drive, url: medium?.url, running: inst !== undefined });
+    });
+  }
+
+  /** Resolves when QEMU reports DEVICE_DELETED for device `id`; rejects after `ms`. */
+  private deviceDeleted(inst: Instance, id: string, ms: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { off(); reject(new MachineError(`QEMU did not report the removal of ${id} within ${ms} ms`, 'failed')); }, ms);
+      const off = inst.qmp.on('event', (event) => {
+        if (event.event === 'DEVICE_DELETED' && event.data['device'] === id) { clearTimeout(timer); off(); resolve(); }
+      });
+    });
   }
 
   // --- what QEMU reports by itself ---

@@ -14,7 +14,10 @@ export type BaseMessage =
   | 'PropertyValueTypeError' | 'PropertyNotWritable' | 'PropertyUnknown' | 'PropertyMissing' | 'ActionParameterMissing'
   | 'ActionParameterNotSupported' | 'ActionParameterValueTypeError' | 'ActionNotSupported' | 'OperationNotAllowed'
   | 'SessionLimitExceeded' | 'ServiceTemporarilyUnavailable' | 'PropertyValueOutOfRange' | 'UnsupportedMediaType'
-  | 'RequestBodyTooLarge' | 'PropertyValueConflict';
+  | 'RequestBodyTooLarge' | 'PropertyValueConflict'
+  | 'ActionParameterUnknown' | 'ActionParameterValueNotInList' | 'ActionParameterValueFormatError'
+  | 'ActionParameterValueConflict' | 'ActionParameterValueError' | 'PropertyValueFormatError' | 'PropertyValueError'
+  | 'CouldNotEstablishConnection' | 'ResourceInUse';
 
 const SEVERITY: Partial<Record<BaseMessage, 'Critical' | 'Warning'>> = { GeneralError: 'Critical' };
 

@@ -13,6 +13,7 @@ import { chassisRoutes, managerRoutes } from './resources/managers';
 import { serviceRootRoutes } from './resources/service-root';
 import { sessionRoutes } from './resources/sessions';
 import { systemRoutes } from './resources/systems';
+import { virtualMediaRoutes } from './resources/virtual-media';
 
 export interface RedfishServiceDeps {
   readonly core: BmcCore;
@@ -34,6 +35,7 @@ export class RedfishService {
       ...systemRoutes(deps.core),
       ...managerRoutes(deps.core),
       ...chassisRoutes(deps.core),
+      ...virtualMediaRoutes(deps.core),
     ];
     this.router = new RedfishRouter(this.routes, createAuthenticator(deps.core.accounts, this.sessions, deps.log));
   }

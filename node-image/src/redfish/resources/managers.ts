@@ -23,6 +23,7 @@ function manager(core: BmcCore): JsonObject {
     PowerState: 'On',
     Status: { State: 'Enabled', Health: 'OK' },
     LogServices: idRef(P.logServices),
+    VirtualMedia: idRef(P.managerVirtualMedia),
     Links: { ManagerForServers: [idRef(P.system)], ManagerForChassis: [idRef(P.chassis)], ManagerInChassis: idRef(P.chassis) },
   };
 }

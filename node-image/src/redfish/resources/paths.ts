@@ -21,6 +21,8 @@ export const P = {
   accountService: `${ROOT}/AccountService`,
   accounts: `${ROOT}/AccountService/Accounts`,
   roles: `${ROOT}/AccountService/Roles`,
+  managerVirtualMedia: `${ROOT}/Managers/${MANAGER_ID}/VirtualMedia`,
+  systemVirtualMedia: `${ROOT}/Systems/${SYSTEM_ID}/VirtualMedia`,
 } as const;
 
 /** The schema version of each resource type served (DMTF Redfish-Publications 2025.4). */
@@ -36,6 +38,7 @@ export const SCHEMA = {
   Role: 'Role.v1_3_3',
   LogService: 'LogService.v1_9_0',
   LogEntry: 'LogEntry.v1_21_0',
+  VirtualMedia: 'VirtualMedia.v1_6_5',
 } as const;
 
 export const typeOf = (versioned: string): string => `#${versioned}.${versioned.split('.')[0]}`;

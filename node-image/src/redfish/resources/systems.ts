@@ -60,6 +60,7 @@ async function system(core: BmcCore): Promise<JsonObject> {
     Boot: bootView(boot, core.bootOverride.supportedModes),
     ProcessorSummary: { Count: core.hardware.cpus, Status: { State: 'Enabled', Health: 'OK' } },
     MemorySummary: { TotalSystemMemoryGiB: core.hardware.memoryMiB / 1024, Status: { State: 'Enabled', Health: 'OK' } },
+    VirtualMedia: idRef(P.systemVirtualMedia),
     Links: { ManagedBy: [idRef(P.manager)], Chassis: [idRef(P.chassis)] },
     Actions: {
       '#ComputerSystem.Reset': { target: P.reset, 'ResetType@Redfish.AllowableValues': [...RESET_TYPES] },
