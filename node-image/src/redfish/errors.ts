@@ -14,7 +14,8 @@ export type BaseMessage =
   | 'PropertyValueTypeError' | 'PropertyNotWritable' | 'PropertyUnknown' | 'PropertyMissing' | 'ActionParameterMissing'
   | 'ActionParameterNotSupported' | 'ActionParameterValueTypeError' | 'ActionNotSupported' | 'OperationNotAllowed'
   | 'SessionLimitExceeded' | 'ServiceTemporarilyUnavailable' | 'PropertyValueOutOfRange' | 'UnsupportedMediaType'
-  | 'RequestBodyTooLarge' | 'PropertyValueConflict';
+  | 'RequestBodyTooLarge' | 'PropertyValueConflict'
+  | 'ResourceAlreadyExists' | 'CreateLimitReachedForResource' | 'PropertyValueFormatError' | 'ResourceCannotBeDeleted';
 
 const SEVERITY: Partial<Record<BaseMessage, 'Critical' | 'Warning'>> = { GeneralError: 'Critical' };
 

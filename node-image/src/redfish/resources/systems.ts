@@ -60,6 +60,12 @@ async function system(core: BmcCore): Promise<JsonObject> {
     Boot: bootView(boot, core.bootOverride.supportedModes),
     ProcessorSummary: { Count: core.hardware.cpus, Status: { State: 'Enabled', Health: 'OK' } },
     MemorySummary: { TotalSystemMemoryGiB: core.hardware.memoryMiB / 1024, Status: { State: 'Enabled', Health: 'OK' } },
+    EthernetInterfaces: idRef(P.ethernetInterfaces),
+    Processors: idRef(P.processors),
+    Memory: idRef(P.memory),
+    Storage: idRef(P.storage),
+    SimpleStorage: idRef(P.simpleStorage),
+    ...(core.firmware ? { Bios: idRef(P.bios), SecureBoot: idRef(P.secureBoot) } : {}),
     Links: { ManagedBy: [idRef(P.manager)], Chassis: [idRef(P.chassis)] },
     Actions: {
       '#ComputerSystem.Reset': { target: P.reset, 'ResetType@Redfish.AllowableValues': [...RESET_TYPES] },
