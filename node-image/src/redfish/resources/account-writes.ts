@@ -34,7 +34,8 @@ function roleOf(value: unknown, roleIds: Readonly<Record<Role, string>>): Role {
 
 function text(body: JsonObject, key: string): string | undefined {
   const v = body[key];
-  if (v === undefined) return undefined;
+  // The Password a GET shows (null) sent back means no change.
+  if (v === undefined || (v === null && key === 'Password')) return undefined;
   if (typeof v !== 'string') throw typeError(key === 'Password' ? '******' : v, key);
   return v;
 }
@@ -94,9 +95,11 @@ export function patchAccount(accounts: Accounts, ctx: RouteContext, current: Jso
     if (typeof body.Enabled !== 'boolean') throw typeError(body.Enabled, 'Enabled');
     if (body.Enabled !== current.Enabled) change.enabled = body.Enabled;
   }
-  if (body.Locked !== undefined && body.Locked !== current.Locked) {
-    if (body.Locked !== false) throw new RedfishError(400, 'PropertyValueNotInList', `The value '${JSON.stringify(body.Locked)}' for the property Locked is not in the list of acceptable values: only false (unlock) may be written.`, [JSON.stringify(body.Locked), 'Locked']);
-    change.locked = false;
+  // Locked=false always unlocks (the account may be locked out from one address only, which
+  // `Locked`, as a stranger sees the account, does not show).
+  if (body.Locked === false) change.locked = false;
+  else if (body.Locked !== undefined && body.Locked !== current.Locked) {
+    throw new RedfishError(400, 'PropertyValueNotInList', `The value '${JSON.stringify(body.Locked)}' for the property Locked is not in the list of acceptable values: only false (unlock) may be written.`, [JSON.stringify(body.Locked), 'Locked']);
   }
   const ownPasswordOnly = id === p.userId && Object.keys(change).every((k) => k === 'password');
   const needs = ownPasswordOnly ? 'ConfigureSelf' : 'ConfigureUsers';
