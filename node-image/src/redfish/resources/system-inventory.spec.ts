@@ -47,7 +47,7 @@ describe('system inventory resources', () => {
     for (const d of storage.Drives) drives.push(json(await env.send('GET', d['@odata.id'])));
     expect(drives).toEqual([
       expect.objectContaining({ Id: 'Disk0', MediaType: 'HDD', CapacityBytes: 20 * 1024 ** 3 }),
-      expect.objectContaining({ Id: 'CD0', Protocol: 'SATA' }),
+      expect.objectContaining({ Id: 'CD0', Model: 'QEMU DVD-ROM' }),
     ]);
     const simple = json(await env.send('GET', `${SYSTEM}/SimpleStorage/1`));
     expect(simple.Devices.map((d: { Name: string; CapacityBytes?: number }) => [d.Name, d.CapacityBytes])).toEqual([['System disk', 20 * 1024 ** 3], ['CD/DVD drive', undefined]]);

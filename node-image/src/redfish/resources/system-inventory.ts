@@ -90,9 +90,9 @@ function storage(): JsonObject {
 function drive(core: BmcCore, id: string): JsonObject | undefined {
   const base = { '@odata.id': `${P.storage}/${STORAGE_ID}/Drives/${id}`, '@odata.type': typeOf(SCHEMA.Drive), Id: id, Status: OK, Manufacturer: 'QEMU' };
   if (id === DISK_ID) {
-    return { ...base, Name: 'System disk', Model: 'QEMU virtio disk', MediaType: 'HDD', Protocol: 'PCIe', CapacityBytes: core.hardware.diskSizeBytes ?? null };
+    return { ...base, Name: 'System disk', Description: 'virtio block device', Model: 'QEMU virtio disk', MediaType: 'HDD', CapacityBytes: core.hardware.diskSizeBytes ?? null };
   }
-  if (id === CD_ID) return { ...base, Name: 'CD/DVD drive', Model: 'QEMU DVD-ROM', Protocol: 'SATA' };
+  if (id === CD_ID) return { ...base, Name: 'CD/DVD drive', Description: 'SATA (AHCI) DVD-ROM drive', Model: 'QEMU DVD-ROM' };
   return undefined;
 }
 
