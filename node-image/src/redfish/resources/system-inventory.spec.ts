@@ -47,10 +47,10 @@ describe('system inventory resources', () => {
     for (const d of storage.Drives) drives.push(json(await env.send('GET', d['@odata.id'])));
     expect(drives).toEqual([
       expect.objectContaining({ Id: 'Disk0', MediaType: 'HDD', CapacityBytes: 20 * 1024 ** 3 }),
-      expect.objectContaining({ Id: 'CD0', Model: 'QEMU DVD-ROM' }),
+      expect.objectContaining({ Id: 'CD0', Model: 'QEMU DVD-ROM', CapacityBytes: 0 }),
     ]);
     const simple = json(await env.send('GET', `${SYSTEM}/SimpleStorage/1`));
-    expect(simple.Devices.map((d: { Name: string; CapacityBytes?: number }) => [d.Name, d.CapacityBytes])).toEqual([['System disk', 20 * 1024 ** 3], ['CD/DVD drive', undefined]]);
+    expect(simple.Devices.map((d: { Name: string; CapacityBytes?: number }) => [d.Name, d.CapacityBytes])).toEqual([['System disk', 20 * 1024 ** 3], ['CD/DVD drive', 0]]);
     expect((await env.send('GET', `${SYSTEM}/Storage/1/Drives/Disk9`)).status).toBe(404);
     expect((await env.send('GET', `${SYSTEM}/Storage/2/Drives/Disk0`)).status).toBe(404);
   });

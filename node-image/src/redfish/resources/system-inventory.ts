@@ -92,7 +92,8 @@ function drive(core: BmcCore, id: string): JsonObject | undefined {
   if (id === DISK_ID) {
     return { ...base, Name: 'System disk', Description: 'virtio block device', Model: 'QEMU virtio disk', MediaType: 'HDD', CapacityBytes: core.hardware.diskSizeBytes ?? null };
   }
-  if (id === CD_ID) return { ...base, Name: 'CD/DVD drive', Description: 'SATA (AHCI) DVD-ROM drive', Model: 'QEMU DVD-ROM' };
+  // A capacity of 0 rather than none: sushy (Ironic) sorts every drive's capacity and fails on a missing one.
+  if (id === CD_ID) return { ...base, Name: 'CD/DVD drive', Description: 'SATA (AHCI) DVD-ROM drive; its capacity is not the medium\'s', Model: 'QEMU DVD-ROM', CapacityBytes: 0 };
   return undefined;
 }
 
@@ -105,7 +106,7 @@ function simpleStorage(core: BmcCore): JsonObject {
     Status: OK,
     Devices: [
       { Name: 'System disk', Manufacturer: 'QEMU', Model: 'QEMU virtio disk', CapacityBytes: core.hardware.diskSizeBytes ?? null, Status: OK },
-      { Name: 'CD/DVD drive', Manufacturer: 'QEMU', Model: 'QEMU DVD-ROM', Status: OK },
+      { Name: 'CD/DVD drive', Manufacturer: 'QEMU', Model: 'QEMU DVD-ROM', CapacityBytes: 0, Status: OK },
     ],
   };
 }
