@@ -4,7 +4,8 @@
  * signed). Secure Boot enabled through Redfish: the next power-on runs OVMF's Secure Boot build with
  * Microsoft's keys (the QEMU command line says so) and the firmware refuses the unsigned loader
  * ("Access Denied" on the serial console); disabled again, the next reset starts a plain OVMF that
- * runs the same loader. A legacy (SeaBIOS) node refuses Secure Boot with 400.
+ * runs the same loader. A legacy (SeaBIOS) node refuses Secure Boot with 400; the BIOS attribute
+ * BootMenuTimeout set through Redfish becomes the next boot's firmware menu wait.
  * Needs qemu-system-x86_64, qemu-img, OVMF (with OVMF_CODE_4M.secboot.fd and OVMF_VARS_4M.ms.fd)
  * and the test guest (scripts/build-test-guest.sh); skipped loudly without them, failing under CI=true.
  */
@@ -124,12 +125,16 @@ describeWithSecureBootFirmware()('Redfish SecureBoot with the real QEMU and OVMF
     expect((await t.send('GET', SECURE_BOOT)).body).toMatchObject({ SecureBootEnable: false, SecureBootCurrentBoot: 'Disabled' });
   });
 
-  it('a legacy (SeaBIOS) node refuses Secure Boot with 400 and boots as before', async () => {
+  it('a legacy (SeaBIOS) node refuses Secure Boot with 400; a pending BootMenuTimeout is the boot menu of the next power-on', async () => {
     const t = await start('bios');
     const r = await t.send('PATCH', SECURE_BOOT, { SecureBootEnable: true });
     expect([r.status, JSON.stringify(r.body)]).toEqual([400, expect.stringContaining('SeaBIOS')]);
+    expect((await t.send('PATCH', '/redfish/v1/Systems/1/Bios/Settings', { Attributes: { BootMenuTimeout: 3 } })).status).toBe(200);
     expect((await t.send('POST', RESET, { ResetType: 'On' })).status).toBe(204);
     await waitFor(() => t.serial().includes('SeaBIOS'), 'SeaBIOS');
-    expect(qemuCommandLine(t.config.disk)).not.toContain('-global');
+    const args = qemuCommandLine(t.config.disk)!;
+    expect(args).not.toContain('-global');
+    expect(args[args.indexOf('-boot') + 1]).toBe('menu=on,splash-time=3000');
+    expect((await t.send('GET', '/redfish/v1/Systems/1/Bios')).body).toMatchObject({ Attributes: { BootMenuTimeout: 3 } });
   });
 });
