@@ -44,7 +44,7 @@ describeWithSushy()('Redfish resources of the agent with real clients', () => {
   });
   afterAll(async () => { await rf?.agent.stop(); });
 
-  it('sushy reads processors, NICs, memory, storage, BIOS and Secure Boot, and changes a BIOS attribute and Secure Boot that apply at the next boot', async () => {
+  it('sushy reads processors, NICs, memory, storage, Thermal/Power, BIOS and Secure Boot, and changes a BIOS attribute and Secure Boot that apply at the next boot', async () => {
     const r = run('env', ['-u', 'REQUESTS_CA_BUNDLE', '-u', 'CURL_CA_BUNDLE', '/usr/bin/python3', SUSHY_RESOURCES, `https://127.0.0.1:${rf.redfishPort}`, rf.caFile, ADMIN.user, ADMIN.password], { timeoutMs: 90_000 });
     if (r.status !== 0) throw new Error(`sushy driver failed (${r.status}):\n${r.stderr}\n${r.stdout}`);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
@@ -56,6 +56,9 @@ describeWithSushy()('Redfish resources of the agent with real clients', () => {
       storage_max_drive: 10 * 1024 ** 3,
       drives: ['CD/DVD drive', 'System disk'],
       simple_storage_max: 10 * 1024 ** 3,
+      temperatures: ['CPU Temp', 'Inlet Temp'],
+      fans: ['Fan 1', 'Fan 2'],
+      power_supplies: 0,
       bios: { BootMenuTimeout: 0, ProcTurboMode: 'Enabled', ProcVirtualization: 'Enabled' },
       apply_times: expect.any(Array),
       pending: { BootMenuTimeout: 0, ProcTurboMode: 'Disabled', ProcVirtualization: 'Enabled' },

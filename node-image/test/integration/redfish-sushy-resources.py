@@ -34,6 +34,11 @@ out['storage_max_drive'] = system.storage.max_drive_size_bytes
 out['drives'] = sorted(d.name for s in system.storage.get_members() for d in s.drives)
 out['simple_storage_max'] = system.simple_storage.max_size_bytes
 
+chassis = root.get_chassis('/redfish/v1/Chassis/1')
+out['temperatures'] = sorted(t.name for t in chassis.thermal.temperatures if t.reading_celsius is not None)
+out['fans'] = sorted(f.name for f in chassis.thermal.fans if f.reading is not None and str(f.reading_units.value) == 'RPM')
+out['power_supplies'] = len(chassis.power.power_supplies)
+
 bios = system.bios
 out['bios'] = dict(bios.attributes)
 out['apply_times'] = [str(t) for t in (bios.supported_apply_times or [])]
