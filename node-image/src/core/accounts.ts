@@ -42,7 +42,7 @@ export interface AccountChange {
   readonly locked?: false;
 }
 
-export type AccountError = 'duplicate-name' | 'no-free-slot' | 'invalid-name' | 'invalid-password' | 'not-found';
+export type AccountError = 'duplicate-name' | 'no-free-slot' | 'invalid-name' | 'invalid-password' | 'not-found' | 'last-administrator';
 
 export type AccountResult = { readonly ok: true; readonly id: number } | { readonly ok: false; readonly error: AccountError };
 
@@ -131,6 +131,8 @@ export class Accounts {
     if (change.name !== undefined && !validUserName(change.name)) return { ok: false, error: 'invalid-name' };
     if (change.password !== undefined && !validPassword(change.password)) return { ok: false, error: 'invalid-password' };
     if (change.name !== undefined && change.name !== user.name && this.users.list().some((u) => u.name === change.name)) return { ok: false, error: 'duplicate-name' };
+    const staysAdministrator = (change.enabled ?? user.enabled) && (change.role ?? this.role(id)) === 'administrator';
+    if (!staysAdministrator && this.isLastAdministrator(id)) return { ok: false, error: 'last-administrator' };
     return this.apply(id, change);
   }
 
@@ -138,11 +140,18 @@ export class Accounts {
   remove(id: number): AccountResult {
     const user = this.users.get(id);
     if (!user || id === NULL_USER_ID || user.name.length === 0) return { ok: false, error: 'not-found' };
+    if (this.isLastAdministrator(id)) return { ok: false, error: 'last-administrator' };
     this.users.setEnabled(id, false);
     this.users.setAccess(id, Privilege.NoAccess, { ipmiMessaging: false, linkAuth: false, callbackOnly: false });
     this.users.setSolPayload(id, false);
     this.users.setName(id, Buffer.alloc(0));
     return { ok: true, id };
+  }
+
+  /** Whether `id` is the only enabled user with the Administrator role (who must not be lost). */
+  private isLastAdministrator(id: number): boolean {
+    const admins = this.users.list().filter((u) => u.id !== NULL_USER_ID && u.name.length > 0 && u.enabled && this.role(u.id) === 'administrator');
+    return admins.length === 1 && admins[0]!.id === id;
   }
 
   private apply(id: number, change: AccountChange): AccountResult {

@@ -93,6 +93,19 @@ describe('AccountService writes', () => {
     expect((await env.send('DELETE', `${ACCOUNTS}/3`)).status).toBe(404);
   });
 
+  it('the last enabled Administrator can be neither disabled, demoted nor deleted; with a second one it can', async () => {
+    for (const body of [{ Enabled: false }, { RoleId: 'Operator' }]) {
+      const r = await env.send('PATCH', `${ACCOUNTS}/2`, { body });
+      expect([JSON.stringify(body), r.status, errorCodeOf(r)]).toEqual([JSON.stringify(body), 409, 'PropertyValueConflict']);
+    }
+    await create({ UserName: 'second', Password: 'second-pw', RoleId: 'Administrator' });
+    const second = basicAuth('second', 'second-pw');
+    expect((await env.send('PATCH', `${ACCOUNTS}/2`, { headers: second, body: { RoleId: 'Operator' } })).status).toBe(200);
+    expect((await env.send('DELETE', `${ACCOUNTS}/2`, { headers: second })).status).toBe(204);
+    const last = await env.send('PATCH', `${ACCOUNTS}/3`, { headers: second, body: { Enabled: false } });
+    expect([last.status, errorCodeOf(last)]).toEqual([409, 'PropertyValueConflict']);
+  });
+
   it('AccountService PATCH changes the lockout every protocol uses', async () => {
     const r = await env.send('PATCH', SERVICE, { body: { AccountLockoutThreshold: 3, AccountLockoutDuration: 120, AccountLockoutCounterResetAfter: 300 } });
     expect([r.status, json(r).AccountLockoutThreshold, json(r).AccountLockoutDuration, json(r).AccountLockoutCounterResetAfter]).toEqual([200, 3, 120, 300]);

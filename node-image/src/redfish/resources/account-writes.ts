@@ -8,6 +8,7 @@
  * - PATCH Accounts/{id}: Password of one's own account needs ConfigureSelf; anything else (another
  *   account, UserName, RoleId, Enabled, Locked=false) needs ConfigureUsers.
  * - DELETE Accounts/{id} (ConfigureUsers): frees the user ID; one's own account cannot be deleted.
+ * - The last enabled Administrator can be neither disabled, demoted nor deleted (409).
  * - PATCH AccountService (ConfigureUsers): AccountLockoutThreshold (0 = no lockout),
  *   AccountLockoutDuration and AccountLockoutCounterResetAfter (seconds, whole tens: the IPMI LAN
  *   parameter 26 unit), AccountLockoutCounterResetEnabled (false: failures count until a success).
@@ -53,6 +54,8 @@ function refused(result: Extract<AccountResult, { ok: false }>, name: string | u
       return new RedfishError(400, 'PropertyValueFormatError', `The value '******' for the property Password is of a different format than the property can accept: ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} printable ASCII characters.`, ['******', 'Password']);
     case 'not-found':
       return notFound(path);
+    case 'last-administrator':
+      return new RedfishError(409, 'PropertyValueConflict', "The property 'Enabled' could not be written because its value would conflict with the value of the 'RoleId' property: this is the last enabled Administrator account, which cannot be disabled, demoted or deleted.", ['Enabled', 'RoleId']);
   }
 }
 
