@@ -15,6 +15,9 @@ import { ipmitool } from '../support/ipmitool-runner';
 import { redfishCall, startRedfishAgent, type RedfishAgent, type CallOptions } from '../support/redfish-http';
 import { expectRedfishValid } from '../support/redfish-schema';
 import { vmNicMac } from '../../src/machine/vm-networks';
+import { crawlRedfish } from '../support/redfish-crawl';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 const REPO_ROOT = join(__dirname, '..', '..', '..');
 const SUSHY_RESOURCES = join(__dirname, 'redfish-sushy-resources.py');
@@ -131,6 +134,28 @@ describeWithSushy()('Redfish resources of the agent with real clients', () => {
     expect((await call('DELETE', `${ACCOUNTS}/3`)).status).toBe(204);
     expect((await ipmi(['-L', 'USER', 'power', 'status'], { user: 'rfoper', password: 'self-chosen' })).status).not.toBe(0);
     expect((await call('GET', `${ACCOUNTS}/3`)).status).toBe(404);
+  });
+
+  it('on a QEMU node (VM_NETWORKS eth1,eth2; not powered on), every resource reachable from /redfish/v1 is valid, with the NICs\' MACs', async () => {
+    const vmDir = mkdtempSync(join(tmpdir(), 'rf-qemu-crawl-'));
+    const qemu = await startRedfishAgent({
+      MACHINE: 'qemu', NODE_NAME: 'rf-qemu-node', VM_BOOT_MODE: 'uefi', VM_NETWORKS: 'eth1,eth2', VM_DISK: join(vmDir, 'disk.qcow2'),
+      VM_DISK_SIZE: '2G', VNC_PORT: 'none', ENABLE_KVM: 'false',
+    });
+    try {
+      const { seen, problems } = await crawlRedfish((path) => redfishCall(qemu, 'GET', path, { auth: ADMIN }));
+      expect(problems).toEqual([]);
+      expect(seen).toEqual(expect.arrayContaining(['/redfish/v1/Systems/1/EthernetInterfaces/eth1', '/redfish/v1/Systems/1/EthernetInterfaces/eth2', '/redfish/v1/Systems/1/SecureBoot']));
+      const nic = (await redfishCall(qemu, 'GET', '/redfish/v1/Systems/1/EthernetInterfaces/eth2', { auth: ADMIN })).body;
+      expect([nic.MACAddress, nic.LinkStatus]).toEqual([vmNicMac('rf-qemu-node', 'eth2'), 'LinkDown']);
+      const np = (await redfishCall(qemu, 'GET', '/redfish/v1/Managers/1/NetworkProtocol', { auth: ADMIN })).body;
+      expect([np.IPMI.Port, np.HTTPS.Port, np.RFB.ProtocolEnabled]).toEqual([qemu.agent.port, qemu.redfishPort, false]);
+      const disk = (await redfishCall(qemu, 'GET', '/redfish/v1/Systems/1/Storage/1/Drives/Disk0', { auth: ADMIN })).body;
+      expect(disk.CapacityBytes).toBe(2 * 1024 ** 3);
+    } finally {
+      await qemu.agent.stop();
+      rmSync(vmDir, { recursive: true, force: true });
+    }
   });
 
   it('the lockout set through AccountService is the one IPMI applies and shows', async () => {
