@@ -27,7 +27,8 @@ import { pooledRandom } from './util/random-pool';
 
 function createMachine(config: AgentConfig, ctx: MachineContext, log: Logger): MachineControl {
   if (config.machine === 'sim') {
-    return new SimMachine({ boot: ctx.bootSource, nodeName: config.nodeName, powerDelayMs: config.simPowerDelayMs });
+    // VM_BOOT_MODE is the simulated firmware too (the firmware settings' Secure Boot needs UEFI).
+    return new SimMachine({ boot: ctx.bootSource, nodeName: config.nodeName, powerDelayMs: config.simPowerDelayMs, firmware: parseQemuConfig(process.env).config.bootMode });
   }
   // Bad VM_* values do not stop the BMC: they are logged, and power-on is refused with them.
   const { config: qemu, problems } = parseQemuConfig(process.env);
