@@ -19,7 +19,7 @@ import { LOCKOUT_INTERVAL_UNIT_MS } from '../../bmc/users/auth-lockout';
 import type { JsonObject } from '../http-types';
 import { insufficientPrivilege, notFound, notInList, RedfishError, typeError } from '../errors';
 import { ROLE_PRIVILEGES, type RouteContext } from '../router';
-import { onlyWritable } from './bios';
+import { onlyWritable } from './patch-rules';
 import { P } from './paths';
 
 /** Largest lockout interval the IPMI encoding holds (16 bits of 10 s units), seconds. */

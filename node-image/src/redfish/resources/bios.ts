@@ -11,8 +11,9 @@
 import type { BmcCore } from '../../core/bmc-core';
 import type { FirmwareSettings } from '../../core/firmware-settings';
 import { BIOS_ATTRIBUTE_RULES } from '../../core/firmware-settings';
-import type { Json, JsonObject } from '../http-types';
-import { notFound, notInList, notWritable, RedfishError, typeError, unknownProperty } from '../errors';
+import type { JsonObject } from '../http-types';
+import { onlyWritable } from './patch-rules';
+import { notFound, notInList, RedfishError, typeError, unknownProperty } from '../errors';
 import { noContent, resourceResponse, type Route, type RouteContext } from '../router';
 import { P, SCHEMA, typeOf } from './paths';
 
@@ -69,15 +70,6 @@ async function secureBoot(core: BmcCore, f: FirmwareSettings): Promise<JsonObjec
   };
 }
 
-const same = (a: Json | undefined, b: Json | undefined): boolean => JSON.stringify(a) === JSON.stringify(b);
-
-/** Properties other than `writable` may be sent back unchanged (and annotations ignored); anything else is refused. */
-export function onlyWritable(body: JsonObject, current: JsonObject, writable: readonly string[]): void {
-  for (const key of Object.keys(body)) {
-    if (writable.includes(key) || key.includes('@') || same(body[key], current[key])) continue;
-    throw key in current ? notWritable(key) : unknownProperty(key);
-  }
-}
 
 function patchSettings(f: FirmwareSettings, ctx: RouteContext): void {
   const body = ctx.json();
