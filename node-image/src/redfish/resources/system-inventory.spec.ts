@@ -38,6 +38,7 @@ describe('system inventory resources', () => {
     for (const m of mem.Members) total += json(await env.send('GET', m['@odata.id'])).CapacityMiB;
     expect(total).toBe(3072);
     expect(json(await env.send('GET', SYSTEM)).MemorySummary.TotalSystemMemoryGiB).toBe(3);
+    expect(json(await env.send('GET', SYSTEM)).ProcessorSummary).toMatchObject({ Count: 1, CoreCount: 4, LogicalProcessorCount: 4 });
     expect((await env.send('GET', `${SYSTEM}/Processors/CPU2`)).status).toBe(404);
   });
 

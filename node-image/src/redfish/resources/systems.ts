@@ -58,7 +58,8 @@ async function system(core: BmcCore): Promise<JsonObject> {
     PowerState: power === 'on' ? 'On' : 'Off',
     Status: { State: 'Enabled', Health: 'OK' },
     Boot: bootView(boot, core.bootOverride.supportedModes),
-    ProcessorSummary: { Count: core.hardware.cpus, Status: { State: 'Enabled', Health: 'OK' } },
+    // One socket with VM_CPUS cores (QEMU's -smp N), as Processors lists it.
+    ProcessorSummary: { Count: 1, CoreCount: core.hardware.cpus, LogicalProcessorCount: core.hardware.cpus, Status: { State: 'Enabled', Health: 'OK' } },
     MemorySummary: { TotalSystemMemoryGiB: core.hardware.memoryMiB / 1024, Status: { State: 'Enabled', Health: 'OK' } },
     EthernetInterfaces: idRef(P.ethernetInterfaces),
     Processors: idRef(P.processors),
