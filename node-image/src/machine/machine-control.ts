@@ -20,6 +20,10 @@ export interface BootSelection {
   readonly device: BootDevice;
   /** true = EFI, false = legacy, undefined = the machine's configured default firmware. */
   readonly efi?: boolean;
+  /** The BMC's firmware settings for this boot: Secure Boot firmware (UEFI boots only). */
+  readonly secureBoot?: boolean;
+  /** The BMC's firmware settings for this boot: boot menu wait in ms; undefined = the machine's own (VM_BOOT_MENU_TIMEOUT). */
+  readonly bootMenuTimeoutMs?: number;
 }
 
 /** Supplies the boot override at each boot; the BMC's boot flags implement it (and clear "once" flags). */

@@ -96,6 +96,10 @@ export interface QemuMachineOptions {
   readonly ovmfVarsTemplate?: string;
   /** The node's variable store (default: OVMF_VARS.fd beside the disk). */
   readonly ovmfVars?: string;
+  /** Secure Boot firmware code, its variable store template (Microsoft keys) and the node's copy (default: OVMF_VARS.secboot.fd beside the disk). */
+  readonly ovmfSecureCode?: string;
+  readonly ovmfSecureVarsTemplate?: string;
+  readonly ovmfSecureVars?: string;
   /** Where the QMP and serial sockets live (default: a new directory under the system temp dir). */
   readonly runDir?: string;
   /** Guest name, SMBIOS system UUID and serial number (see QemuLaunch). */
@@ -121,6 +125,8 @@ export interface QemuMachineOptions {
 
 export const DEFAULT_OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 export const DEFAULT_OVMF_VARS_TEMPLATE = '/usr/share/OVMF/OVMF_VARS_4M.fd';
+export const DEFAULT_OVMF_SECURE_CODE = '/usr/share/OVMF/OVMF_CODE_4M.secboot.fd';
+export const DEFAULT_OVMF_SECURE_VARS_TEMPLATE = '/usr/share/OVMF/OVMF_VARS_4M.ms.fd';
 const RESET_EVENT_TIMEOUT_MS = 5_000;
 const EXIT_REPORT_WAIT_MS = 500;
 const RESET_ATTEMPTS = 3;
@@ -308,8 +314,12 @@ export class QemuMachine implements MachineControl {
       this.log.warn('network boot selected, but the VM has no network interface (VM_NETWORKS is empty): booting the next device');
     }
     const ovmfVars = this.options.ovmfVars ?? join(dirname(config.disk), 'OVMF_VARS.fd');
-    if (boot.efi && prepareVarsFile(this.options.ovmfVarsTemplate ?? DEFAULT_OVMF_VARS_TEMPLATE, ovmfVars)) {
+    const ovmfSecureVars = this.options.ovmfSecureVars ?? join(dirname(config.disk), 'OVMF_VARS.secboot.fd');
+    if (boot.efi && !boot.secure && prepareVarsFile(this.options.ovmfVarsTemplate ?? DEFAULT_OVMF_VARS_TEMPLATE, ovmfVars)) {
       this.log.info('created the UEFI variable store', { path: ovmfVars });
+    }
+    if (boot.efi && boot.secure && prepareVarsFile(this.options.ovmfSecureVarsTemplate ?? DEFAULT_OVMF_SECURE_VARS_TEMPLATE, ovmfSecureVars)) {
+      this.log.info('created the Secure Boot variable store (Microsoft keys enrolled)', { path: ovmfSecureVars });
     }
     // Checked before QEMU starts, so the Chassis Control answer itself carries the failure.
     if (config.cdrom !== undefined) checkReadableFile(config.cdrom, 'the CD-ROM image (VM_CDROM)');
@@ -317,7 +327,10 @@ export class QemuMachine implements MachineControl {
     rmSync(qmpSocket, { force: true });
     const args = buildQemuArgs({
       config, boot, accel, nics,
-      paths: { qmpSocket, serialSocket: serial.path, ovmfCode: this.options.ovmfCode ?? DEFAULT_OVMF_CODE, ovmfVars },
+      paths: {
+        qmpSocket, serialSocket: serial.path, ovmfCode: this.options.ovmfCode ?? DEFAULT_OVMF_CODE, ovmfVars,
+        ovmfSecureCode: this.options.ovmfSecureCode ?? DEFAULT_OVMF_SECURE_CODE, ovmfSecureVars,
+      },
       diskFormat: detectDiskFormat(config.disk),
       ...(this.options.diskInterface === undefined ? {} : { diskInterface: this.options.diskInterface }),
       ...(this.options.name === undefined ? {} : { name: this.options.name }),
@@ -326,7 +339,7 @@ export class QemuMachine implements MachineControl {
     });
     const connectionsBefore = serial.connectionCount;
     const binary = this.options.qemuBinary ?? 'qemu-system-x86_64';
-    this.log.info('starting QEMU', { firmware: boot.efi ? 'uefi' : 'bios', first: boot.first, setup: boot.setup, accel });
+    this.log.info('starting QEMU', { firmware: boot.efi ? 'uefi' : 'bios', secureBoot: boot.secure === true, first: boot.first, setup: boot.setup, accel });
     this.log.debug('QEMU command line', { binary, args });
     const proc = await SupervisedProcess.start(binary, args, {}, { log: this.log, logName: 'qemu' });
     this.starting = proc;

@@ -5,7 +5,7 @@
  * - Power on/off take `timing.powerMs` before the state flips ('power' event, cause 'command'), and
  *   only then does power() resolve. Another power action during that time is refused as 'busy'.
  * - Each boot (power-on, hard reset, the "on" half of a cycle) asks the BootSource for the override
- *   and prints a firmware banner naming the firmware mode and boot device, then after `firmwareMs`
+ *   and prints a firmware banner naming the firmware mode (and Secure Boot) and boot device, then after `firmwareMs`
  *   a kernel line, then after `kernelMs` an automatic root login and a shell prompt. Boot device
  *   'bios' stops in firmware setup instead. 'default' means the configured default device.
  * - The shell echoes what is typed (CR → CRLF, backspace, Ctrl-C), keeps type-ahead received while
@@ -270,7 +270,7 @@ export class SimMachine implements MachineControl {
     const device = selection.device === 'default' ? this.defaultBootDevice : selection.device;
     const efi = selection.efi ?? this.firmware === 'uefi';
     this.guest = 'firmware';
-    this.print(`${CRLF}bmcfleet sim firmware (${efi ? 'UEFI' : 'legacy BIOS'})${CRLF}`);
+    this.print(`${CRLF}bmcfleet sim firmware (${efi ? (selection.secureBoot ? 'UEFI, Secure Boot' : 'UEFI') : 'legacy BIOS'})${CRLF}`);
     if (device === 'bios') {
       this.guest = 'setup';
       this.print(`Entering firmware setup...${CRLF}`);

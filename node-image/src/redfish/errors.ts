@@ -17,7 +17,8 @@ export type BaseMessage =
   | 'RequestBodyTooLarge' | 'PropertyValueConflict'
   | 'ActionParameterUnknown' | 'ActionParameterValueNotInList' | 'ActionParameterValueFormatError'
   | 'ActionParameterValueConflict' | 'ActionParameterValueError' | 'PropertyValueFormatError' | 'PropertyValueError'
-  | 'CouldNotEstablishConnection' | 'ResourceInUse';
+  | 'CouldNotEstablishConnection' | 'ResourceInUse'
+  | 'ResourceAlreadyExists' | 'CreateLimitReachedForResource' | 'ResourceCannotBeDeleted';
 
 const SEVERITY: Partial<Record<BaseMessage, 'Critical' | 'Warning'>> = { GeneralError: 'Critical' };
 
