@@ -25,13 +25,14 @@ import { DEFAULT_BOOT_RUNS, NODE_RUNTIME_OPTIONS_HELP, runNodeRuntimeBench } fro
 import { insertBeforeReproduce, renderNodeRuntime } from './node-runtime-report';
 import { DEFAULT_FLEET_RUNS, FLEET_OPTIONS_HELP, runFleetBench } from './fleet-bench';
 import { renderFleet } from './fleet-report';
+import { DEFAULT_VMEDIA_RUNS, renderVirtualMedia, replaceVirtualMediaSection, runVirtualMediaBench, VIRTUAL_MEDIA_OPTIONS_HELP } from './virtual-media-bench';
 import { runRedfishBench } from './redfish-bench';
 import { renderRedfish, replaceRedfishSection } from './redfish-bench-report';
 
 const REDFISH_OPTIONS_HELP = [
   '--redfish-requests N  GET /redfish/v1/Systems/1 per run of the Redfish part (default 20000; runs: --repeat); 0 skips it',
   '--sushy-runs N    sushy login + GET System + Reset sequences (default 20)',
-  '--only redfish    run the Redfish part alone; rewrite only its section of docs/benchmarks.md',
+  '--only-redfish     measure only the Redfish part; rewrite only its section of docs/benchmarks.md',
 ];
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
@@ -61,15 +62,19 @@ export interface BenchOptions {
   readonly bootRuns: number;
   /** Repetitions per side of the 50-node part (fleet-bench.ts); 0 skips it. */
   readonly fleetRuns: number;
+  /** InsertMedia calls per image size in the virtual-media part (virtual-media-bench.ts); 0 skips it. */
+  readonly vmediaRuns: number;
+  /** Measure only the virtual-media part and rewrite only its section of docs/benchmarks.md. */
+  readonly onlyVmedia: boolean;
   /** Requests per run of the Redfish part (redfish-bench.ts); 0 skips it. */
   readonly redfishRequests: number;
   /** sushy sequences in the Redfish part. */
   readonly sushyRuns: number;
-  /** Run one part alone and rewrite only its section of docs/benchmarks.md. */
-  readonly only: 'redfish' | undefined;
+  /** Measure only the Redfish part and rewrite only its section of docs/benchmarks.md. */
+  readonly onlyRedfish: boolean;
 }
 
-export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900, bootRuns: DEFAULT_BOOT_RUNS, fleetRuns: DEFAULT_FLEET_RUNS, redfishRequests: 20_000, sushyRuns: 20, only: undefined };
+export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900, bootRuns: DEFAULT_BOOT_RUNS, fleetRuns: DEFAULT_FLEET_RUNS, vmediaRuns: DEFAULT_VMEDIA_RUNS, onlyVmedia: false, redfishRequests: 20_000, sushyRuns: 20, onlyRedfish: false };
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const o = { ...DEFAULT_OPTIONS };
@@ -90,17 +95,15 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       case '--max-seconds': o.maxSeconds = num(a, argv[++i], 10, 86_400); break;
       case '--boot-runs': o.bootRuns = num(a, argv[++i], 0, 100); break;
       case '--fleet-runs': o.fleetRuns = num(a, argv[++i], 0, 20); break;
+      case '--vmedia-runs': o.vmediaRuns = num(a, argv[++i], 0, 1_000); break;
+      case '--only-vmedia': o.onlyVmedia = true; break;
       case '--redfish-requests': o.redfishRequests = num(a, argv[++i], 0, 1_000_000); break;
       case '--sushy-runs': o.sushyRuns = num(a, argv[++i], 0, 1_000); break;
-      case '--only':
-        if (argv[i + 1] !== 'redfish') throw new Error('--only takes redfish');
-        o.only = 'redfish';
-        i++;
-        break;
+      case '--only-redfish': o.onlyRedfish = true; break;
       case '--profile': o.profile = true; break;
       case '--no-write': o.write = false; break;
       case '--help': case '-h':
-        process.stdout.write(`npm run bench -- [options]\n${[...OPTIONS_HELP, ...NODE_RUNTIME_OPTIONS_HELP, ...FLEET_OPTIONS_HELP, ...REDFISH_OPTIONS_HELP].map((l) => `  ${l}`).join('\n')}\n`);
+        process.stdout.write(`npm run bench -- [options]\n${[...OPTIONS_HELP, ...NODE_RUNTIME_OPTIONS_HELP, ...FLEET_OPTIONS_HELP, ...VIRTUAL_MEDIA_OPTIONS_HELP, '--only-vmedia      measure only the virtual-media part; rewrite only its section of docs/benchmarks.md', ...REDFISH_OPTIONS_HELP].map((l) => `  ${l}`).join('\n')}\n`);
         process.exit(0);
         break;
       default: throw new Error(`unknown option ${a} (see --help)`);
@@ -316,9 +319,16 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: ${(err as Error).message}\n`);
     process.exit(2);
   }
-  if (options.only === 'redfish') {
+  if (options.onlyRedfish) {
     const text = replaceRedfishSection(readFileSync(REPORT_PATH, 'utf8'), await redfishSection(options));
     if (options.write) { writeFileSync(REPORT_PATH, text); progress(`wrote the Redfish section of ${REPORT_PATH}`); }
+    process.stdout.write(text);
+    return;
+  }
+  const vmedia = (): Promise<string> => runVirtualMediaBench({ runs: options.vmediaRuns, agentMain: AGENT_MAIN, progress, deadline: Date.now() + options.maxSeconds * 1000 }).then(renderVirtualMedia);
+  if (options.onlyVmedia) {
+    const text = replaceVirtualMediaSection(readFileSync(REPORT_PATH, 'utf8'), await vmedia(), insertBeforeReproduce);
+    if (options.write) { writeFileSync(REPORT_PATH, text); progress(`wrote ${REPORT_PATH}`); }
     process.stdout.write(text);
     return;
   }
@@ -330,6 +340,7 @@ async function main(): Promise<void> {
   }
   const fleet = await runFleetBench({ runs: options.fleetRuns, repoRoot: REPO_ROOT, progress, deadline: Date.now() + options.maxSeconds * 1000 });
   text = insertBeforeReproduce(text, renderFleet(fleet));
+  text = insertBeforeReproduce(text, await vmedia());
   if (options.redfishRequests > 0) text = replaceRedfishSection(text, await redfishSection(options));
   if (options.write) {
     writeFileSync(REPORT_PATH, text);

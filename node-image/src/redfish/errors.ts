@@ -15,7 +15,11 @@ export type BaseMessage =
   | 'ActionParameterNotSupported' | 'ActionParameterValueTypeError' | 'ActionNotSupported' | 'OperationNotAllowed'
   | 'SessionLimitExceeded' | 'ServiceTemporarilyUnavailable' | 'PropertyValueOutOfRange' | 'UnsupportedMediaType'
   | 'RequestBodyTooLarge' | 'PropertyValueConflict'
-  | 'PropertyValueIncorrect' | 'QueryParameterValueFormatError' | 'CreateLimitReachedForResource' | 'Success';
+  | 'ActionParameterUnknown' | 'ActionParameterValueNotInList' | 'ActionParameterValueFormatError'
+  | 'ActionParameterValueConflict' | 'ActionParameterValueError' | 'PropertyValueFormatError' | 'PropertyValueError'
+  | 'CouldNotEstablishConnection' | 'ResourceInUse'
+  | 'ResourceAlreadyExists' | 'CreateLimitReachedForResource' | 'ResourceCannotBeDeleted'
+  | 'PropertyValueIncorrect' | 'QueryParameterValueFormatError' | 'Success';
 
 const SEVERITY: Partial<Record<BaseMessage, 'Critical' | 'Warning'>> = { GeneralError: 'Critical' };
 

@@ -14,6 +14,7 @@ import { BootOverrideRecord } from '../core/boot-override';
 import { EventLog } from '../core/event-log';
 import { PowerService } from '../core/power-service';
 import { BmcEvents, publishChanges } from '../core/bmc-events';
+import { VirtualMediaService } from '../core/virtual-media';
 import type { BmcCore } from '../core/bmc-core';
 import { silentLogger } from '../util/logger';
 import { Privilege } from '../protocol/errors';
@@ -37,6 +38,7 @@ function setup(opts: { status?: number; store?: MemoryStateStore } = {}) {
   const bootOverride = new BootOverrideRecord({ boot, store });
   const core: BmcCore = {
     machine, chassis, eventLog, clock, events, bootOverride,
+    virtualMedia: new VirtualMediaService({ store, drives: machine.media, probe: { probe: async () => ({ ok: true, sizeBytes: 1 }) } }),
     power: new PowerService({ machine, boot, chassis, eventLog }),
     accounts: new Accounts(users),
     systemUuid: '11111111-2222-4333-8444-555555555555', bmcUuid: '66666666-7777-4888-9999-000000000000',

@@ -13,6 +13,11 @@ import { chassisRoutes, managerRoutes } from './resources/managers';
 import { serviceRootRoutes } from './resources/service-root';
 import { sessionRoutes } from './resources/sessions';
 import { systemRoutes } from './resources/systems';
+import { virtualMediaRoutes } from './resources/virtual-media';
+import { systemInventoryRoutes } from './resources/system-inventory';
+import { biosRoutes } from './resources/bios';
+import { chassisSensorRoutes } from './resources/chassis-sensors';
+import { networkProtocolRoutes } from './resources/network-protocol';
 import { eventServiceRoutes } from './resources/event-service';
 import { taskServiceRoutes } from './resources/task-service';
 import { EventHub } from './events/event-hub';
@@ -60,8 +65,13 @@ export class RedfishService {
       ...sessionRoutes(deps.core.accounts, this.sessions),
       ...accountRoutes(deps.core.accounts),
       ...systemRoutes(deps.core, this.tasks),
+      ...systemInventoryRoutes(deps.core),
+      ...biosRoutes(deps.core),
       ...managerRoutes(deps.core),
+      ...networkProtocolRoutes(deps.core),
       ...chassisRoutes(deps.core),
+      ...virtualMediaRoutes(deps.core),
+      ...chassisSensorRoutes(deps.core),
       ...eventServiceRoutes(this.events, (p) => () => {
         const now = deps.core.clock();
         if (p.session) return this.sessions.get(p.session.id, now) !== undefined;

@@ -11,6 +11,8 @@ import { REDFISH_VERSION } from './resources/service-root';
 import { ALLOWED_TARGETS, RESET_TYPES } from './resources/systems';
 import { ROLE_IDS } from './resources/accounts';
 import { DEFAULT_SESSION_TIMEOUT_S } from './session-table';
+import { BIOS_ATTRIBUTE_RULES } from '../core/firmware-settings';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../core/accounts';
 import { EVENT_MESSAGE_IDS } from './events/event-records';
 import { P } from './resources/paths';
 
@@ -60,6 +62,14 @@ export function renderResourceReference(routes: readonly Route[] = registeredRou
   line('  it, Reset answers 204 as before.');
   line(`- Events (EventService): push subscriptions and Server-Sent Events at \`${P.sse}\`. MessageIds: ${EVENT_MESSAGE_IDS.join(', ')}.`);
   line('  See docs/operations.md (Redfish events) for what triggers each.');
+  line(`- BIOS attributes (\`Bios\` shows those in effect; PATCH \`Attributes\` on \`Bios/Settings\`, applied by the next boot,`);
+  line('  whoever starts it; `#Bios.ResetBios` makes the defaults pending):');
+  for (const [name, rule] of Object.entries(BIOS_ATTRIBUTE_RULES)) {
+    line(`  - ${name} (${rule.type === 'integer' ? `${rule.min}–${rule.max}` : rule.values!.join('/')}): ${rule.acts ? 'acts on the machine' : 'recorded only'}.`);
+  }
+  line('- `SecureBoot.SecureBootEnable` applies from the next boot, on UEFI nodes only (400 PropertyValueConflict on SeaBIOS).');
+  line(`- Accounts: passwords ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} printable ASCII characters; one's own password needs ConfigureSelf,`);
+  line('  every other account change ConfigureUsers. Lockout intervals are whole tens of seconds (the IPMI unit).');
   line();
   line('## Resources and the privilege each method needs');
   line();

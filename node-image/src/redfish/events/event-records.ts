@@ -44,7 +44,7 @@ export interface RedfishEventRecord {
 }
 
 /** Where a virtual media slot lives (the Manager's VirtualMedia collection). */
-export const mediaPath = (slot: string): string => `${P.manager}/VirtualMedia/${encodeURIComponent(slot)}`;
+export const mediaPath = (slot: string): string => `${P.managerVirtualMedia}/${encodeURIComponent(slot)}`;
 
 export function recordsOf(event: BmcDomainEvent): RedfishEventRecord[] {
   switch (event.kind) {

@@ -49,7 +49,9 @@ function metadataXml(): string {
     const type = versioned.split('.')[0]!;
     ref(type, [type, versioned]);
   }
-  for (const c of ['ComputerSystemCollection', 'ManagerCollection', 'ChassisCollection', 'SessionCollection', 'ManagerAccountCollection', 'RoleCollection', 'LogServiceCollection', 'LogEntryCollection', 'EventDestinationCollection', 'TaskCollection']) ref(c, [c]);
+  for (const c of ['ComputerSystemCollection', 'ManagerCollection', 'ChassisCollection', 'SessionCollection', 'ManagerAccountCollection', 'RoleCollection', 'LogServiceCollection', 'LogEntryCollection',
+    'EthernetInterfaceCollection', 'ProcessorCollection', 'MemoryCollection', 'StorageCollection', 'SimpleStorageCollection',
+    'EventDestinationCollection', 'TaskCollection']) ref(c, [c]);
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<edmx:Edmx xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx" Version="4.0">',
