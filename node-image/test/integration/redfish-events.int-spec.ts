@@ -21,6 +21,7 @@ import { ipmitool, pollUntil } from '../support/ipmitool-runner';
 import { redfishCall, startRedfishAgent, type CallOptions, type RedfishAgent } from '../support/redfish-http';
 import { expectRedfishValid } from '../support/redfish-schema';
 import { generateSelfSigned } from '../../src/redfish/self-signed-certificate';
+import { startRangeFileServer } from '../support/range-file-server';
 
 const REPO_ROOT = join(__dirname, '..', '..', '..');
 const SUSHY_EVENTS = join(__dirname, 'redfish-sushy-events.py');
@@ -171,6 +172,24 @@ describeWithSushy()('Redfish events of the agent', () => {
     const refused = await openSse(rf, `?$filter=${encodeURIComponent('Severity gt 1')}`);
     expect(refused.status).toBe(400);
     refused.close();
+  });
+
+  it('the SSE stream gets a ResourceChanged for each virtual media insert and eject', async () => {
+    writeFileSync(join(dir, 'media.iso'), Buffer.alloc(64 * 1024, 1));
+    const images = await startRangeFileServer({ 'media.iso': join(dir, 'media.iso') });
+    const media = await openSse(rf, `?$filter=${encodeURIComponent("ResourceType eq 'VirtualMedia'")}`);
+    try {
+      const cd = '/redfish/v1/Managers/1/VirtualMedia/Cd';
+      expect((await call('POST', `${cd}/Actions/VirtualMedia.InsertMedia`, { body: { Image: images.url('media.iso') } })).status).toBe(204);
+      expect((await call('POST', `${cd}/Actions/VirtualMedia.EjectMedia`, { body: {} })).status).toBe(204);
+      await waitUntil(() => media.records.length >= 2, 'two media events');
+      expect(media.records.map((r) => [r.MessageId, r.OriginOfCondition['@odata.id']])).toEqual([
+        ['ResourceEvent.1.4.2.ResourceChanged', cd], ['ResourceEvent.1.4.2.ResourceChanged', cd],
+      ]);
+    } finally {
+      media.close();
+      await images.close();
+    }
   });
 
   it('sushy reads the EventService, creates a subscription with Ironic\'s body, submits a test event and deletes the subscription', async () => {
