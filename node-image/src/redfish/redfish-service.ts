@@ -13,11 +13,15 @@ import { chassisRoutes, managerRoutes } from './resources/managers';
 import { serviceRootRoutes } from './resources/service-root';
 import { sessionRoutes } from './resources/sessions';
 import { systemRoutes } from './resources/systems';
+import { SERIAL_CONSOLE_LOG, serialConsoleLogRoutes } from './resources/serial-console-log';
+import type { SerialHistory } from '../console/serial-history';
 
 export interface RedfishServiceDeps {
   readonly core: BmcCore;
   readonly random: (n: number) => Buffer;
   readonly log: Logger;
+  /** The host serial console's history: served as the Manager's SerialConsole log service. */
+  readonly serialHistory?: SerialHistory;
 }
 
 export class RedfishService {
@@ -32,7 +36,8 @@ export class RedfishService {
       ...sessionRoutes(deps.core.accounts, this.sessions),
       ...accountRoutes(deps.core.accounts),
       ...systemRoutes(deps.core),
-      ...managerRoutes(deps.core),
+      ...managerRoutes(deps.core, deps.serialHistory ? [SERIAL_CONSOLE_LOG.service] : []),
+      ...(deps.serialHistory ? serialConsoleLogRoutes(deps.serialHistory) : []),
       ...chassisRoutes(deps.core),
     ];
     this.router = new RedfishRouter(this.routes, createAuthenticator(deps.core.accounts, this.sessions, deps.log));
