@@ -86,6 +86,8 @@ export interface InspectedContainer extends ManagedContainer {
   readonly publishedPorts: Readonly<Record<string, number>>;
   /** Names of the networks the container is attached to. */
   readonly networks: readonly string[];
+  /** The container's IPv4 address on each attached network (while it runs), by network name. */
+  readonly addresses?: Readonly<Record<string, string>>;
 }
 
 /** A named volume as inspected: enough to tell whose it is. */
@@ -173,6 +175,11 @@ export abstract class DockerAdapter {
   abstract hostCapacity(): Promise<HostCapacity>;
   /** null when no such network. */
   abstract inspectNetwork(name: string): Promise<NetworkInfo | null>;
+  /**
+   * A file inside the container (read through the engine's archive endpoint, running or not), at
+   * most maxBytes; null when there is no such file or container.
+   */
+  abstract readContainerFile(containerName: string, path: string, maxBytes: number): Promise<Buffer | null>;
   /** Connects a running container to a network; succeeds when already connected. */
   abstract connectNetwork(containerName: string, networkName: string): Promise<void>;
 }

@@ -35,6 +35,7 @@ import {
   volumeCreateOptions,
 } from './dockerode-mapping';
 import { buildNodeImage, NodeImageBuildOptions } from './image-build';
+import { firstFileInTar } from './tar-file';
 
 /** 304: already started / already stopped. */
 const HTTP_NOT_MODIFIED = 304;
@@ -242,6 +243,28 @@ export class DockerodeAdapter extends DockerAdapter {
       if (classifyDockerError(error).kind === 'not-found') return null;
       throw toAdapterError(`inspect of network ${name}`, error);
     }
+  }
+
+  async readContainerFile(containerName: string, path: string, maxBytes: number): Promise<Buffer | null> {
+    const operation = `reading ${path} of container ${containerName}`;
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = await this.docker.getContainer(containerName).getArchive({ path });
+    } catch (error) {
+      if (classifyDockerError(error).kind === 'not-found') return null;
+      throw toAdapterError(operation, error);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    // The tar adds a 512-byte header and pads to 512 bytes: twice the limit is enough for one file.
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBytes * 2 + 2048) throw new DockerAdapterError('engine', `${operation} failed: larger than ${maxBytes} bytes`);
+      chunks.push(chunk);
+    }
+    const file = firstFileInTar(Buffer.concat(chunks));
+    if (file !== null && file.length > maxBytes) throw new DockerAdapterError('engine', `${operation} failed: larger than ${maxBytes} bytes`);
+    return file;
   }
 
   async connectNetwork(containerName: string, networkName: string): Promise<void> {
