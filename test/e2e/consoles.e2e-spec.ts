@@ -20,7 +20,7 @@ import { pollUntil, TerminalSession } from '../../node-image/test/support/ipmito
 import { describeWithTools, ipmitoolArgs } from '../../node-image/test/support/tools';
 import { openConsole, refusedUpgrade, type ConsoleClient } from '../../node-image/test/support/console-ws';
 import { buildOrchestrator, newFleetSettings, OrchestratorProcess, REPO_ROOT } from './support/orchestrator-process';
-import { rfbFramebuffer } from './support/rfb-over-websocket';
+import { rfbFramebuffer } from '../../node-image/test/support/rfb-over-websocket';
 
 const TOKEN = `console-e2e-${randomBytes(8).toString('hex')}`;
 const PASSWORD = 'console-e2e-pass';

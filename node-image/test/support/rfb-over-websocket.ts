@@ -3,7 +3,7 @@
  * None (section 7.1-7.3), then one full FramebufferUpdateRequest in Raw encoding (sections 7.5.2,
  * 7.5.3, 7.6.1, 7.7.1) with 32-bit true-colour pixels; every read bounded in time.
  */
-import type { ConsoleClient } from '../../../node-image/test/support/console-ws';
+import type { ConsoleClient } from './console-ws';
 
 export interface Framebuffer {
   readonly securityTypes: number[];
