@@ -35,7 +35,7 @@ import {
   volumeCreateOptions,
 } from './dockerode-mapping';
 import { buildNodeImage, NodeImageBuildOptions } from './image-build';
-import { firstFileInTar } from './tar-file';
+import { firstRegularFile, TarFormatError } from './tar-single-file';
 
 /** 304: already started / already stopped. */
 const HTTP_NOT_MODIFIED = 304;
@@ -47,6 +47,8 @@ const REMOVAL_WAIT_MS = 60_000;
 const REMOVAL_POLL_MS = 250;
 const REMOVAL_IN_PROGRESS = /removal of container .* is already in progress/i;
 const ALREADY_CONNECTED = /already exists in network/i;
+/** Tar header, pax headers and padding around one file (tar-single-file.ts). */
+const TAR_OVERHEAD_BYTES = 8 * 1024;
 
 @Injectable()
 export class DockerodeAdapter extends DockerAdapter {
@@ -214,6 +216,34 @@ export class DockerodeAdapter extends DockerAdapter {
     }
   }
 
+  async readContainerFile(containerName: string, path: string, maxBytes: number): Promise<Buffer | null> {
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = (await this.docker.getContainer(containerName).getArchive({ path })) as NodeJS.ReadableStream;
+    } catch (error) {
+      if (classifyDockerError(error).kind === 'not-found') return null;
+      throw toAdapterError(`reading ${path} of container ${containerName}`, error);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    // The archive is the file plus a header and padding: a few blocks more than the file itself.
+    const limit = maxBytes + TAR_OVERHEAD_BYTES;
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) {
+        (stream as unknown as { destroy?: () => void }).destroy?.();
+        throw new DockerAdapterError('engine', `${path} of container ${containerName} is larger than ${maxBytes} bytes`);
+      }
+      chunks.push(chunk);
+    }
+    try {
+      return firstRegularFile(Buffer.concat(chunks));
+    } catch (error) {
+      if (error instanceof TarFormatError) throw new DockerAdapterError('engine', `reading ${path} of container ${containerName}: ${error.message}`);
+      throw error;
+    }
+  }
+
   async listFleetContainers(fleetId: string): Promise<ManagedContainer[]> {
     try {
       const listed = await this.docker.listContainers({ all: true, filters: fleetContainerFilters(fleetId) });
@@ -243,28 +273,6 @@ export class DockerodeAdapter extends DockerAdapter {
       if (classifyDockerError(error).kind === 'not-found') return null;
       throw toAdapterError(`inspect of network ${name}`, error);
     }
-  }
-
-  async readContainerFile(containerName: string, path: string, maxBytes: number): Promise<Buffer | null> {
-    const operation = `reading ${path} of container ${containerName}`;
-    let stream: NodeJS.ReadableStream;
-    try {
-      stream = await this.docker.getContainer(containerName).getArchive({ path });
-    } catch (error) {
-      if (classifyDockerError(error).kind === 'not-found') return null;
-      throw toAdapterError(operation, error);
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    // The tar adds a 512-byte header and pads to 512 bytes: twice the limit is enough for one file.
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > maxBytes * 2 + 2048) throw new DockerAdapterError('engine', `${operation} failed: larger than ${maxBytes} bytes`);
-      chunks.push(chunk);
-    }
-    const file = firstFileInTar(Buffer.concat(chunks));
-    if (file !== null && file.length > maxBytes) throw new DockerAdapterError('engine', `${operation} failed: larger than ${maxBytes} bytes`);
-    return file;
   }
 
   async connectNetwork(containerName: string, networkName: string): Promise<void> {

@@ -25,6 +25,7 @@ import { DEFAULT_BOOT_RUNS, NODE_RUNTIME_OPTIONS_HELP, runNodeRuntimeBench } fro
 import { insertBeforeReproduce, renderNodeRuntime } from './node-runtime-report';
 import { DEFAULT_FLEET_RUNS, FLEET_OPTIONS_HELP, runFleetBench } from './fleet-bench';
 import { renderFleet } from './fleet-report';
+import { DEFAULT_VMEDIA_RUNS, renderVirtualMedia, replaceVirtualMediaSection, runVirtualMediaBench, VIRTUAL_MEDIA_OPTIONS_HELP } from './virtual-media-bench';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 const AGENT_MAIN = resolve(__dirname, '..', 'main.js');
@@ -53,9 +54,13 @@ export interface BenchOptions {
   readonly bootRuns: number;
   /** Repetitions per side of the 50-node part (fleet-bench.ts); 0 skips it. */
   readonly fleetRuns: number;
+  /** InsertMedia calls per image size in the virtual-media part (virtual-media-bench.ts); 0 skips it. */
+  readonly vmediaRuns: number;
+  /** Measure only the virtual-media part and rewrite only its section of docs/benchmarks.md. */
+  readonly onlyVmedia: boolean;
 }
 
-export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900, bootRuns: DEFAULT_BOOT_RUNS, fleetRuns: DEFAULT_FLEET_RUNS };
+export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900, bootRuns: DEFAULT_BOOT_RUNS, fleetRuns: DEFAULT_FLEET_RUNS, vmediaRuns: DEFAULT_VMEDIA_RUNS, onlyVmedia: false };
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const o = { ...DEFAULT_OPTIONS };
@@ -76,10 +81,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       case '--max-seconds': o.maxSeconds = num(a, argv[++i], 10, 86_400); break;
       case '--boot-runs': o.bootRuns = num(a, argv[++i], 0, 100); break;
       case '--fleet-runs': o.fleetRuns = num(a, argv[++i], 0, 20); break;
+      case '--vmedia-runs': o.vmediaRuns = num(a, argv[++i], 0, 1_000); break;
+      case '--only-vmedia': o.onlyVmedia = true; break;
       case '--profile': o.profile = true; break;
       case '--no-write': o.write = false; break;
       case '--help': case '-h':
-        process.stdout.write(`npm run bench -- [options]\n${[...OPTIONS_HELP, ...NODE_RUNTIME_OPTIONS_HELP, ...FLEET_OPTIONS_HELP].map((l) => `  ${l}`).join('\n')}\n`);
+        process.stdout.write(`npm run bench -- [options]\n${[...OPTIONS_HELP, ...NODE_RUNTIME_OPTIONS_HELP, ...FLEET_OPTIONS_HELP, ...VIRTUAL_MEDIA_OPTIONS_HELP, '--only-vmedia      measure only the virtual-media part; rewrite only its section of docs/benchmarks.md'].map((l) => `  ${l}`).join('\n')}\n`);
         process.exit(0);
         break;
       default: throw new Error(`unknown option ${a} (see --help)`);
@@ -275,6 +282,13 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: ${(err as Error).message}\n`);
     process.exit(2);
   }
+  const vmedia = (): Promise<string> => runVirtualMediaBench({ runs: options.vmediaRuns, agentMain: AGENT_MAIN, progress, deadline: Date.now() + options.maxSeconds * 1000 }).then(renderVirtualMedia);
+  if (options.onlyVmedia) {
+    const text = replaceVirtualMediaSection(readFileSync(REPORT_PATH, 'utf8'), await vmedia(), insertBeforeReproduce);
+    if (options.write) { writeFileSync(REPORT_PATH, text); progress(`wrote ${REPORT_PATH}`); }
+    process.stdout.write(text);
+    return;
+  }
   const report = await runBench(options);
   let text = renderReport(report);
   if (options.bootRuns > 0) {
@@ -283,6 +297,7 @@ async function main(): Promise<void> {
   }
   const fleet = await runFleetBench({ runs: options.fleetRuns, repoRoot: REPO_ROOT, progress, deadline: Date.now() + options.maxSeconds * 1000 });
   text = insertBeforeReproduce(text, renderFleet(fleet));
+  text = insertBeforeReproduce(text, await vmedia());
   if (options.write) {
     writeFileSync(REPORT_PATH, text);
     progress(`wrote ${REPORT_PATH}`);

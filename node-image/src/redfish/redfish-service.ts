@@ -15,6 +15,11 @@ import { sessionRoutes } from './resources/sessions';
 import { systemRoutes } from './resources/systems';
 import { SERIAL_CONSOLE_LOG, serialConsoleLogRoutes } from './resources/serial-console-log';
 import type { SerialHistory } from '../console/serial-history';
+import { virtualMediaRoutes } from './resources/virtual-media';
+import { systemInventoryRoutes } from './resources/system-inventory';
+import { biosRoutes } from './resources/bios';
+import { chassisSensorRoutes } from './resources/chassis-sensors';
+import { networkProtocolRoutes } from './resources/network-protocol';
 
 export interface RedfishServiceDeps {
   readonly core: BmcCore;
@@ -36,9 +41,14 @@ export class RedfishService {
       ...sessionRoutes(deps.core.accounts, this.sessions),
       ...accountRoutes(deps.core.accounts),
       ...systemRoutes(deps.core),
+      ...systemInventoryRoutes(deps.core),
+      ...biosRoutes(deps.core),
       ...managerRoutes(deps.core, deps.serialHistory ? [SERIAL_CONSOLE_LOG.service] : []),
       ...(deps.serialHistory ? serialConsoleLogRoutes(deps.serialHistory) : []),
+      ...networkProtocolRoutes(deps.core),
       ...chassisRoutes(deps.core),
+      ...virtualMediaRoutes(deps.core),
+      ...chassisSensorRoutes(deps.core),
     ];
     this.router = new RedfishRouter(this.routes, createAuthenticator(deps.core.accounts, this.sessions, deps.log));
   }
