@@ -134,7 +134,9 @@ export class ConsoleProxy implements OnApplicationBootstrap, OnApplicationShutdo
           else closeClient(CONSOLE_CLOSE.agentUnreachable, `the connection to the BMC of node ${node.name} was lost`);
         });
       });
-    }, (error: unknown) => {
+    }, async (error: unknown) => {
+      // A node deleted while its console was opening: say that, not what the connection attempt met.
+      if (await this.ended(node)) { closeClient(CONSOLE_CLOSE.nodeDeleted, `node ${node.name} was deleted`); return; }
       if (error instanceof AgentUnavailableError) {
         this.logger.warn(`${kind} console of node ${node.name}: ${error.message}`);
         const code = error.status >= 400 && error.status < 600 && error.status !== 502 ? CONSOLE_CLOSE.agentRefusedBase + error.status : CONSOLE_CLOSE.agentUnreachable;

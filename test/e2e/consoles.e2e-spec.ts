@@ -165,6 +165,7 @@ describeWithTools(['docker', 'ipmitool', 'script'])('node consoles through the o
 
   it('a deleted node\'s console closes with 4410 and says so', async () => {
     const open = await viewer('serial');
+    await open.waitFor(READY_MARKER, 30_000); // the history: the agent end is connected
     expect((await api('DELETE', '/api/v1/nodes/con?purge=true')).status).toBe(204);
     const closed = await open.closed;
     expect(closed).toEqual({ code: 4410, reason: 'node con was deleted' });
