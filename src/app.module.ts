@@ -16,6 +16,7 @@ import { DockerModule } from './docker/docker.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NodesModule } from './nodes/nodes.module';
 import { ReconcilerModule } from './reconciler/reconciler.module';
+import { ConsolesModule } from './consoles/consoles.module';
 
 @Module({})
 export class AppModule implements OnApplicationShutdown {
@@ -34,6 +35,7 @@ export class AppModule implements OnApplicationShutdown {
         NodesModule,
         ContainerlabModule.register({ imports: [NodesModule] }),
         ReconcilerModule,
+        ConsolesModule,
       ],
       providers: [
         {
