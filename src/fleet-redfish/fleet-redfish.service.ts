@@ -20,6 +20,7 @@ import { basicAuthorization, callerAuthOf, credentialsMatch, type BmcCredentials
 import { fleetLocationOf, routeFleetPath, rewriteNodeBody, type FleetRoute, type NodeCollection } from './fleet-paths';
 import { fleetServiceRoot, nodeCollection, odataServiceDocument, sessionCollection, sessionResource, sessionServiceResource } from './fleet-resources';
 import { FleetSessions } from './fleet-sessions';
+import { LoginLimiter } from './login-limiter';
 import { CertificateNotReady, NodeCertificates } from './node-certificates';
 import { NodeRedfishClient, NodeRedfishUnreachable, type NodeHttpResponse } from './node-redfish-client';
 
@@ -53,6 +54,7 @@ function only(method: string, path: string, allowed: readonly string[]): void {
 export class FleetRedfishService {
   private readonly logger = new Logger('FleetRedfish');
   readonly sessions = new FleetSessions((bytes) => randomBytes(bytes));
+  private readonly limiter = new LoginLimiter();
 
   constructor(
     private readonly config: AppConfig,
@@ -66,10 +68,11 @@ export class FleetRedfishService {
     const route = routeFleetPath(req.path);
     const method = req.method.toUpperCase();
     if (route.kind === 'not-found') throw notFound(req.path);
-    if (route.kind === 'versions') return only(method, req.path, ['GET', 'HEAD']), { status: 200, headers: {}, body: { v1: '/redfish/v1/' } };
-    if (route.kind === 'root') return only(method, req.path, ['GET', 'HEAD']), resourceResponse(fleetServiceRoot(this.fleet.fleetId));
-    if (route.kind === 'odata') return only(method, req.path, ['GET', 'HEAD']), { status: 200, headers: {}, body: odataServiceDocument() };
-    if (route.kind === 'metadata') return only(method, req.path, ['GET', 'HEAD']), { status: 200, headers: { 'Content-Type': 'application/xml' }, body: metadataXml() };
+    const open = this.openDocument(route.kind);
+    if (open !== null) {
+      only(method, req.path, ['GET', 'HEAD']);
+      return open;
+    }
     if (route.kind === 'sessions' && method === 'POST') return this.login(req, now);
     const caller = this.callerOf(req, now);
     switch (route.kind) {
@@ -84,9 +87,22 @@ export class FleetRedfishService {
         return resourceResponse(sessionServiceResource(this.sessions.timeoutMs / 1000));
       case 'collection':
         only(method, req.path, ['GET', 'HEAD']);
-        return resourceResponse(nodeCollection(route.collection, await this.visibleNodeIds(this.required(caller, req.path), req.path)));
+        return resourceResponse(nodeCollection(route.collection, await this.visibleNodeIds(this.required(caller, req.path), req)));
       case 'node':
         return this.proxy(route, method, req, this.required(caller, req.path));
+      default:
+        throw notFound(req.path);
+    }
+  }
+
+  /** The documents every client may read before it logs in (DSP0266 sections 9.2 and 13.3.1). */
+  private openDocument(kind: FleetRoute['kind']): RedfishResponse | null {
+    switch (kind) {
+      case 'versions': return { status: 200, headers: {}, body: { v1: '/redfish/v1/' } };
+      case 'root': return resourceResponse(fleetServiceRoot(this.fleet.fleetId));
+      case 'odata': return { status: 200, headers: {}, body: odataServiceDocument() };
+      case 'metadata': return { status: 200, headers: { 'Content-Type': 'application/xml' }, body: metadataXml() };
+      default: return null;
     }
   }
 
@@ -104,10 +120,11 @@ export class FleetRedfishService {
       if (typeof fields[name] !== 'string') throw typeError(fields[name], name);
     }
     const credentials = { user: fields['UserName'] as string, password: fields['Password'] as string };
-    if ((await this.visibleNodeIds({ credentials, sessionId: null }, req.path, false)).length === 0) {
-      this.logger.warn(`fleet redfish login refused for user ${JSON.stringify(credentials.user)} from ${req.remote}: not the BMC credentials of any node`);
-      throw unauthorized(req.path, 'ResourceAtUriUnauthorized');
+    this.refuseIfLocked(credentials, req);
+    if ((await this.visibleNodeIds({ credentials, sessionId: null }, req, false)).length === 0) {
+      this.refused(credentials, req, 'not the BMC credentials of any node');
     }
+    this.limiter.succeeded(credentials.user, req.remote);
     const session = this.sessions.create(credentials, req.remote, now);
     if (session === undefined) throw new RedfishError(503, 'SessionLimitExceeded', 'The session establishment failed due to the number of simultaneous sessions exceeding the limit of the implementation.');
     const location = `${req.path.replace(/\/$/, '')}/${session.id}`;
@@ -149,17 +166,32 @@ export class FleetRedfishService {
   }
 
   /** Nodes whose BMC credentials the caller holds; none at all is a 401 (unless only asked). */
-  private async visibleNodeIds(caller: NonNullable<Caller>, path: string, refuseNone = true): Promise<string[]> {
+  private async visibleNodeIds(caller: NonNullable<Caller>, req: RedfishRequest, refuseNone = true): Promise<string[]> {
+    if (refuseNone) this.refuseIfLocked(caller.credentials, req);
     const rows = await this.prisma.node.findMany({ where: { state: { in: ['running', 'failed'] } }, select: { id: true, ipmiUser: true, ipmiPassword: true } });
     const ids = rows.filter((row) => credentialsMatch(caller.credentials, { user: row.ipmiUser, password: row.ipmiPassword })).map((row) => row.id);
-    if (ids.length === 0 && refuseNone) throw unauthorized(path, 'ResourceAtUriUnauthorized');
+    if (ids.length === 0 && refuseNone) this.refused(caller.credentials, req, 'not the BMC credentials of any node');
+    if (ids.length > 0) this.limiter.succeeded(caller.credentials.user, req.remote);
     return ids;
+  }
+
+  /** A user name locked out from this address gets the same 401 as wrong credentials, unchecked. */
+  private refuseIfLocked(credentials: BmcCredentials, req: RedfishRequest): void {
+    if (this.limiter.isLocked(credentials.user, req.remote, Date.now())) throw unauthorized(req.path, 'ResourceAtUriUnauthorized');
+  }
+
+  private refused(credentials: BmcCredentials, req: RedfishRequest, why: string): never {
+    this.limiter.failed(credentials.user, req.remote, Date.now());
+    this.logger.warn(`fleet redfish login refused for user ${JSON.stringify(credentials.user)} from ${req.remote}: ${why}`);
+    throw unauthorized(req.path, 'ResourceAtUriUnauthorized');
   }
 
   private async proxy(route: Extract<FleetRoute, { kind: 'node' }>, method: string, req: RedfishRequest, caller: NonNullable<Caller>): Promise<RedfishResponse> {
     const node = await this.prisma.node.findUnique({ where: { id: route.nodeId }, include: { leases: true } });
     if (node === null) throw notFound(req.path);
-    if (!credentialsMatch(caller.credentials, { user: node.ipmiUser, password: node.ipmiPassword })) throw unauthorized(req.path, 'ResourceAtUriUnauthorized');
+    this.refuseIfLocked(caller.credentials, req);
+    if (!credentialsMatch(caller.credentials, { user: node.ipmiUser, password: node.ipmiPassword })) this.refused(caller.credentials, req, `not the BMC credentials of node ${node.name}`);
+    this.limiter.succeeded(caller.credentials.user, req.remote);
     if (!NODE_METHODS.has(method)) throw methodNotAllowed(method, req.path, [...NODE_METHODS]);
     const port = this.usablePort(node);
     const headers: Record<string, string> = { Authorization: basicAuthorization(caller.credentials) };

@@ -168,4 +168,14 @@ describeWithSushy()('fleet Redfish endpoint (FLEET_REDFISH_PORT) over four sim n
       spawnSync('docker', ['start', node.container.name]);
     }
   });
+
+  // Last: it locks the user name out of the fleet endpoint from this address for a minute.
+  it('locks a user name out of the fleet endpoint after five wrong passwords in a row, while the node itself still answers', async () => {
+    for (let i = 0; i < 5; i += 1) expect((await call('GET', '/redfish/v1/Systems', { auth: { user: SHARED.user, password: `wrong-${i}` } })).status).toBe(401);
+    expect((await call('GET', '/redfish/v1/Systems')).status).toBe(401);
+    const login = await redfishCall(endpoint, 'POST', '/redfish/v1/SessionService/Sessions', { body: { UserName: SHARED.user, Password: SHARED.password } });
+    expect(login.status).toBe(401);
+    // The fleet's lockout is its own: nothing reached the nodes, whose BMCs still take their credentials.
+    expect((await ipmitool(nodes[0]!.ipmi.port, ['-C', '17', 'power', 'status'], { password: SHARED.password })).status).toBe(0);
+  });
 });
