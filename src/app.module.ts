@@ -13,6 +13,7 @@ import { HealthModule } from './health/health.module';
 import { ContainerlabModule } from './containerlab/containerlab.module';
 import { DatabaseModule } from './database/database.module';
 import { DockerModule } from './docker/docker.module';
+import { FleetRedfishModule } from './fleet-redfish/fleet-redfish.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NodesModule } from './nodes/nodes.module';
 import { ReconcilerModule } from './reconciler/reconciler.module';
@@ -36,6 +37,7 @@ export class AppModule implements OnApplicationShutdown {
         ContainerlabModule.register({ imports: [NodesModule] }),
         ReconcilerModule,
         ConsolesModule,
+        FleetRedfishModule,
       ],
       providers: [
         {

@@ -1,7 +1,8 @@
 /**
  * Orchestrator entry point: bootstrap only. Validates the environment (printing every bad variable
  * and exiting 1 when something is wrong, including a non-loopback BIND_ADDRESS without API_TOKEN),
- * builds the app, enables shutdown hooks and listens on BIND_ADDRESS:PORT.
+ * builds the app, enables shutdown hooks and listens on BIND_ADDRESS:PORT, then starts the fleet
+ * Redfish endpoint on BIND_ADDRESS:FLEET_REDFISH_PORT (unless it is `none`).
  */
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
@@ -10,6 +11,7 @@ import { createApp, OPENAPI_PATH } from './app.factory';
 import { AppConfig } from './config/app-config';
 import { ConfigValidationError } from './config/env.schema';
 import { loadAppConfig } from './config/load-app-config';
+import { FleetRedfishServer } from './fleet-redfish/fleet-redfish.server';
 import { NodeImageService } from './nodes/node-image.service';
 
 function readConfigOrExit(): AppConfig | null {
@@ -41,6 +43,7 @@ async function bootstrap(): Promise<void> {
   const url = urlOf(app.getHttpServer().address() as AddressInfo);
   const logger = new Logger('Bootstrap');
   logger.log(`listening on ${url} (OpenAPI at ${url}/${OPENAPI_PATH})`);
+  await app.get(FleetRedfishServer).listen();
   // Build the node image now if it is missing (progress in the log), rather than in the first create.
   app.get(NodeImageService).ensure().catch((error: unknown) => {
     logger.warn(`node image ${config.nodeImage} not available yet: ${error instanceof Error ? error.message : String(error)}`);

@@ -4,7 +4,8 @@
  * The build goes to .cache/ so it never races with a `npm start` that uses dist/.
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -14,6 +15,7 @@ const MAIN = join(OUT_DIR, 'src', 'main.js');
 const BUILD_TIMEOUT_MS = 120_000;
 const START_TIMEOUT_MS = 20_000;
 const LISTENING = /listening on (http:\/\/127\.0\.0\.1:(\d+))/;
+const FLEET_REDFISH_LISTENING = /fleet Redfish endpoint listening on https:\/\/127\.0\.0\.1:(\d+)\/redfish\/v1/;
 
 interface Exit {
   readonly code: number | null;
@@ -28,7 +30,7 @@ afterAll(() => rmSync(DATA_DIR, { recursive: true, force: true }));
 
 function orchestratorEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const { PATH, HOME } = process.env;
-  return { PATH, HOME, LOG_FORMAT: 'text', DATA_DIR, RECONCILE_INTERVAL_S: '0', ...env };
+  return { PATH, HOME, LOG_FORMAT: 'text', DATA_DIR, RECONCILE_INTERVAL_S: '0', FLEET_REDFISH_PORT: 'none', ...env };
 }
 
 function run(env: Record<string, string>): { child: ChildProcess; exited: Promise<Exit>; output: () => string } {
@@ -83,14 +85,29 @@ describe('orchestrator entry point (dist main.js)', () => {
     }
   });
 
-  it('starts on a free port, serves /healthz and shuts down cleanly on SIGTERM', async () => {
-    const { child, exited, output } = run({ PORT: '0' });
+  it('starts on a free port, serves /healthz and the fleet Redfish endpoint (HTTPS, its generated certificate), and shuts down cleanly on SIGTERM', async () => {
+    const { child, exited, output } = run({ PORT: '0', FLEET_REDFISH_PORT: '0' });
     started.push(child);
     const url = await waitFor(() => LISTENING.exec(output())?.[1] ?? null, START_TIMEOUT_MS, 'the listening line');
 
     const response = await fetch(`${url}/healthz`);
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ status: 'ok' });
+
+    const redfishPort = Number(await waitFor(() => FLEET_REDFISH_LISTENING.exec(output())?.[1] ?? null, START_TIMEOUT_MS, 'the fleet Redfish line'));
+    const ca = readFileSync(join(DATA_DIR, 'fleet-redfish', 'redfish-cert.pem'), 'utf8');
+    const root = await new Promise<{ status: number; body: { RedfishVersion?: string; Links?: unknown } }>((resolve, reject) => {
+      const req = httpsRequest({ host: '127.0.0.1', port: redfishPort, path: '/redfish/v1', ca, agent: false, timeout: 10_000 }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as { RedfishVersion?: string } }));
+      });
+      req.on('timeout', () => req.destroy(new Error('no answer within 10 s')));
+      req.on('error', reject);
+      req.end();
+    });
+    expect(root.status).toBe(200);
+    expect(root.body).toMatchObject({ RedfishVersion: expect.stringMatching(/^1\.\d+\.\d+$/), Links: { Sessions: { '@odata.id': '/redfish/v1/SessionService/Sessions' } } });
 
     child.kill('SIGTERM');
     const exit = await exited;

@@ -1,6 +1,8 @@
 """Drives the agent's Redfish service with sushy (OpenStack Ironic's Redfish library) the way
 Ironic's redfish power and management interfaces do, and prints what it observed as one JSON
-object. Usage: redfish-sushy-driver.py URL CA_FILE USER PASSWORD basic|session
+object. Usage: redfish-sushy-driver.py URL CA_FILE USER PASSWORD basic|session [SYSTEM_PATH]
+SYSTEM_PATH (the system to drive, as Metal3 names it in redfish://host:port/SYSTEM_PATH) defaults to
+the first member of the Systems collection.
 Run as Debian ships it: /usr/bin/python3 without REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE (they would
 override sushy's verify setting)."""
 import json
@@ -12,6 +14,7 @@ import sushy
 from sushy import auth as sushy_auth
 
 url, ca, user, password, mode = sys.argv[1:6]
+system_path = sys.argv[6] if len(sys.argv) > 6 else None
 out = {}
 
 
@@ -39,7 +42,8 @@ root = sushy.Sushy(url, auth=a, verify=ca)
 out['redfish_version'] = root.redfish_version
 members = list(root.get_system_collection().members_identities)
 out['members'] = members
-system = root.get_system(members[0])
+system = root.get_system(system_path or members[0])
+out['system'] = system.path
 out['name'] = system.name
 out['uuid'] = system.uuid
 out['memory_gib'] = system.memory_summary.size_gib if system.memory_summary else None

@@ -15,6 +15,7 @@ import { describeWithTools, run } from '../support/tools';
 import { ipmitool, pollUntil } from '../support/ipmitool-runner';
 import { redfishCall, startRedfishAgent, type RedfishAgent, type CallOptions } from '../support/redfish-http';
 import { expectRedfishValid } from '../support/redfish-schema';
+import { crawlRedfish } from '../support/redfish-crawl';
 
 const REPO_ROOT = join(__dirname, '..', '..', '..');
 const SUSHY_DRIVER = join(__dirname, 'redfish-sushy-driver.py');
@@ -85,29 +86,9 @@ describeWithSushy()('Redfish service of the agent', () => {
     expect(sub.status).toBe(201);
     const task = await call('POST', RESET, { body: { ResetType: 'ForceOff' }, headers: { Prefer: 'respond-async' } });
     expect(task.status).toBe(202);
-    const seen = new Set<string>();
-    const queue = ['/redfish/v1'];
-    const problems: string[] = [];
-    while (queue.length > 0 && seen.size < 200) {
-      const path = queue.shift()!;
-      if (seen.has(path)) continue;
-      seen.add(path);
-      const r = await call('GET', path);
-      if (r.status !== 200) { problems.push(`${path}: ${r.status}`); continue; }
-      if (r.headers.etag !== r.body['@odata.etag']) problems.push(`${path}: ETag header ${String(r.headers.etag)} differs from @odata.etag`);
-      try { await expectRedfishValid(r.body); } catch (e) { problems.push(`${path}: ${(e as Error).message.slice(0, 2000)}`); }
-      const walk = (v: unknown): void => {
-        if (Array.isArray(v)) { v.forEach(walk); return; }
-        if (v === null || typeof v !== 'object') return;
-        const o = v as Record<string, unknown>;
-        if (Object.keys(o).length === 0) problems.push(`${path}: an empty {} object`);
-        if (typeof o['@odata.id'] === 'string' && !(o['@odata.id'] as string).includes('#')) queue.push(o['@odata.id'] as string);
-        Object.values(o).forEach(walk);
-      };
-      walk(r.body);
-    }
+    const { seen, problems } = await crawlRedfish((path) => call('GET', path));
     expect(problems).toEqual([]);
-    expect([...seen]).toEqual(expect.arrayContaining([SYSTEM, '/redfish/v1/Managers/1', '/redfish/v1/Chassis/1', '/redfish/v1/Managers/1/LogServices/SEL/Entries/1', '/redfish/v1/AccountService/Roles/ReadOnly',
+    expect(seen).toEqual(expect.arrayContaining([SYSTEM, '/redfish/v1/Managers/1', '/redfish/v1/Chassis/1', '/redfish/v1/Managers/1/LogServices/SEL/Entries/1', '/redfish/v1/AccountService/Roles/ReadOnly',
       `${SYSTEM}/EthernetInterfaces/eth0`, `${SYSTEM}/Processors/CPU1`, `${SYSTEM}/Memory/DIMM1`, `${SYSTEM}/Storage/1/Drives/Disk0`, `${SYSTEM}/Storage/1/Drives/CD0`,
       `${SYSTEM}/SimpleStorage/1`, `${SYSTEM}/Bios`, `${SYSTEM}/Bios/Settings`, `${SYSTEM}/SecureBoot`, '/redfish/v1/Chassis/1/Thermal', '/redfish/v1/Chassis/1/Power',
       '/redfish/v1/Managers/1/NetworkProtocol', '/redfish/v1/Systems/1/VirtualMedia/Cd', '/redfish/v1/Managers/1/VirtualMedia/UsbStick',

@@ -1,25 +1,29 @@
 /**
- * Follows every `@odata.id` from /redfish/v1 (fragments excluded) and checks each resource: 200,
- * ETag header equal to @odata.etag, valid against DMTF JSON Schema, no empty `{}` objects.
+ * The schema-validating Redfish crawler shared by the agent's and the fleet endpoint's tests:
+ * follows every `@odata.id` from a start URI (fragments excepted), expects 200, an ETag header equal
+ * to `@odata.etag`, a body valid against DMTF's JSON Schema (redfish-schema.ts) and no empty `{}`
+ * object. Bounded: at most `limit` resources.
  */
 import type { RedfishReply } from './redfish-http';
 import { expectRedfishValid } from './redfish-schema';
 
 export interface CrawlResult {
-  readonly seen: readonly string[];
-  readonly problems: readonly string[];
+  /** Every URI fetched, in order. */
+  readonly seen: string[];
+  /** One line per problem (empty when everything is right). */
+  readonly problems: string[];
 }
 
-export async function crawlRedfish(get: (path: string) => Promise<RedfishReply>, limit = 300): Promise<CrawlResult> {
+export async function crawlRedfish(get: (path: string) => Promise<RedfishReply>, start = '/redfish/v1', limit = 200): Promise<CrawlResult> {
   const seen = new Set<string>();
-  const queue = ['/redfish/v1'];
+  const queue = [start];
   const problems: string[] = [];
   while (queue.length > 0 && seen.size < limit) {
     const path = queue.shift()!;
     if (seen.has(path)) continue;
     seen.add(path);
     const r = await get(path);
-    if (r.status !== 200) { problems.push(`${path}: ${r.status}`); continue; }
+    if (r.status !== 200) { problems.push(`${path}: ${r.status} ${r.text.slice(0, 300)}`); continue; }
     if (r.headers.etag !== r.body['@odata.etag']) problems.push(`${path}: ETag header ${String(r.headers.etag)} differs from @odata.etag`);
     try { await expectRedfishValid(r.body); } catch (e) { problems.push(`${path}: ${(e as Error).message.slice(0, 2000)}`); }
     const walk = (v: unknown): void => {
@@ -32,5 +36,6 @@ export async function crawlRedfish(get: (path: string) => Promise<RedfishReply>,
     };
     walk(r.body);
   }
+  if (queue.some((path) => !seen.has(path))) problems.push(`more than ${limit} resources: the crawl stopped before it saw them all`);
   return { seen: [...seen], problems };
 }

@@ -57,7 +57,10 @@ export interface CallOptions {
   readonly headers?: Record<string, string>;
 }
 
-export function redfishCall(rf: RedfishAgent, method: string, path: string, opts: CallOptions = {}): Promise<RedfishReply> {
+/** A Redfish service to call: its port on 127.0.0.1 and the certificate (PEM) it must present. */
+export type RedfishEndpoint = Pick<RedfishAgent, 'redfishPort' | 'ca'>;
+
+export function redfishCall(rf: RedfishEndpoint, method: string, path: string, opts: CallOptions = {}): Promise<RedfishReply> {
   const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers };
   const payload = opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
   if (payload !== undefined) { headers['Content-Type'] ??= 'application/json'; headers['Content-Length'] = String(Buffer.byteLength(payload)); }

@@ -5,7 +5,7 @@
  * are cut: a `$ref` to `X.json#/definitions/X` becomes odata-v4's idRef, which is what payloads
  * carry there (unless X is an enumeration, such as PhysicalContext); draft-04 `id` becomes `$id`; `$schema` is dropped (ajv cannot fetch the meta-schema).
  */
-import Ajv, { type AnySchema, type ValidateFunction } from 'ajv';
+import Ajv, { type AnySchema, type AnySchemaObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,7 +54,7 @@ function loadFile(file: string): Record<string, unknown> {
   return out;
 }
 
-const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false, loadSchema: async (uri) => loadFile(uri.replace(BASE, '').replace(/#.*$/, '')) as AnySchema });
+const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false, loadSchema: async (uri) => loadFile(uri.replace(BASE, '').replace(/#.*$/, '')) as AnySchemaObject });
 addFormats(ajv);
 const compiled = new Map<string, Promise<ValidateFunction>>();
 

@@ -40,7 +40,7 @@ const SINGLETONS: ReadonlyArray<[string, string]> = [
 ];
 
 /** Namespaces $metadata references: every versioned schema served, and the collections. */
-function metadataXml(): string {
+export function metadataXml(): string {
   const refs: string[] = [];
   const ref = (file: string, ns: readonly string[]): void => {
     refs.push(`  <edmx:Reference Uri="http://redfish.dmtf.org/schemas/v1/${file}_v1.xml">\n${ns.map((n) => `    <edmx:Include Namespace="${n}"/>`).join('\n')}\n  </edmx:Reference>`);
