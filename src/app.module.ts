@@ -13,9 +13,11 @@ import { HealthModule } from './health/health.module';
 import { ContainerlabModule } from './containerlab/containerlab.module';
 import { DatabaseModule } from './database/database.module';
 import { DockerModule } from './docker/docker.module';
+import { EventsModule } from './events/events.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NodesModule } from './nodes/nodes.module';
 import { ReconcilerModule } from './reconciler/reconciler.module';
+import { WebUiModule } from './web-ui/web-ui.module';
 
 @Module({})
 export class AppModule implements OnApplicationShutdown {
@@ -34,6 +36,8 @@ export class AppModule implements OnApplicationShutdown {
         NodesModule,
         ContainerlabModule.register({ imports: [NodesModule] }),
         ReconcilerModule,
+        EventsModule,
+        WebUiModule,
       ],
       providers: [
         {
