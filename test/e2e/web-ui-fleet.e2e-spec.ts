@@ -11,15 +11,11 @@ import { describeWithTools } from '../../node-image/test/support/tools';
 import { CHROMIUM, launchChromium, saveScreenshot, waitForRowPower, watchedPage, type PageProblems } from './support/browser';
 import { buildOrchestrator, fleetContainers, newFleetSettings, OrchestratorProcess } from './support/orchestrator-process';
 import { spawnSync } from 'node:child_process';
+import { buildWebUi } from './support/web-ui-build';
 
 const PASSWORD = 's3cret-pass';
 /** How soon a power change made outside the orchestrator must show on the page. */
 const LIVE_POWER_MS = 2_000;
-
-function buildWeb(): void {
-  const result = spawnSync(process.execPath, ['scripts/build-web.mjs'], { encoding: 'utf8', timeout: 120_000 });
-  if (result.status !== 0) throw new Error(`building the web UI failed:\n${result.stdout}${result.stderr}`);
-}
 
 async function powerOf(page: Page, name: string): Promise<string | null> {
   return page.locator(`tr[data-name="${name}"]`).getAttribute('data-power');
@@ -35,7 +31,7 @@ describeBrowser('web UI: fleet page', () => {
 
   beforeAll(async () => {
     buildOrchestrator();
-    buildWeb();
+    buildWebUi();
     await fleet.start();
     browser = await launchChromium();
     ({ page, problems } = await watchedPage(await browser.newContext({ viewport: { width: 1400, height: 820 } })));
