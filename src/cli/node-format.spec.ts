@@ -21,6 +21,7 @@ function nodeView(overrides: Partial<NodeView> = {}): NodeView {
     labInterfaces: [],
     ipmi: { host: '127.0.0.1', port: 16230, user: 'admin' },
     vnc: { host: '127.0.0.1', port: 15900, passwordAt: null },
+    redfish: { host: '127.0.0.1', port: 17000 },
     bmcUsers: 'reset',
     bmcReachable: true,
     container: { name: 'bmcfleet-node1', id: '0123456789abcdef0123' },
@@ -35,12 +36,12 @@ describe('formatNodeTable', () => {
   it('prints one aligned row per node under the headers, without trailing blanks', () => {
     const table = formatNodeTable([
       nodeView(),
-      nodeView({ name: 'a-much-longer-name', state: 'creating', powerState: 'unknown', machine: 'sim', ipmi: { host: '127.0.0.1', port: 16231, user: 'admin' }, vnc: { host: '127.0.0.1', port: 15901, passwordAt: null } }),
+      nodeView({ name: 'a-much-longer-name', state: 'creating', powerState: 'unknown', machine: 'sim', ipmi: { host: '127.0.0.1', port: 16231, user: 'admin' }, vnc: { host: '127.0.0.1', port: 15901, passwordAt: null }, redfish: null }),
     ]);
     expect(table).toBe([
-      'NAME                STATE     POWER    IPMI             VNC              MACHINE',
-      'node1               running   off      127.0.0.1:16230  127.0.0.1:15900  qemu',
-      'a-much-longer-name  creating  unknown  127.0.0.1:16231  127.0.0.1:15901  sim',
+      'NAME                STATE     POWER    IPMI             VNC              REDFISH          MACHINE',
+      'node1               running   off      127.0.0.1:16230  127.0.0.1:15900  127.0.0.1:17000  qemu',
+      'a-much-longer-name  creating  unknown  127.0.0.1:16231  127.0.0.1:15901  -                sim',
       '',
     ].join('\n'));
   });

@@ -7,11 +7,15 @@ import type { Endpoint, NodeView } from '../nodes/node.model';
 import type { PowerResult } from './fleet-api';
 
 const COLUMN_GAP = '  ';
-export const NODE_TABLE_HEADERS = ['NAME', 'STATE', 'POWER', 'IPMI', 'VNC', 'MACHINE'] as const;
+export const NODE_TABLE_HEADERS = ['NAME', 'STATE', 'POWER', 'IPMI', 'VNC', 'REDFISH', 'MACHINE'] as const;
 
 export function formatEndpoint(endpoint: Endpoint): string {
   // An IPv6 host needs brackets before the port.
   return endpoint.host.includes(':') ? `[${endpoint.host}]:${endpoint.port}` : `${endpoint.host}:${endpoint.port}`;
+}
+
+function formatRedfish(endpoint: Endpoint | null): string {
+  return endpoint === null ? '-' : formatEndpoint(endpoint);
 }
 
 /** Left-aligned columns, two spaces apart, no trailing blanks. */
@@ -23,7 +27,7 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
 
 export function formatNodeTable(nodes: readonly NodeView[]): string {
   if (nodes.length === 0) return 'no nodes\n';
-  return formatTable(NODE_TABLE_HEADERS, nodes.map((n) => [n.name, n.state, n.powerState, formatEndpoint(n.ipmi), formatEndpoint(n.vnc), n.machine]));
+  return formatTable(NODE_TABLE_HEADERS, nodes.map((n) => [n.name, n.state, n.powerState, formatEndpoint(n.ipmi), formatEndpoint(n.vnc), formatRedfish(n.redfish), n.machine]));
 }
 
 /** `nodes show` and the create answer: one "key: value" line each. */
@@ -35,6 +39,7 @@ export function formatNodeDetails(n: NodeView): string {
     ['machine', n.machine],
     ['ipmi', `${formatEndpoint(n.ipmi)} user ${n.ipmi.user}`],
     ['vnc', formatEndpoint(n.vnc)],
+    ['redfish', n.redfish === null ? '- (made before Redfish ports; its next re-create leases one)' : `https://${formatEndpoint(n.redfish)}/redfish/v1`],
     ['memory', `${n.memoryMiB} MiB`],
     ['cpus', String(n.cpus)],
     ['disk', `${n.diskSizeGiB} GiB`],

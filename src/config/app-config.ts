@@ -26,6 +26,10 @@ export interface HttpConfig {
   readonly apiToken: string | null;
 }
 
+export interface FleetRedfishConfig {
+  readonly port: number;
+}
+
 export interface LogConfig {
   /** Least severe level that is printed. */
   readonly level: LogLevelName;
@@ -43,12 +47,16 @@ export abstract class AppConfig {
   abstract readonly isoDir: string;
   /** Largest disk (GiB) the API gives a node (MAX_DISK_GIB); qcow2 disks grow as the guest writes. */
   abstract readonly maxDiskGiB: number;
-  /** Host address the nodes' IPMI and VNC ports are published on. */
+  /** Host address the nodes' IPMI, VNC and Redfish ports are published on. */
   abstract readonly publishAddress: string;
   /** Host UDP ports leased to nodes' IPMI. */
   abstract readonly ipmiPortRange: PortRange;
   /** Host TCP ports leased to nodes' VNC. */
   abstract readonly vncPortRange: PortRange;
+  /** Host TCP ports leased to nodes' Redfish (HTTPS), same port inside the container (REDFISH_PORT_RANGE). */
+  abstract readonly redfishPortRange: PortRange;
+  /** The fleet-wide Redfish endpoint (HTTPS on BIND_ADDRESS); null: FLEET_REDFISH_PORT=none. Port 0 picks a free one. */
+  abstract readonly fleetRedfish: FleetRedfishConfig | null;
   /** Image new nodes are created from. */
   abstract readonly nodeImage: string;
   /** Agent environment given to every new node, from NODE_DEFAULTS_<NAME> (key is NAME). */

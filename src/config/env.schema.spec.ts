@@ -38,6 +38,8 @@ describe('parseAppConfig', () => {
       publishAddress: '127.0.0.1',
       ipmiPortRange: { first: 16230, last: 16999 },
       vncPortRange: { first: 15900, last: 16229 },
+      redfishPortRange: { first: 17000, last: 17999 },
+      fleetRedfish: { port: 8443 },
       nodeImage: 'bmcfleet/node:latest',
       nodeDefaults: {},
       log: { level: 'log', format: 'text' },
@@ -55,6 +57,8 @@ describe('parseAppConfig', () => {
       PUBLISH_ADDRESS: '192.0.2.10',
       IPMI_PORT_RANGE: '20000-20099',
       VNC_PORT_RANGE: '21000-21099',
+      REDFISH_PORT_RANGE: '22000-22099',
+      FLEET_REDFISH_PORT: '9443',
       NODE_IMAGE: 'registry.example:5000/lab/node:1.2.3',
       LOG_LEVEL: 'debug',
       LOG_FORMAT: 'json',
@@ -73,6 +77,8 @@ describe('parseAppConfig', () => {
       publishAddress: '192.0.2.10',
       ipmiPortRange: { first: 20000, last: 20099 },
       vncPortRange: { first: 21000, last: 21099 },
+      redfishPortRange: { first: 22000, last: 22099 },
+      fleetRedfish: { port: 9443 },
       nodeImage: 'registry.example:5000/lab/node:1.2.3',
       nodeDefaults: { ENABLE_KVM: 'false', VM_MEMORY: '4096' },
       log: { level: 'debug', format: 'json' },
@@ -162,6 +168,26 @@ describe('parseAppConfig', () => {
     const error = issuesOf({ PORT: '16000' });
     expect(error.issues).toEqual([expect.objectContaining({ variable: 'PORT', value: '16000' })]);
     expect(error.message).toContain('VNC_PORT_RANGE');
+  });
+
+  it('turns the fleet Redfish endpoint off with FLEET_REDFISH_PORT=none and takes 0 as "a free port"', () => {
+    expect(parse({ FLEET_REDFISH_PORT: 'none' }).fleetRedfish).toBeNull();
+    expect(parse({ FLEET_REDFISH_PORT: '0' }).fleetRedfish).toEqual({ port: 0 });
+    expect(issuesOf({ FLEET_REDFISH_PORT: 'off' }).issues).toEqual([expect.objectContaining({ variable: 'FLEET_REDFISH_PORT', value: 'off' })]);
+  });
+
+  it.each<[Record<string, string>, string, RegExp]>([
+    [{ PORT: '17005' }, 'PORT', /inside REDFISH_PORT_RANGE \(17000-17999\)/],
+    [{ FLEET_REDFISH_PORT: '16000' }, 'FLEET_REDFISH_PORT', /inside VNC_PORT_RANGE/],
+    [{ FLEET_REDFISH_PORT: '17000' }, 'FLEET_REDFISH_PORT', /inside REDFISH_PORT_RANGE/],
+    [{ FLEET_REDFISH_PORT: '8080' }, 'FLEET_REDFISH_PORT', /same TCP port as PORT/],
+    [{ REDFISH_PORT_RANGE: '16200-16300' }, 'REDFISH_PORT_RANGE', /overlaps VNC_PORT_RANGE/],
+  ])('keeps the host TCP ports apart: %j', (env, variable, problem) => {
+    expect(issuesOf(env).issues).toEqual([expect.objectContaining({ variable, problem: expect.stringMatching(problem) })]);
+  });
+
+  it('refuses NODE_DEFAULTS_REDFISH_PORT: every node has its own leased Redfish port', () => {
+    expect(issuesOf({ NODE_DEFAULTS_REDFISH_PORT: '443' }).issues).toEqual([expect.objectContaining({ variable: 'NODE_DEFAULTS_REDFISH_PORT', problem: expect.stringContaining('REDFISH_PORT_RANGE') })]);
   });
 
   describe('API token and bind address', () => {

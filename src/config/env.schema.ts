@@ -19,6 +19,8 @@ export const ENV_DEFAULTS = {
   PUBLISH_ADDRESS: '127.0.0.1',
   IPMI_PORT_RANGE: '16230-16999',
   VNC_PORT_RANGE: '15900-16229',
+  REDFISH_PORT_RANGE: '17000-17999',
+  FLEET_REDFISH_PORT: '8443',
   NODE_IMAGE: 'bmcfleet/node:latest',
   LOG_LEVEL: 'log',
   LOG_FORMAT: 'text',
@@ -73,6 +75,7 @@ export const AGENT_VARIABLES = [
  * would be wrong for every node.
  */
 const PER_NODE_AGENT_VARIABLES: Readonly<Record<string, string>> = {
+  REDFISH_PORT: 'each node\'s Redfish port is its own leased port from REDFISH_PORT_RANGE',
   IPMI_SOL_PORT: 'the SOL port each node names is derived from the host port its IPMI is published on, so a fleet-wide value would be wrong for every node',
 };
 
@@ -257,6 +260,49 @@ function resolveIsoDir(env: Environment, dataDir: string, cwd: string, issues: I
   return dir;
 }
 
+/** FLEET_REDFISH_PORT: a TCP port, 0 (a free one, for tests) or `none` (no fleet Redfish endpoint). */
+function parseFleetRedfishPort(raw: string, issues: IssueCollector): number | null {
+  if (raw === 'none') return null;
+  const port = parseInteger(raw);
+  if (port === null || port > MAX_TCP_UDP_PORT) {
+    issues.add('FLEET_REDFISH_PORT', raw, `must be an integer from 0 to ${MAX_TCP_UDP_PORT} (0 picks a free port) or none`);
+    return null;
+  }
+  return port;
+}
+
+/** A range parsePortRange did not complain about (a bad one is reported once, there). */
+function isValidRange(range: PortRange): boolean {
+  return range.first >= 1 && range.last <= MAX_TCP_UDP_PORT && range.first <= range.last;
+}
+
+function overlaps(a: PortRange, b: PortRange): boolean {
+  return a.first <= b.last && b.first <= a.last;
+}
+
+/** PORT, FLEET_REDFISH_PORT, VNC_PORT_RANGE and REDFISH_PORT_RANGE are all host TCP ports: none may take another's. */
+function checkTcpPorts(
+  ports: { port: number; fleetRedfishPort: number | null; vncPortRange: PortRange; redfishPortRange: PortRange },
+  issues: IssueCollector,
+): void {
+  const ranges: Array<[string, PortRange]> = [['VNC_PORT_RANGE', ports.vncPortRange], ['REDFISH_PORT_RANGE', ports.redfishPortRange]];
+  const single: Array<[string, number | null]> = [['PORT', ports.port], ['FLEET_REDFISH_PORT', ports.fleetRedfishPort]];
+  for (const [name, value] of single) {
+    if (value === null || value === 0) continue;
+    for (const [rangeName, range] of ranges) {
+      if (value >= range.first && value <= range.last) {
+        issues.add(name, String(value), `lies inside ${rangeName} (${range.first}-${range.last}), both are host TCP ports`);
+      }
+    }
+  }
+  if (ports.port !== 0 && ports.port === ports.fleetRedfishPort) {
+    issues.add('FLEET_REDFISH_PORT', String(ports.fleetRedfishPort), 'is the same TCP port as PORT; the fleet Redfish endpoint needs its own');
+  }
+  if (isValidRange(ports.vncPortRange) && isValidRange(ports.redfishPortRange) && overlaps(ports.vncPortRange, ports.redfishPortRange)) {
+    issues.add('REDFISH_PORT_RANGE', `${ports.redfishPortRange.first}-${ports.redfishPortRange.last}`, 'overlaps VNC_PORT_RANGE; both are host TCP ports');
+  }
+}
+
 export interface ParseOptions {
   /** Directory relative DATA_DIR values are resolved against (the process's working directory). */
   readonly cwd: string;
@@ -275,9 +321,9 @@ export function parseAppConfig(env: Environment, options: ParseOptions): AppConf
   const publishAddress = parseIpAddress('PUBLISH_ADDRESS', readOr(env, 'PUBLISH_ADDRESS'), issues);
   const ipmiPortRange = parsePortRange('IPMI_PORT_RANGE', readOr(env, 'IPMI_PORT_RANGE'), issues);
   const vncPortRange = parsePortRange('VNC_PORT_RANGE', readOr(env, 'VNC_PORT_RANGE'), issues);
-  if (port !== 0 && port >= vncPortRange.first && port <= vncPortRange.last) {
-    issues.add('PORT', String(port), `lies inside VNC_PORT_RANGE (${vncPortRange.first}-${vncPortRange.last}), both are host TCP ports`);
-  }
+  const redfishPortRange = parsePortRange('REDFISH_PORT_RANGE', readOr(env, 'REDFISH_PORT_RANGE'), issues);
+  const fleetRedfishPort = parseFleetRedfishPort(readOr(env, 'FLEET_REDFISH_PORT'), issues);
+  checkTcpPorts({ port, fleetRedfishPort, vncPortRange, redfishPortRange }, issues);
   const nodeImage = readOr(env, 'NODE_IMAGE');
   if (!IMAGE_REFERENCE.test(nodeImage)) {
     issues.add('NODE_IMAGE', nodeImage, 'must be an image reference such as bmcfleet/node:latest');
@@ -315,6 +361,8 @@ export function parseAppConfig(env: Environment, options: ParseOptions): AppConf
     publishAddress,
     ipmiPortRange: Object.freeze(ipmiPortRange),
     vncPortRange: Object.freeze(vncPortRange),
+    redfishPortRange: Object.freeze(redfishPortRange),
+    fleetRedfish: fleetRedfishPort === null ? null : Object.freeze({ port: fleetRedfishPort }),
     nodeImage,
     nodeDefaults,
     log: Object.freeze({ level, format }),

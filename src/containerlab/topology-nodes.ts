@@ -65,6 +65,8 @@ export const LAB_LABELS = {
   ipmiUser: 'io.bmcfleet.ipmi.user',
   vncAddress: 'io.bmcfleet.vnc.address',
   vncPort: 'io.bmcfleet.vnc.port',
+  redfishAddress: 'io.bmcfleet.redfish.address',
+  redfishPort: 'io.bmcfleet.redfish.port',
 } as const;
 
 /** The environment variable containerlab substitutes for a node's IPMI password in linux mode. */
@@ -98,6 +100,10 @@ export function labLabels(view: NodeView): Record<string, string> {
     [LAB_LABELS.ipmiUser]: text(view.ipmi.user, 'IPMI user'),
     [LAB_LABELS.vncAddress]: text(view.vnc.host, 'VNC address'),
     [LAB_LABELS.vncPort]: String(view.vnc.port),
+    // Absent for a node made before Redfish ports (until its container is made anew).
+    ...(view.redfish === null
+      ? {}
+      : { [LAB_LABELS.redfishAddress]: text(view.redfish.host, 'Redfish address'), [LAB_LABELS.redfishPort]: String(view.redfish.port) }),
   };
 }
 
@@ -146,7 +152,11 @@ export function linuxNode(view: NodeView, spec: NodeContainerSpec): ClabNode {
     image: spec.image,
     env,
     ...(spec.readOnlyBinds.length > 0 ? { binds: spec.readOnlyBinds.map((b) => bind(view, b.hostPath, b.containerPath)) } : {}),
-    ports: [publishedPort(view, spec.ipmi, 'udp'), publishedPort(view, spec.vnc, 'tcp')],
+    ports: [
+      publishedPort(view, spec.ipmi, 'udp'),
+      publishedPort(view, spec.vnc, 'tcp'),
+      ...(spec.redfish === null ? [] : [publishedPort(view, spec.redfish, 'tcp')]),
+    ],
     devices: [...spec.devices],
     'cap-add': [...spec.capAdd],
     // The orchestrator's limits where containerlab has a field for them (it has none for dropping

@@ -51,6 +51,8 @@ describe('renderTopology: ext-container (the orchestrator keeps the containers)'
               'io.bmcfleet.ipmi.user': 'admin',
               'io.bmcfleet.vnc.address': '127.0.0.1',
               'io.bmcfleet.vnc.port': '15900',
+              'io.bmcfleet.redfish.address': '127.0.0.1',
+              'io.bmcfleet.redfish.port': '17000',
             },
           },
         },
@@ -80,7 +82,7 @@ describe('renderTopology: kind linux (containerlab owns the containers)', () => 
       group: 'server',
       image: 'bmcfleet/node:latest',
       binds: ['/srv/iso/debian.iso:/iso/debian.iso:ro'],
-      ports: ['127.0.0.1:16230:16230/udp', '127.0.0.1:15900:15900/tcp'],
+      ports: ['127.0.0.1:16230:16230/udp', '127.0.0.1:15900:15900/tcp', '127.0.0.1:17000:17000/tcp'],
       devices: ['/dev/net/tun'],
       'cap-add': ['NET_ADMIN', 'NET_BIND_SERVICE'],
       memory: '1024mb',
@@ -90,7 +92,15 @@ describe('renderTopology: kind linux (containerlab owns the containers)', () => 
     const spec = record.spec;
     const expectedEnv = { ...spec.env, IPMI_PASS: '${BMCFLEET_NODE_1_IPMI_PASS}', HTTP_PROXY: 'http://$$HOST:3128' };
     expect(node?.env).toEqual(expectedEnv);
-    expect(node?.env).toMatchObject({ VM_NETWORKS: 'eth1,eth2', IPMI_PORT: '16230', VM_CDROM: '/iso/debian.iso', NODE_NAME: 'node-1' });
+    expect(node?.env).toMatchObject({ VM_NETWORKS: 'eth1,eth2', IPMI_PORT: '16230', REDFISH_PORT: '17000', VM_CDROM: '/iso/debian.iso', NODE_NAME: 'node-1' });
+  });
+
+  it('renders a node made before Redfish ports without a Redfish port or labels', () => {
+    const old = recordOf(nodeRow('old', { redfishPort: null }));
+    const node = renderTopology([old], options({ mode: 'linux' })).topology.topology.nodes['old'];
+    expect(node?.ports).toEqual(['127.0.0.1:16230:16230/udp', '127.0.0.1:15900:15900/tcp']);
+    expect(node?.env).not.toHaveProperty('REDFISH_PORT');
+    expect(Object.keys(node?.labels ?? {}).filter((label) => label.includes('redfish'))).toEqual([]);
   });
 
   it('publishes a container port on another host port as host:container, with the IPMI_SOL_PORT the spec carries', () => {
@@ -103,7 +113,7 @@ describe('renderTopology: kind linux (containerlab owns the containers)', () => 
       },
     };
     const node = renderTopology([remapped], options({ mode: 'linux' })).topology.topology.nodes['node-1'];
-    expect(node?.ports).toEqual(['127.0.0.1:16230:623/udp', '127.0.0.1:15900:15900/tcp']);
+    expect(node?.ports).toEqual(['127.0.0.1:16230:623/udp', '127.0.0.1:15900:15900/tcp', '127.0.0.1:17000:17000/tcp']);
     expect(node?.env).toMatchObject({ IPMI_PORT: '623', IPMI_SOL_PORT: '16230' });
     // The fleet's own nodes are same-port: no IPMI_SOL_PORT.
     expect(renderTopology([record], options({ mode: 'linux' })).topology.topology.nodes['node-1']?.env).not.toHaveProperty('IPMI_SOL_PORT');

@@ -41,6 +41,8 @@ export interface NodeContainerSpec {
   readonly ipmi: PublishedPort;
   /** Published as `<containerPort>/tcp` on hostIp:port. */
   readonly vnc: PublishedPort;
+  /** Published as `<containerPort>/tcp` on hostIp:port; null for a node made before Redfish ports. */
+  readonly redfish: PublishedPort | null;
   /** Named volume mounted at /vm (disk, NVRAM, BMC state); created with the same labels if missing. */
   readonly volumeName: string;
   /** Extra read-only binds, e.g. an ISO: host path → container path. */
@@ -175,4 +177,9 @@ export abstract class DockerAdapter {
   abstract inspectNetwork(name: string): Promise<NetworkInfo | null>;
   /** Connects a running container to a network; succeeds when already connected. */
   abstract connectNetwork(containerName: string, networkName: string): Promise<void>;
+  /**
+   * The content of one regular file inside a container (the Engine's archive endpoint: no exec, no
+   * process in the container); null when the container or the file does not exist. At most maxBytes.
+   */
+  abstract readContainerFile(containerName: string, path: string, maxBytes: number): Promise<Buffer | null>;
 }

@@ -35,6 +35,7 @@ import {
   volumeCreateOptions,
 } from './dockerode-mapping';
 import { buildNodeImage, NodeImageBuildOptions } from './image-build';
+import { firstRegularFile, TarFormatError } from './tar-single-file';
 
 /** 304: already started / already stopped. */
 const HTTP_NOT_MODIFIED = 304;
@@ -46,6 +47,8 @@ const REMOVAL_WAIT_MS = 60_000;
 const REMOVAL_POLL_MS = 250;
 const REMOVAL_IN_PROGRESS = /removal of container .* is already in progress/i;
 const ALREADY_CONNECTED = /already exists in network/i;
+/** Tar header, pax headers and padding around one file (tar-single-file.ts). */
+const TAR_OVERHEAD_BYTES = 8 * 1024;
 
 @Injectable()
 export class DockerodeAdapter extends DockerAdapter {
@@ -210,6 +213,34 @@ export class DockerodeAdapter extends DockerAdapter {
     } catch (error) {
       if (classifyDockerError(error).kind === 'not-found') return null;
       throw toAdapterError(`inspect of container ${name}`, error);
+    }
+  }
+
+  async readContainerFile(containerName: string, path: string, maxBytes: number): Promise<Buffer | null> {
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = (await this.docker.getContainer(containerName).getArchive({ path })) as NodeJS.ReadableStream;
+    } catch (error) {
+      if (classifyDockerError(error).kind === 'not-found') return null;
+      throw toAdapterError(`reading ${path} of container ${containerName}`, error);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    // The archive is the file plus a header and padding: a few blocks more than the file itself.
+    const limit = maxBytes + TAR_OVERHEAD_BYTES;
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) {
+        (stream as unknown as { destroy?: () => void }).destroy?.();
+        throw new DockerAdapterError('engine', `${path} of container ${containerName} is larger than ${maxBytes} bytes`);
+      }
+      chunks.push(chunk);
+    }
+    try {
+      return firstRegularFile(Buffer.concat(chunks));
+    } catch (error) {
+      if (error instanceof TarFormatError) throw new DockerAdapterError('engine', `reading ${path} of container ${containerName}: ${error.message}`);
+      throw error;
     }
   }
 

@@ -35,6 +35,7 @@ const SPEC: NodeContainerSpec = {
   env: { MACHINE: 'sim', IPMI_PORT: '16230', VNC_PORT: '15900', VM_NETWORKS: 'eth1,eth2' },
   ipmi: { hostIp: '127.0.0.1', port: 16230, containerPort: 16230 },
   vnc: { hostIp: '127.0.0.1', port: 15900, containerPort: 15900 },
+  redfish: { hostIp: '127.0.0.1', port: 17000, containerPort: 17000 },
   volumeName: 'bmcfleet-node1',
   readOnlyBinds: [{ hostPath: '/srv/isos/install:1.iso', containerPath: '/iso/install:1.iso' }],
   devices: ['/dev/net/tun', '/dev/kvm'],
@@ -53,16 +54,19 @@ describe('containerCreateOptions', () => {
   const sut = containerCreateOptions(SPEC, 8);
 
   it('publishes IPMI over UDP and VNC over TCP on the publish address, host port = container port', () => {
-    expect(sut.ExposedPorts).toEqual({ '16230/udp': {}, '15900/tcp': {} });
+    expect(sut.ExposedPorts).toEqual({ '16230/udp': {}, '15900/tcp': {}, '17000/tcp': {} });
     expect(sut.HostConfig?.PortBindings).toEqual({
       '16230/udp': [{ HostIp: '127.0.0.1', HostPort: '16230' }],
       '15900/tcp': [{ HostIp: '127.0.0.1', HostPort: '15900' }],
+      '17000/tcp': [{ HostIp: '127.0.0.1', HostPort: '17000' }],
     });
+    // A node made before Redfish ports publishes IPMI and VNC only.
+    expect(containerCreateOptions({ ...SPEC, redfish: null }, 2).ExposedPorts).toEqual({ '16230/udp': {}, '15900/tcp': {} });
   });
 
   it('publishes a container port on another host port when the spec says so', () => {
     const remapped = containerCreateOptions({ ...SPEC, ipmi: { hostIp: '127.0.0.1', port: 16231, containerPort: 623 } }, 2);
-    expect(remapped.ExposedPorts).toEqual({ '623/udp': {}, '15900/tcp': {} });
+    expect(remapped.ExposedPorts).toEqual({ '623/udp': {}, '15900/tcp': {}, '17000/tcp': {} });
     expect(remapped.HostConfig?.PortBindings).toMatchObject({ '623/udp': [{ HostIp: '127.0.0.1', HostPort: '16231' }] });
   });
 

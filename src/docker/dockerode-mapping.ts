@@ -14,6 +14,7 @@ import {
   ManagedContainer,
   NetworkInfo,
   NodeContainerSpec,
+  PublishedPort,
 } from './docker-adapter';
 
 /** Where the node's named volume is mounted (disk, NVRAM, BMC state: design.md section 1). */
@@ -44,24 +45,23 @@ export function tcpPortKey(port: number): string {
 
 /**
  * Create options of a node container. Each port is published from its container port to its host
- * port (the agent listens on IPMI_PORT/VNC_PORT inside; node specs make both the same). The volume goes through
+ * port (the agent listens on IPMI_PORT/VNC_PORT/REDFISH_PORT inside; node specs make them the same). The volume goes through
  * Binds; read-only binds (an ISO) through Mounts, which refuses a missing source instead of creating
  * an empty directory at that path on the host as Binds would.
  */
 export function containerCreateOptions(spec: NodeContainerSpec, engineCpus: number): Dockerode.ContainerCreateOptions {
   const ipmiKey = udpPortKey(spec.ipmi.containerPort);
   const vncKey = tcpPortKey(spec.vnc.containerPort);
+  const published: Array<[string, PublishedPort]> = [[ipmiKey, spec.ipmi], [vncKey, spec.vnc]];
+  if (spec.redfish !== null) published.push([tcpPortKey(spec.redfish.containerPort), spec.redfish]);
   return {
     name: spec.name,
     Image: spec.image,
     Labels: { ...spec.labels },
     Env: Object.entries(spec.env).map(([name, value]) => `${name}=${value}`),
-    ExposedPorts: { [ipmiKey]: {}, [vncKey]: {} },
+    ExposedPorts: Object.fromEntries(published.map(([key]) => [key, {}])),
     HostConfig: {
-      PortBindings: {
-        [ipmiKey]: [{ HostIp: spec.ipmi.hostIp, HostPort: String(spec.ipmi.port) }],
-        [vncKey]: [{ HostIp: spec.vnc.hostIp, HostPort: String(spec.vnc.port) }],
-      },
+      PortBindings: Object.fromEntries(published.map(([key, port]) => [key, [{ HostIp: port.hostIp, HostPort: String(port.port) }]])),
       Binds: [`${spec.volumeName}:${VM_MOUNT_PATH}`],
       Mounts: spec.readOnlyBinds.map((bind) => ({
         Type: 'bind' as const,

@@ -11,6 +11,7 @@ function node(overrides: Partial<NodeWithLeases> = {}): NodeWithLeases {
     leases: [
       { id: 1, kind: 'ipmi', port: 16230, nodeId: 'id-1', createdAt: now },
       { id: 2, kind: 'vnc', port: 15900, nodeId: 'id-1', createdAt: now },
+      { id: 3, kind: 'redfish', port: 17000, nodeId: 'id-1', createdAt: now },
     ],
     ...overrides,
   };
@@ -22,8 +23,15 @@ describe('nodeEnvironment', () => {
   it('gives the agent its settings, with the leased ports inside as outside', () => {
     expect(nodeEnvironment(node(), {})).toEqual({
       NODE_NAME: 'n1', MACHINE: 'qemu', VM_MEMORY: '1024', VM_CPUS: '2', VM_DISK_SIZE: '10G', VM_BOOT_MODE: 'uefi', VM_BOOT_MENU_TIMEOUT: '0',
-      ENABLE_KVM: 'auto', POWER_ON_AT_START: 'false', IPMI_USER: 'admin', IPMI_PASS: 'pw', IPMI_PORT: '16230', VNC_PORT: '15900',
+      ENABLE_KVM: 'auto', POWER_ON_AT_START: 'false', IPMI_USER: 'admin', IPMI_PASS: 'pw', IPMI_PORT: '16230', VNC_PORT: '15900', REDFISH_PORT: '17000',
     });
+  });
+
+  it('leaves REDFISH_PORT out for a node made before Redfish ports (its agent keeps 443, unpublished)', () => {
+    const old = node();
+    const withoutRedfish = { ...old, leases: old.leases.filter((lease) => lease.kind !== 'redfish') };
+    expect(nodeEnvironment(withoutRedfish, {})).not.toHaveProperty('REDFISH_PORT');
+    expect(nodeContainerSpec(withoutRedfish, context).redfish).toBeNull();
   });
 
   it('passes the VNC password and the BMC users reset id when the row has them, never from NODE_DEFAULTS_*', () => {
@@ -52,6 +60,7 @@ describe('IPMI ports of a node', () => {
   it('publishes the leased ports same-port, so the agent needs no IPMI_SOL_PORT', () => {
     expect(portMapping(node(), 'ipmi')).toEqual({ containerPort: 16230, hostPort: 16230 });
     expect(portMapping(node(), 'vnc')).toEqual({ containerPort: 15900, hostPort: 15900 });
+    expect(portMapping(node(), 'redfish')).toEqual({ containerPort: 17000, hostPort: 17000 });
     expect(nodeEnvironment(node(), {})).not.toHaveProperty('IPMI_SOL_PORT');
   });
 
@@ -69,6 +78,7 @@ describe('nodeContainerSpec', () => {
     });
     expect(spec.ipmi).toEqual({ hostIp: '127.0.0.1', port: 16230, containerPort: 16230 });
     expect(spec.vnc).toEqual({ hostIp: '127.0.0.1', port: 15900, containerPort: 15900 });
+    expect(spec.redfish).toEqual({ hostIp: '127.0.0.1', port: 17000, containerPort: 17000 });
     expect(spec.readOnlyBinds).toEqual([{ hostPath: '/srv/iso/a.iso', containerPath: '/iso/a.iso' }]);
     // A path below ISO_DIR binds that one file, under its own name.
     expect(nodeContainerSpec(node({ cdrom: 'debian/netinst.iso' }), context).readOnlyBinds).toEqual([{ hostPath: '/srv/iso/debian/netinst.iso', containerPath: '/iso/netinst.iso' }]);

@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { isoHostPath } from '../media/cdrom-path';
 import type { ContainerLimits, NodeContainerSpec } from '../docker/docker-adapter';
 import { LABELS } from '../docker/docker-adapter';
-import { LeaseKind, leasePort, NodeWithLeases, parseNetworks } from './node.model';
+import { LeaseKind, leasePort, leasePortOrNull, NodeWithLeases, parseNetworks } from './node.model';
 
 /** Where the node's ISO (`cdrom`, a path inside ISO_DIR) appears inside the container. */
 export const CDROM_DIR = '/iso';
@@ -29,7 +29,7 @@ const PIDS_BASE = 512;
 /** Container log (the agent's JSON lines): at most 3 files of 10 MB. */
 const LOG_MAX_SIZE = '10m';
 const LOG_MAX_FILES = 3;
-/** Capabilities a node keeps: NET_ADMIN (tap and bridge devices for VM_NETWORKS), NET_BIND_SERVICE (IPMI on 623, Redfish on 443 when run with the defaults). */
+/** Capabilities a node keeps: NET_ADMIN (tap and bridge devices for VM_NETWORKS), NET_BIND_SERVICE (IPMI on 623, Redfish on 443 when run with the agent's defaults). */
 export const NODE_CAPABILITIES = ['NET_ADMIN', 'NET_BIND_SERVICE'] as const;
 export const NODE_SECURITY_OPTIONS = ['no-new-privileges:true'] as const;
 
@@ -70,8 +70,9 @@ export interface PortMapping {
 }
 
 /**
- * Where a node's IPMI or VNC port is: the leased port, inside the container as on the host. Every
- * published port and the agent's IPMI_PORT/VNC_PORT come from here, so they cannot disagree.
+ * Where a node's IPMI, VNC or Redfish port is: the leased port, inside the container as on the host.
+ * Every published port and the agent's IPMI_PORT/VNC_PORT/REDFISH_PORT come from here, so they cannot
+ * disagree.
  */
 export function portMapping(node: NodeWithLeases, kind: LeaseKind): PortMapping {
   const port = leasePort(node, kind);
@@ -88,6 +89,12 @@ export function ipmiPortEnvironment(mapping: PortMapping): Record<string, string
     IPMI_PORT: String(mapping.containerPort),
     ...(mapping.hostPort === mapping.containerPort ? {} : { IPMI_SOL_PORT: String(mapping.hostPort) }),
   };
+}
+
+/** The Redfish mapping, or null for a node made before Redfish ports (its agent keeps 443, unpublished). */
+export function redfishMapping(node: NodeWithLeases): PortMapping | null {
+  const port = leasePortOrNull(node, 'redfish');
+  return port === null ? null : { containerPort: port, hostPort: port };
 }
 
 export function nodeEnvironment(node: NodeWithLeases, nodeDefaults: Readonly<Record<string, string>>): Record<string, string> {
@@ -107,6 +114,9 @@ export function nodeEnvironment(node: NodeWithLeases, nodeDefaults: Readonly<Rec
     ...ipmiPortEnvironment(portMapping(node, 'ipmi')),
     VNC_PORT: String(portMapping(node, 'vnc').containerPort),
   };
+  const redfish = redfishMapping(node);
+  // Same port inside and out: the agent's certificate and Location headers name the port clients use.
+  if (redfish !== null) own['REDFISH_PORT'] = String(redfish.containerPort);
   // Without it the agent keeps VNC on the container's loopback (no published console).
   if (node.vncPassword !== null) own['VNC_PASSWORD'] = node.vncPassword;
   // The agent resets its users to IPMI_USER/IPMI_PASS once per distinct id (a kept disk's old users go).
@@ -141,6 +151,7 @@ export function nodeContainerSpec(node: NodeWithLeases, context: ContainerSpecCo
   const useKvm = node.enableKvm === 'true' || (node.enableKvm === 'auto' && context.kvmAvailable);
   const ipmi = portMapping(node, 'ipmi');
   const vnc = portMapping(node, 'vnc');
+  const redfish = redfishMapping(node);
   return {
     name: node.containerName,
     image: context.image,
@@ -148,6 +159,7 @@ export function nodeContainerSpec(node: NodeWithLeases, context: ContainerSpecCo
     env: nodeEnvironment(node, context.nodeDefaults),
     ipmi: { hostIp: context.publishAddress, port: ipmi.hostPort, containerPort: ipmi.containerPort },
     vnc: { hostIp: context.publishAddress, port: vnc.hostPort, containerPort: vnc.containerPort },
+    redfish: redfish === null ? null : { hostIp: context.publishAddress, port: redfish.hostPort, containerPort: redfish.containerPort },
     volumeName: node.volumeName,
     // Exactly one file, read-only: the ISO the API checked inside ISO_DIR (never a directory).
     readOnlyBinds: node.cdrom === null ? [] : [{ hostPath: isoHostPath(context.isoDir, node.cdrom), containerPath: `${CDROM_DIR}/${basename(node.cdrom)}` }],

@@ -13,6 +13,8 @@ import { FleetIdentity, NodeRef, NodeRuntime } from './node-runtime';
 import { NodeWithLeases, parseNetworks } from './node.model';
 import { NodeImageService } from './node-image.service';
 import { generateSecret, VNC_PASSWORD_LENGTH } from './generate-secret';
+import { LEASE_KINDS } from './lease-kinds';
+import { PortLeases } from './port-leases.service';
 
 const KVM_DEVICE = '/dev/kvm';
 
@@ -27,6 +29,7 @@ export class DockerNodeRuntime extends NodeRuntime {
     private readonly fleet: FleetIdentity,
     private readonly image: NodeImageService,
     private readonly media: IsoLibrary,
+    private readonly leases: PortLeases,
   ) {
     super();
   }
@@ -45,7 +48,7 @@ export class DockerNodeRuntime extends NodeRuntime {
 
   async ensureRunning(given: NodeWithLeases): Promise<string> {
     await this.image.ensure();
-    const node = await this.withVncPassword(given);
+    const node = await this.withNewContainerSettings(given);
     // Checked again at every (re-)creation: the file may have been replaced since the node was made.
     if (node.cdrom !== null) await this.media.resolve(node.cdrom);
     const spec = this.specFor(node);
@@ -62,11 +65,14 @@ export class DockerNodeRuntime extends NodeRuntime {
   }
 
   /**
-   * A row made before VNC passwords gets one when its container is made anew (a running container
-   * keeps the environment it was made with, so its row stays as it is).
+   * A row made before VNC passwords or Redfish ports gets them when its container is made anew (a
+   * running container keeps the environment and ports it was made with, so its row stays as it is).
    */
-  private async withVncPassword(node: NodeWithLeases): Promise<NodeWithLeases> {
-    if (node.vncPassword !== null || (await this.docker.inspectContainer(node.containerName)) !== null) return node;
+  private async withNewContainerSettings(given: NodeWithLeases): Promise<NodeWithLeases> {
+    const complete = given.vncPassword !== null && LEASE_KINDS.every((kind) => given.leases.some((lease) => lease.kind === kind));
+    if (complete || (await this.docker.inspectContainer(given.containerName)) !== null) return given;
+    const node = await this.leases.withAllLeases(given);
+    if (node.vncPassword !== null) return node;
     const vncPassword = generateSecret(VNC_PASSWORD_LENGTH);
     await this.prisma.node.update({ where: { id: node.id }, data: { vncPassword } });
     return { ...node, vncPassword };

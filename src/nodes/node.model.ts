@@ -1,9 +1,10 @@
 /**
- * A node as the orchestrator knows it: the database row with its two port leases, and the view the
+ * A node as the orchestrator knows it: the database row with its port leases, and the view the
  * API returns (no password, ever). Pure.
  */
 import type { BmcTarget } from '../bmc/node-bmc';
 import type { Node as NodeRow, PortLease } from '../generated/prisma/client';
+import type { LeaseKind } from './lease-kinds';
 
 export const MACHINES = ['qemu', 'sim'] as const;
 export type MachineKind = (typeof MACHINES)[number];
@@ -19,7 +20,7 @@ export type NodeState = 'creating' | 'running' | 'deleting' | 'failed';
 export type PowerState = 'on' | 'off' | 'unknown';
 /** Whether a re-create on a kept disk reset the BMC's users to the node's credentials (BMC_USERS_RESET_ID). */
 export type BmcUsersPolicy = 'reset' | 'kept';
-export type LeaseKind = 'ipmi' | 'vnc';
+export type { LeaseKind } from './lease-kinds';
 
 /**
  * Node names become host names, Docker container names and containerlab node names: lower-case
@@ -56,6 +57,11 @@ export interface NodeView {
   readonly ipmi: Endpoint & { readonly user: string };
   /** The VNC console; the password is never here: `passwordAt` is where to read it (null: none set). */
   readonly vnc: Endpoint & { readonly passwordAt: string | null };
+  /**
+   * The node's Redfish service (HTTPS, the agent's own certificate) on its leased port; null for a node
+   * made before Redfish ports, until its container is made anew.
+   */
+  readonly redfish: Endpoint | null;
   /** reset: the BMC's users were reset to `ipmi.user` and its password when the container was made. */
   readonly bmcUsers: BmcUsersPolicy;
   /** Whether the BMC answered the reconciler's last power check (null: not checked yet). */
@@ -74,6 +80,11 @@ export function leasePort(node: NodeWithLeases, kind: LeaseKind): number {
   return lease.port;
 }
 
+/** The port of that kind, or null when the node has no such lease (made before the kind existed). */
+export function leasePortOrNull(node: NodeWithLeases, kind: LeaseKind): number | null {
+  return node.leases.find((candidate) => candidate.kind === kind)?.port ?? null;
+}
+
 /** Where and as whom the orchestrator reaches a node's BMC: its leased port on the publish address. */
 export function bmcTargetOf(node: NodeWithLeases, publishAddress: string): BmcTarget {
   return { host: publishAddress, port: leasePort(node, 'ipmi'), user: node.ipmiUser, password: node.ipmiPassword };
@@ -87,6 +98,10 @@ export function parseNetworks(json: string): string[] {
 /** Where the API answers a node's VNC endpoint and password. */
 export function vncPasswordPath(name: string): string {
   return `/api/v1/nodes/${name}/vnc`;
+}
+
+function endpointOrNull(host: string, port: number | null): Endpoint | null {
+  return port === null ? null : { host, port };
 }
 
 /** The API's view of a node; publishAddress is where its ports are reachable. */
@@ -110,6 +125,7 @@ export function toNodeView(node: NodeWithLeases, publishAddress: string): NodeVi
     labInterfaces: parseNetworks(node.labInterfaces),
     ipmi: { host: publishAddress, port: leasePort(node, 'ipmi'), user: node.ipmiUser },
     vnc: { host: publishAddress, port: leasePort(node, 'vnc'), passwordAt: node.vncPassword === null ? null : vncPasswordPath(node.name) },
+    redfish: endpointOrNull(publishAddress, leasePortOrNull(node, 'redfish')),
     bmcUsers: node.bmcUsersResetId === null ? 'kept' : 'reset',
     bmcReachable: node.bmcReachable,
     container: { name: node.containerName, id: node.containerId },

@@ -14,6 +14,7 @@ import { FleetIdentity, NodeEvents, NodeRuntime } from './node-runtime';
 import { DockerNodeRuntime } from './node-runtime.service';
 import { NodesController } from './nodes.controller';
 import { NodesService } from './nodes.service';
+import { PortLeases } from './port-leases.service';
 import { ContainerlabNodeSource } from '../containerlab/containerlab-node-source';
 import { NodesContainerlabSource } from './nodes-containerlab-source';
 
@@ -23,6 +24,7 @@ import { NodesContainerlabSource } from './nodes-containerlab-source';
   controllers: [NodesController],
   providers: [
     NodesService,
+    PortLeases,
     NodeImageService,
     { provide: FleetIdentity, inject: [PrismaService], useFactory: (prisma: PrismaService) => DatabaseFleetIdentity.load(prisma) },
     { provide: NodeEvents, useClass: DatabaseNodeEvents },
@@ -31,6 +33,6 @@ import { NodesContainerlabSource } from './nodes-containerlab-source';
     { provide: NodeRuntime, useExisting: DockerNodeRuntime },
     { provide: ContainerlabNodeSource, useClass: NodesContainerlabSource },
   ],
-  exports: [NodesService, NodeImageService, FleetIdentity, NodeEvents, NodeRuntime, NodeBmc, ContainerlabNodeSource],
+  exports: [NodesService, PortLeases, NodeImageService, FleetIdentity, NodeEvents, NodeRuntime, NodeBmc, ContainerlabNodeSource],
 })
 export class NodesModule {}

@@ -1,5 +1,5 @@
 /**
- * The fleet's use cases: create (row and port leases in one transaction, then the container, then wait
+ * The fleet's use cases: create (row and port leases in one transaction (port-leases.service.ts), then the container, then wait
  * for the BMC), list, get, delete, power and boot through the node's own BMC.
  *
  * Crash safety: the row is written before any Docker object exists and removed only after they are
@@ -13,15 +13,15 @@ import { PrismaService } from '../database/prisma.service';
 import { DockerAdapter, DockerAdapterError } from '../docker/docker-adapter';
 import { messageOf } from '../common/errors/message-of';
 import { CdromRejectedError, IsoLibrary } from '../media/iso-library';
-import { Prisma } from '../generated/prisma/client';
 import { BmcTarget, BmcUnreachableError, NodeBmc, PROBE_PATIENCE } from '../bmc/node-bmc';
 import { FleetMetrics, IpmiOperation } from '../metrics/fleet-metrics.service';
 import { CreateNodeDto } from './dto/create-node.dto';
 import { BootDeviceDto } from './dto/power.dto';
 import { NodeEvents, NodeRuntime } from './node-runtime';
-import { bmcTargetOf, KvmMode, LeaseKind, leasePort, NodeView, NodeWithLeases, PowerActionName, PowerState, toNodeView } from './node.model';
+import { bmcTargetOf, KvmMode, leasePort, NodeView, NodeWithLeases, PowerActionName, PowerState, toNodeView } from './node.model';
 import { vmInterfaces } from './node-container-spec';
-import { pickFreePort, rangeText } from './port-allocation';
+import { isLeaseKind, leasesText, type LeaseKind } from './lease-kinds';
+import { noBusyPorts, PortLeases } from './port-leases.service';
 import { validateNetworks } from './network-rules';
 import { nodeSizeProblems } from './node-bounds';
 import { generateSecret, GENERATED_IPMI_PASSWORD_LENGTH, VNC_PASSWORD_LENGTH } from './generate-secret';
@@ -30,8 +30,6 @@ import { generateSecret, GENERATED_IPMI_PASSWORD_LENGTH, VNC_PASSWORD_LENGTH } f
 const DEFAULTS = { memoryMiB: 2048, cpus: 2, diskSizeGiB: 20, bootMode: 'bios', bootMenuTimeoutMs: 0, machine: 'qemu', ipmiUser: 'admin' } as const;
 /** Ports found busy on the host (not by us) before giving up on a create. */
 const MAX_PORT_RETRIES = 5;
-/** Lease transactions retried when concurrent creates pick the same port. */
-const MAX_LEASE_ATTEMPTS = 20;
 /** How long a create waits for the new BMC to answer; 50 creates at once on 2 cores stay well inside. */
 const BMC_READY_TIMEOUT_MS = 90_000;
 const BMC_READY_POLL_MS = 100;
@@ -43,15 +41,11 @@ export interface CreatedNode extends NodeView {
 
 const includeLeases = { leases: true } as const;
 
-function isUniqueViolation(error: unknown): error is Prisma.PrismaClientKnownRequestError {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
-}
-
-/** The columns of the unique constraint a P2002 names (driver adapters put them under meta.driverAdapterError). */
-function uniqueFields(error: Prisma.PrismaClientKnownRequestError): string[] {
-  const meta = error.meta as { target?: unknown; driverAdapterError?: { cause?: { constraint?: { fields?: unknown } } } } | undefined;
-  const fields = meta?.driverAdapterError?.cause?.constraint?.fields ?? meta?.target;
-  return Array.isArray(fields) ? fields.filter((field): field is string => typeof field === 'string') : [];
+/** The node's leased ports by kind. */
+function portsOf(node: NodeWithLeases): Partial<Record<LeaseKind, number>> {
+  const ports: Partial<Record<LeaseKind, number>> = {};
+  for (const lease of node.leases) if (isLeaseKind(lease.kind)) ports[lease.kind] = lease.port;
+  return ports;
 }
 
 function dockerErrorKind(error: unknown): DockerAdapterError['kind'] | null {
@@ -71,6 +65,7 @@ export class NodesService {
     private readonly bmc: NodeBmc,
     private readonly metrics: FleetMetrics,
     private readonly media: IsoLibrary,
+    private readonly leases: PortLeases,
   ) {}
 
   async list(): Promise<NodeView[]> {
@@ -138,9 +133,9 @@ export class NodesService {
       volumeName: `${containerName}-vm`,
     };
 
-    let node = await this.insertWithLeases(data, new Set(), new Set());
-    await this.history.record(id, 'created', `node ${dto.name} created with IPMI port ${leasePort(node, 'ipmi')}/udp and VNC port ${leasePort(node, 'vnc')}/tcp`);
-    const busy: Record<LeaseKind, Set<number>> = { ipmi: new Set(), vnc: new Set() };
+    let node = await this.leases.insertWithLeases(data, noBusyPorts());
+    await this.history.record(id, 'created', `node ${dto.name} created with ports ${leasesText(portsOf(node))}`);
+    const busy = noBusyPorts();
     for (let attempt = 0; ; attempt += 1) {
       try {
         await this.runtime.ensureRunning(node);
@@ -148,11 +143,11 @@ export class NodesService {
       } catch (error) {
         if (dockerErrorKind(error) === 'port-in-use' && attempt < MAX_PORT_RETRIES) {
           // Something outside the fleet holds one of the ports: lease others and try again.
-          busy.ipmi.add(leasePort(node, 'ipmi'));
-          busy.vnc.add(leasePort(node, 'vnc'));
+          // Docker's message names the port; every port of this try is avoided, the others are free anyway.
+          for (const lease of node.leases) if (isLeaseKind(lease.kind)) busy[lease.kind].add(lease.port);
           await this.runtime.removeContainer(node, false).catch(() => undefined);
-          node = await this.releaseLeases(node, busy);
-          await this.history.record(id, 'error', `host port busy outside the fleet (${messageOf(error)}); retrying with IPMI ${leasePort(node, 'ipmi')} and VNC ${leasePort(node, 'vnc')}`);
+          node = await this.leases.releaseLeases(node, busy);
+          await this.history.record(id, 'error', `host port busy outside the fleet (${messageOf(error)}); retrying with ports ${leasesText(portsOf(node))}`);
           continue;
         }
         await this.abandon(node, error);
@@ -306,67 +301,6 @@ export class NodesService {
       const problem = validateNetworks(info);
       if (problem !== null) throw new BadRequestException(problem);
     }
-  }
-
-  /** Inserts the row and its two leases in one transaction, on the lowest free ports. */
-  private insertWithLeases(
-    data: Prisma.NodeUncheckedCreateInput,
-    avoidIpmi: ReadonlySet<number>,
-    avoidVnc: ReadonlySet<number>,
-  ): Promise<NodeWithLeases> {
-    return this.retryOnPortRace(
-      () =>
-        this.prisma.$transaction(async (tx) => {
-          const [ipmi, vnc] = await Promise.all([this.freePort(tx, 'ipmi', avoidIpmi), this.freePort(tx, 'vnc', avoidVnc)]);
-          return tx.node.create({
-            data: { ...data, leases: { create: [{ kind: 'ipmi', port: ipmi }, { kind: 'vnc', port: vnc }] } },
-            include: includeLeases,
-          });
-        }),
-      (fields) => {
-        // The container name is derived from the node name: either constraint means the same thing.
-        if (fields.includes('name') || fields.includes('containerName')) throw new ConflictException(`node ${String(data.name)} already exists`);
-      },
-    );
-  }
-
-  /**
-   * Runs a lease-taking transaction again when a concurrent one took the same port (P2002 on
-   * (kind, port)); onConflict may turn other unique violations into an answer first.
-   */
-  private async retryOnPortRace<T>(work: () => Promise<T>, onConflict: (fields: string[]) => void = () => undefined): Promise<T> {
-    for (let attempt = 0; attempt < MAX_LEASE_ATTEMPTS; attempt += 1) {
-      try {
-        return await work();
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-        onConflict(uniqueFields(error));
-      }
-    }
-    throw new ServiceUnavailableException(`could not lease ports after ${MAX_LEASE_ATTEMPTS} attempts; too many concurrent creates`);
-  }
-
-  private async freePort(tx: Prisma.TransactionClient, kind: LeaseKind, avoid: ReadonlySet<number>): Promise<number> {
-    const range = kind === 'ipmi' ? this.config.ipmiPortRange : this.config.vncPortRange;
-    const leased = await tx.portLease.findMany({ where: { kind }, select: { port: true } });
-    const port = pickFreePort(range, new Set(leased.map((lease) => lease.port)), avoid);
-    if (port === null) {
-      throw new ServiceUnavailableException(`no free ${kind === 'ipmi' ? 'IPMI' : 'VNC'} port left in ${kind === 'ipmi' ? 'IPMI_PORT_RANGE' : 'VNC_PORT_RANGE'} ${rangeText(range)}; delete nodes or widen the range`);
-    }
-    return port;
-  }
-
-  /** Moves both leases to other free ports (the old ones are busy outside the fleet). */
-  private releaseLeases(node: NodeWithLeases, busy: Record<LeaseKind, Set<number>>): Promise<NodeWithLeases> {
-    return this.retryOnPortRace(() =>
-      this.prisma.$transaction(async (tx) => {
-        const ipmi = await this.freePort(tx, 'ipmi', busy.ipmi);
-        const vnc = await this.freePort(tx, 'vnc', busy.vnc);
-        await tx.portLease.deleteMany({ where: { nodeId: node.id } });
-        await tx.portLease.createMany({ data: [{ kind: 'ipmi', port: ipmi, nodeId: node.id }, { kind: 'vnc', port: vnc, nodeId: node.id }] });
-        return tx.node.findUniqueOrThrow({ where: { id: node.id }, include: includeLeases });
-      }),
-    );
   }
 
   /** A create that cannot finish leaves nothing of its own behind: its container, volume, row and leases go. */

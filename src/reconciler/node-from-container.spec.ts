@@ -6,6 +6,7 @@ import { AdoptionContext, AdoptionDecision, nodeFromContainer } from './node-fro
 const FLEET_ID = 'fleet-1';
 const IPMI_PORT = 16240;
 const VNC_PORT = 15910;
+const REDFISH_PORT = 17010;
 
 function row(overrides: Partial<NodeWithLeases> = {}): NodeWithLeases {
   const at = new Date('2026-11-24T00:00:00Z');
@@ -41,6 +42,7 @@ function row(overrides: Partial<NodeWithLeases> = {}): NodeWithLeases {
     leases: [
       { id: 1, kind: 'ipmi', port: IPMI_PORT, nodeId: 'node-id-1', createdAt: at },
       { id: 2, kind: 'vnc', port: VNC_PORT, nodeId: 'node-id-1', createdAt: at },
+      { id: 3, kind: 'redfish', port: REDFISH_PORT, nodeId: 'node-id-1', createdAt: at },
     ],
     ...overrides,
   };
@@ -56,7 +58,7 @@ function inspectedFrom(node: NodeWithLeases, nodeDefaults: Record<string, string
     labels: spec.labels,
     env: { PATH: '/usr/local/bin:/usr/bin', ...spec.env },
     image: spec.image,
-    publishedPorts: { [`${spec.ipmi.port}/udp`]: spec.ipmi.port, [`${spec.vnc.port}/tcp`]: spec.vnc.port },
+    publishedPorts: { [`${spec.ipmi.port}/udp`]: spec.ipmi.port, [`${spec.vnc.port}/tcp`]: spec.vnc.port, [`${REDFISH_PORT}/tcp`]: REDFISH_PORT },
     networks: ['bridge', ...(JSON.parse(node.networks) as string[])],
   };
 }
@@ -66,9 +68,10 @@ function context(overrides: Partial<AdoptionContext> = {}): AdoptionContext {
     fleetName: 'bmcfleet',
     ipmiPortRange: { first: 16230, last: 16999 },
     vncPortRange: { first: 15900, last: 16229 },
+    redfishPortRange: { first: 17000, last: 17999 },
     takenNames: new Set(),
     takenContainerNames: new Set(),
-    leasedPorts: { ipmi: new Set(), vnc: new Set() },
+    leasedPorts: { ipmi: new Set(), vnc: new Set(), redfish: new Set() },
     ...overrides,
   };
 }
@@ -105,7 +108,7 @@ describe('nodeFromContainer', () => {
         containerName: node.containerName,
         containerId: 'c0ffee',
         volumeName: node.volumeName,
-        ports: { ipmi: IPMI_PORT, vnc: VNC_PORT },
+        ports: { ipmi: IPMI_PORT, vnc: VNC_PORT, redfish: REDFISH_PORT },
       },
     });
   });
@@ -119,6 +122,14 @@ describe('nodeFromContainer', () => {
   it('adopts a container whose IPMI_SOL_PORT is its published IPMI port (what the agent would name anyway)', () => {
     const inspected = inspectedFrom(row());
     expect(nodeFromContainer({ ...inspected, env: { ...inspected.env, IPMI_SOL_PORT: String(IPMI_PORT) } }, context())).toMatchObject({ adoptable: true });
+  });
+
+  it('adopts a container made before Redfish ports (no REDFISH_PORT) without a Redfish lease', () => {
+    const inspected = inspectedFrom(row());
+    const { REDFISH_PORT: _redfish, ...env } = inspected.env;
+    const decision = nodeFromContainer({ ...inspected, env }, context());
+    expect(decision).toMatchObject({ adoptable: true, node: { ports: { ipmi: IPMI_PORT, vnc: VNC_PORT } } });
+    expect(decision.adoptable && decision.node.ports.redfish).toBeUndefined();
   });
 
   it("takes the agent's defaults for variables the container lacks", () => {
@@ -139,8 +150,11 @@ describe('nodeFromContainer', () => {
     ['a container name that has a row', (c) => c, context({ takenContainerNames: new Set(['bmcfleet-web1']) }), /container name bmcfleet-web1 belongs/],
     ['an IPMI port outside the range', (c) => c, context({ ipmiPortRange: { first: 17000, last: 17100 } }), /IPMI port 16240 lies outside IPMI_PORT_RANGE 17000-17100/],
     ['a VNC port outside the range', (c) => c, context({ vncPortRange: { first: 15000, last: 15100 } }), /VNC port 15910 lies outside VNC_PORT_RANGE/],
-    ['an IPMI port leased to another node', (c) => c, context({ leasedPorts: { ipmi: new Set([IPMI_PORT]), vnc: new Set() } }), /IPMI port 16240 is leased to another node/],
-    ['a VNC port leased to another node', (c) => c, context({ leasedPorts: { ipmi: new Set(), vnc: new Set([VNC_PORT]) } }), /VNC port 15910 is leased to another node/],
+    ['an IPMI port leased to another node', (c) => c, context({ leasedPorts: { ipmi: new Set([IPMI_PORT]), vnc: new Set(), redfish: new Set() } }), /IPMI port 16240 is leased to another node/],
+    ['a VNC port leased to another node', (c) => c, context({ leasedPorts: { ipmi: new Set(), vnc: new Set([VNC_PORT]), redfish: new Set() } }), /VNC port 15910 is leased to another node/],
+    ['a Redfish port outside the range', (c) => c, context({ redfishPortRange: { first: 18000, last: 18100 } }), /Redfish port 17010 lies outside REDFISH_PORT_RANGE 18000-18100/],
+    ['a Redfish port leased to another node', (c) => c, context({ leasedPorts: { ipmi: new Set(), vnc: new Set(), redfish: new Set([REDFISH_PORT]) } }), /Redfish port 17010 is leased to another node/],
+    ['Redfish not published', (c) => ({ ...c, publishedPorts: { [`${IPMI_PORT}/udp`]: IPMI_PORT, [`${VNC_PORT}/tcp`]: VNC_PORT } }), context(), /REDFISH_PORT=17010 is not published as 17010:17010\/tcp$/],
     ['IPMI published on another host port', (c) => ({ ...c, publishedPorts: { ...c.publishedPorts, [`${IPMI_PORT}/udp`]: 16300 } }), context(), /IPMI_PORT=16240 is not published as 16240:16240\/udp \(it is on host port 16300\)/],
     ['VNC not published', (c) => ({ ...c, publishedPorts: { [`${IPMI_PORT}/udp`]: IPMI_PORT } }), context(), /VNC_PORT=15910 is not published as 15910:15910\/tcp$/],
     ['an IPMI_SOL_PORT naming another port', (c) => ({ ...c, env: { ...c.env, IPMI_SOL_PORT: '9831' } }), context(), /IPMI_SOL_PORT="9831" names another SOL port than the one its IPMI is published on \(16240\)/],

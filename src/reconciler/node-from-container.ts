@@ -7,6 +7,7 @@
 import type { PortRange } from '../config/app-config';
 import { LABELS, type InspectedContainer } from '../docker/docker-adapter';
 import { vmInterfaces } from '../nodes/node-container-spec';
+import { LEASE_KIND_INFO, leaseRange } from '../nodes/lease-kinds';
 import {
   BOOT_MODES,
   KVM_MODES,
@@ -42,6 +43,7 @@ export interface AdoptionContext {
   readonly fleetName: string;
   readonly ipmiPortRange: PortRange;
   readonly vncPortRange: PortRange;
+  readonly redfishPortRange: PortRange;
   /** Node names that have a row. */
   readonly takenNames: ReadonlySet<string>;
   /** Container names that have a row (rows made under another FLEET_NAME keep theirs). */
@@ -74,7 +76,8 @@ export interface AdoptedNode {
   readonly containerName: string;
   readonly containerId: string;
   readonly volumeName: string;
-  readonly ports: Readonly<Record<LeaseKind, number>>;
+  /** Redfish absent: the container was made before Redfish ports (its next re-create leases one). */
+  readonly ports: Readonly<Record<'ipmi' | 'vnc', number>> & { readonly redfish?: number };
 }
 
 export type AdoptionDecision =
@@ -110,18 +113,16 @@ function inRange(port: number, range: PortRange): boolean {
 }
 
 /**
- * The port the agent listens on (IPMI_PORT / VNC_PORT) must be published on the same host port, lie in
- * the configured range and be leased to nobody else.
+ * The port the agent listens on (IPMI_PORT / VNC_PORT / REDFISH_PORT) must be published on the same
+ * host port, lie in the configured range and be leased to nobody else.
  */
 function publishedPort(
   container: InspectedContainer,
   kind: LeaseKind,
   context: AdoptionContext,
 ): number {
-  const variable = kind === 'ipmi' ? 'IPMI_PORT' : 'VNC_PORT';
-  const protocol = kind === 'ipmi' ? 'udp' : 'tcp';
-  const range = kind === 'ipmi' ? context.ipmiPortRange : context.vncPortRange;
-  const rangeVariable = kind === 'ipmi' ? 'IPMI_PORT_RANGE' : 'VNC_PORT_RANGE';
+  const { agentVariable: variable, protocol, rangeVariable, title } = LEASE_KIND_INFO[kind];
+  const range = leaseRange(context, kind);
   const raw = container.env[variable];
   if (raw === undefined || !/^[0-9]+$/.test(raw)) refuse(`${variable}=${JSON.stringify(raw ?? '')} is not a port number`);
   const port = Number(raw);
@@ -129,8 +130,8 @@ function publishedPort(
   if (hostPort !== port) {
     refuse(`${variable}=${port} is not published as ${port}:${port}/${protocol}${hostPort === undefined ? '' : ` (it is on host port ${hostPort})`}`);
   }
-  if (!inRange(port, range)) refuse(`${kind.toUpperCase()} port ${port} lies outside ${rangeVariable} ${range.first}-${range.last}`);
-  if (context.leasedPorts[kind].has(port)) refuse(`${kind.toUpperCase()} port ${port} is leased to another node`);
+  if (!inRange(port, range)) refuse(`${title} port ${port} lies outside ${rangeVariable} ${range.first}-${range.last}`);
+  if (context.leasedPorts[kind].has(port)) refuse(`${title} port ${port} is leased to another node`);
   return port;
 }
 
@@ -176,7 +177,12 @@ function rebuild(container: InspectedContainer, context: AdoptionContext): Adopt
   const ipmiUser = envOr(env, 'IPMI_USER');
   if (ipmiUser === '') refuse('IPMI_USER is empty');
   const { networks, labInterfaces } = interfaces(container);
-  const ports = { ipmi: publishedPort(container, 'ipmi', context), vnc: publishedPort(container, 'vnc', context) };
+  const ports = {
+    ipmi: publishedPort(container, 'ipmi', context),
+    vnc: publishedPort(container, 'vnc', context),
+    // A container made before Redfish ports has no REDFISH_PORT (its agent serves 443, unpublished).
+    ...(container.env['REDFISH_PORT'] === undefined ? {} : { redfish: publishedPort(container, 'redfish', context) }),
+  };
   // Same-port nodes need no IPMI_SOL_PORT (a re-create sets none); one naming another port breaks SOL.
   const solPort = env['IPMI_SOL_PORT'];
   if (solPort !== undefined && solPort !== '' && solPort !== String(ports.ipmi)) {

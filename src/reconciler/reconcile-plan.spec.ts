@@ -60,6 +60,7 @@ function plan(nodes: NodeWithLeases[], containers: ManagedContainer[], extraLeas
     leases: [...nodes.flatMap((n) => n.leases), ...extraLeases],
     ipmiPortRange: { first: 16230, last: 16999 },
     vncPortRange: { first: 15900, last: 16229 },
+    redfishPortRange: { first: 17000, last: 17999 },
     settledBefore: SETTLED_BEFORE,
   };
   return planReconcile(input);
@@ -164,11 +165,11 @@ describe('planReconcile', () => {
       ],
     };
     const ghost: LeaseRow = { id: 77, kind: 'ipmi', port: 16500, nodeId: 'id-ghost' };
-    const odd: LeaseRow = { id: 78, kind: 'redfish', port: 16443, nodeId: 'id-web' };
+    const odd: LeaseRow = { id: 78, kind: 'serial', port: 16443, nodeId: 'id-web' };
     const sut = plan([web, outside], [container('web', 'running'), container('old', 'running')], [ghost, odd]);
     expect(sut.freeLeases).toEqual([
       { lease: ghost, reason: 'ipmi port 16500 was leased to node id id-ghost, which no longer exists' },
-      { lease: odd, reason: 'node web held a lease of unknown kind "redfish" on port 16443' },
+      { lease: odd, reason: 'node web held a lease of unknown kind "serial" on port 16443' },
     ]);
     expect(sut.warnings).toEqual([
       'node old holds ipmi port 623, outside IPMI_PORT_RANGE 16230-16999; it keeps the port until it is deleted and created again',

@@ -8,7 +8,8 @@
  */
 import type { PortRange } from '../config/app-config';
 import { LABELS, type ContainerState, type ManagedContainer } from '../docker/docker-adapter';
-import type { LeaseKind, NodeState, NodeWithLeases } from '../nodes/node.model';
+import { isLeaseKind, LEASE_KIND_INFO, leaseRange } from '../nodes/lease-kinds';
+import type { NodeState, NodeWithLeases } from '../nodes/node.model';
 
 export interface LeaseRow {
   readonly id: number;
@@ -25,6 +26,7 @@ export interface PlanInput {
   readonly containers: readonly ManagedContainer[];
   readonly ipmiPortRange: PortRange;
   readonly vncPortRange: PortRange;
+  readonly redfishPortRange: PortRange;
   /** A "creating" or "deleting" row last updated before this is no longer in a request's hands. */
   readonly settledBefore: Date;
 }
@@ -55,19 +57,10 @@ export interface ReconcilePlan {
   readonly powerChecks: readonly NodeWithLeases[];
 }
 
-const LEASE_KINDS: readonly LeaseKind[] = ['ipmi', 'vnc'];
 /** Docker is busy with these containers itself; look again next run. */
 const TRANSIENT_STATES: ReadonlySet<ContainerState> = new Set(['restarting', 'removing']);
 /** States from which `docker start` cannot bring a container back: remove it and create anew. */
 const BROKEN_STATES: ReadonlySet<ContainerState> = new Set(['dead']);
-
-function isLeaseKind(kind: string): kind is LeaseKind {
-  return LEASE_KINDS.some((known) => known === kind);
-}
-
-function rangeOf(input: PlanInput, kind: LeaseKind): PortRange {
-  return kind === 'ipmi' ? input.ipmiPortRange : input.vncPortRange;
-}
 
 function isSettled(node: NodeWithLeases, settledBefore: Date): boolean {
   return node.updatedAt.getTime() < settledBefore.getTime();
@@ -154,11 +147,11 @@ export function planReconcile(input: PlanInput): ReconcilePlan {
       freeLeases.push({ lease, reason: `node ${owner.name} held a lease of unknown kind ${JSON.stringify(lease.kind)} on port ${lease.port}` });
       continue;
     }
-    const range = rangeOf(input, lease.kind);
+    const range = leaseRange(input, lease.kind);
     if (lease.port < range.first || lease.port > range.last) {
       // Freeing it would leave the node without its published port; the operator decides.
       warnings.push(
-        `node ${owner.name} holds ${lease.kind} port ${lease.port}, outside ${lease.kind === 'ipmi' ? 'IPMI_PORT_RANGE' : 'VNC_PORT_RANGE'} ` +
+        `node ${owner.name} holds ${lease.kind} port ${lease.port}, outside ${LEASE_KIND_INFO[lease.kind].rangeVariable} ` +
           `${range.first}-${range.last}; it keeps the port until it is deleted and created again`,
       );
     }

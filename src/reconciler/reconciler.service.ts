@@ -16,6 +16,7 @@ import { DockerAdapter, LABELS, type ManagedContainer } from '../docker/docker-a
 import { Prisma } from '../generated/prisma/client';
 import { FleetMetrics, type RepairKind } from '../metrics/fleet-metrics.service';
 import { FleetIdentity, NodeEvents, NodeRuntime } from '../nodes/node-runtime';
+import { LEASE_KINDS, leasesText } from '../nodes/lease-kinds';
 import { bmcTargetOf, type NodeWithLeases, type PowerState } from '../nodes/node.model';
 import { messageOf } from '../common/errors/message-of';
 import { AdoptedNode, AdoptionContext, nodeFromContainer } from './node-from-container';
@@ -169,6 +170,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       containers,
       ipmiPortRange: this.config.ipmiPortRange,
       vncPortRange: this.config.vncPortRange,
+      redfishPortRange: this.config.redfishPortRange,
       // Settled: older than this process, or untouched for SETTLE_MS.
       settledBefore: new Date(Math.max(this.startedAt.getTime(), Date.now() - SETTLE_MS)),
     });
@@ -292,13 +294,14 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       fleetName: this.config.fleetName,
       ipmiPortRange: this.config.ipmiPortRange,
       vncPortRange: this.config.vncPortRange,
+      redfishPortRange: this.config.redfishPortRange,
       takenNames: new Set(nodes.map((node) => node.name)),
       takenContainerNames: new Set(nodes.map((node) => node.containerName)),
-      leasedPorts: { ipmi: ports('ipmi'), vnc: ports('vnc') },
+      leasedPorts: { ipmi: ports('ipmi'), vnc: ports('vnc'), redfish: ports('redfish') },
     };
   }
 
-  /** Creates the row and both leases in one transaction; null (and an error) when a race took them. */
+  /** Creates the row and its leases in one transaction; null (and an error) when a race took them. */
   private async adopt(adopted: AdoptedNode, log: RunLog): Promise<NodeWithLeases | null> {
     const { ports, ...row } = adopted;
     let node: NodeWithLeases;
@@ -307,7 +310,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
         data: {
           ...row,
           state: 'running',
-          leases: { create: [{ kind: 'ipmi', port: ports.ipmi }, { kind: 'vnc', port: ports.vnc }] },
+          leases: { create: LEASE_KINDS.flatMap((kind) => (ports[kind] === undefined ? [] : [{ kind, port: ports[kind] }])) },
         },
         include: includeLeases,
       });
@@ -319,7 +322,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       });
       return null;
     }
-    const message = `adopted container ${node.containerName} with IPMI port ${ports.ipmi}/udp and VNC port ${ports.vnc}/tcp`;
+    const message = `adopted container ${node.containerName} with ports ${leasesText(ports)}${ports.redfish === undefined ? ' (made before Redfish ports: its next re-create leases one)' : ''}`;
     await this.events.record(node.id, 'adopted', message);
     this.recordRepair(log, 'adopted', node.name, message);
     return node;

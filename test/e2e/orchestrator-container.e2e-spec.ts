@@ -297,7 +297,7 @@ describeOrchestrator('orchestrator image run as docker-compose.yml runs it', () 
     socketGroup = (await runAsync('stat', ['-c', '%g', DOCKER_SOCKET])).stdout.trim();
     if (!/^[0-9]+$/.test(socketGroup)) throw new Error(`cannot read the group of ${DOCKER_SOCKET}`);
     const port = await freeTcpPort();
-    const leaseFirst = LEASE_BLOCK_FIRST + Math.floor(Math.random() * (LEASE_BLOCK_SPAN / (2 * LEASE_RANGE_SIZE))) * 2 * LEASE_RANGE_SIZE;
+    const leaseFirst = LEASE_BLOCK_FIRST + Math.floor(Math.random() * (LEASE_BLOCK_SPAN / (3 * LEASE_RANGE_SIZE))) * 3 * LEASE_RANGE_SIZE;
     await dockerOk(['volume', 'create', '--label', TEST_LABEL, '--label', runLabel, dataVolume]);
     const args = dockerRunArgs(service, {
       containerName,
@@ -311,6 +311,8 @@ describeOrchestrator('orchestrator image run as docker-compose.yml runs it', () 
         RECONCILE_INTERVAL_S: '2',
         IPMI_PORT_RANGE: range(leaseFirst, LEASE_RANGE_SIZE),
         VNC_PORT_RANGE: range(leaseFirst + LEASE_RANGE_SIZE, LEASE_RANGE_SIZE),
+        REDFISH_PORT_RANGE: range(leaseFirst + 2 * LEASE_RANGE_SIZE, LEASE_RANGE_SIZE),
+        FLEET_REDFISH_PORT: 'none',
         NODE_DEFAULTS_ENABLE_KVM: 'false',
       },
     });

@@ -198,7 +198,7 @@ function describeWithDockerNodes(): jest.Describe {
 
 describeWithDockerNodes()('bmcfleet CLI: a sim node from create to rm (Docker)', () => {
   const fleetName = `cli${randomBytes(3).toString('hex')}`;
-  const base = randomInt(20_000, 60_000 - 2 * RANGE_WIDTH);
+  const base = randomInt(20_000, 60_000 - 3 * RANGE_WIDTH);
   const ipmiRange = { first: base, last: base + RANGE_WIDTH - 1 };
   const terminals: TerminalSession[] = [];
   let orchestrator: RunningApp;
@@ -210,6 +210,7 @@ describeWithDockerNodes()('bmcfleet CLI: a sim node from create to rm (Docker)',
       FLEET_NAME: fleetName,
       IPMI_PORT_RANGE: `${ipmiRange.first}-${ipmiRange.last}`,
       VNC_PORT_RANGE: `${base + RANGE_WIDTH}-${base + 2 * RANGE_WIDTH - 1}`,
+      REDFISH_PORT_RANGE: `${base + 2 * RANGE_WIDTH}-${base + 3 * RANGE_WIDTH - 1}`,
       NODE_DEFAULTS_ENABLE_KVM: 'false',
     });
     env = { BMCFLEET_URL: orchestrator.url, BMCFLEET_API_TOKEN: TOKEN };
@@ -260,11 +261,13 @@ describeWithDockerNodes()('bmcfleet CLI: a sim node from create to rm (Docker)',
   it('[nodes API] nodes ls shows it in the table', async () => {
     const r = expectExit(await bmcfleet(['nodes', 'ls'], env), 0);
     const [header, row, ...rest] = r.stdout.trimEnd().split('\n');
-    expect(header).toMatch(/^NAME\s+STATE\s+POWER\s+IPMI\s+VNC\s+MACHINE$/);
-    const cells = /^n1\s+running\s+(on|off|unknown)\s+127\.0\.0\.1:(\d+)\s+127\.0\.0\.1:(\d+)\s+sim$/.exec(row ?? '');
+    expect(header).toMatch(/^NAME\s+STATE\s+POWER\s+IPMI\s+VNC\s+REDFISH\s+MACHINE$/);
+    const cells = /^n1\s+running\s+(on|off|unknown)\s+127\.0\.0\.1:(\d+)\s+127\.0\.0\.1:(\d+)\s+127\.0\.0\.1:(\d+)\s+sim$/.exec(row ?? '');
     if (!cells) throw new Error(`unexpected table:\n${r.stdout}`);
     expect(Number(cells[2])).toBeGreaterThanOrEqual(ipmiRange.first);
     expect(Number(cells[2])).toBeLessThanOrEqual(ipmiRange.last);
+    expect(Number(cells[4])).toBeGreaterThanOrEqual(ipmiRange.first + 2 * RANGE_WIDTH);
+    expect(Number(cells[4])).toBeLessThan(ipmiRange.first + 3 * RANGE_WIDTH);
     expect(rest).toEqual([]);
   });
 

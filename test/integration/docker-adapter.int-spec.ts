@@ -111,6 +111,7 @@ async function testNode(opts: { fleetId?: string; nodeId?: string; name?: string
       },
       ipmi: { hostIp: '127.0.0.1', port: ipmiPort, containerPort: ipmiPort },
       vnc: { hostIp: '127.0.0.1', port: vncPort, containerPort: vncPort },
+      redfish: null,
       volumeName: `${containerName}-vm`,
       readOnlyBinds: [],
       devices: ['/dev/net/tun'],

@@ -65,6 +65,7 @@ describeWithDocker()('reconciler on Docker and SQLite', () => {
   const fleetName = `rt${randomBytes(3).toString('hex')}`;
   const ipmiFirst = 20_000 + randomInt(0, 200) * RANGE_WIDTH;
   const vncFirst = 30_000 + randomInt(0, 200) * RANGE_WIDTH;
+  const redfishFirst = 10_000 + randomInt(0, 100) * RANGE_WIDTH;
   let dataDir: string;
   let config: AppConfig;
   let app: NestExpressApplication;
@@ -88,6 +89,7 @@ describeWithDocker()('reconciler on Docker and SQLite', () => {
         FLEET_NAME: fleetName,
         IPMI_PORT_RANGE: `${ipmiFirst}-${ipmiFirst + RANGE_WIDTH - 1}`,
         VNC_PORT_RANGE: `${vncFirst}-${vncFirst + RANGE_WIDTH - 1}`,
+        REDFISH_PORT_RANGE: `${redfishFirst}-${redfishFirst + RANGE_WIDTH - 1}`,
         NODE_IMAGE,
         NODE_DEFAULTS_ENABLE_KVM: 'false',
         // Runs only at start and when the tests ask.

@@ -101,6 +101,7 @@ export class BenchOrchestrator {
       FLEET_NAME: s.fleetName,
       IPMI_PORT_RANGE: `${s.ipmiRange.first}-${s.ipmiRange.last}`,
       VNC_PORT_RANGE: `${s.vncRange.first}-${s.vncRange.last}`,
+      FLEET_REDFISH_PORT: 'none',
       ...s.env,
     };
     const child = this.group.spawn(process.execPath, [s.main], { cwd: s.cwd, env });

@@ -45,6 +45,8 @@ export class NodeViewDto {
   @ApiProperty({ type: [String] }) labInterfaces!: string[];
   @ApiProperty({ type: IpmiEndpointDto }) ipmi!: IpmiEndpointDto;
   @ApiProperty({ type: VncEndpointDto }) vnc!: VncEndpointDto;
+  @ApiProperty({ type: EndpointDto, nullable: true, description: 'The node\'s own Redfish service (HTTPS, the agent\'s certificate) on its leased port from REDFISH_PORT_RANGE, same port inside the container; null: made before Redfish ports, until its container is made anew' })
+  redfish!: EndpointDto | null;
   @ApiProperty({ enum: ['reset', 'kept'], description: 'reset: the BMC\'s users were reset to ipmi.user and its password when the container was made (a kept disk\'s earlier users are gone); kept: keepBmcUsers was asked' })
   bmcUsers!: string;
   @ApiProperty({ nullable: true, type: Boolean, description: 'Whether the BMC answered the reconciler\'s last power check; false with powerState unknown: the container runs but its BMC is unreachable' })

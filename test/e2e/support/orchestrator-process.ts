@@ -42,6 +42,7 @@ export interface FleetSettings {
   readonly fleetName: string;
   readonly ipmiRange: { first: number; last: number };
   readonly vncRange: { first: number; last: number };
+  readonly redfishRange: { first: number; last: number };
   readonly env: Record<string, string>;
 }
 
@@ -50,12 +51,13 @@ export interface FleetSettings {
  * out leaves nothing behind), name and a random slice of high ports (size ports each).
  */
 export function newFleetSettings(size: number, env: Record<string, string> = {}): FleetSettings {
-  const base = randomInt(20_000, 60_000 - 2 * size);
+  const base = randomInt(20_000, 60_000 - 3 * size);
   return {
     dataDir: join(tmpdir(), `bmcfleet-e2e-${randomBytes(6).toString('hex')}`),
     fleetName: `e2e${randomBytes(3).toString('hex')}`,
     ipmiRange: { first: base, last: base + size - 1 },
     vncRange: { first: base + size, last: base + 2 * size - 1 },
+    redfishRange: { first: base + 2 * size, last: base + 3 * size - 1 },
     env,
   };
 }
@@ -86,6 +88,9 @@ export class OrchestratorProcess {
       FLEET_NAME: s.fleetName,
       IPMI_PORT_RANGE: `${s.ipmiRange.first}-${s.ipmiRange.last}`,
       VNC_PORT_RANGE: `${s.vncRange.first}-${s.vncRange.last}`,
+      REDFISH_PORT_RANGE: `${s.redfishRange.first}-${s.redfishRange.last}`,
+      // Off unless a test asks for it (s.env): parallel orchestrators would all want 8443.
+      FLEET_REDFISH_PORT: 'none',
       NODE_DEFAULTS_ENABLE_KVM: 'false',
       LOG_FORMAT: 'text',
       ...s.env,

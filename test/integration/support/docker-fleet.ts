@@ -52,6 +52,7 @@ export class DockerFleet {
   readonly fleetName = `it${randomBytes(3).toString('hex')}`;
   readonly ipmiFirst = 20_000 + randomInt(0, 200) * RANGE_WIDTH;
   readonly vncFirst = 30_000 + randomInt(0, 200) * RANGE_WIDTH;
+  readonly redfishFirst = 10_000 + randomInt(0, 100) * RANGE_WIDTH;
   dataDir = '';
   config!: AppConfig;
   app!: NestExpressApplication;
@@ -72,6 +73,7 @@ export class DockerFleet {
         FLEET_NAME: this.fleetName,
         IPMI_PORT_RANGE: `${this.ipmiFirst}-${this.ipmiFirst + RANGE_WIDTH - 1}`,
         VNC_PORT_RANGE: `${this.vncFirst}-${this.vncFirst + RANGE_WIDTH - 1}`,
+        REDFISH_PORT_RANGE: `${this.redfishFirst}-${this.redfishFirst + RANGE_WIDTH - 1}`,
         NODE_IMAGE,
         NODE_DEFAULTS_ENABLE_KVM: 'false',
         RECONCILE_INTERVAL_S: '0',

@@ -1,0 +1,119 @@
+/**
+ * Port leases in the database: a node's row and its leases (IPMI, VNC, Redfish) are written in one
+ * transaction; the unique (kind, port) constraint, not the chooser, makes a lease exclusive, so a
+ * transaction that lost a race to a concurrent one is run again.
+ */
+import { ConflictException, Injectable, ServiceUnavailableException } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { PrismaService } from '../database/prisma.service';
+import { Prisma } from '../generated/prisma/client';
+import { LEASE_KIND_INFO, LEASE_KINDS, leaseRange, type LeaseKind } from './lease-kinds';
+import type { NodeWithLeases } from './node.model';
+import { pickFreePort, rangeText } from './port-allocation';
+
+/** Lease transactions retried when concurrent creates pick the same port. */
+const MAX_LEASE_ATTEMPTS = 20;
+const includeLeases = { leases: true } as const;
+
+/** Ports of each kind known to be busy outside the fleet (a create's port-in-use retries). */
+export type BusyPorts = Readonly<Record<LeaseKind, ReadonlySet<number>>>;
+
+export function noBusyPorts(): Record<LeaseKind, Set<number>> {
+  return { ipmi: new Set(), vnc: new Set(), redfish: new Set() };
+}
+
+function isUniqueViolation(error: unknown): error is Prisma.PrismaClientKnownRequestError {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+}
+
+/** The columns of the unique constraint a P2002 names (driver adapters put them under meta.driverAdapterError). */
+function uniqueFields(error: Prisma.PrismaClientKnownRequestError): string[] {
+  const meta = error.meta as { target?: unknown; driverAdapterError?: { cause?: { constraint?: { fields?: unknown } } } } | undefined;
+  const fields = meta?.driverAdapterError?.cause?.constraint?.fields ?? meta?.target;
+  return Array.isArray(fields) ? fields.filter((field): field is string => typeof field === 'string') : [];
+}
+
+@Injectable()
+export class PortLeases {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly prisma: PrismaService,
+  ) {}
+
+  /** Inserts the row and one lease of every kind in one transaction, on the lowest free ports. */
+  insertWithLeases(data: Prisma.NodeUncheckedCreateInput, busy: BusyPorts): Promise<NodeWithLeases> {
+    return this.retryOnPortRace(
+      () =>
+        this.prisma.$transaction(async (tx) => {
+          const create = await this.freePorts(tx, LEASE_KINDS, busy);
+          return tx.node.create({ data: { ...data, leases: { create } }, include: includeLeases });
+        }),
+      (fields) => {
+        // The container name is derived from the node name: either constraint means the same thing.
+        if (fields.includes('name') || fields.includes('containerName')) throw new ConflictException(`node ${String(data.name)} already exists`);
+      },
+    );
+  }
+
+  /** Moves every lease to other free ports (the old ones are busy outside the fleet). */
+  releaseLeases(node: NodeWithLeases, busy: BusyPorts): Promise<NodeWithLeases> {
+    return this.retryOnPortRace(() =>
+      this.prisma.$transaction(async (tx) => {
+        const leases = await this.freePorts(tx, LEASE_KINDS, busy);
+        await tx.portLease.deleteMany({ where: { nodeId: node.id } });
+        await tx.portLease.createMany({ data: leases.map((lease) => ({ ...lease, nodeId: node.id })) });
+        return tx.node.findUniqueOrThrow({ where: { id: node.id }, include: includeLeases });
+      }),
+    );
+  }
+
+  /** Leases the kinds a node made before they existed lacks (e.g. Redfish); the node as it is otherwise. */
+  withAllLeases(node: NodeWithLeases): Promise<NodeWithLeases> {
+    const missing = LEASE_KINDS.filter((kind) => !node.leases.some((lease) => lease.kind === kind));
+    if (missing.length === 0) return Promise.resolve(node);
+    return this.retryOnPortRace(() =>
+      this.prisma.$transaction(async (tx) => {
+        const leases = await this.freePorts(tx, missing, noBusyPorts());
+        // A concurrent call that already leased the kind wins; the row then shows its port.
+        for (const lease of leases) {
+          const held = await tx.portLease.findFirst({ where: { nodeId: node.id, kind: lease.kind } });
+          if (held === null) await tx.portLease.create({ data: { ...lease, nodeId: node.id } });
+        }
+        return tx.node.findUniqueOrThrow({ where: { id: node.id }, include: includeLeases });
+      }),
+    );
+  }
+
+  private async freePorts(tx: Prisma.TransactionClient, kinds: readonly LeaseKind[], busy: BusyPorts): Promise<{ kind: LeaseKind; port: number }[]> {
+    const leases: { kind: LeaseKind; port: number }[] = [];
+    for (const kind of kinds) leases.push({ kind, port: await this.freePort(tx, kind, busy[kind]) });
+    return leases;
+  }
+
+  private async freePort(tx: Prisma.TransactionClient, kind: LeaseKind, avoid: ReadonlySet<number>): Promise<number> {
+    const range = leaseRange(this.config, kind);
+    const leased = await tx.portLease.findMany({ where: { kind }, select: { port: true } });
+    const port = pickFreePort(range, new Set(leased.map((lease) => lease.port)), avoid);
+    if (port === null) {
+      const info = LEASE_KIND_INFO[kind];
+      throw new ServiceUnavailableException(`no free ${info.title} port left in ${info.rangeVariable} ${rangeText(range)}; delete nodes or widen the range`);
+    }
+    return port;
+  }
+
+  /**
+   * Runs a lease-taking transaction again when a concurrent one took the same port (P2002 on
+   * (kind, port)); onConflict may turn other unique violations into an answer first.
+   */
+  private async retryOnPortRace<T>(work: () => Promise<T>, onConflict: (fields: string[]) => void = () => undefined): Promise<T> {
+    for (let attempt = 0; attempt < MAX_LEASE_ATTEMPTS; attempt += 1) {
+      try {
+        return await work();
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        onConflict(uniqueFields(error));
+      }
+    }
+    throw new ServiceUnavailableException(`could not lease ports after ${MAX_LEASE_ATTEMPTS} attempts; too many concurrent creates`);
+  }
+}
