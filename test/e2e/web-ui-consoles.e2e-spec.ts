@@ -9,8 +9,8 @@
 import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { GUEST_DIR } from '../../node-image/test/e2e/node-container';
-import { ipmitoolArgs, TerminalSession } from '../../node-image/test/support/ipmitool-runner';
-import { describeWithTools } from '../../node-image/test/support/tools';
+import { TerminalSession } from '../../node-image/test/support/ipmitool-runner';
+import { describeWithTools, ipmitoolArgs } from '../../node-image/test/support/tools';
 import { CHROMIUM, launchChromium, saveScreenshot, watchedPage, type PageProblems } from './support/browser';
 import { buildOrchestrator, newFleetSettings, OrchestratorProcess } from './support/orchestrator-process';
 import { buildWebUi } from './support/web-ui-build';
