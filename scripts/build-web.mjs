@@ -15,6 +15,9 @@ await build({
   entryPoints: { app: join(source, 'main.ts') },
   bundle: true,
   format: 'esm',
+  // The node page (noVNC, xterm.js) is a chunk of its own, loaded by the fleet page's script on demand.
+  splitting: true,
+  chunkNames: 'chunk-[hash]',
   target: ['chrome120', 'firefox115'],
   minify: true,
   sourcemap: 'linked',

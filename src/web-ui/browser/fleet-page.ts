@@ -3,7 +3,7 @@
  * thumbnail of its screen, power buttons, delete; a filter for fleets of hundreds; the create form.
  * Rows are made once and updated in place, so hundreds of power changes a second stay cheap.
  */
-import { nodePath, watchFleet, type NodeView } from './api';
+import { nodePath, watchFleet, type FleetMessage, type NodeView } from './api';
 import { createForm } from './create-form';
 import { confirmDelete } from './delete-dialog';
 import { h, replace } from './dom';
@@ -77,17 +77,26 @@ export function fleetPage(main: HTMLElement, setLive: (live: boolean) => void): 
   search.addEventListener('input', applyFilter);
   powerFilter.addEventListener('change', applyFilter);
 
-  const fill = (row: Row, node: NodeView): void => {
+  /** Rewrites only the cells whose content changed: a power flip touches one badge, not the row. */
+  const fill = (row: Row, node: NodeView, fresh = false): void => {
+    const before = row.node;
     row.node = node;
     row.text = searchText(node);
-    row.element.dataset['power'] = node.powerState;
-    row.element.dataset['state'] = node.state;
-    replace(row.state, h('span', { class: `badge state ${node.state}` }, node.state), node.lastError === null ? null : h('span', { class: 'last-error', title: node.lastError }, ' ⚠'));
-    replace(row.power, powerBadge(node.powerState), node.bmcReachable === false ? h('span', { class: 'unreachable' }, ' BMC unreachable') : null);
+    if (fresh || before.powerState !== node.powerState || before.bmcReachable !== node.bmcReachable) {
+      row.element.dataset['power'] = node.powerState;
+      replace(row.power, powerBadge(node.powerState), node.bmcReachable === false ? h('span', { class: 'unreachable' }, ' BMC unreachable') : null);
+    }
+    if (fresh || before.state !== node.state || before.lastError !== node.lastError) {
+      row.element.dataset['state'] = node.state;
+      replace(row.state, h('span', { class: `badge state ${node.state}` }, node.state), node.lastError === null ? null : h('span', { class: 'last-error', title: node.lastError }, ' ⚠'));
+    }
     const redfish = redfishPortOf(node);
-    replace(row.ports, h('span', {}, `IPMI ${node.ipmi.port}/udp`), h('span', {}, `VNC ${node.vnc.port}`), redfish === null ? null : h('span', {}, `Redfish ${redfish}`));
+    if (fresh || before.ipmi.port !== node.ipmi.port || before.vnc.port !== node.vnc.port || redfishPortOf(before) !== redfish) {
+      replace(row.ports, h('span', {}, `IPMI ${node.ipmi.port}/udp`), h('span', {}, `VNC ${node.vnc.port}`), redfish === null ? null : h('span', {}, `Redfish ${redfish}`));
+    }
     thumbnails.update(row.thumbnail, node);
-    row.element.hidden = !matches(row);
+    const hidden = !matches(row);
+    if (row.element.hidden !== hidden) row.element.hidden = hidden;
   };
 
   const insert = (node: NodeView): void => {
@@ -113,14 +122,14 @@ export function fleetPage(main: HTMLElement, setLive: (live: boolean) => void): 
     );
     const row: Row = { element, ...cells, result, thumbnail, node, text: '' };
     rows.set(node.name, row);
-    fill(row, node);
+    fill(row, node, true);
     thumbnails.observe(thumbnail, node);
     // Sorted by name, as the API lists them.
     const after = [...rows.keys()].sort().find((name) => name > node.name);
     body.insertBefore(element, after === undefined ? null : (rows.get(after)?.element ?? null));
   };
 
-  const stop = watchFleet((message) => {
+  const apply = (message: FleetMessage): void => {
     if (message.kind === 'snapshot') {
       const names = new Set(message.nodes.map((node) => node.name));
       for (const [name, row] of rows) if (!names.has(name)) { row.element.remove(); rows.delete(name); }
@@ -132,7 +141,19 @@ export function fleetPage(main: HTMLElement, setLive: (live: boolean) => void): 
       if (row !== undefined) thumbnails.forget(row.thumbnail);
       rows.delete(message.name);
     }
+  };
+  // Messages are applied once per frame, together: a burst of power changes costs one layout.
+  let queue: FleetMessage[] = [];
+  const flush = (): void => {
+    const batch = queue;
+    queue = [];
+    for (const message of batch) apply(message);
     updateCount();
+  };
+  const stop = watchFleet((message) => {
+    if (message.kind === 'node-event') return;
+    if (queue.length === 0) requestAnimationFrame(flush);
+    queue.push(message);
   }, setLive);
   updateCount();
   return () => {

@@ -4,7 +4,6 @@ import './style.css';
 import { api } from './api';
 import { fleetPage } from './fleet-page';
 import { loginPage, safeNext } from './login-page';
-import { nodePage } from './node-page';
 import { stampStyleNonces } from './style-nonce';
 
 stampStyleNonces();
@@ -41,6 +40,8 @@ async function start(): Promise<void> {
   if (node !== null) {
     const name = decodeURIComponent(node[1] as string);
     document.title = `${name} · bmcfleet`;
+    // The consoles' libraries (noVNC, xterm.js) load only on a node page: the fleet page stays small.
+    const { nodePage } = await import('./node-page');
     nodePage(main, name, setLive);
   } else fleetPage(main, setLive);
 }
