@@ -25,6 +25,8 @@ import { DEFAULT_BOOT_RUNS, NODE_RUNTIME_OPTIONS_HELP, runNodeRuntimeBench } fro
 import { insertBeforeReproduce, renderNodeRuntime } from './node-runtime-report';
 import { DEFAULT_FLEET_RUNS, FLEET_OPTIONS_HELP, runFleetBench } from './fleet-bench';
 import { renderFleet } from './fleet-report';
+import { DEFAULT_WEB_UI_RUNS, runWebUiBench, WEB_UI_OPTIONS_HELP } from './web-ui-bench';
+import { renderWebUi, replaceWebUiSection } from './web-ui-report';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 const AGENT_MAIN = resolve(__dirname, '..', 'main.js');
@@ -53,9 +55,13 @@ export interface BenchOptions {
   readonly bootRuns: number;
   /** Repetitions per side of the 50-node part (fleet-bench.ts); 0 skips it. */
   readonly fleetRuns: number;
+  /** Page loads in the web UI part (web-ui-bench.ts); 0 skips it. */
+  readonly webUiRuns: number;
+  /** Only the web UI part, replacing its section of the existing report. */
+  readonly onlyWebUi: boolean;
 }
 
-export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900, bootRuns: DEFAULT_BOOT_RUNS, fleetRuns: DEFAULT_FLEET_RUNS };
+export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900, bootRuns: DEFAULT_BOOT_RUNS, fleetRuns: DEFAULT_FLEET_RUNS, webUiRuns: DEFAULT_WEB_UI_RUNS, onlyWebUi: false };
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const o = { ...DEFAULT_OPTIONS };
@@ -76,10 +82,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       case '--max-seconds': o.maxSeconds = num(a, argv[++i], 10, 86_400); break;
       case '--boot-runs': o.bootRuns = num(a, argv[++i], 0, 100); break;
       case '--fleet-runs': o.fleetRuns = num(a, argv[++i], 0, 20); break;
+      case '--web-ui-runs': o.webUiRuns = num(a, argv[++i], 0, 100); break;
+      case '--only-web-ui': o.onlyWebUi = true; break;
       case '--profile': o.profile = true; break;
       case '--no-write': o.write = false; break;
       case '--help': case '-h':
-        process.stdout.write(`npm run bench -- [options]\n${[...OPTIONS_HELP, ...NODE_RUNTIME_OPTIONS_HELP, ...FLEET_OPTIONS_HELP].map((l) => `  ${l}`).join('\n')}\n`);
+        process.stdout.write(`npm run bench -- [options]\n${[...OPTIONS_HELP, ...NODE_RUNTIME_OPTIONS_HELP, ...FLEET_OPTIONS_HELP, ...WEB_UI_OPTIONS_HELP].map((l) => `  ${l}`).join('\n')}\n`);
         process.exit(0);
         break;
       default: throw new Error(`unknown option ${a} (see --help)`);
@@ -275,6 +283,15 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: ${(err as Error).message}\n`);
     process.exit(2);
   }
+  if (options.onlyWebUi) {
+    const section = renderWebUi(await runWebUiBench({ runs: options.webUiRuns, repoRoot: REPO_ROOT, progress }));
+    if (options.write) {
+      writeFileSync(REPORT_PATH, replaceWebUiSection(readFileSync(REPORT_PATH, 'utf8'), section, insertBeforeReproduce));
+      progress(`wrote the web UI section of ${REPORT_PATH}`);
+    }
+    process.stdout.write(section);
+    return;
+  }
   const report = await runBench(options);
   let text = renderReport(report);
   if (options.bootRuns > 0) {
@@ -283,6 +300,7 @@ async function main(): Promise<void> {
   }
   const fleet = await runFleetBench({ runs: options.fleetRuns, repoRoot: REPO_ROOT, progress, deadline: Date.now() + options.maxSeconds * 1000 });
   text = insertBeforeReproduce(text, renderFleet(fleet));
+  text = insertBeforeReproduce(text, renderWebUi(await runWebUiBench({ runs: options.webUiRuns, repoRoot: REPO_ROOT, progress })));
   if (options.write) {
     writeFileSync(REPORT_PATH, text);
     progress(`wrote ${REPORT_PATH}`);
