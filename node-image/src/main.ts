@@ -11,7 +11,7 @@ import { OsNetworkInfo } from './network/network-info';
 import { SimMachine } from './machine/sim-machine';
 import { QemuMachine } from './machine/qemu-machine';
 import { parseQemuConfig } from './machine/qemu-config';
-import { VmNetworks } from './machine/vm-networks';
+import { VmNetworks, vmNicMac } from './machine/vm-networks';
 import { RestartCause } from './bmc/chassis/chassis-state';
 import { applyUsersReset } from './bmc/users/users-reset';
 import type { MachineContext } from './bmc/bmc-agent';
@@ -27,13 +27,14 @@ import { pooledRandom } from './util/random-pool';
 
 function createMachine(config: AgentConfig, ctx: MachineContext, log: Logger): MachineControl {
   if (config.machine === 'sim') {
-    return new SimMachine({ boot: ctx.boot, nodeName: config.nodeName, powerDelayMs: config.simPowerDelayMs });
+    // VM_BOOT_MODE is the simulated firmware too (the firmware settings' Secure Boot needs UEFI).
+    return new SimMachine({ boot: ctx.bootSource, nodeName: config.nodeName, powerDelayMs: config.simPowerDelayMs, firmware: parseQemuConfig(process.env).config.bootMode });
   }
   // Bad VM_* values do not stop the BMC: they are logged, and power-on is refused with them.
   const { config: qemu, problems } = parseQemuConfig(process.env);
   const networks = new VmNetworks({ interfaces: qemu.networks, nodeName: config.nodeName, waitMs: qemu.networksWaitMs, log });
   return new QemuMachine({
-    boot: ctx.boot,
+    boot: ctx.bootSource,
     config: qemu,
     configProblems: problems,
     log,
@@ -47,6 +48,14 @@ function createMachine(config: AgentConfig, ctx: MachineContext, log: Logger): M
       ctx.chassis.recordRestart(RestartCause.SoftReset, 0);
     },
   });
+}
+
+/**
+ * The VM's NICs: one per VM_NETWORKS entry. A simulated machine without VM_NETWORKS has one
+ * simulated NIC, eth0, so that inventories (Ironic inspection) find a MAC to work with.
+ */
+function vmNicNames(config: AgentConfig, networks: readonly string[]): readonly string[] {
+  return config.machine === 'sim' && networks.length === 0 ? ['eth0'] : networks;
 }
 
 /** Names and addresses the generated certificate covers: the node's name and every address it has. */
@@ -114,7 +123,13 @@ async function main(): Promise<void> {
     network: new OsNetworkInfo({ bindAddress: config.ipmiAddress }),
     createMachine: (ctx) => createMachine(config, ctx, log),
     powerOnAtStart: config.powerOnAtStart,
-    hardware: { cpus: qemuHardware.cpus, memoryMiB: qemuHardware.memoryMiB },
+    hardware: {
+      cpus: qemuHardware.cpus, memoryMiB: qemuHardware.memoryMiB, diskSizeBytes: qemuHardware.diskSizeBytes,
+      nics: vmNicNames(config, qemuHardware.networks).map((name) => ({ name, mac: vmNicMac(config.nodeName, name) })),
+    },
+    firmware: { mode: qemuHardware.bootMode, bootMenuTimeoutMs: qemuHardware.bootMenuTimeoutMs },
+    ...(config.redfishPort === undefined ? {} : { redfishPort: config.redfishPort }),
+    ...(config.machine === 'qemu' && qemuHardware.vncPort !== undefined ? { vncPort: qemuHardware.vncPort } : {}),
     log,
   });
   let redfish: RunningRedfishServer | undefined;

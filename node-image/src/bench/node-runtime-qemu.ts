@@ -84,6 +84,7 @@ function why(option: string, value: string): string {
     if (first === 'virtio-blk-pci') return 'the VM disk (VM_DISK), virtio for speed; bootindex sets the boot order';
     if (first === 'ide-hd') return 'the VM disk on the built-in SATA controller (guests without virtio drivers)';
     if (first === 'ide-cd') return 'the CD-ROM drive on q35\'s built-in AHCI (SATA) controller, always present like a server\'s virtual media; VM_CDROM is its medium';
+    if (first === 'qemu-xhci') return 'USB (xHCI) controller for the Redfish virtual media USB stick, plugged over QMP while the VM runs (q35\'s root bus takes no PCI hot-plug, so the controller is always there)';
     if (first === 'pcie-root-port') return 'one PCIe root port per VM_NETWORKS entry, at a fixed address: q35\'s root bus takes no hot-plug, so an interface that appears while the VM runs is hot-plugged here';
     if (first === 'virtio-net-pci') return 'one NIC per VM_NETWORKS interface (tap bridged at L2), MAC derived from node and interface; its iPXE ROM makes PXE possible';
     return 'unexpected: no decision in qemu-args.ts explains it';

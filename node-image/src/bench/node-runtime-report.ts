@@ -361,7 +361,7 @@ export function renderNodeRuntime(r: NodeRuntimeReport): string {
   line('EFI boot override) adds the two `-drive if=pflash` (OVMF code read-only, the node\'s NVRAM); each VM_NETWORKS');
   line('entry adds a `-device pcie-root-port` (its hot-plug slot) and, once its interface exists, one `-netdev tap` +');
   line('`-device virtio-net-pci` in that port; VNC_PORT=none drops `-vnc` (the VGA card stays); VM_BOOT_MENU_TIMEOUT or');
-  line('boot device "bios" add `-boot menu=on,...`. No USB controller, no sound, no floppy, no default NIC, no monitor');
+  line('boot device "bios" add `-boot menu=on,...`. One USB controller (for the virtual media USB stick), no sound, no floppy, no default NIC, no monitor');
   line('on a terminal, no parallel port.');
   line();
   if (r.pciDevices && r.pciDevices.length) {

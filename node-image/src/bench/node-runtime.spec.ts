@@ -66,9 +66,9 @@ describe('the agent\'s QEMU command line', () => {
     expect(describeDevices(['-device', 'usb-tablet'])[0]!.why).toMatch(/^unexpected/);
   });
 
-  it('the default node has VNC, a disk, an empty CD-ROM drive and no NIC', () => {
+  it('the default node has VNC, a disk, an empty CD-ROM drive, a USB controller for virtual media and no NIC', () => {
     const d = describeDevices(defaultNodeArgs()).filter((r) => r.option === '-device').map((r) => r.value.split(',')[0]);
-    expect(d).toEqual(['VGA', 'virtio-blk-pci', 'ide-cd']);
+    expect(d).toEqual(['VGA', 'virtio-blk-pci', 'ide-cd', 'qemu-xhci']);
     expect(defaultNodeArgs()).toContain('-vnc');
   });
 });

@@ -27,6 +27,7 @@ import { DEFAULT_FLEET_RUNS, FLEET_OPTIONS_HELP, runFleetBench } from './fleet-b
 import { renderFleet } from './fleet-report';
 import { DEFAULT_WEB_UI_RUNS, runWebUiBench, WEB_UI_OPTIONS_HELP } from './web-ui-bench';
 import { renderWebUi, replaceWebUiSection } from './web-ui-report';
+import { DEFAULT_VMEDIA_RUNS, renderVirtualMedia, replaceVirtualMediaSection, runVirtualMediaBench, VIRTUAL_MEDIA_OPTIONS_HELP } from './virtual-media-bench';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 const AGENT_MAIN = resolve(__dirname, '..', 'main.js');
@@ -59,9 +60,13 @@ export interface BenchOptions {
   readonly webUiRuns: number;
   /** Only the web UI part, replacing its section of the existing report. */
   readonly onlyWebUi: boolean;
+  /** InsertMedia calls per image size in the virtual-media part (virtual-media-bench.ts); 0 skips it. */
+  readonly vmediaRuns: number;
+  /** Measure only the virtual-media part and rewrite only its section of docs/benchmarks.md. */
+  readonly onlyVmedia: boolean;
 }
 
-export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900, bootRuns: DEFAULT_BOOT_RUNS, fleetRuns: DEFAULT_FLEET_RUNS, webUiRuns: DEFAULT_WEB_UI_RUNS, onlyWebUi: false };
+export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900, bootRuns: DEFAULT_BOOT_RUNS, fleetRuns: DEFAULT_FLEET_RUNS, webUiRuns: DEFAULT_WEB_UI_RUNS, onlyWebUi: false, vmediaRuns: DEFAULT_VMEDIA_RUNS, onlyVmedia: false };
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const o = { ...DEFAULT_OPTIONS };
@@ -84,10 +89,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       case '--fleet-runs': o.fleetRuns = num(a, argv[++i], 0, 20); break;
       case '--web-ui-runs': o.webUiRuns = num(a, argv[++i], 0, 100); break;
       case '--only-web-ui': o.onlyWebUi = true; break;
+      case '--vmedia-runs': o.vmediaRuns = num(a, argv[++i], 0, 1_000); break;
+      case '--only-vmedia': o.onlyVmedia = true; break;
       case '--profile': o.profile = true; break;
       case '--no-write': o.write = false; break;
       case '--help': case '-h':
-        process.stdout.write(`npm run bench -- [options]\n${[...OPTIONS_HELP, ...NODE_RUNTIME_OPTIONS_HELP, ...FLEET_OPTIONS_HELP, ...WEB_UI_OPTIONS_HELP].map((l) => `  ${l}`).join('\n')}\n`);
+        process.stdout.write(`npm run bench -- [options]\n${[...OPTIONS_HELP, ...NODE_RUNTIME_OPTIONS_HELP, ...FLEET_OPTIONS_HELP, ...VIRTUAL_MEDIA_OPTIONS_HELP, '--only-vmedia      measure only the virtual-media part; rewrite only its section of docs/benchmarks.md', ...WEB_UI_OPTIONS_HELP].map((l) => `  ${l}`).join('\n')}\n`);
         process.exit(0);
         break;
       default: throw new Error(`unknown option ${a} (see --help)`);
@@ -292,6 +299,13 @@ async function main(): Promise<void> {
     process.stdout.write(section);
     return;
   }
+  const vmedia = (): Promise<string> => runVirtualMediaBench({ runs: options.vmediaRuns, agentMain: AGENT_MAIN, progress, deadline: Date.now() + options.maxSeconds * 1000 }).then(renderVirtualMedia);
+  if (options.onlyVmedia) {
+    const text = replaceVirtualMediaSection(readFileSync(REPORT_PATH, 'utf8'), await vmedia(), insertBeforeReproduce);
+    if (options.write) { writeFileSync(REPORT_PATH, text); progress(`wrote ${REPORT_PATH}`); }
+    process.stdout.write(text);
+    return;
+  }
   const report = await runBench(options);
   let text = renderReport(report);
   if (options.bootRuns > 0) {
@@ -300,6 +314,7 @@ async function main(): Promise<void> {
   }
   const fleet = await runFleetBench({ runs: options.fleetRuns, repoRoot: REPO_ROOT, progress, deadline: Date.now() + options.maxSeconds * 1000 });
   text = insertBeforeReproduce(text, renderFleet(fleet));
+  text = insertBeforeReproduce(text, await vmedia());
   text = insertBeforeReproduce(text, renderWebUi(await runWebUiBench({ runs: options.webUiRuns, repoRoot: REPO_ROOT, progress })));
   if (options.write) {
     writeFileSync(REPORT_PATH, text);

@@ -26,13 +26,17 @@ import { ChannelAccessStore } from './users/channel-access';
 import { loadOrCreateIdentity, wireToUuid } from './identity';
 import { SolConfig } from '../sol/sol-config';
 import { SolManager } from '../sol/sol-manager';
-import type { MachineControl } from '../machine/machine-control';
+import type { BootSource, MachineControl } from '../machine/machine-control';
+import { FirmwareSettings } from '../core/firmware-settings';
+import { defaultSensors } from './inventory/sensors';
 import { EventLog } from '../core/event-log';
 import { PowerService } from '../core/power-service';
 import { BootOverrideRecord } from '../core/boot-override';
 import type { BmcCore, MachineHardware } from '../core/bmc-core';
 import { QEMU_CONFIG_DEFAULTS } from '../machine/qemu-config';
 import { Accounts } from '../core/accounts';
+import { VirtualMediaService, type ImageProbe } from '../core/virtual-media';
+import { HttpImageProbe } from '../media/http-image-probe';
 import type { NetworkInfo } from '../network/network-info';
 import type { Remote } from './session/session-types';
 import type { StateStore } from '../state/state-store';
@@ -64,6 +68,13 @@ export interface BmcAgentOptions {
   readonly powerOnAtStart: boolean;
   /** CPUs and memory of the machine, for inventories (default: the QEMU defaults). */
   readonly hardware?: MachineHardware;
+  /** Reads virtual media URLs before they are attached (default: HTTP HEAD). */
+  readonly imageProbe?: ImageProbe;
+  /** The machine's firmware (VM_BOOT_MODE) and boot menu wait (VM_BOOT_MENU_TIMEOUT), defaults of the BIOS settings. */
+  readonly firmware?: { readonly mode: 'uefi' | 'bios'; readonly bootMenuTimeoutMs: number };
+  /** For Manager NetworkProtocol: the Redfish HTTPS port (undefined: none) and the VNC port (undefined: none). */
+  readonly redfishPort?: number;
+  readonly vncPort?: number;
   readonly log: Logger;
   readonly clock?: () => number;
   readonly random?: (n: number) => Buffer;
@@ -75,6 +86,8 @@ export interface BmcAgentOptions {
 export interface MachineContext {
   /** The boot flags (a BootSource); also told about restarts the guest makes itself. */
   readonly boot: BootOptions;
+  /** What a machine asks at every boot: the boot flags' override with the firmware settings (BIOS attributes, Secure Boot) applied. */
+  readonly bootSource: BootSource;
   /** Records restart causes (Get System Restart Cause). */
   readonly chassis: ChassisState;
   /** The system GUID in RFC 4122 text form (the machine's SMBIOS UUID matches `ipmitool mc guid`). */
@@ -130,7 +143,20 @@ export class BmcAgent {
     const boot = new BootOptions({ store: o.store, clock });
     const chassis = new ChassisState({ store: o.store });
     const sel = new SystemEventLog(o.store);
-    const sdr = new SdrRepository();
+    const sensors = defaultSensors();
+    const sdr = new SdrRepository({ sensors });
+    const firmware = new FirmwareSettings({
+      store: o.store, firmware: o.firmware?.mode ?? QEMU_CONFIG_DEFAULTS.bootMode,
+      defaultBootMenuTimeoutS: (o.firmware?.bootMenuTimeoutMs ?? QEMU_CONFIG_DEFAULTS.bootMenuTimeoutMs) / 1000,
+    });
+    // Every boot (power-on, reset, cycle, the guest's reboot) applies the pending firmware settings.
+    const bootSource: BootSource = {
+      takeNextBoot: () => {
+        const selection = boot.takeNextBoot();
+        const fw = firmware.takeForBoot(selection.efi ?? firmware.firmware === 'uefi');
+        return { ...selection, secureBoot: fw.secureBoot, ...(fw.bootMenuTimeoutMs === undefined ? {} : { bootMenuTimeoutMs: fw.bootMenuTimeoutMs }) };
+      },
+    };
     const product = {
       manufacturer: 'bmcfleet',
       productName: 'bmcfleet virtual server',
@@ -138,12 +164,16 @@ export class BmcAgent {
       serialNumber: o.nodeName.slice(0, 32) || 'bmcfleet-node',
     };
     const fru = new FruInventory(product);
-    const machine = o.createMachine({ boot, chassis, systemUuid: wireToUuid(identity.systemGuid), clock });
+    const machine = o.createMachine({ boot, bootSource, chassis, systemUuid: wireToUuid(identity.systemGuid), clock });
     const eventLog = new EventLog(sel);
-    const power = new PowerService({ machine, boot, chassis, eventLog, log });
+    const virtualMedia = new VirtualMediaService({ store: o.store, drives: machine.media, probe: o.imageProbe ?? new HttpImageProbe(), log });
+    await virtualMedia.restore();
+    const power = new PowerService({ machine, boot, chassis, eventLog, log, mediaSettled: () => virtualMedia.settled() });
     const bootOverride = new BootOverrideRecord({ boot, store: o.store });
+    let boundPort = o.port;
     const core: BmcCore = {
-      machine, power, bootOverride, eventLog, chassis, product, clock,
+      machine, power, bootOverride, eventLog, chassis, product, clock, virtualMedia, firmware, sensors,
+      protocols: () => ({ ipmiPort: boundPort, redfishPort: o.redfishPort, vncPort: o.vncPort, hostName: o.nodeName }),
       accounts: new Accounts(users),
       systemUuid: wireToUuid(identity.systemGuid),
       bmcUuid: wireToUuid(identity.deviceGuid),
@@ -166,7 +196,6 @@ export class BmcAgent {
       log,
       channelPrivilegeLimit: () => channelAccess.privilegeLimit(),
     });
-    let boundPort = o.port;
     const solPort = (): number => o.solPort ?? boundPort;
     const solConfig = new SolConfig({ store: o.store, payloadPort: solPort });
     const sol = new SolManager({ engine, machine, config: solConfig, users, clock, log, solPort });
@@ -206,6 +235,7 @@ export class BmcAgent {
     const stopSel = machine.on('power', (state, cause) => {
       const kind: PowerEventKind = cause === 'failure' ? 'failure' : cause === 'guest' && state === 'off' ? 'power-down-by-guest' : state === 'on' ? 'power-on' : 'power-off';
       eventLog.record(kind, clock());
+      if (state === 'off') firmware.noteOff();
     });
     agent.cleanups.push(stopFollowing, stopSel);
 

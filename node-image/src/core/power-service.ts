@@ -41,10 +41,15 @@ export interface PowerServiceDeps {
   /** Absent in protocol unit tests that check only the machine and chassis effects. */
   readonly eventLog?: EventLog;
   readonly log?: Logger;
+  /** Resolves when no virtual media change is under way: a boot waits for media still attaching. */
+  readonly mediaSettled?: () => Promise<void>;
 }
 
 /** Actions that need the system to be powered on. */
 const NEEDS_POWER: ReadonlySet<PowerAction> = new Set<PowerAction>(['cycle', 'reset', 'diag', 'soft']);
+
+/** Actions that boot the machine (and so read its virtual media). */
+const BOOTS: ReadonlySet<PowerAction> = new Set<PowerAction>(['on', 'cycle', 'reset']);
 
 /** Event log entries for actions that are not themselves a power transition. */
 const ACTION_EVENT: Partial<Record<PowerAction, BmcEvent>> = { reset: 'reset', cycle: 'power-cycle', soft: 'soft-off' };
@@ -67,7 +72,9 @@ export class PowerService {
       if (before === 'off' && NEEDS_POWER.has(req.action)) {
         return { ok: false, reason: 'not-powered', message: `${req.action} needs the system powered on` };
       }
-      await doneOrUnderWay(machine.power(req.action), req.answerWithinMs, (err) => {
+      const settled = BOOTS.has(req.action) ? this.deps.mediaSettled?.() : undefined;
+      const action = settled ? settled.then(() => machine.power(req.action)) : machine.power(req.action);
+      await doneOrUnderWay(action, req.answerWithinMs, (err) => {
         if (err instanceof MachineError && err.reason === 'failed') chassis.powerControlFault = true;
       });
     } catch (err) {

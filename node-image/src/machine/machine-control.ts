@@ -3,6 +3,7 @@
  * (MACHINE=sim) and, later, the QEMU machine. The BMC never keeps its own copy of the power state:
  * it asks powerState() every time.
  */
+import type { MediaDrives } from './media-drives';
 
 export type PowerState = 'on' | 'off';
 
@@ -19,6 +20,10 @@ export interface BootSelection {
   readonly device: BootDevice;
   /** true = EFI, false = legacy, undefined = the machine's configured default firmware. */
   readonly efi?: boolean;
+  /** The BMC's firmware settings for this boot: Secure Boot firmware (UEFI boots only). */
+  readonly secureBoot?: boolean;
+  /** The BMC's firmware settings for this boot: boot menu wait in ms; undefined = the machine's own (VM_BOOT_MENU_TIMEOUT). */
+  readonly bootMenuTimeoutMs?: number;
 }
 
 /** Supplies the boot override at each boot; the BMC's boot flags implement it (and clear "once" flags). */
@@ -40,6 +45,8 @@ export class MachineError extends Error {
 
 export interface MachineControl {
   readonly kind: string;
+  /** Its removable-media drives, for virtual media (absent: the machine has none). */
+  readonly media?: MediaDrives;
   powerState(): Promise<PowerState>;
   /**
    * Starts the action. Resolves when it has been carried out or, for 'soft', handed to the guest.

@@ -12,6 +12,11 @@
  *   then the rest of VM_BOOT's order (a real BIOS also falls through to its normal order when the
  *   override device does not boot). bootindex can be changed at run time (qom-set) and QEMU rebuilds
  *   the firmware's boot order at every reset, so a reset to another device needs no new process.
+ * - Secure Boot (the BMC's SecureBoot setting, UEFI boots only): OVMF's Secure Boot build
+ *   (OVMF_CODE_4M.secboot.fd) with its own variable store made from OVMF_VARS_4M.ms.fd (Microsoft's
+ *   keys enrolled, as servers ship), on q35 with `smm=on` and the flash marked secure
+ *   (`-global driver=cfi.pflash01,property=secure,value=on`), so only SMM code can write the
+ *   variables. A boot that switches Secure Boot on or off needs a new QEMU process.
  * - Boot device 'bios' ("force boot into BIOS setup"): QEMU has no switch that makes SeaBIOS or OVMF
  *   enter setup, so the firmware's boot menu is shown and waits the longest time QEMU allows
  *   (65.535 s): press Esc on VNC or SOL for SeaBIOS's boot menu or OVMF's setup. Then the normal order.
@@ -52,6 +57,8 @@ export const QEMU_IDS = {
   serial: 'serial0',
   qmp: 'qmp0',
   video: 'video0',
+  /** xHCI controller for the virtual media USB stick. */
+  usb: 'usb',
 } as const;
 
 export const QEMU_MACHINE_TYPE = 'q35';
@@ -80,6 +87,10 @@ export interface ResolvedBoot {
   readonly efi: boolean;
   /** Boot device 'bios': show the firmware menu and wait for a key press. */
   readonly setup: boolean;
+  /** OVMF's Secure Boot firmware (only with efi). */
+  readonly secure?: boolean;
+  /** Boot menu wait (ms) from the BMC's firmware settings; undefined: VM_BOOT_MENU_TIMEOUT. */
+  readonly menuTimeoutMs?: number;
 }
 
 /** IPMI boot device → what this machine has. No floppy: removable media is the CD-ROM drive. */
@@ -102,10 +113,13 @@ const BOOT_CLASS_ORDER: readonly VmBootDevice[] = ['disk', 'cdrom', 'network'];
 /** The boot flags' selection applied to the VM's defaults (VM_BOOT, VM_BOOT_MODE). */
 export function resolveBoot(selection: BootSelection, config: Pick<QemuConfig, 'bootDevice' | 'bootMode'>): ResolvedBoot {
   const cls = DEVICE_CLASS[selection.device];
+  const efi = selection.efi ?? config.bootMode === 'uefi';
   return {
     first: cls === 'default' || cls === 'setup' ? config.bootDevice : cls,
-    efi: selection.efi ?? config.bootMode === 'uefi',
+    efi,
     setup: cls === 'setup',
+    ...(efi && selection.secureBoot === true ? { secure: true } : {}),
+    ...(selection.bootMenuTimeoutMs === undefined ? {} : { menuTimeoutMs: selection.bootMenuTimeoutMs }),
   };
 }
 
@@ -161,7 +175,8 @@ export function bootIndexes(boot: ResolvedBoot, config: Pick<QemuConfig, 'bootDe
 /** How long the firmware boot menu waits, or undefined for no menu. */
 export function bootMenuWaitMs(boot: ResolvedBoot, config: Pick<QemuConfig, 'bootMenuTimeoutMs'>): number | undefined {
   if (boot.setup) return SETUP_MENU_WAIT_MS;
-  return config.bootMenuTimeoutMs > 0 ? config.bootMenuTimeoutMs : undefined;
+  const wait = boot.menuTimeoutMs ?? config.bootMenuTimeoutMs;
+  return wait > 0 ? Math.min(wait, SETUP_MENU_WAIT_MS) : undefined;
 }
 
 /**
@@ -169,7 +184,7 @@ export function bootMenuWaitMs(boot: ResolvedBoot, config: Pick<QemuConfig, 'boo
  * can follow each other in one QEMU process; otherwise QEMU has to be started again.
  */
 export function launchKey(boot: ResolvedBoot, config: Pick<QemuConfig, 'bootMenuTimeoutMs'>): string {
-  return `${boot.efi ? 'uefi' : 'bios'}/menu=${bootMenuWaitMs(boot, config) ?? 'off'}`;
+  return `${boot.efi ? (boot.secure ? 'uefi-secure' : 'uefi') : 'bios'}/menu=${bootMenuWaitMs(boot, config) ?? 'off'}`;
 }
 
 export interface QemuLaunchPaths {
@@ -179,6 +194,10 @@ export interface QemuLaunchPaths {
   readonly ovmfCode: string;
   /** This node's OVMF variable store (NVRAM), writable. */
   readonly ovmfVars: string;
+  /** OVMF's Secure Boot firmware code, for boots with `secure`. */
+  readonly ovmfSecureCode?: string;
+  /** This node's variable store for Secure Boot (Microsoft keys enrolled), writable. */
+  readonly ovmfSecureVars?: string;
 }
 
 export interface QemuLaunch {
@@ -215,7 +234,7 @@ export function buildQemuArgs(launch: QemuLaunch): string[] {
     '-nodefaults',
     '-no-user-config',
     '-sandbox', QEMU_SANDBOX,
-    '-machine', `${QEMU_MACHINE_TYPE},graphics=off`,
+    '-machine', `${QEMU_MACHINE_TYPE},graphics=off${boot.efi && boot.secure ? ',smm=on' : ''}`,
     '-accel', launch.accel,
     '-cpu', launch.accel === 'kvm' ? 'host' : 'max',
     '-m', String(config.memoryMiB),
@@ -234,7 +253,14 @@ export function buildQemuArgs(launch: QemuLaunch): string[] {
   );
   const menuWait = bootMenuWaitMs(boot, config);
   if (menuWait !== undefined) args.push('-boot', `menu=on,splash-time=${menuWait}`);
-  if (boot.efi) {
+  if (boot.efi && boot.secure) {
+    if (paths.ovmfSecureCode === undefined || paths.ovmfSecureVars === undefined) throw new Error('a Secure Boot launch needs ovmfSecureCode and ovmfSecureVars');
+    args.push(
+      '-global', 'driver=cfi.pflash01,property=secure,value=on',
+      '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${qemuOptValue(paths.ovmfSecureCode)}`,
+      '-drive', `if=pflash,format=raw,unit=1,file=${qemuOptValue(paths.ovmfSecureVars)}`,
+    );
+  } else if (boot.efi) {
     args.push(
       '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${qemuOptValue(paths.ovmfCode)}`,
       '-drive', `if=pflash,format=raw,unit=1,file=${qemuOptValue(paths.ovmfVars)}`,
@@ -250,6 +276,8 @@ export function buildQemuArgs(launch: QemuLaunch): string[] {
     '-drive', `if=none,id=${QEMU_IDS.cdromDrive},media=cdrom,readonly=on${media}`,
     '-device', `ide-cd,drive=${QEMU_IDS.cdromDrive},id=${QEMU_IDS.cdrom},bus=${CDROM_BUS},${bootindex(QEMU_IDS.cdrom)}`,
   );
+  // USB for the virtual media USB stick (plugged over QMP while the VM runs).
+  args.push('-device', `qemu-xhci,id=${QEMU_IDS.usb}`);
   const ports = new Set(config.networks.map((_, i) => nicPortId(nicId(i))));
   for (const port of nicPortDevices(config.networks.length)) args.push('-device', port);
   for (const nic of nics) {

@@ -48,6 +48,8 @@ import { SupervisedProcess } from '../exec/child-process';
 import { checkReadableFile, createDiskImage, detectDiskFormat, kvmUsable, prepareVarsFile } from './qemu-process';
 import { QmpClient, QmpError, QmpErrorCode, type QmpEvent } from './qmp-client';
 import { SerialEndpoint } from './serial-endpoint';
+import type { MediaDriveId, MediaDrives, RemoteMedium } from './media-drives';
+import { QemuMedia } from './qemu-media';
 import type { Logger } from '../util/logger';
 import { silentLogger } from '../util/logger';
 
@@ -94,6 +96,10 @@ export interface QemuMachineOptions {
   readonly ovmfVarsTemplate?: string;
   /** The node's variable store (default: OVMF_VARS.fd beside the disk). */
   readonly ovmfVars?: string;
+  /** Secure Boot firmware code, its variable store template (Microsoft keys) and the node's copy (default: OVMF_VARS.secboot.fd beside the disk). */
+  readonly ovmfSecureCode?: string;
+  readonly ovmfSecureVarsTemplate?: string;
+  readonly ovmfSecureVars?: string;
   /** Where the QMP and serial sockets live (default: a new directory under the system temp dir). */
   readonly runDir?: string;
   /** Guest name, SMBIOS system UUID and serial number (see QemuLaunch). */
@@ -119,6 +125,8 @@ export interface QemuMachineOptions {
 
 export const DEFAULT_OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 export const DEFAULT_OVMF_VARS_TEMPLATE = '/usr/share/OVMF/OVMF_VARS_4M.fd';
+export const DEFAULT_OVMF_SECURE_CODE = '/usr/share/OVMF/OVMF_CODE_4M.secboot.fd';
+export const DEFAULT_OVMF_SECURE_VARS_TEMPLATE = '/usr/share/OVMF/OVMF_VARS_4M.ms.fd';
 const RESET_EVENT_TIMEOUT_MS = 5_000;
 const EXIT_REPORT_WAIT_MS = 500;
 const RESET_ATTEMPTS = 3;
@@ -141,6 +149,8 @@ interface Instance {
   /** A reset request of QEMU's is waiting in the queue. */
   resetQueued: boolean;
   readonly unsubscribe: Array<() => void>;
+  /** Virtual media attached to this QEMU. */
+  readonly media: QemuMedia;
 }
 
 const isResetReason = (reason: string | undefined): boolean => reason !== undefined && reason.endsWith('-reset');
@@ -167,6 +177,14 @@ export class QemuMachine implements MachineControl {
   private serial: SerialEndpoint | undefined;
   private runDir: string | undefined;
   private ownsRunDir = false;
+  /** Virtual media the machine holds: attached to every QEMU it starts. */
+  private readonly wantedMedia = new Map<MediaDriveId, RemoteMedium>();
+
+  /** The drives of virtual media (see qemu-media.ts): kept across power cycles and QEMU restarts. */
+  readonly media: MediaDrives = {
+    setMedium: (drive, medium) => this.setMedium(drive, medium),
+    media: () => new Map(this.wantedMedia),
+  };
 
   constructor(private readonly options: QemuMachineOptions) {
     this.config = options.config;
@@ -296,8 +314,12 @@ export class QemuMachine implements MachineControl {
       this.log.warn('network boot selected, but the VM has no network interface (VM_NETWORKS is empty): booting the next device');
     }
     const ovmfVars = this.options.ovmfVars ?? join(dirname(config.disk), 'OVMF_VARS.fd');
-    if (boot.efi && prepareVarsFile(this.options.ovmfVarsTemplate ?? DEFAULT_OVMF_VARS_TEMPLATE, ovmfVars)) {
+    const ovmfSecureVars = this.options.ovmfSecureVars ?? join(dirname(config.disk), 'OVMF_VARS.secboot.fd');
+    if (boot.efi && !boot.secure && prepareVarsFile(this.options.ovmfVarsTemplate ?? DEFAULT_OVMF_VARS_TEMPLATE, ovmfVars)) {
       this.log.info('created the UEFI variable store', { path: ovmfVars });
+    }
+    if (boot.efi && boot.secure && prepareVarsFile(this.options.ovmfSecureVarsTemplate ?? DEFAULT_OVMF_SECURE_VARS_TEMPLATE, ovmfSecureVars)) {
+      this.log.info('created the Secure Boot variable store (Microsoft keys enrolled)', { path: ovmfSecureVars });
     }
     // Checked before QEMU starts, so the Chassis Control answer itself carries the failure.
     if (config.cdrom !== undefined) checkReadableFile(config.cdrom, 'the CD-ROM image (VM_CDROM)');
@@ -305,7 +327,10 @@ export class QemuMachine implements MachineControl {
     rmSync(qmpSocket, { force: true });
     const args = buildQemuArgs({
       config, boot, accel, nics,
-      paths: { qmpSocket, serialSocket: serial.path, ovmfCode: this.options.ovmfCode ?? DEFAULT_OVMF_CODE, ovmfVars },
+      paths: {
+        qmpSocket, serialSocket: serial.path, ovmfCode: this.options.ovmfCode ?? DEFAULT_OVMF_CODE, ovmfVars,
+        ovmfSecureCode: this.options.ovmfSecureCode ?? DEFAULT_OVMF_SECURE_CODE, ovmfSecureVars,
+      },
       diskFormat: detectDiskFormat(config.disk),
       ...(this.options.diskInterface === undefined ? {} : { diskInterface: this.options.diskInterface }),
       ...(this.options.name === undefined ? {} : { name: this.options.name }),
@@ -314,7 +339,7 @@ export class QemuMachine implements MachineControl {
     });
     const connectionsBefore = serial.connectionCount;
     const binary = this.options.qemuBinary ?? 'qemu-system-x86_64';
-    this.log.info('starting QEMU', { firmware: boot.efi ? 'uefi' : 'bios', first: boot.first, setup: boot.setup, accel });
+    this.log.info('starting QEMU', { firmware: boot.efi ? 'uefi' : 'bios', secureBoot: boot.secure === true, first: boot.first, setup: boot.setup, accel });
     this.log.debug('QEMU command line', { binary, args });
     const proc = await SupervisedProcess.start(binary, args, {}, { log: this.log, logName: 'qemu' });
     this.starting = proc;
@@ -325,9 +350,18 @@ export class QemuMachine implements MachineControl {
         process: proc, qmp, key: launchKey(boot, config), nics,
         bootIndexes: bootIndexes(boot, config, nics), selection,
         bootStartedAt: this.clock(), stopping: false, lastShutdown: undefined, resetting: false, resetQueued: false, unsubscribe: [],
+        media: new QemuMedia((command, args) => this.qmp(inst, command, args), config.cdrom, (id, ms) => this.deviceDeleted(inst, id, ms)),
       };
       this.watch(inst);
       await this.applyVncPassword(inst);
+      // Virtual media before the guest runs, so the firmware sees them (a Cd boot override boots them).
+      for (const [drive, medium] of this.wantedMedia) {
+        try {
+          await inst.media.set(drive, medium);
+        } catch (err) {
+          throw new MachineError(`virtual media (${drive}) ${medium.url} could not be attached: ${(err as Error).message}`, 'failed');
+        }
+      }
       if (!await serial.waitForConnection(connectionsBefore, this.timing.serialConnectTimeoutMs)) {
         this.log.warn('QEMU has not connected the serial port: the console may miss the first lines');
       }
@@ -492,6 +526,29 @@ export class QemuMachine implements MachineControl {
 
   private setBootIndex(inst: Instance, id: string, index: number): Promise<unknown> {
     return this.qmp(inst, 'qom-set', { path: `/machine/peripheral/${id}`, property: 'bootindex', value: index });
+  }
+
+  // --- virtual media ---
+
+  private setMedium(drive: MediaDriveId, medium: RemoteMedium | undefined): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.closed) throw new MachineError('the QEMU machine is closed', 'failed');
+      const inst = this.instance;
+      if (inst && !inst.stopping) await inst.media.set(drive, medium);
+      if (medium) this.wantedMedia.set(drive, medium);
+      else this.wantedMedia.delete(drive);
+      this.log.info(medium ? 'virtual media attached' : 'virtual media removed', { drive, url: medium?.url, running: inst !== undefined });
+    });
+  }
+
+  /** Resolves when QEMU reports DEVICE_DELETED for device `id`; rejects after `ms`. */
+  private deviceDeleted(inst: Instance, id: string, ms: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { off(); reject(new MachineError(`QEMU did not report the removal of ${id} within ${ms} ms`, 'failed')); }, ms);
+      const off = inst.qmp.on('event', (event) => {
+        if (event.event === 'DEVICE_DELETED' && event.data['device'] === id) { clearTimeout(timer); off(); resolve(); }
+      });
+    });
   }
 
   // --- what QEMU reports by itself ---

@@ -58,6 +58,14 @@ describe('SimMachine', () => {
       expect(output()).toBe('\r\nbmcfleet sim firmware (legacy BIOS)\r\nBooting from Hard Disk...\r\n');
     });
 
+    it('names Secure Boot in the banner of a UEFI boot the firmware settings run with it', async () => {
+      const { sut, output } = setup({ firmware: 'uefi' }, { device: 'default', secureBoot: true });
+      const p = sut.power('on');
+      await jest.advanceTimersByTimeAsync(300);
+      await p;
+      expect(output()).toMatch(/^\r\nbmcfleet sim firmware \(UEFI, Secure Boot\)\r\n/);
+    });
+
     it('honours powerDelayMs', async () => {
       const { sut } = setup({ powerDelayMs: 50 });
       const p = sut.power('on');

@@ -5,7 +5,7 @@
  * - Power on/off take `timing.powerMs` before the state flips ('power' event, cause 'command'), and
  *   only then does power() resolve. Another power action during that time is refused as 'busy'.
  * - Each boot (power-on, hard reset, the "on" half of a cycle) asks the BootSource for the override
- *   and prints a firmware banner naming the firmware mode and boot device, then after `firmwareMs`
+ *   and prints a firmware banner naming the firmware mode (and Secure Boot) and boot device, then after `firmwareMs`
  *   a kernel line, then after `kernelMs` an automatic root login and a shell prompt. Boot device
  *   'bios' stops in firmware setup instead. 'default' means the configured default device.
  * - The shell echoes what is typed (CR → CRLF, backspace, Ctrl-C), keeps type-ahead received while
@@ -19,6 +19,9 @@
  * - soft, reset and diag while off do nothing; cycle while off powers on (the Chassis Control
  *   handler refuses those with 0xD5 before they get here).
  * - sendBreak() is accepted and ignored (the simulated console has no SysRq handler).
+ * - Virtual media are recorded (media.setMedium answers at once); a boot from the CD (or from
+ *   removable media, the USB stick) names the image in its banner, e.g.
+ *   "Booting from DVD/CD (virtual media http://host/x.iso)...".
  * All output leaves through the 'serial' event. Every timer is cleared by close(); a power() still
  * in progress then rejects with MachineError 'failed'.
  */
@@ -33,6 +36,7 @@ import {
   type PowerChangeCause,
   type PowerState,
 } from './machine-control';
+import type { MediaDriveId, MediaDrives, RemoteMedium } from './media-drives';
 
 export interface SimTiming {
   /** From a power on/off request until the power state flips. */
@@ -84,6 +88,9 @@ const BOOT_LABEL: Readonly<Record<BootDevice, string>> = {
   'remote-primary': 'remote media',
 };
 
+/** The virtual media drive each boot device reads, where one does. */
+const MEDIA_DRIVE: Partial<Record<BootDevice, MediaDriveId>> = { 'cdrom': 'cd', 'remote-cdrom': 'cd', 'floppy': 'usb', 'remote-primary': 'usb' };
+
 const KERNEL_RELEASE = '6.1.0-bmcfleet-sim';
 const CRLF = '\r\n';
 const CR = 0x0d;
@@ -116,6 +123,17 @@ export class SimMachine implements MachineControl {
   private typeAhead: Buffer[] = [];
   private typeAheadBytes = 0;
   private lastWasCr = false;
+  private readonly inserted = new Map<MediaDriveId, RemoteMedium>();
+
+  readonly media: MediaDrives = {
+    setMedium: (drive, medium) => {
+      if (this.closed) return Promise.reject(new MachineError('the simulated machine is closed', 'failed'));
+      if (medium) this.inserted.set(drive, medium);
+      else this.inserted.delete(drive);
+      return Promise.resolve();
+    },
+    media: () => new Map(this.inserted),
+  };
 
   /** Timers of the power sequence, each with the rejecter of the wait it ends. */
   private readonly powerTimers = new Map<NodeJS.Timeout, (err: Error) => void>();
@@ -252,13 +270,15 @@ export class SimMachine implements MachineControl {
     const device = selection.device === 'default' ? this.defaultBootDevice : selection.device;
     const efi = selection.efi ?? this.firmware === 'uefi';
     this.guest = 'firmware';
-    this.print(`${CRLF}bmcfleet sim firmware (${efi ? 'UEFI' : 'legacy BIOS'})${CRLF}`);
+    this.print(`${CRLF}bmcfleet sim firmware (${efi ? (selection.secureBoot ? 'UEFI, Secure Boot' : 'UEFI') : 'legacy BIOS'})${CRLF}`);
     if (device === 'bios') {
       this.guest = 'setup';
       this.print(`Entering firmware setup...${CRLF}`);
       return;
     }
-    this.print(`Booting from ${BOOT_LABEL[device]}...${CRLF}`);
+    const drive = MEDIA_DRIVE[device];
+    const medium = drive === undefined ? undefined : this.inserted.get(drive);
+    this.print(`Booting from ${BOOT_LABEL[device]}${medium ? ` (virtual media ${medium.url})` : ''}...${CRLF}`);
     this.guestTimer(this.timing.firmwareMs, () => {
       this.guest = 'kernel';
       this.print(`[    0.000000] Linux version ${KERNEL_RELEASE} (bmcfleet) #1 SMP PREEMPT_DYNAMIC${CRLF}`

@@ -14,7 +14,11 @@ export type BaseMessage =
   | 'PropertyValueTypeError' | 'PropertyNotWritable' | 'PropertyUnknown' | 'PropertyMissing' | 'ActionParameterMissing'
   | 'ActionParameterNotSupported' | 'ActionParameterValueTypeError' | 'ActionNotSupported' | 'OperationNotAllowed'
   | 'SessionLimitExceeded' | 'ServiceTemporarilyUnavailable' | 'PropertyValueOutOfRange' | 'UnsupportedMediaType'
-  | 'RequestBodyTooLarge' | 'PropertyValueConflict';
+  | 'RequestBodyTooLarge' | 'PropertyValueConflict'
+  | 'ActionParameterUnknown' | 'ActionParameterValueNotInList' | 'ActionParameterValueFormatError'
+  | 'ActionParameterValueConflict' | 'ActionParameterValueError' | 'PropertyValueFormatError' | 'PropertyValueError'
+  | 'CouldNotEstablishConnection' | 'ResourceInUse'
+  | 'ResourceAlreadyExists' | 'CreateLimitReachedForResource' | 'ResourceCannotBeDeleted';
 
 const SEVERITY: Partial<Record<BaseMessage, 'Critical' | 'Warning'>> = { GeneralError: 'Critical' };
 

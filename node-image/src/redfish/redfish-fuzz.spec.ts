@@ -13,6 +13,7 @@ import { Accounts } from '../core/accounts';
 import { BootOverrideRecord } from '../core/boot-override';
 import { EventLog } from '../core/event-log';
 import { PowerService } from '../core/power-service';
+import { VirtualMediaService } from '../core/virtual-media';
 import { silentLogger } from '../util/logger';
 import { RedfishService } from './redfish-service';
 
@@ -37,6 +38,7 @@ describe('Redfish service under malformed input', () => {
     const service = new RedfishService({
       core: {
         machine, chassis, eventLog, clock,
+        virtualMedia: new VirtualMediaService({ store, drives: machine.media, probe: { probe: async () => ({ ok: true, sizeBytes: 1 }) } }),
         power: new PowerService({ machine, boot, chassis, eventLog }),
         bootOverride: new BootOverrideRecord({ boot, store }),
         accounts: new Accounts(users),

@@ -12,6 +12,7 @@ import { Accounts } from '../core/accounts';
 import { BootOverrideRecord, type BootMode } from '../core/boot-override';
 import { EventLog } from '../core/event-log';
 import { PowerService } from '../core/power-service';
+import { VirtualMediaService } from '../core/virtual-media';
 import type { BmcCore } from '../core/bmc-core';
 import { silentLogger } from '../util/logger';
 import { Privilege } from '../protocol/errors';
@@ -36,6 +37,7 @@ function setup(supportedModes?: BootMode[]) {
   machine.on('power', (state) => eventLog.record(state === 'on' ? 'power-on' : 'power-off', now));
   const core: BmcCore = {
     machine, chassis, eventLog, clock,
+    virtualMedia: new VirtualMediaService({ store, drives: machine.media, probe: { probe: async () => ({ ok: true, sizeBytes: 1 }) } }),
     power: new PowerService({ machine, boot, chassis, eventLog }),
     bootOverride: new BootOverrideRecord({ boot, store, ...(supportedModes ? { supportedModes } : {}) }),
     accounts: new Accounts(users),

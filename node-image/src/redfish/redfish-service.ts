@@ -13,6 +13,11 @@ import { chassisRoutes, managerRoutes } from './resources/managers';
 import { serviceRootRoutes } from './resources/service-root';
 import { sessionRoutes } from './resources/sessions';
 import { systemRoutes } from './resources/systems';
+import { virtualMediaRoutes } from './resources/virtual-media';
+import { systemInventoryRoutes } from './resources/system-inventory';
+import { biosRoutes } from './resources/bios';
+import { chassisSensorRoutes } from './resources/chassis-sensors';
+import { networkProtocolRoutes } from './resources/network-protocol';
 
 export interface RedfishServiceDeps {
   readonly core: BmcCore;
@@ -32,8 +37,13 @@ export class RedfishService {
       ...sessionRoutes(deps.core.accounts, this.sessions),
       ...accountRoutes(deps.core.accounts),
       ...systemRoutes(deps.core),
+      ...systemInventoryRoutes(deps.core),
+      ...biosRoutes(deps.core),
       ...managerRoutes(deps.core),
+      ...networkProtocolRoutes(deps.core),
       ...chassisRoutes(deps.core),
+      ...virtualMediaRoutes(deps.core),
+      ...chassisSensorRoutes(deps.core),
     ];
     this.router = new RedfishRouter(this.routes, createAuthenticator(deps.core.accounts, this.sessions, deps.log));
   }

@@ -11,6 +11,8 @@ import { REDFISH_VERSION } from './resources/service-root';
 import { ALLOWED_TARGETS, RESET_TYPES } from './resources/systems';
 import { ROLE_IDS } from './resources/accounts';
 import { DEFAULT_SESSION_TIMEOUT_S } from './session-table';
+import { BIOS_ATTRIBUTE_RULES } from '../core/firmware-settings';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../core/accounts';
 
 export const RESOURCE_REFERENCE_PATH = 'docs/redfish-resources.md';
 export const REGENERATE_RESOURCES_COMMAND = 'npm run build:agent && node scripts/gen-docs.js';
@@ -53,6 +55,14 @@ export function renderResourceReference(routes: readonly Route[] = registeredRou
   line('  partition). `BootSourceOverrideEnabled`: Disabled, Once, Continuous. `BootSourceOverrideMode`: UEFI, Legacy. The');
   line('  same record as IPMI boot parameter 5; Once is consumed by the next boot and never expires by itself.');
   line(`- \`ComputerSystem.Reset\` ResetType: ${RESET_TYPES.join(', ')}.`);
+  line(`- BIOS attributes (\`Bios\` shows those in effect; PATCH \`Attributes\` on \`Bios/Settings\`, applied by the next boot,`);
+  line('  whoever starts it; `#Bios.ResetBios` makes the defaults pending):');
+  for (const [name, rule] of Object.entries(BIOS_ATTRIBUTE_RULES)) {
+    line(`  - ${name} (${rule.type === 'integer' ? `${rule.min}–${rule.max}` : rule.values!.join('/')}): ${rule.acts ? 'acts on the machine' : 'recorded only'}.`);
+  }
+  line('- `SecureBoot.SecureBootEnable` applies from the next boot, on UEFI nodes only (400 PropertyValueConflict on SeaBIOS).');
+  line(`- Accounts: passwords ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} printable ASCII characters; one's own password needs ConfigureSelf,`);
+  line('  every other account change ConfigureUsers. Lockout intervals are whole tens of seconds (the IPMI unit).');
   line();
   line('## Resources and the privilege each method needs');
   line();

@@ -175,6 +175,8 @@ export interface NodeOptions {
    * ipmiconsole can take it (see freeUdpPortBelow32768).
    */
   readonly remapped?: { readonly solPort: boolean };
+  /** More `docker run` options (e.g. a published TCP port), placed before the image. */
+  readonly extraArgs?: readonly string[];
 }
 
 /** Defaults of every test node: TCG, a small VM, the test guest's ISO in the CD-ROM drive. */
@@ -290,6 +292,7 @@ export class E2eFleet {
         ...Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : ['-e', `${k}=${v}`])),
         '-v', `${opts.isoDir ?? GUEST_DIR}:/iso:ro`, '-v', `${vmDir}:/vm`,
         '-p', `127.0.0.1:${port}:${opts.remapped ? DEFAULT_IPMI_PORT : port}/udp`,
+        ...(opts.extraArgs ?? []),
         NODE_IMAGE,
       ];
       const r = await docker(args);

@@ -102,7 +102,10 @@ describeWithSushy()('Redfish service of the agent', () => {
       walk(r.body);
     }
     expect(problems).toEqual([]);
-    expect([...seen]).toEqual(expect.arrayContaining([SYSTEM, '/redfish/v1/Managers/1', '/redfish/v1/Chassis/1', '/redfish/v1/Managers/1/LogServices/SEL/Entries/1', '/redfish/v1/AccountService/Roles/ReadOnly']));
+    expect([...seen]).toEqual(expect.arrayContaining([SYSTEM, '/redfish/v1/Managers/1', '/redfish/v1/Chassis/1', '/redfish/v1/Managers/1/LogServices/SEL/Entries/1', '/redfish/v1/AccountService/Roles/ReadOnly',
+      `${SYSTEM}/EthernetInterfaces/eth0`, `${SYSTEM}/Processors/CPU1`, `${SYSTEM}/Memory/DIMM1`, `${SYSTEM}/Storage/1/Drives/Disk0`, `${SYSTEM}/Storage/1/Drives/CD0`,
+      `${SYSTEM}/SimpleStorage/1`, `${SYSTEM}/Bios`, `${SYSTEM}/Bios/Settings`, `${SYSTEM}/SecureBoot`, '/redfish/v1/Chassis/1/Thermal', '/redfish/v1/Chassis/1/Power',
+      '/redfish/v1/Managers/1/NetworkProtocol', '/redfish/v1/Systems/1/VirtualMedia/Cd', '/redfish/v1/Managers/1/VirtualMedia/UsbStick']));
   });
 
   it.each(['basic', 'session'])('sushy (%s auth) reads the system, powers it off, on and through a cycle, and sets boot device and mode that read back at once', async (mode) => {

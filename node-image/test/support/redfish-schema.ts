@@ -3,7 +3,7 @@
  * The schema file comes from the payload's @odata.type (#ComputerSystem.v1_27_0.ComputerSystem →
  * ComputerSystem.v1_27_0.json; collections → ComputerSystemCollection.json). Links between resources
  * are cut: a `$ref` to `X.json#/definitions/X` becomes odata-v4's idRef, which is what payloads
- * carry there; draft-04 `id` becomes `$id`; `$schema` is dropped (ajv cannot fetch the meta-schema).
+ * carry there (unless X is an enumeration, such as PhysicalContext); draft-04 `id` becomes `$id`; `$schema` is dropped (ajv cannot fetch the meta-schema).
  */
 import Ajv, { type AnySchema, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
@@ -25,11 +25,19 @@ function rewrite(node: unknown, fileBase: string): unknown {
     if (k === '$ref' && typeof v === 'string') {
       const m = /^http:\/\/redfish\.dmtf\.org\/schemas\/(?:v1\/)?([^#]+?)\.json(?:#\/definitions\/(.*))?$/.exec(v);
       if (m && STUBBED.test(`${m[1]}.json`)) return {};
-      if (m && m[1] === m[2]) { out.$ref = ID_REF; continue; }
+      if (m && m[1] === m[2] && !isEnumSchema(m[1]!)) { out.$ref = ID_REF; continue; }
     }
     out[k] = rewrite(v, fileBase);
   }
   return out;
+}
+
+/** X.json whose definition X is an enumeration (e.g. PhysicalContext): a value, not a link. */
+function isEnumSchema(name: string): boolean {
+  const path = join(SCHEMA_DIR, `${name}.json`);
+  if (!existsSync(path)) return false;
+  const defs = (JSON.parse(readFileSync(path, 'utf8')) as { definitions?: Record<string, { enum?: unknown }> }).definitions;
+  return Array.isArray(defs?.[name]?.enum);
 }
 
 function loadFile(file: string): Record<string, unknown> {
@@ -39,7 +47,7 @@ function loadFile(file: string): Record<string, unknown> {
   const base = file.replace(/\.json$/, '');
   const defs = doc.definitions as Record<string, unknown> | undefined;
   // An unversioned X.json's definition X only lists every version: a link everywhere it is used.
-  if (defs && !base.includes('.v') && !base.endsWith('Collection') && defs[base]) defs[base] = { $ref: ID_REF };
+  if (defs && !base.includes('.v') && !base.endsWith('Collection') && defs[base] && !Array.isArray((defs[base] as { enum?: unknown }).enum)) defs[base] = { $ref: ID_REF };
   const out = rewrite(doc, base) as Record<string, unknown>;
   if (typeof out.id === 'string') { out.$id = out.id; delete out.id; }
   if (typeof out.$id !== 'string') out.$id = `${BASE}${file}`;

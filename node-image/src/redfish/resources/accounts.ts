@@ -1,13 +1,15 @@
 /**
  * AccountService (DSP0268 AccountService v1_18_1), its accounts and roles: the BMC's users as IPMI
  * knows them, with their role from the LAN privilege limit (Administrator, Operator, ReadOnly ↔
- * IPMI ADMINISTRATOR, OPERATOR, USER) and the lockout shared with IPMI. Read-only here: users are
- * created and changed through IPMI (`ipmitool user set …`).
+ * IPMI ADMINISTRATOR, OPERATOR, USER) and the lockout shared with IPMI. Writes (accounts and the
+ * lockout settings) are in account-writes.ts.
  */
 import type { Account, Accounts, Role } from '../../core/accounts';
 import type { JsonObject } from '../http-types';
 import { notFound } from '../errors';
-import { collection, idRef, ROLE_PRIVILEGES, resourceResponse, type Route, type RouteContext } from '../router';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../core/accounts';
+import { collection, idRef, noContent, ROLE_PRIVILEGES, resourceResponse, type Route, type RouteContext } from '../router';
+import { accountPath, createAccount, deleteAccount, patchAccount, patchAccountService } from './account-writes';
 import { P, SCHEMA, typeOf } from './paths';
 
 export const ROLE_IDS: Readonly<Record<Role, string>> = { 'administrator': 'Administrator', 'operator': 'Operator', 'read-only': 'ReadOnly' };
@@ -22,12 +24,12 @@ function accountService(accounts: Accounts): JsonObject {
     Name: 'Account Service',
     ServiceEnabled: true,
     Status: { State: 'Enabled', Health: 'OK' },
-    MinPasswordLength: 1,
-    MaxPasswordLength: 20,
+    MinPasswordLength: MIN_PASSWORD_LENGTH,
+    MaxPasswordLength: MAX_PASSWORD_LENGTH,
     AccountLockoutThreshold: policy.threshold,
     AccountLockoutDuration: Math.round(policy.lockoutMs / 1000),
     AccountLockoutCounterResetAfter: Math.round(policy.attemptWindowMs / 1000),
-    AccountLockoutCounterResetEnabled: true,
+    AccountLockoutCounterResetEnabled: policy.attemptWindowMs > 0,
     LocalAccountAuth: 'Enabled',
     Accounts: idRef(P.accounts),
     Roles: idRef(P.roles),
@@ -73,7 +75,17 @@ function visibleAccount(accounts: Accounts, ctx: RouteContext): Account {
 
 export function accountRoutes(accounts: Accounts): Route[] {
   return [
-    { path: P.accountService, schema: SCHEMA.AccountService, ops: { GET: { privilege: 'Login', handle: () => resourceResponse(accountService(accounts)) } } },
+    {
+      path: P.accountService, schema: SCHEMA.AccountService,
+      ops: {
+        GET: { privilege: 'Login', handle: () => resourceResponse(accountService(accounts)) },
+        PATCH: {
+          privilege: 'ConfigureUsers',
+          etagOf: () => accountService(accounts),
+          handle: (ctx) => { patchAccountService(accounts, ctx, accountService(accounts)); return resourceResponse(accountService(accounts)); },
+        },
+      },
+    },
     {
       path: P.accounts, schema: 'ManagerAccountCollection',
       ops: {
@@ -86,9 +98,33 @@ export function accountRoutes(accounts: Accounts): Route[] {
             return resourceResponse(collection(P.accounts, 'ManagerAccountCollection', 'Accounts Collection', ids));
           },
         },
+        POST: {
+          privilege: 'ConfigureUsers',
+          handle: (ctx) => {
+            const id = createAccount(accounts, ctx, ROLE_IDS);
+            return resourceResponse(account(accounts.get(id, ctx.now)!), 201, { Location: accountPath(id) });
+          },
+        },
       },
     },
-    { path: `${P.accounts}/{id}`, schema: SCHEMA.ManagerAccount, ops: { GET: { privilege: 'Login', handle: (ctx) => resourceResponse(account(visibleAccount(accounts, ctx))) } } },
+    {
+      path: `${P.accounts}/{id}`, schema: SCHEMA.ManagerAccount,
+      ops: {
+        GET: { privilege: 'Login', handle: (ctx) => resourceResponse(account(visibleAccount(accounts, ctx))) },
+        PATCH: {
+          privilege: 'ConfigureSelf',
+          etagOf: (ctx) => account(visibleAccount(accounts, ctx)),
+          handle: (ctx) => {
+            patchAccount(accounts, ctx, account(visibleAccount(accounts, ctx)), ROLE_IDS);
+            return resourceResponse(account(visibleAccount(accounts, ctx)));
+          },
+        },
+        DELETE: {
+          privilege: 'ConfigureUsers',
+          handle: (ctx) => { deleteAccount(accounts, { ...ctx, params: [String(visibleAccount(accounts, ctx).id)] }); return noContent(); },
+        },
+      },
+    },
     { path: P.roles, schema: 'RoleCollection', ops: { GET: { privilege: 'Login', handle: () => resourceResponse(collection(P.roles, 'RoleCollection', 'Roles Collection', ROLES.map((r) => `${P.roles}/${ROLE_IDS[r]}`))) } } },
     {
       path: `${P.roles}/{id}`, schema: SCHEMA.Role,

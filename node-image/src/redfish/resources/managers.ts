@@ -23,6 +23,8 @@ function manager(core: BmcCore): JsonObject {
     PowerState: 'On',
     Status: { State: 'Enabled', Health: 'OK' },
     LogServices: idRef(P.logServices),
+    VirtualMedia: idRef(P.managerVirtualMedia),
+    ...(core.protocols ? { NetworkProtocol: idRef(P.networkProtocol) } : {}),
     Links: { ManagerForServers: [idRef(P.system)], ManagerForChassis: [idRef(P.chassis)], ManagerInChassis: idRef(P.chassis) },
   };
 }
@@ -105,6 +107,7 @@ export function chassisRoutes(core: BmcCore): Route[] {
     SerialNumber: core.product.serialNumber,
     PowerState: (await core.power.powerState()) === 'on' ? 'On' : 'Off',
     Status: { State: 'Enabled', Health: 'OK' },
+    ...(core.sensors ? { Thermal: idRef(P.thermal), Power: idRef(P.power) } : {}),
     Links: { ComputerSystems: [idRef(P.system)], ManagedBy: [idRef(P.manager)] },
   });
   return [

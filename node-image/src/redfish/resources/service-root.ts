@@ -46,7 +46,8 @@ function metadataXml(): string {
     const type = versioned.split('.')[0]!;
     ref(type, [type, versioned]);
   }
-  for (const c of ['ComputerSystemCollection', 'ManagerCollection', 'ChassisCollection', 'SessionCollection', 'ManagerAccountCollection', 'RoleCollection', 'LogServiceCollection', 'LogEntryCollection']) ref(c, [c]);
+  for (const c of ['ComputerSystemCollection', 'ManagerCollection', 'ChassisCollection', 'SessionCollection', 'ManagerAccountCollection', 'RoleCollection', 'LogServiceCollection', 'LogEntryCollection',
+    'EthernetInterfaceCollection', 'ProcessorCollection', 'MemoryCollection', 'StorageCollection', 'SimpleStorageCollection']) ref(c, [c]);
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<edmx:Edmx xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx" Version="4.0">',

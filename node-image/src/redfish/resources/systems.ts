@@ -58,8 +58,16 @@ async function system(core: BmcCore): Promise<JsonObject> {
     PowerState: power === 'on' ? 'On' : 'Off',
     Status: { State: 'Enabled', Health: 'OK' },
     Boot: bootView(boot, core.bootOverride.supportedModes),
-    ProcessorSummary: { Count: core.hardware.cpus, Status: { State: 'Enabled', Health: 'OK' } },
+    // One socket with VM_CPUS cores (QEMU's -smp N), as Processors lists it.
+    ProcessorSummary: { Count: 1, CoreCount: core.hardware.cpus, LogicalProcessorCount: core.hardware.cpus, Status: { State: 'Enabled', Health: 'OK' } },
     MemorySummary: { TotalSystemMemoryGiB: core.hardware.memoryMiB / 1024, Status: { State: 'Enabled', Health: 'OK' } },
+    VirtualMedia: idRef(P.systemVirtualMedia),
+    EthernetInterfaces: idRef(P.ethernetInterfaces),
+    Processors: idRef(P.processors),
+    Memory: idRef(P.memory),
+    Storage: idRef(P.storage),
+    SimpleStorage: idRef(P.simpleStorage),
+    ...(core.firmware ? { Bios: idRef(P.bios), SecureBoot: idRef(P.secureBoot) } : {}),
     Links: { ManagedBy: [idRef(P.manager)], Chassis: [idRef(P.chassis)] },
     Actions: {
       '#ComputerSystem.Reset': { target: P.reset, 'ResetType@Redfish.AllowableValues': [...RESET_TYPES] },

@@ -1,0 +1,102 @@
+/**
+ * VirtualMedia over the Redfish service without a socket: the two paths share one state, what the
+ * machine refuses comes back as a 500 naming QEMU's reason, and the sim machine's boot banner.
+ */
+import { MemoryStateStore } from '../../state/state-store';
+import { UserStore } from '../../bmc/users/user-store';
+import { BootOptions } from '../../bmc/chassis/boot-options';
+import { ChassisState } from '../../bmc/chassis/chassis-state';
+import { SystemEventLog } from '../../bmc/sel/system-event-log';
+import { MachineError } from '../../machine/machine-control';
+import type { MediaDrives } from '../../machine/media-drives';
+import { SimMachine } from '../../machine/sim-machine';
+import { Accounts } from '../../core/accounts';
+import { BootOverrideRecord } from '../../core/boot-override';
+import { EventLog } from '../../core/event-log';
+import { PowerService } from '../../core/power-service';
+import { VirtualMediaService, type MediaEvent } from '../../core/virtual-media';
+import { silentLogger } from '../../util/logger';
+import { Privilege } from '../../protocol/errors';
+import { RedfishService } from '../redfish-service';
+
+const ISO = 'http://images.example/ramdisk.iso';
+const ADMIN = { authorization: `Basic ${Buffer.from('admin:password').toString('base64')}` };
+
+function setup(drives?: (machine: SimMachine) => MediaDrives) {
+  const store = new MemoryStateStore();
+  const users = new UserStore({ state: store, adminName: 'admin', adminPassword: 'password' });
+  const boot = new BootOptions({ store, clock: Date.now });
+  const chassis = new ChassisState({ store });
+  const eventLog = new EventLog(new SystemEventLog(store));
+  const machine = new SimMachine({ boot, nodeName: 'n1', powerDelayMs: 0 });
+  const virtualMedia = new VirtualMediaService({ store, drives: drives ? drives(machine) : machine.media, probe: { probe: async () => ({ ok: true, sizeBytes: 1 }) } });
+  const events: MediaEvent[] = [];
+  virtualMedia.onChange((e) => events.push(e));
+  const service = new RedfishService({
+    core: {
+      machine, chassis, eventLog, virtualMedia, clock: Date.now,
+      power: new PowerService({ machine, boot, chassis, eventLog, mediaSettled: () => virtualMedia.settled() }),
+      bootOverride: new BootOverrideRecord({ boot, store }),
+      accounts: new Accounts(users),
+      systemUuid: '11111111-2222-4333-8444-555555555555', bmcUuid: '66666666-7777-4888-9999-000000000000',
+      product: { manufacturer: 'bmcfleet', productName: 'bmcfleet virtual server', partNumber: 'BMCF-VS-1', serialNumber: 'n1' },
+      nodeName: 'n1', firmwareVersion: '0.10', hardware: { cpus: 2, memoryMiB: 2048 },
+    },
+    random: (n) => Buffer.alloc(n, 7), log: silentLogger,
+  });
+  const send = async (method: string, path: string, body?: unknown, headers: Record<string, string> = ADMIN) => {
+    const r = await service.handle({ method, path, remote: '192.0.2.1', headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers }, body: Buffer.from(body === undefined ? '' : JSON.stringify(body)) }, Date.now());
+    return { status: r.status, body: r.body as any };
+  };
+  return { machine, users, send, events };
+}
+
+describe('Redfish VirtualMedia', () => {
+  it('one state at both paths; the change listeners hear it; the sim boot banner names the image', async () => {
+    const env = setup();
+    let serial = '';
+    env.machine.on('serial', (d) => { serial += d.toString('latin1'); });
+    try {
+      expect((await env.send('POST', '/redfish/v1/Systems/1/VirtualMedia/Cd/Actions/VirtualMedia.InsertMedia', { Image: ISO })).status).toBe(204);
+      expect((await env.send('GET', '/redfish/v1/Managers/1/VirtualMedia/Cd')).body).toMatchObject({
+        '@odata.type': '#VirtualMedia.v1_6_5.VirtualMedia', 'Image': ISO, 'ImageName': 'ramdisk.iso', 'Inserted': true, 'ConnectedVia': 'URI',
+      });
+      expect(env.events.map((e) => [e.kind, e.state.slot, e.state.image])).toEqual([['inserted', 'Cd', ISO]]);
+      expect((await env.send('PATCH', '/redfish/v1/Systems/1', { Boot: { BootSourceOverrideTarget: 'Cd', BootSourceOverrideEnabled: 'Once' } })).status).toBe(200);
+      expect((await env.send('POST', '/redfish/v1/Systems/1/Actions/ComputerSystem.Reset', { ResetType: 'On' })).status).toBe(204);
+      expect(serial).toContain(`Booting from DVD/CD (virtual media ${ISO})...`);
+    } finally {
+      await env.machine.close();
+    }
+  });
+
+  it('a machine that refuses the medium: 500 naming the reason, nothing inserted', async () => {
+    const env = setup(() => ({
+      setMedium: async () => { throw new MachineError("QMP blockdev-add failed: Could not open 'http://images.example/ramdisk.iso': HTTP 403", 'failed'); },
+      media: () => new Map(),
+    }));
+    const r = await env.send('POST', '/redfish/v1/Managers/1/VirtualMedia/Cd/Actions/VirtualMedia.InsertMedia', { Image: ISO });
+    expect(r.status).toBe(500);
+    expect(r.body.error.message).toMatch(/did not attach the Cd medium: QMP blockdev-add failed: .*HTTP 403/);
+    expect((await env.send('GET', '/redfish/v1/Systems/1/VirtualMedia/Cd')).body).toMatchObject({ Image: null, Inserted: false });
+    await env.machine.close();
+  });
+
+  it('a ReadOnly user may read but not insert; unknown slots are 404', async () => {
+    const env = setup();
+    try {
+      env.users.setName(3, Buffer.from('viewer'));
+      env.users.setPassword(3, Buffer.from('viewpass'), 16);
+      env.users.setAccess(3, Privilege.User);
+      env.users.setEnabled(3, true);
+      const viewer = { authorization: `Basic ${Buffer.from('viewer:viewpass').toString('base64')}` };
+      expect((await env.send('GET', '/redfish/v1/Managers/1/VirtualMedia/Cd', undefined, viewer)).status).toBe(200);
+      const refused = await env.send('POST', '/redfish/v1/Managers/1/VirtualMedia/Cd/Actions/VirtualMedia.InsertMedia', { Image: ISO }, viewer);
+      expect(refused.status).toBe(403);
+      expect((await env.send('GET', '/redfish/v1/Managers/1/VirtualMedia/Floppy1')).status).toBe(404);
+      expect((await env.send('POST', '/redfish/v1/Managers/1/VirtualMedia/Floppy1/Actions/VirtualMedia.EjectMedia')).status).toBe(404);
+    } finally {
+      await env.machine.close();
+    }
+  });
+});
