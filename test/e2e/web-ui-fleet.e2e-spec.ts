@@ -111,6 +111,17 @@ describeBrowser('web UI: fleet page', () => {
     await saveScreenshot(page, 'fleet.png');
   });
 
+  it('node page: reads the virtual CD through the BMC\'s Redfish and shows its refusal of an image it cannot reach', async () => {
+    // Its own page: the consoles are checked in web-ui-consoles.e2e-spec.ts, not here.
+    const node = await (await browser.newContext()).newPage();
+    await node.goto(`${fleet.url}/nodes/sim-a`);
+    await node.locator('#media-current').filter({ hasText: 'No virtual media inserted.' }).waitFor({ timeout: 30_000 });
+    await node.fill('#media-url', 'http://127.0.0.1:1/missing.iso');
+    await node.click('#media-insert');
+    await node.locator('#media-result.error').filter({ hasText: 'cannot reach the image server' }).waitFor({ timeout: 30_000 });
+    await node.context().close();
+  });
+
   it('deletes with purge only after the name is typed again', async () => {
     await page.locator('tr[data-name="sim-b"] button.delete').click();
     await page.check('#delete-purge');
