@@ -33,6 +33,8 @@ export interface AgentConfig {
   /** REDFISH_TLS_CERT / REDFISH_TLS_KEY: PEM files; both undefined = a generated self-signed certificate. */
   readonly redfishTlsCert: string | undefined;
   readonly redfishTlsKey: string | undefined;
+  /** REDFISH_EVENT_ALLOW_LOOPBACK: event subscriptions may push to loopback addresses (default false). */
+  readonly redfishEventAllowLoopback: boolean;
   /**
    * BMC_USERS_RESET_ID: when it differs from the id stored with the BMC's state, the user table
    * starts over from IPMI_USER / IPMI_PASS (bmc/users/users-reset.ts). Undefined: users are kept.
@@ -157,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, hostName: string): AgentConfi
     redfishPort,
     redfishTlsCert,
     redfishTlsKey,
+    redfishEventAllowLoopback: bool('REDFISH_EVENT_ALLOW_LOOPBACK', false),
     usersResetId,
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -85,12 +85,13 @@ async function startRedfish(config: AgentConfig, core: BmcCore, log: Logger): Pr
     now: new Date(),
     generate: (names, now) => loadCertificateGenerator().generateSelfSigned(names, now),
   });
-  const service = new RedfishService({ core, random: pooledRandom(), log });
+  const service = new RedfishService({ core, random: pooledRandom(), log, store: new FileStateStore(config.stateDir), allowEventLoopback: config.redfishEventAllowLoopback });
   const server = await startRedfishServer({
     address: config.ipmiAddress, port: config.redfishPort!, tls, handle: (req, now) => service.handle(req, now), clock: Date.now, log,
   });
+  service.start();
   log.info('Redfish listening', { address: server.address, port: server.port, certificate: tls.source });
-  return server;
+  return { ...server, close: async () => { service.close(); await server.close(); } };
 }
 
 async function main(): Promise<void> {

@@ -28,6 +28,14 @@ import { renderFleet } from './fleet-report';
 import { DEFAULT_WEB_UI_RUNS, runWebUiBench, WEB_UI_OPTIONS_HELP } from './web-ui-bench';
 import { renderWebUi, replaceWebUiSection } from './web-ui-report';
 import { DEFAULT_VMEDIA_RUNS, renderVirtualMedia, replaceVirtualMediaSection, runVirtualMediaBench, VIRTUAL_MEDIA_OPTIONS_HELP } from './virtual-media-bench';
+import { runRedfishBench } from './redfish-bench';
+import { renderRedfish, replaceRedfishSection } from './redfish-bench-report';
+
+const REDFISH_OPTIONS_HELP = [
+  '--redfish-requests N  GET /redfish/v1/Systems/1 per run of the Redfish part (default 20000; runs: --repeat); 0 skips it',
+  '--sushy-runs N    sushy login + GET System + Reset sequences (default 20)',
+  '--only-redfish     measure only the Redfish part; rewrite only its section of docs/benchmarks.md',
+];
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 const AGENT_MAIN = resolve(__dirname, '..', 'main.js');
@@ -64,9 +72,15 @@ export interface BenchOptions {
   readonly vmediaRuns: number;
   /** Measure only the virtual-media part and rewrite only its section of docs/benchmarks.md. */
   readonly onlyVmedia: boolean;
+  /** Requests per run of the Redfish part (redfish-bench.ts); 0 skips it. */
+  readonly redfishRequests: number;
+  /** sushy sequences in the Redfish part. */
+  readonly sushyRuns: number;
+  /** Measure only the Redfish part and rewrite only its section of docs/benchmarks.md. */
+  readonly onlyRedfish: boolean;
 }
 
-export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900, bootRuns: DEFAULT_BOOT_RUNS, fleetRuns: DEFAULT_FLEET_RUNS, webUiRuns: DEFAULT_WEB_UI_RUNS, onlyWebUi: false, vmediaRuns: DEFAULT_VMEDIA_RUNS, onlyVmedia: false };
+export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900, bootRuns: DEFAULT_BOOT_RUNS, fleetRuns: DEFAULT_FLEET_RUNS, vmediaRuns: DEFAULT_VMEDIA_RUNS, webUiRuns: DEFAULT_WEB_UI_RUNS, onlyWebUi: false, onlyVmedia: false, redfishRequests: 20_000, sushyRuns: 20, onlyRedfish: false };
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const o = { ...DEFAULT_OPTIONS };
@@ -91,10 +105,13 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       case '--only-web-ui': o.onlyWebUi = true; break;
       case '--vmedia-runs': o.vmediaRuns = num(a, argv[++i], 0, 1_000); break;
       case '--only-vmedia': o.onlyVmedia = true; break;
+      case '--redfish-requests': o.redfishRequests = num(a, argv[++i], 0, 1_000_000); break;
+      case '--sushy-runs': o.sushyRuns = num(a, argv[++i], 0, 1_000); break;
+      case '--only-redfish': o.onlyRedfish = true; break;
       case '--profile': o.profile = true; break;
       case '--no-write': o.write = false; break;
       case '--help': case '-h':
-        process.stdout.write(`npm run bench -- [options]\n${[...OPTIONS_HELP, ...NODE_RUNTIME_OPTIONS_HELP, ...FLEET_OPTIONS_HELP, ...VIRTUAL_MEDIA_OPTIONS_HELP, '--only-vmedia      measure only the virtual-media part; rewrite only its section of docs/benchmarks.md', ...WEB_UI_OPTIONS_HELP].map((l) => `  ${l}`).join('\n')}\n`);
+        process.stdout.write(`npm run bench -- [options]\n${[...OPTIONS_HELP, ...NODE_RUNTIME_OPTIONS_HELP, ...FLEET_OPTIONS_HELP, ...VIRTUAL_MEDIA_OPTIONS_HELP, '--only-vmedia      measure only the virtual-media part; rewrite only its section of docs/benchmarks.md', ...REDFISH_OPTIONS_HELP, ...WEB_UI_OPTIONS_HELP].map((l) => `  ${l}`).join('\n')}\n`);
         process.exit(0);
         break;
       default: throw new Error(`unknown option ${a} (see --help)`);
@@ -282,6 +299,26 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   }
 }
 
+/** The Redfish part: measured with its own process group, rendered with its date and machine. */
+async function redfishSection(o: BenchOptions): Promise<string> {
+  const group = new ProcessGroup();
+  const uninstall = cleanupOnExit(group);
+  const started = Date.now();
+  const load = loadavg().map((l) => l.toFixed(2)).join(' / ');
+  progress(`redfish: GET /redfish/v1/Systems/1, ${formatCount(o.redfishRequests)} requests per run, agent and bare HTTPS server interleaved, ${o.repeat} runs each`);
+  try {
+    const r = await runRedfishBench(group, {
+      agentMain: AGENT_MAIN, benchDir: __dirname, repoRoot: REPO_ROOT, requests: o.redfishRequests, repeat: o.repeat, connections: 4,
+      sushyIterations: o.sushyRuns, progress,
+    });
+    const machine = `${cpuModel()}, ${cpus().length} cores, Node.js ${process.version}, Linux ${release()}, load average at start ${load}`;
+    return renderRedfish(r, { date: new Date(started).toISOString(), machine, seconds: Math.round((Date.now() - started) / 1000) });
+  } finally {
+    await group.stopAll();
+    uninstall();
+  }
+}
+
 async function main(): Promise<void> {
   let options: BenchOptions;
   try {
@@ -297,6 +334,12 @@ async function main(): Promise<void> {
       progress(`wrote the web UI section of ${REPORT_PATH}`);
     }
     process.stdout.write(section);
+    return;
+  }
+  if (options.onlyRedfish) {
+    const text = replaceRedfishSection(readFileSync(REPORT_PATH, 'utf8'), await redfishSection(options));
+    if (options.write) { writeFileSync(REPORT_PATH, text); progress(`wrote the Redfish section of ${REPORT_PATH}`); }
+    process.stdout.write(text);
     return;
   }
   const vmedia = (): Promise<string> => runVirtualMediaBench({ runs: options.vmediaRuns, agentMain: AGENT_MAIN, progress, deadline: Date.now() + options.maxSeconds * 1000 }).then(renderVirtualMedia);
@@ -315,6 +358,7 @@ async function main(): Promise<void> {
   const fleet = await runFleetBench({ runs: options.fleetRuns, repoRoot: REPO_ROOT, progress, deadline: Date.now() + options.maxSeconds * 1000 });
   text = insertBeforeReproduce(text, renderFleet(fleet));
   text = insertBeforeReproduce(text, await vmedia());
+  if (options.redfishRequests > 0) text = replaceRedfishSection(text, await redfishSection(options));
   text = insertBeforeReproduce(text, renderWebUi(await runWebUiBench({ runs: options.webUiRuns, repoRoot: REPO_ROOT, progress })));
   if (options.write) {
     writeFileSync(REPORT_PATH, text);

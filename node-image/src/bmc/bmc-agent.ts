@@ -37,6 +37,7 @@ import { QEMU_CONFIG_DEFAULTS } from '../machine/qemu-config';
 import { Accounts } from '../core/accounts';
 import { VirtualMediaService, type ImageProbe } from '../core/virtual-media';
 import { HttpImageProbe } from '../media/http-image-probe';
+import { BmcEvents, publishChanges } from '../core/bmc-events';
 import type { NetworkInfo } from '../network/network-info';
 import type { Remote } from './session/session-types';
 import type { StateStore } from '../state/state-store';
@@ -170,9 +171,10 @@ export class BmcAgent {
     await virtualMedia.restore();
     const power = new PowerService({ machine, boot, chassis, eventLog, log, mediaSettled: () => virtualMedia.settled() });
     const bootOverride = new BootOverrideRecord({ boot, store: o.store });
+    const events = new BmcEvents((err, event) => log.error('event listener failed', { kind: event.kind, error: String(err) }));
     let boundPort = o.port;
     const core: BmcCore = {
-      machine, power, bootOverride, eventLog, chassis, product, clock, virtualMedia, firmware, sensors,
+      machine, power, bootOverride, eventLog, chassis, product, clock, virtualMedia, firmware, sensors, events,
       protocols: () => ({ ipmiPort: boundPort, redfishPort: o.redfishPort, vncPort: o.vncPort, hostName: o.nodeName }),
       accounts: new Accounts(users),
       systemUuid: wireToUuid(identity.systemGuid),
@@ -238,6 +240,9 @@ export class BmcAgent {
       if (state === 'off') firmware.noteOff();
     });
     agent.cleanups.push(stopFollowing, stopSel);
+    // The event bus: power transitions, boot override changes and new event log entries.
+    agent.cleanups.push(publishChanges(events, { machine, boot, bootOverride, eventLog, clock }));
+    agent.cleanups.push(virtualMedia.onChange((e) => events.mediaChanged({ slot: e.state.slot, image: e.state.image ?? null, inserted: e.state.inserted, at: clock() })));
 
     const tickMs = o.tickMs ?? 100;
     let lastCheckpoint = clock();

@@ -8,6 +8,7 @@ import type { ChassisState } from '../bmc/chassis/chassis-state';
 import type { FruIdentity } from '../bmc/inventory/fru-image.codec';
 import type { Accounts } from './accounts';
 import type { BootOverrideRecord } from './boot-override';
+import type { BmcEvents } from './bmc-events';
 import type { EventLog } from './event-log';
 import type { FirmwareSettings } from './firmware-settings';
 import type { SensorDefinition } from '../bmc/inventory/sensors';
@@ -20,6 +21,8 @@ export interface BmcCore {
   readonly bootOverride: BootOverrideRecord;
   readonly eventLog: EventLog;
   readonly accounts: Accounts;
+  /** What changes (power, boot override, event log entries, virtual media), for event front ends. */
+  readonly events: BmcEvents;
   readonly chassis: ChassisState;
   /** Virtual media (Cd and UsbStick slots by URL). */
   readonly virtualMedia: VirtualMediaService;

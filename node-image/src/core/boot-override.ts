@@ -115,8 +115,9 @@ export class BootOverrideRecord {
     const next = Buffer.from(raw);
     next[0] = (raw[0]! & ~(VALID | PERSISTENT | EFI)) | (active ? VALID : 0) | (enabled === 'continuous' ? PERSISTENT : 0) | (mode === 'uefi' ? EFI : 0);
     if (device !== undefined) next[1] = (raw[1]! & ~DEVICE_BITS) | (device << DEVICE_SHIFT);
-    this.deps.boot.writeBootFlags(next, now);
+    // The note first: listeners told of the write (BootOptions.onChange) read the target back at once.
     this.uefiHttpFlags = active && target === 'uefi-http' ? next.toString('hex') : null;
+    this.deps.boot.writeBootFlags(next, now);
     writeJson(this.deps.store, BOOT_OVERRIDE_DOCUMENT, { version: 1, uefiHttpFlags: this.uefiHttpFlags } satisfies BootOverrideDocument);
     return { ok: true };
   }

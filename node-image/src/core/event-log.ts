@@ -56,6 +56,11 @@ export class EventLog {
     else this.sel.recordBmcEvent(event as BmcEventKind, now);
   }
 
+  /** Calls `listener` with each entry added from now on, whoever added it (this BMC, or IPMI Add SEL Entry). */
+  onAdded(listener: (entry: EventLogEntry) => void): () => void {
+    return this.sel.onAdd((raw) => listener(describe(raw)));
+  }
+
   entries(): EventLogEntry[] {
     return this.sel.list().map((raw) => describe(raw));
   }

@@ -18,7 +18,8 @@ export type BaseMessage =
   | 'ActionParameterUnknown' | 'ActionParameterValueNotInList' | 'ActionParameterValueFormatError'
   | 'ActionParameterValueConflict' | 'ActionParameterValueError' | 'PropertyValueFormatError' | 'PropertyValueError'
   | 'CouldNotEstablishConnection' | 'ResourceInUse'
-  | 'ResourceAlreadyExists' | 'CreateLimitReachedForResource' | 'ResourceCannotBeDeleted';
+  | 'ResourceAlreadyExists' | 'CreateLimitReachedForResource' | 'ResourceCannotBeDeleted'
+  | 'PropertyValueIncorrect' | 'QueryParameterValueFormatError' | 'Success';
 
 const SEVERITY: Partial<Record<BaseMessage, 'Critical' | 'Warning'>> = { GeneralError: 'Critical' };
 

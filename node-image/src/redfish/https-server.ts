@@ -67,6 +67,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, o: RedfishServer
     response = await o.handle({
       method: req.method ?? 'GET',
       path: q >= 0 ? url.slice(0, q) : url,
+      ...(q >= 0 ? { query: url.slice(q + 1) } : {}),
       headers: req.headers as Record<string, string | undefined>,
       body,
       remote: req.socket.remoteAddress ?? '',
@@ -81,8 +82,10 @@ async function serve(req: IncomingMessage, res: ServerResponse, o: RedfishServer
 
 function write(res: ServerResponse, head: boolean, r: RedfishResponse): void {
   if (res.headersSent || res.destroyed) return;
+  if (r.stream && !head) { writeStream(res, r); return; }
   const isText = typeof r.body === 'string';
-  const payload = r.body === undefined ? undefined : Buffer.from(isText ? (r.body as string) : JSON.stringify(r.body));
+  // A string, not a Buffer: Node.js sends the headers and a string body in one write (one TLS record).
+  const payload = r.body === undefined ? undefined : isText ? { text: r.body as string, length: Buffer.byteLength(r.body as string) } : serialized(r.body as object);
   const headers: Record<string, string> = { ...COMMON_HEADERS };
   if (payload) {
     headers['Content-Type'] = isText ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8';
@@ -90,10 +93,31 @@ function write(res: ServerResponse, head: boolean, r: RedfishResponse): void {
   }
   for (const [k, v] of Object.entries(r.headers)) headers[k] = k === 'Content-Type' && isText ? `${v}; charset=utf-8` : v;
   res.writeHead(r.status, headers);
-  res.end(head ? undefined : payload);
+  if (head || !payload) res.end();
+  else res.end(payload.text, 'utf8');
 }
 
+/** JSON bytes of response bodies still referenced (a resource answered again unchanged is the same object). */
+const serializedBodies = new WeakMap<object, { readonly text: string; readonly length: number }>();
+
+function serialized(body: object): { readonly text: string; readonly length: number } {
+  let s = serializedBodies.get(body);
+  if (!s) {
+    const text = JSON.stringify(body);
+    s = { text, length: Buffer.byteLength(text) };
+    serializedBodies.set(body, s);
+  }
+  return s;
+}
+
+const NO_BODY = Buffer.alloc(0);
+
 function readBody(req: IncomingMessage): Promise<Buffer> {
+  // No Content-Length and no Transfer-Encoding: the request has no body (RFC 9112 section 6.3).
+  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+    req.resume();
+    return Promise.resolve(NO_BODY);
+  }
   const tooLarge = (): RedfishError => new RedfishError(413, 'RequestBodyTooLarge', `The request body is larger than the limit of ${MAX_BODY_BYTES} bytes.`, [String(MAX_BODY_BYTES)]);
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > MAX_BODY_BYTES) {
@@ -111,4 +135,21 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** Bytes a streamed response may have waiting for a slow client before the stream is ended. */
+export const MAX_STREAM_BACKLOG_BYTES = 256 * 1024;
+
+function writeStream(res: ServerResponse, r: RedfishResponse): void {
+  res.writeHead(r.status, { ...COMMON_HEADERS, ...r.headers });
+  res.flushHeaders();
+  let ended = false;
+  const end = (): void => { if (!ended) { ended = true; res.end(); } };
+  const write = (chunk: string): boolean => {
+    if (ended || res.destroyed || res.writableLength > MAX_STREAM_BACKLOG_BYTES) return false;
+    res.write(chunk);
+    return true;
+  };
+  const stop = r.stream!.open(write, end);
+  res.on('close', () => { ended = true; stop(); });
 }

@@ -14,6 +14,7 @@ import { BootOverrideRecord } from '../core/boot-override';
 import { EventLog } from '../core/event-log';
 import { PowerService } from '../core/power-service';
 import { VirtualMediaService } from '../core/virtual-media';
+import { BmcEvents } from '../core/bmc-events';
 import { silentLogger } from '../util/logger';
 import { RedfishService } from './redfish-service';
 
@@ -37,7 +38,7 @@ describe('Redfish service under malformed input', () => {
     const machine = new SimMachine({ boot, nodeName: 'fuzz', powerDelayMs: 0 });
     const service = new RedfishService({
       core: {
-        machine, chassis, eventLog, clock,
+        machine, chassis, eventLog, clock, events: new BmcEvents(),
         virtualMedia: new VirtualMediaService({ store, drives: machine.media, probe: { probe: async () => ({ ok: true, sizeBytes: 1 }) } }),
         power: new PowerService({ machine, boot, chassis, eventLog }),
         bootOverride: new BootOverrideRecord({ boot, store }),

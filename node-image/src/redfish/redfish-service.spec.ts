@@ -13,6 +13,7 @@ import { BootOverrideRecord, type BootMode } from '../core/boot-override';
 import { EventLog } from '../core/event-log';
 import { PowerService } from '../core/power-service';
 import { VirtualMediaService } from '../core/virtual-media';
+import { BmcEvents } from '../core/bmc-events';
 import type { BmcCore } from '../core/bmc-core';
 import { silentLogger } from '../util/logger';
 import { Privilege } from '../protocol/errors';
@@ -36,7 +37,7 @@ function setup(supportedModes?: BootMode[]) {
   const machine = new SimMachine({ boot, nodeName: 'n1', powerDelayMs: 0 });
   machine.on('power', (state) => eventLog.record(state === 'on' ? 'power-on' : 'power-off', now));
   const core: BmcCore = {
-    machine, chassis, eventLog, clock,
+    machine, chassis, eventLog, clock, events: new BmcEvents(),
     virtualMedia: new VirtualMediaService({ store, drives: machine.media, probe: { probe: async () => ({ ok: true, sizeBytes: 1 }) } }),
     power: new PowerService({ machine, boot, chassis, eventLog }),
     bootOverride: new BootOverrideRecord({ boot, store, ...(supportedModes ? { supportedModes } : {}) }),

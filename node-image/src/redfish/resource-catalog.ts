@@ -13,6 +13,8 @@ import { ROLE_IDS } from './resources/accounts';
 import { DEFAULT_SESSION_TIMEOUT_S } from './session-table';
 import { BIOS_ATTRIBUTE_RULES } from '../core/firmware-settings';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../core/accounts';
+import { EVENT_MESSAGE_IDS } from './events/event-records';
+import { P } from './resources/paths';
 
 export const RESOURCE_REFERENCE_PATH = 'docs/redfish-resources.md';
 export const REGENERATE_RESOURCES_COMMAND = 'npm run build:agent && node scripts/gen-docs.js';
@@ -55,6 +57,11 @@ export function renderResourceReference(routes: readonly Route[] = registeredRou
   line('  partition). `BootSourceOverrideEnabled`: Disabled, Once, Continuous. `BootSourceOverrideMode`: UEFI, Legacy. The');
   line('  same record as IPMI boot parameter 5; Once is consumed by the next boot and never expires by itself.');
   line(`- \`ComputerSystem.Reset\` ResetType: ${RESET_TYPES.join(', ')}.`);
+  line('  With `Prefer: respond-async` it answers 202 Accepted with a task monitor in `Location` (TaskService); the task ends');
+  line('  once the reset has happened (GracefulShutdown/GracefulRestart: once the guest has powered off, and on again). Without');
+  line('  it, Reset answers 204 as before.');
+  line(`- Events (EventService): push subscriptions and Server-Sent Events at \`${P.sse}\`. MessageIds: ${EVENT_MESSAGE_IDS.join(', ')}.`);
+  line('  See docs/operations.md (Redfish events) for what triggers each.');
   line(`- BIOS attributes (\`Bios\` shows those in effect; PATCH \`Attributes\` on \`Bios/Settings\`, applied by the next boot,`);
   line('  whoever starts it; `#Bios.ResetBios` makes the defaults pending):');
   for (const [name, rule] of Object.entries(BIOS_ATTRIBUTE_RULES)) {

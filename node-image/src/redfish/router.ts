@@ -76,9 +76,14 @@ interface CompiledRoute {
 
 export class RedfishRouter {
   private readonly routes: CompiledRoute[];
+  private readonly exact = new Map<string, CompiledRoute>();
 
   constructor(routes: readonly Route[], private readonly auth: Authenticator) {
     this.routes = routes.map((route) => ({ route, regex: compile(route.path) }));
+    // Paths without parameters, found without trying every pattern (when no earlier pattern takes them).
+    this.routes.forEach((r, i) => {
+      if (!r.route.path.includes('{') && !this.exact.has(r.route.path) && !this.routes.slice(0, i).some((e) => e.regex.test(r.route.path))) this.exact.set(r.route.path, r);
+    });
   }
 
   async handle(req: RedfishRequest, now: number): Promise<RedfishResponse> {
@@ -94,7 +99,7 @@ export class RedfishRouter {
     const path = normalise(req.path);
     const method = (req.method === 'HEAD' ? 'GET' : req.method) as Method;
     let params: string[] = [];
-    const found = this.routes.find((r) => {
+    const found = this.exact.get(path) ?? this.routes.find((r) => {
       const m = r.regex.exec(path);
       const decoded = m ? m.slice(1).map(decodeSegment) : [];
       // A segment that is not valid percent-encoding names no resource.
@@ -133,17 +138,45 @@ export class RedfishRouter {
   }
 }
 
+/**
+ * Plain 200 answers recently made, by content: a resource read again while its state is unchanged
+ * gets the same response object back (no new hash; the transport reuses its serialized bytes).
+ * Responses are never modified after they are made, so sharing them is safe.
+ */
+const RECENT_LIMIT = 64;
+/** Larger answers (a full SEL) are not kept: at most RECENT_LIMIT × this many characters are held. */
+const RECENT_MAX_CONTENT = 16 * 1024;
+const recent = new Map<string, RedfishResponse>();
+
 /** A JSON resource with its ETag (DSP0266 section 7.5.1: header and @odata.etag are the same tag). */
 export function resourceResponse(body: JsonObject, status = 200, headers: Record<string, string> = {}): RedfishResponse {
-  const tag = etagOf(body);
-  return { status, headers: { ETag: tag, ...headers }, body: { ...body, '@odata.etag': tag } };
+  const content = contentOf(body);
+  const cacheable = status === 200 && Object.keys(headers).length === 0 && content.length <= RECENT_MAX_CONTENT;
+  if (cacheable) {
+    const hit = recent.get(content);
+    if (hit) return hit;
+  }
+  const tag = tagOf(content);
+  const response: RedfishResponse = { status, headers: { ETag: tag, ...headers }, body: { ...body, '@odata.etag': tag } };
+  if (cacheable) {
+    if (recent.size >= RECENT_LIMIT) recent.delete(recent.keys().next().value!);
+    recent.set(content, response);
+  }
+  return response;
 }
 
 /** A weak ETag over the resource's content (without its own @odata.etag). */
 export function etagOf(body: JsonObject): string {
-  const { ['@odata.etag']: _ignored, ...content } = body;
-  return `W/"${createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 16)}"`;
+  return tagOf(contentOf(body));
 }
+
+function contentOf(body: JsonObject): string {
+  if (!('@odata.etag' in body)) return JSON.stringify(body);
+  const { ['@odata.etag']: _ignored, ...content } = body;
+  return JSON.stringify(content);
+}
+
+const tagOf = (content: string): string => `W/"${createHash('sha256').update(content).digest('hex').slice(0, 16)}"`;
 
 /** If-Match: `*`, or a list of tags; weak and strong forms of the same tag match (sushy retries strong). */
 export function etagMatches(header: string, current: string): boolean {

@@ -18,6 +18,7 @@ import { EventLog } from '../core/event-log';
 import { FirmwareSettings } from '../core/firmware-settings';
 import { PowerService } from '../core/power-service';
 import { VirtualMediaService } from '../core/virtual-media';
+import { BmcEvents } from '../core/bmc-events';
 import type { BmcCore } from '../core/bmc-core';
 import { silentLogger } from '../util/logger';
 import { RedfishService } from '../redfish/redfish-service';
@@ -51,7 +52,7 @@ export function redfishCore(opts: RedfishCoreOptions = {}) {
   machine.on('power', (state) => { if (state === 'off') firmware.noteOff(); });
   const sensors = defaultSensors();
   const core: BmcCore = {
-    machine, chassis, eventLog, clock, firmware, sensors,
+    machine, chassis, eventLog, clock, firmware, sensors, events: new BmcEvents(),
     power: new PowerService({ machine, boot, chassis, eventLog }),
     bootOverride: new BootOverrideRecord({ boot, store }),
     accounts: new Accounts(users),

@@ -80,6 +80,11 @@ describeWithSushy()('Redfish service of the agent', () => {
   });
 
   it('every resource reachable from /redfish/v1 answers 200 and matches DMTF JSON Schema, with no empty links', async () => {
+    // A subscription and a task exist, so that their resources are crawled too (ForceOff while off changes nothing).
+    const sub = await call('POST', '/redfish/v1/EventService/Subscriptions', { body: { Destination: 'https://192.0.2.10/events', Protocol: 'Redfish', Context: 'crawl' } });
+    expect(sub.status).toBe(201);
+    const task = await call('POST', RESET, { body: { ResetType: 'ForceOff' }, headers: { Prefer: 'respond-async' } });
+    expect(task.status).toBe(202);
     const seen = new Set<string>();
     const queue = ['/redfish/v1'];
     const problems: string[] = [];
@@ -105,7 +110,9 @@ describeWithSushy()('Redfish service of the agent', () => {
     expect([...seen]).toEqual(expect.arrayContaining([SYSTEM, '/redfish/v1/Managers/1', '/redfish/v1/Chassis/1', '/redfish/v1/Managers/1/LogServices/SEL/Entries/1', '/redfish/v1/AccountService/Roles/ReadOnly',
       `${SYSTEM}/EthernetInterfaces/eth0`, `${SYSTEM}/Processors/CPU1`, `${SYSTEM}/Memory/DIMM1`, `${SYSTEM}/Storage/1/Drives/Disk0`, `${SYSTEM}/Storage/1/Drives/CD0`,
       `${SYSTEM}/SimpleStorage/1`, `${SYSTEM}/Bios`, `${SYSTEM}/Bios/Settings`, `${SYSTEM}/SecureBoot`, '/redfish/v1/Chassis/1/Thermal', '/redfish/v1/Chassis/1/Power',
-      '/redfish/v1/Managers/1/NetworkProtocol', '/redfish/v1/Systems/1/VirtualMedia/Cd', '/redfish/v1/Managers/1/VirtualMedia/UsbStick']));
+      '/redfish/v1/Managers/1/NetworkProtocol', '/redfish/v1/Systems/1/VirtualMedia/Cd', '/redfish/v1/Managers/1/VirtualMedia/UsbStick',
+      '/redfish/v1/EventService', String(sub.headers.location), '/redfish/v1/TaskService', `/redfish/v1/TaskService/Tasks/${task.body.Id}`]));
+    expect((await call('DELETE', String(sub.headers.location))).status).toBe(204);
   });
 
   it.each(['basic', 'session'])('sushy (%s auth) reads the system, powers it off, on and through a cycle, and sets boot device and mode that read back at once', async (mode) => {

@@ -196,6 +196,7 @@ export class BootOptions implements BootSource {
   private readonly markedInvalid = new Set<number>();
   /** When the 60 s valid-bit countdown (re)started; undefined when no countdown runs. */
   private countdownStartedAt: number | undefined;
+  private changeListeners: Array<() => void> = [];
 
   constructor({ store, clock }: BootOptionsDeps) {
     this.store = store;
@@ -277,6 +278,12 @@ export class BootOptions implements BootSource {
     this.countdownStartedAt = undefined;
     this.markedInvalid.delete(BootOptionParameter.BootFlags);
     this.save();
+  }
+
+  /** Calls `listener` after every stored change (an IPMI Set, a boot consuming the flags, another interface's write). */
+  onChange(listener: () => void): () => void {
+    this.changeListeners = [...this.changeListeners, listener];
+    return () => { this.changeListeners = this.changeListeners.filter((l) => l !== listener); };
   }
 
   /** Parameter 5 decoded (after applying the timeout at `now`). */
@@ -427,6 +434,7 @@ export class BootOptions implements BootSource {
       countdownStartedAt: this.countdownStartedAt ?? null,
     };
     writeJson(this.store, BOOT_OPTIONS_DOCUMENT, doc);
+    for (const listener of this.changeListeners) listener();
   }
 }
 

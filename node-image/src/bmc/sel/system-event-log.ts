@@ -83,6 +83,7 @@ export class SystemEventLog {
   private timeOffset = 0;
   private reservationCounter = 0;
   private activeReservation = 0;
+  private addListeners: Array<(record: Buffer) => void> = [];
 
   constructor(private readonly store: StateStore, options: SelOptions = {}) {
     this.capacity = options.capacity ?? SEL_DEFAULT_CAPACITY;
@@ -170,7 +171,14 @@ export class SystemEventLog {
     this.entries.push(stored);
     this.lastAddition = now;
     this.save();
+    for (const listener of this.addListeners) listener(Buffer.from(stored));
     return { ok: true, recordId };
+  }
+
+  /** Calls `listener` with each record stored from now on (as stored: ID and timestamp filled in). */
+  onAdd(listener: (record: Buffer) => void): () => void {
+    this.addListeners = [...this.addListeners, listener];
+    return () => { this.addListeners = this.addListeners.filter((l) => l !== listener); };
   }
 
   /** Delete SEL Entry (section 31.8): the deleted record's ID, or undefined when absent. */

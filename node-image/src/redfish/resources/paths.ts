@@ -35,6 +35,13 @@ export const P = {
   thermal: `${ROOT}/Chassis/${CHASSIS_ID}/Thermal`,
   power: `${ROOT}/Chassis/${CHASSIS_ID}/Power`,
   networkProtocol: `${ROOT}/Managers/${MANAGER_ID}/NetworkProtocol`,
+  eventService: `${ROOT}/EventService`,
+  subscriptions: `${ROOT}/EventService/Subscriptions`,
+  submitTestEvent: `${ROOT}/EventService/Actions/EventService.SubmitTestEvent`,
+  sse: `${ROOT}/EventService/SSE`,
+  taskService: `${ROOT}/TaskService`,
+  tasks: `${ROOT}/TaskService/Tasks`,
+  taskMonitors: `${ROOT}/TaskService/TaskMonitors`,
 } as const;
 
 /** The schema version of each resource type served (DMTF Redfish-Publications 2025.4). */
@@ -62,6 +69,10 @@ export const SCHEMA = {
   Thermal: 'Thermal.v1_7_3',
   Power: 'Power.v1_7_3',
   ManagerNetworkProtocol: 'ManagerNetworkProtocol.v1_12_0',
+  EventService: 'EventService.v1_12_0',
+  EventDestination: 'EventDestination.v1_16_0',
+  TaskService: 'TaskService.v1_3_0',
+  Task: 'Task.v1_7_4',
 } as const;
 
 export const typeOf = (versioned: string): string => `#${versioned}.${versioned.split('.')[0]}`;

@@ -27,6 +27,8 @@ export function serviceRoot(core: BmcCore): JsonObject {
     Chassis: idRef(P.chassisCollection),
     SessionService: idRef(P.sessionService),
     AccountService: idRef(P.accountService),
+    EventService: idRef(P.eventService),
+    Tasks: idRef(P.taskService),
     Links: { Sessions: idRef(P.sessions) },
   };
 }
@@ -34,6 +36,7 @@ export function serviceRoot(core: BmcCore): JsonObject {
 const SINGLETONS: ReadonlyArray<[string, string]> = [
   ['Systems', P.systems], ['Managers', P.managers], ['Chassis', P.chassisCollection],
   ['SessionService', P.sessionService], ['AccountService', P.accountService],
+  ['EventService', P.eventService], ['Tasks', P.taskService],
 ];
 
 /** Namespaces $metadata references: every versioned schema served, and the collections. */
@@ -47,7 +50,8 @@ function metadataXml(): string {
     ref(type, [type, versioned]);
   }
   for (const c of ['ComputerSystemCollection', 'ManagerCollection', 'ChassisCollection', 'SessionCollection', 'ManagerAccountCollection', 'RoleCollection', 'LogServiceCollection', 'LogEntryCollection',
-    'EthernetInterfaceCollection', 'ProcessorCollection', 'MemoryCollection', 'StorageCollection', 'SimpleStorageCollection']) ref(c, [c]);
+    'EthernetInterfaceCollection', 'ProcessorCollection', 'MemoryCollection', 'StorageCollection', 'SimpleStorageCollection',
+    'EventDestinationCollection', 'TaskCollection']) ref(c, [c]);
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<edmx:Edmx xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx" Version="4.0">',

@@ -13,6 +13,8 @@ import type { Json, JsonObject } from '../http-types';
 import { notInList, notWritable, RedfishError, typeError, unknownProperty } from '../errors';
 import { collection, idRef, noContent, resourceResponse, type Route, type RouteContext } from '../router';
 import { P, SCHEMA, SYSTEM_ID, typeOf } from './paths';
+import { prefersAsync, type TaskTable } from '../tasks/task-table';
+import { startResetTask } from '../tasks/reset-task';
 
 const TARGETS: Readonly<Record<BootTarget, string>> = {
   'none': 'None', 'pxe': 'Pxe', 'cd': 'Cd', 'hdd': 'Hdd', 'bios-setup': 'BiosSetup', 'uefi-http': 'UefiHttp', 'usb': 'Usb', 'diags': 'Diags',
@@ -24,8 +26,8 @@ const MODES: Readonly<Record<BootMode, string>> = { uefi: 'UEFI', legacy: 'Legac
 
 /** ResetType → what the power service does (DSP0268 Resource.ResetType). */
 export const RESET_TYPES = ['On', 'ForceOn', 'ForceOff', 'GracefulShutdown', 'GracefulRestart', 'ForceRestart', 'Nmi', 'PowerCycle'] as const;
-type ResetType = (typeof RESET_TYPES)[number];
-const RESET_ACTION: Readonly<Record<Exclude<ResetType, 'GracefulRestart'>, PowerAction>> = {
+export type ResetType = (typeof RESET_TYPES)[number];
+export const RESET_ACTION: Readonly<Record<Exclude<ResetType, 'GracefulRestart'>, PowerAction>> = {
   On: 'on', ForceOn: 'on', ForceOff: 'off', GracefulShutdown: 'soft', ForceRestart: 'reset', Nmi: 'diag', PowerCycle: 'cycle',
 };
 /** How long a Reset waits for the machine before answering (the action goes on afterwards). */
@@ -125,39 +127,54 @@ function bootChange(body: JsonObject, current: JsonObject, modes: readonly BootM
   return change;
 }
 
-async function reset(core: BmcCore, ctx: RouteContext): Promise<void> {
+/** The ResetType of a Reset body, or the Redfish error naming what is wrong with it. */
+export function resetTypeOf(ctx: RouteContext): ResetType {
   const body = ctx.json();
   const type = body.ResetType;
   if (type === undefined) throw new RedfishError(400, 'ActionParameterMissing', 'The action ComputerSystem.Reset requires the parameter ResetType to be present in the request body.', ['ComputerSystem.Reset', 'ResetType']);
   if (typeof type !== 'string') throw new RedfishError(400, 'ActionParameterValueTypeError', `The value '${JSON.stringify(type)}' for the parameter ResetType in the action ComputerSystem.Reset is of a different type than the parameter can accept.`, [JSON.stringify(type), 'ResetType', 'ComputerSystem.Reset']);
   if (!(RESET_TYPES as readonly string[]).includes(type)) throw new RedfishError(400, 'ActionParameterNotSupported', `The parameter ResetType for the action ComputerSystem.Reset is not supported on the target resource: '${type}' is not one of ${RESET_TYPES.join(', ')}.`, ['ResetType', 'ComputerSystem.Reset']);
-  const resetType = type as ResetType;
-  const state = await core.power.powerState();
-  // Already in the state asked for: nothing to do (bmclib, Ironic and MAAS all count this as done).
-  if (state === 'on' && (resetType === 'On' || resetType === 'ForceOn')) return;
-  if (state === 'off' && (resetType === 'ForceOff' || resetType === 'GracefulShutdown')) return;
+  return type as ResetType;
+}
+
+/** Already in the state asked for: nothing to do (bmclib, Ironic and MAAS all count this as done). */
+export const alreadyDone = (state: 'on' | 'off', resetType: ResetType): boolean =>
+  (state === 'on' && (resetType === 'On' || resetType === 'ForceOn')) || (state === 'off' && (resetType === 'ForceOff' || resetType === 'GracefulShutdown'));
+
+export function powerRequest(ctx: RouteContext, answerWithinMs: number): Omit<PowerRequest, 'action'> {
   const p = ctx.principal!;
-  const req: Omit<PowerRequest, 'action'> = {
-    now: ctx.now, channel: REDFISH_CHANNEL, answerWithinMs: RESET_ANSWER_WITHIN_MS,
-    actor: { protocol: 'redfish', user: p.userName, remote: ctx.req.remote },
-  };
+  return { now: ctx.now, channel: REDFISH_CHANNEL, answerWithinMs, actor: { protocol: 'redfish', user: p.userName, remote: ctx.req.remote } };
+}
+
+async function reset(core: BmcCore, ctx: RouteContext): Promise<void> {
+  const resetType = resetTypeOf(ctx);
+  if (alreadyDone(await core.power.powerState(), resetType)) return;
+  const req = powerRequest(ctx, RESET_ANSWER_WITHIN_MS);
   const outcome: PowerOutcome = resetType === 'GracefulRestart'
     ? await core.power.gracefulRestart(req, GRACEFUL_RESTART_OFF_WITHIN_MS, core.clock)
     : await core.power.perform({ ...req, action: RESET_ACTION[resetType] });
-  if (outcome.ok) return;
+  if (!outcome.ok) throw powerError(outcome, resetType);
+}
+
+/** A failed power outcome as the Redfish error a Reset answers. */
+export function powerError(outcome: Extract<PowerOutcome, { ok: false }>, resetType: ResetType): RedfishError {
   switch (outcome.reason) {
     case 'not-powered':
-      throw new RedfishError(409, 'OperationNotAllowed', `The ResetType ${resetType} cannot be performed while the system is powered off.`, [resetType]);
+      return new RedfishError(409, 'OperationNotAllowed', `The ResetType ${resetType} cannot be performed while the system is powered off.`, [resetType]);
     case 'busy':
-      throw new RedfishError(503, 'ServiceTemporarilyUnavailable', `The system is carrying out another power action; retry ${resetType} in a few seconds.`, ['5'], { 'Retry-After': '5' });
+      return new RedfishError(503, 'ServiceTemporarilyUnavailable', `The system is carrying out another power action; retry ${resetType} in a few seconds.`, ['5'], { 'Retry-After': '5' });
     case 'unsupported':
-      throw new RedfishError(400, 'ActionParameterNotSupported', `The parameter ResetType for the action ComputerSystem.Reset is not supported on the target resource: this machine cannot ${resetType}.`, ['ResetType', 'ComputerSystem.Reset']);
+      return new RedfishError(400, 'ActionParameterNotSupported', `The parameter ResetType for the action ComputerSystem.Reset is not supported on the target resource: this machine cannot ${resetType}.`, ['ResetType', 'ComputerSystem.Reset']);
     default:
-      throw new RedfishError(500, 'GeneralError', `The machine failed to carry out ${resetType}: ${outcome.message}`);
+      return new RedfishError(500, 'GeneralError', `The machine failed to carry out ${resetType}: ${outcome.message}`);
   }
 }
 
-export function systemRoutes(core: BmcCore): Route[] {
+/**
+ * `tasks`: where Reset runs as a task when the client sends `Prefer: respond-async` (without it, or
+ * without a task table, Reset answers 204 as sushy, MAAS and bmclib expect).
+ */
+export function systemRoutes(core: BmcCore, tasks?: TaskTable): Route[] {
   return [
     { path: P.systems, schema: 'ComputerSystemCollection', ops: { GET: { privilege: 'Login', handle: () => resourceResponse(collection(P.systems, 'ComputerSystemCollection', 'Computer System Collection', [P.system])) } } },
     {
@@ -182,7 +199,11 @@ export function systemRoutes(core: BmcCore): Route[] {
         POST: {
           privilege: 'ConfigureComponents',
           etagOf: () => system(core),
-          handle: async (ctx) => { await reset(core, ctx); return noContent(); },
+          handle: async (ctx) => {
+            if (tasks && prefersAsync(ctx.req.headers.prefer)) return startResetTask(core, tasks, ctx, resetTypeOf(ctx));
+            await reset(core, ctx);
+            return noContent();
+          },
         },
       },
     },

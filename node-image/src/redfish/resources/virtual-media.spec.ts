@@ -2,6 +2,7 @@
  * VirtualMedia over the Redfish service without a socket: the two paths share one state, what the
  * machine refuses comes back as a 500 naming QEMU's reason, and the sim machine's boot banner.
  */
+import { BmcEvents } from '../../core/bmc-events';
 import { MemoryStateStore } from '../../state/state-store';
 import { UserStore } from '../../bmc/users/user-store';
 import { BootOptions } from '../../bmc/chassis/boot-options';
@@ -34,7 +35,7 @@ function setup(drives?: (machine: SimMachine) => MediaDrives) {
   virtualMedia.onChange((e) => events.push(e));
   const service = new RedfishService({
     core: {
-      machine, chassis, eventLog, virtualMedia, clock: Date.now,
+      machine, chassis, eventLog, virtualMedia, clock: Date.now, events: new BmcEvents(),
       power: new PowerService({ machine, boot, chassis, eventLog, mediaSettled: () => virtualMedia.settled() }),
       bootOverride: new BootOverrideRecord({ boot, store }),
       accounts: new Accounts(users),
