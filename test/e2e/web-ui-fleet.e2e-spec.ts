@@ -115,7 +115,9 @@ describeBrowser('web UI: fleet page', () => {
     // Its own page: the consoles are checked in web-ui-consoles.e2e-spec.ts, not here.
     const node = await (await browser.newContext()).newPage();
     await node.goto(`${fleet.url}/nodes/sim-a`);
-    await node.locator('#media-current').filter({ hasText: 'No virtual media inserted.' }).waitFor({ timeout: 30_000 });
+    // The shared node image must have Redfish virtual media (npm run build:image); the panel says what the BMC answered.
+    await node.locator('#media-current').filter({ hasText: /No virtual media inserted\.|Virtual media:/ }).waitFor({ timeout: 30_000 });
+    expect(await node.locator('#media-current').textContent()).toBe('No virtual media inserted.');
     await node.fill('#media-url', 'http://127.0.0.1:1/missing.iso');
     await node.click('#media-insert');
     await node.locator('#media-result.error').filter({ hasText: 'cannot reach the image server' }).waitFor({ timeout: 30_000 });
