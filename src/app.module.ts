@@ -18,6 +18,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { NodesModule } from './nodes/nodes.module';
 import { ReconcilerModule } from './reconciler/reconciler.module';
 import { WebUiModule } from './web-ui/web-ui.module';
+import { ConsolesModule } from './consoles/consoles.module';
 
 @Module({})
 export class AppModule implements OnApplicationShutdown {
@@ -38,6 +39,7 @@ export class AppModule implements OnApplicationShutdown {
         ReconcilerModule,
         EventsModule,
         WebUiModule,
+        ConsolesModule,
       ],
       providers: [
         {

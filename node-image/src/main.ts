@@ -24,6 +24,14 @@ import { RedfishService } from './redfish/redfish-service';
 import { startRedfishServer, type RunningRedfishServer } from './redfish/https-server';
 import { loadTlsMaterial } from './redfish/tls-certificate';
 import { pooledRandom } from './util/random-pool';
+import { createAuthenticator } from './redfish/authenticator';
+import { HostConsoles } from './console/host-consoles';
+import { SerialConsole } from './console/serial-console';
+import { screenPng } from './console/screen-capture';
+import { VNC_LOOPBACK_HOST } from './machine/qemu-args';
+
+/** The QEMU machine, when there is one (its screen serves the graphical console's screenshot). */
+let qemuMachine: QemuMachine | undefined;
 
 function createMachine(config: AgentConfig, ctx: MachineContext, log: Logger): MachineControl {
   if (config.machine === 'sim') {
@@ -33,7 +41,7 @@ function createMachine(config: AgentConfig, ctx: MachineContext, log: Logger): M
   // Bad VM_* values do not stop the BMC: they are logged, and power-on is refused with them.
   const { config: qemu, problems } = parseQemuConfig(process.env);
   const networks = new VmNetworks({ interfaces: qemu.networks, nodeName: config.nodeName, waitMs: qemu.networksWaitMs, log });
-  return new QemuMachine({
+  return qemuMachine = new QemuMachine({
     boot: ctx.bootSource,
     config: qemu,
     configProblems: problems,
@@ -77,7 +85,18 @@ function loadCertificateGenerator(): typeof import('./redfish/self-signed-certif
   return require(path) as typeof import('./redfish/self-signed-certificate');
 }
 
-async function startRedfish(config: AgentConfig, core: BmcCore, log: Logger): Promise<RunningRedfishServer> {
+/** The graphical console's target: QEMU's VNC inside this container, reached on loopback. */
+function consoleOptions(config: AgentConfig): Pick<ConstructorParameters<typeof HostConsoles>[0], 'vnc' | 'screenshot'> {
+  const machine = qemuMachine;
+  if (config.machine !== 'qemu' || !machine) return { vnc: undefined, screenshot: undefined };
+  const qemu = parseQemuConfig(process.env).config;
+  return {
+    vnc: qemu.vncPort === undefined ? undefined : { host: VNC_LOOPBACK_HOST, port: qemu.vncPort, password: qemu.vncPassword },
+    screenshot: (width) => screenPng(() => machine.screendump(), width),
+  };
+}
+
+async function startRedfish(config: AgentConfig, core: BmcCore, serial: SerialConsole, log: Logger): Promise<{ server: RunningRedfishServer; consoles: HostConsoles }> {
   const tls = await loadTlsMaterial({
     store: new FileStateStore(config.stateDir),
     ...(config.redfishTlsCert && config.redfishTlsKey ? { certFile: config.redfishTlsCert, keyFile: config.redfishTlsKey } : {}),
@@ -85,13 +104,18 @@ async function startRedfish(config: AgentConfig, core: BmcCore, log: Logger): Pr
     now: new Date(),
     generate: (names, now) => loadCertificateGenerator().generateSelfSigned(names, now),
   });
-  const service = new RedfishService({ core, random: pooledRandom(), log, store: new FileStateStore(config.stateDir), allowEventLoopback: config.redfishEventAllowLoopback });
+  const service = new RedfishService({
+    core, random: pooledRandom(), log, store: new FileStateStore(config.stateDir), allowEventLoopback: config.redfishEventAllowLoopback, serialHistory: serial.history,
+  });
+  const consoles = new HostConsoles({
+    authenticator: createAuthenticator(core.accounts, service.sessions, log), serial, clock: Date.now, log, ...consoleOptions(config),
+  });
   const server = await startRedfishServer({
-    address: config.ipmiAddress, port: config.redfishPort!, tls, handle: (req, now) => service.handle(req, now), clock: Date.now, log,
+    address: config.ipmiAddress, port: config.redfishPort!, tls, handle: (req, now) => service.handle(req, now), clock: Date.now, log, consoles,
   });
   service.start();
   log.info('Redfish listening', { address: server.address, port: server.port, certificate: tls.source });
-  return { ...server, close: async () => { service.close(); await server.close(); } };
+  return { server: { ...server, close: async () => { service.close(); await server.close(); } }, consoles };
 }
 
 async function main(): Promise<void> {
@@ -133,10 +157,12 @@ async function main(): Promise<void> {
     ...(config.machine === 'qemu' && qemuHardware.vncPort !== undefined ? { vncPort: qemuHardware.vncPort } : {}),
     log,
   });
-  let redfish: RunningRedfishServer | undefined;
+  let redfish: { server: RunningRedfishServer; consoles: HostConsoles } | undefined;
   if (config.redfishPort !== undefined) {
+    // At once, before anything awaits: the history starts with the machine's first output.
+    const serial = new SerialConsole(agent.core.machine);
     try {
-      redfish = await startRedfish(config, agent.core, log);
+      redfish = await startRedfish(config, agent.core, serial, log);
     } catch (err) {
       await agent.stop();
       throw new Error(`Redfish service: ${err instanceof Error ? err.message : String(err)}`);
@@ -147,7 +173,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('stopping', { signal });
-    Promise.all([agent.stop(), redfish?.close()]).then(() => process.exit(0), (err: unknown) => { log.error('stop failed', { error: String(err) }); process.exit(1); });
+    redfish?.consoles.close();
+    Promise.all([agent.stop(), redfish?.server.close()]).then(() => process.exit(0), (err: unknown) => { log.error('stop failed', { error: String(err) }); process.exit(1); });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -7,7 +7,7 @@ import { ContainerlabError, ContainerlabErrorCode } from '../containerlab/contai
 import type { NodeView } from '../nodes/node.model';
 import { CliDeps, FAILURE_EXIT_CODE, runCli, USAGE_EXIT_CODE } from './cli-program';
 import type { Connection } from './cli-options';
-import type { ConsoleLink, ConsoleTarget } from './console-command';
+import type { ConsoleLink, ConsoleTarget, SerialConsoleTarget } from './console-command';
 import { CreatedNode, CreateNodeRequest, FleetApi, FleetApiError, OrchestratorUnreachableError, PowerResult, TopologyQuery, VncAccess } from './fleet-api';
 import { PromptCancelledError, Terminal, TerminalSignal } from './terminal';
 
@@ -22,6 +22,7 @@ class StubApi extends FleetApi {
   powerStatus = jest.fn<Promise<PowerResult>, [string]>(unstubbed('powerStatus'));
   topology = jest.fn<Promise<string>, [TopologyQuery]>(unstubbed('topology'));
   vnc = jest.fn<Promise<VncAccess>, [string]>(unstubbed('vnc'));
+  screenshot = jest.fn<Promise<Buffer>, [string, number | undefined]>(unstubbed('screenshot'));
 }
 
 class FakeTerminal implements Terminal {
@@ -50,10 +51,11 @@ class FakeLink implements ConsoleLink {
   written = '';
   breaks = 0;
   closed = 0;
+  breakWorks = true;
   private resolveEnded!: (e: SolConsoleEnd) => void;
   readonly ended = new Promise<SolConsoleEnd>((r) => { this.resolveEnded = r; });
   write(data: Buffer): boolean { this.written += data.toString('latin1'); return true; }
-  sendBreak(): boolean { this.breaks++; return true; }
+  sendBreak(): boolean { this.breaks++; return this.breakWorks; }
   async close(): Promise<SolConsoleEnd> { this.closed++; this.resolveEnded({ kind: 'closed' }); return this.ended; }
   endFromBmc(message: string): void { this.resolveEnded({ kind: 'deactivated', message }); }
 }
@@ -72,8 +74,9 @@ describe('bmcfleet command line', () => {
   let terminal: FakeTerminal;
   let connections: Connection[];
   let targets: ConsoleTarget[];
+  let wsTargets: SerialConsoleTarget[];
   let link: FakeLink;
-  let files: Record<string, string>;
+  let files: Record<string, string | Buffer>;
   let env: Record<string, string>;
 
   beforeEach(() => {
@@ -81,6 +84,7 @@ describe('bmcfleet command line', () => {
     terminal = new FakeTerminal();
     connections = [];
     targets = [];
+    wsTargets = [];
     link = new FakeLink();
     files = {};
     env = {};
@@ -91,7 +95,8 @@ describe('bmcfleet command line', () => {
     terminal,
     api: (c) => { connections.push(c); return api; },
     openConsole: async (t) => { targets.push(t); return link; },
-    writeFile: async (path, text) => { files[path] = text; },
+    openSerialConsole: async (t) => { wsTargets.push(t); return link; },
+    writeFile: async (path, data) => { files[path] = data; },
   });
   const cli = (...argv: string[]): Promise<number> => runCli(argv, deps());
 
@@ -195,14 +200,50 @@ describe('bmcfleet command line', () => {
     expect(terminal.err).toBe('bmcfleet: error: link 1: a link is two endpoints separated by ","\n');
   });
 
-  describe('nodes console', () => {
+  describe('nodes console (the orchestrator\'s serial console WebSocket)', () => {
+    it('opens the node\'s console with the orchestrator URL and token, passes keystrokes, says ~B has no break there, quits on ~.', async () => {
+      const running = cli('--url', 'http://fleet:8080', '--token', 't0k', 'nodes', 'console', 'node1');
+      for (let i = 0; i < 100 && terminal.inputListeners.size === 0; i++) await new Promise((r) => setImmediate(r));
+      expect(wsTargets).toEqual([expect.objectContaining({ url: 'http://fleet:8080', token: 't0k', name: 'node1' })]);
+      wsTargets[0]!.onData(Buffer.from('# '));
+      expect(terminal.out).toBe('# ');
+      link.breakWorks = false;
+      terminal.type('ls\r~B~.');
+      expect(await running).toBe(0);
+      expect(link.written).toBe('ls\r');
+      expect(terminal.err).toContain('[no serial break on this console: use --sol for one]');
+      expect(targets).toEqual([]);
+    });
+
+    it('exits 1 with the close reason when the orchestrator ends it (e.g. the node was deleted)', async () => {
+      const running = cli('nodes', 'console', 'node1');
+      for (let i = 0; i < 100 && terminal.inputListeners.size === 0; i++) await new Promise((r) => setImmediate(r));
+      link.endFromBmc('node node1 was deleted (close code 4410)');
+      expect(await running).toBe(FAILURE_EXIT_CODE);
+      expect(terminal.err).toContain('[console of node1 ended: node node1 was deleted (close code 4410)]');
+    });
+  });
+
+  describe('nodes screenshot', () => {
+    it('writes the PNG to -o, passing --width; refuses a bad width before any request', async () => {
+      api.screenshot.mockResolvedValue(Buffer.from([0x89, 0x50, 0x4e, 0x47]));
+      expect(await cli('nodes', 'screenshot', 'node1', '-o', 'shot.png', '--width', '320')).toBe(0);
+      expect(api.screenshot).toHaveBeenCalledWith('node1', 320);
+      expect(files['shot.png']).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47]));
+      expect(await cli('nodes', 'screenshot', 'node1', '-o', 'x.png', '--width', '9')).toBe(USAGE_EXIT_CODE);
+      expect(terminal.err).toContain('--width must be an integer from 16 to 4096');
+      expect(api.screenshot).toHaveBeenCalledTimes(1);
+    });
+  });
+
+  describe('nodes console --sol', () => {
     beforeEach(() => {
       api.getNode.mockResolvedValue(nodeView('node1', { ipmi: { host: '127.0.0.1', port: 16240, user: 'root' } }));
     });
 
     /** Starts the console and waits until it listens for keystrokes (wrapped: an async function would flatten the promise). */
     const start = async (...extra: string[]): Promise<{ running: Promise<number> }> => {
-      const running = cli('nodes', 'console', 'node1', ...extra);
+      const running = cli('nodes', 'console', 'node1', '--sol', ...extra);
       for (let i = 0; i < 100 && terminal.inputListeners.size === 0; i++) await new Promise((r) => setImmediate(r));
       expect(terminal.inputListeners.size).toBe(1);
       return { running };
@@ -245,7 +286,7 @@ describe('bmcfleet command line', () => {
     });
 
     it('without a password and no terminal to ask on, says how to give it (exit 2) and opens nothing', async () => {
-      expect(await cli('nodes', 'console', 'node1')).toBe(USAGE_EXIT_CODE);
+      expect(await cli('nodes', 'console', 'node1', '--sol')).toBe(USAGE_EXIT_CODE);
       expect(terminal.err).toContain('give --password or set BMCFLEET_IPMI_PASSWORD');
       expect(targets).toEqual([]);
       expect(terminal.rawEntered).toBe(0);

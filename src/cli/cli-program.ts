@@ -26,7 +26,7 @@ import {
   topologyQuery,
   TopologyCommandOptions,
 } from './cli-options';
-import { OpenConsole, runConsole } from './console-command';
+import { OpenConsole, OpenSerialConsole, runConsole } from './console-command';
 import { FleetApi, FleetApiError, OrchestratorUnreachableError, TOPOLOGY_MODES } from './fleet-api';
 import { formatJson, formatNodeDetails, formatNodeTable, formatPowerResult } from './node-format';
 import { PromptCancelledError, Terminal } from './terminal';
@@ -40,7 +40,8 @@ export interface CliDeps {
   readonly terminal: Terminal;
   readonly api: (connection: Connection) => FleetApi;
   readonly openConsole: OpenConsole;
-  readonly writeFile: (path: string, text: string) => Promise<void>;
+  readonly openSerialConsole: OpenSerialConsole;
+  readonly writeFile: (path: string, data: string | Buffer) => Promise<void>;
 }
 
 interface GlobalOptions {
@@ -135,10 +136,27 @@ export function buildProgram(deps: CliDeps, setExitCode: (code: number) => void)
     });
 
   nodes.command('console').argument('<name>')
-    .description('the node\'s serial console over IPMI Serial-over-LAN (~. ends it)')
-    .option('--password <password>', `the BMC password (default: $${ENV_IPMI_PASSWORD}, else asked)`)
-    .action(async (name: string, o: { password?: string }) => {
-      setExitCode(await runConsole({ api: api(), terminal: deps.terminal, openConsole: deps.openConsole, env: deps.env }, checkNodeName(name), o.password));
+    .description('the node\'s serial console through the orchestrator, shared with other viewers (~. ends it)')
+    .option('--sol', 'use IPMI Serial-over-LAN on the node\'s IPMI port instead (one session per BMC; needs the password)')
+    .option('--password <password>', `with --sol: the BMC password (default: $${ENV_IPMI_PASSWORD}, else asked)`)
+    .action(async (name: string, o: { sol?: boolean; password?: string }) => {
+      const connection = resolveConnection(program.opts<GlobalOptions>(), deps.env);
+      setExitCode(await runConsole(
+        { api: api(), terminal: deps.terminal, openConsole: deps.openConsole, openSerialConsole: deps.openSerialConsole, env: deps.env },
+        checkNodeName(name),
+        { sol: o.sol === true, password: o.password, connection },
+      ));
+    });
+
+  nodes.command('screenshot').argument('<name>')
+    .description('the node\'s screen as PNG, taken by its BMC')
+    .requiredOption('-o, --output <file>', 'write the PNG to this file')
+    .option('--width <pixels>', 'shrink to this width (16-4096)')
+    .action(async (name: string, o: { output: string; width?: string }) => {
+      const width = o.width === undefined ? undefined : parseScreenshotWidth(o.width);
+      const png = await api().screenshot(checkNodeName(name), width);
+      await deps.writeFile(o.output, png);
+      deps.terminal.stderr.write(`screenshot of ${name} written to ${o.output} (${png.length} bytes)\n`);
     });
 
   const containerlab = program.command('containerlab').description('hand nodes to containerlab');
@@ -157,6 +175,13 @@ export function buildProgram(deps: CliDeps, setExitCode: (code: number) => void)
     });
 
   return program;
+}
+
+/** --width: an integer from 16 to 4096. */
+export function parseScreenshotWidth(text: string): number {
+  const width = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(width >= 16 && width <= 4096)) throw new CliUsageError(`--width must be an integer from 16 to 4096 (got "${text}")`);
+  return width;
 }
 
 /** Parses and runs one command line (without the node and script names); resolves with the exit code. */

@@ -1,7 +1,10 @@
 /**
- * `bmcfleet nodes console <name>`: Serial over LAN to a node through its leased IPMI port, like
- * `ipmitool sol activate`. The endpoint and user come from GET /api/v1/nodes/:name; the password,
- * which the API never returns, from --password, BMCFLEET_IPMI_PASSWORD or a no-echo prompt.
+ * `bmcfleet nodes console <name>`: the node's serial console through the orchestrator's WebSocket
+ * (GET /api/v1/nodes/:name/console/serial): it shares the console with browsers and other viewers
+ * and leaves IPMI SOL free for ipmitool. With --sol: Serial over LAN through the node's leased IPMI
+ * port instead, like `ipmitool sol activate` (one session per BMC); the endpoint and user come from
+ * GET /api/v1/nodes/:name, the password, which the API never returns, from --password,
+ * BMCFLEET_IPMI_PASSWORD or a no-echo prompt.
  * The terminal goes raw for the session and is restored on every way out (~., end of input, a
  * signal, the BMC ending SOL, an error).
  */
@@ -30,6 +33,24 @@ export interface ConsoleTarget {
 
 export type OpenConsole = (target: ConsoleTarget) => Promise<ConsoleLink>;
 
+export interface SerialConsoleTarget {
+  readonly url: string;
+  readonly token: string | null;
+  readonly name: string;
+  readonly onData: (data: Buffer) => void;
+}
+
+/** Opens the orchestrator's serial console WebSocket (ws-console.ts). */
+export type OpenSerialConsole = (target: SerialConsoleTarget) => Promise<ConsoleLink>;
+
+export interface ConsoleOptions {
+  /** IPMI SOL instead of the orchestrator's WebSocket. */
+  readonly sol: boolean;
+  readonly password: string | undefined;
+  /** The orchestrator (for the WebSocket). */
+  readonly connection: { readonly url: string; readonly token: string | null };
+}
+
 /** Exit codes: 128 + the signal's number, as shells report them. */
 const SIGNAL_EXIT_CODES: Readonly<Record<TerminalSignal, number>> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 /** The BMC ended the console (someone took SOL over, or the BMC went silent). */
@@ -45,17 +66,24 @@ export interface ConsoleDeps {
   readonly api: FleetApi;
   readonly terminal: Terminal;
   readonly openConsole: OpenConsole;
+  readonly openSerialConsole: OpenSerialConsole;
   readonly env: Environment;
 }
 
 /** Runs the console until it ends; resolves with the process exit code. */
-export async function runConsole(deps: ConsoleDeps, name: string, passwordOption: string | undefined): Promise<number> {
+export async function runConsole(deps: ConsoleDeps, name: string, options: ConsoleOptions): Promise<number> {
   const { terminal } = deps;
-  const node = await deps.api.getNode(name);
-  const password = await consolePassword(deps, node.ipmi.user, name, passwordOption);
-  const where = formatEndpoint(node.ipmi);
-  terminal.stderr.write(`[connecting to the console of ${name} (SOL) at ${where} as ${node.ipmi.user}]\n`);
-  const link = await deps.openConsole({ host: node.ipmi.host, port: node.ipmi.port, user: node.ipmi.user, password, onData: (d) => terminal.stdout.write(d) });
+  let link: ConsoleLink;
+  if (options.sol) {
+    const node = await deps.api.getNode(name);
+    const password = await consolePassword(deps, node.ipmi.user, name, options.password);
+    const where = formatEndpoint(node.ipmi);
+    terminal.stderr.write(`[connecting to the console of ${name} (SOL) at ${where} as ${node.ipmi.user}]\n`);
+    link = await deps.openConsole({ host: node.ipmi.host, port: node.ipmi.port, user: node.ipmi.user, password, onData: (d) => terminal.stdout.write(d) });
+  } else {
+    terminal.stderr.write(`[connecting to the serial console of ${name} through ${options.connection.url}]\n`);
+    link = await deps.openSerialConsole({ ...options.connection, name, onData: (d) => terminal.stdout.write(d) });
+  }
   terminal.stderr.write(`[console of ${name} is up: ~. ends it, ~? lists the escapes]\r\n`);
 
   const cleanups: Array<() => void> = [];
@@ -69,7 +97,7 @@ export async function runConsole(deps: ConsoleDeps, name: string, passwordOption
         for (const action of parser.feed(chunk)) {
           switch (action.kind) {
             case 'send': link.write(action.data); break;
-            case 'break': link.sendBreak(); break;
+            case 'break': if (!link.sendBreak()) terminal.stderr.write('\r\n[no serial break on this console: use --sol for one]\r\n'); break;
             case 'help': terminal.stderr.write(`\r\n${ESCAPE_HELP}\r\n`); break;
             case 'quit': resolve({ kind: 'quit' }); break;
           }

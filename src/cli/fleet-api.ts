@@ -65,6 +65,8 @@ export abstract class FleetApi {
   abstract power(name: string, action: PowerActionName): Promise<PowerResult>;
   abstract powerStatus(name: string): Promise<PowerResult>;
   abstract vnc(name: string): Promise<VncAccess>;
+  /** GET /api/v1/nodes/:name/screenshot.png: the screen as PNG, shrunk to `width` when given. */
+  abstract screenshot(name: string, width?: number): Promise<Buffer>;
   /** The containerlab topology as YAML text. */
   abstract topology(query: TopologyQuery): Promise<string>;
 }

@@ -50,6 +50,12 @@ export class HttpFleetApi extends FleetApi {
     return (await this.json({ method: 'GET', path: '/nodes' })) as NodeView[];
   }
 
+  async screenshot(name: string, width?: number): Promise<Buffer> {
+    const query = width === undefined ? undefined : new URLSearchParams({ width: String(width) });
+    const response = await this.send({ method: 'GET', path: `/nodes/${encodeURIComponent(name)}/screenshot.png`, ...(query ? { query } : {}) });
+    return Buffer.from(await response.arrayBuffer());
+  }
+
   async getNode(name: string): Promise<NodeView> {
     return (await this.json({ method: 'GET', path: `/nodes/${encodeURIComponent(name)}` })) as NodeView;
   }

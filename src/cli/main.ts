@@ -9,6 +9,7 @@ import { SolConsole } from '../../node-image/src/client/sol-console';
 import { CliDeps, runCli } from './cli-program';
 import { HttpFleetApi } from './http-fleet-api';
 import { ProcessTerminal } from './terminal';
+import { openWebSocketConsole } from './ws-console';
 
 export function processDeps(): CliDeps {
   return {
@@ -16,7 +17,8 @@ export function processDeps(): CliDeps {
     terminal: new ProcessTerminal(),
     api: (connection) => new HttpFleetApi(connection),
     openConsole: (target) => SolConsole.open(target),
-    writeFile: (path, text) => writeFile(path, text, 'utf8'),
+    openSerialConsole: (target) => openWebSocketConsole(target),
+    writeFile: (path, data) => (typeof data === 'string' ? writeFile(path, data, 'utf8') : writeFile(path, data)),
   };
 }
 

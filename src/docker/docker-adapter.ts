@@ -88,6 +88,8 @@ export interface InspectedContainer extends ManagedContainer {
   readonly publishedPorts: Readonly<Record<string, number>>;
   /** Names of the networks the container is attached to. */
   readonly networks: readonly string[];
+  /** The container's IPv4 address on each attached network (while it runs), by network name. */
+  readonly addresses?: Readonly<Record<string, string>>;
 }
 
 /** A named volume as inspected: enough to tell whose it is. */

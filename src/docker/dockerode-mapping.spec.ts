@@ -180,13 +180,13 @@ function inspectAnswer(overrides: { state?: string; ports?: Record<string, unkno
         '5900/tcp': null,
         '623/udp': null,
       },
-      Networks: { bridge: { NetworkID: '232d49c3' }, 'vmlan-a': { NetworkID: '9f1e22aa' } },
+      Networks: { bridge: { NetworkID: '232d49c3', IPAddress: '172.17.0.4' }, 'vmlan-a': { NetworkID: '9f1e22aa', IPAddress: '' } },
     },
   } as unknown as Dockerode.ContainerInspectInfo;
 }
 
 describe('toInspectedContainer', () => {
-  it('maps a running node: name without the slash, env, image name, published ports, networks', () => {
+  it('maps a running node: name without the slash, env, image name, published ports, networks and their addresses', () => {
     expect(toInspectedContainer(inspectAnswer())).toEqual({
       id: 'a2bd99c26ce548d641541fb72103cffb6a538436a3b2d2ea135e6e2524fcd751',
       name: 'bmcfleet-node1',
@@ -202,6 +202,8 @@ describe('toInspectedContainer', () => {
       image: 'bmcfleet/node:latest',
       publishedPorts: { '16230/udp': 16230, '15900/tcp': 15900 },
       networks: ['bridge', 'vmlan-a'],
+      // A network without an address (not connected yet) is left out.
+      addresses: { bridge: '172.17.0.4' },
     });
   });
 

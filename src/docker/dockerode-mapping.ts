@@ -155,6 +155,7 @@ export function toInspectedContainer(info: Dockerode.ContainerInspectInfo): Insp
     image: info.Config.Image,
     publishedPorts: { ...hostPorts(info.HostConfig.PortBindings as PortBindings), ...hostPorts(info.NetworkSettings.Ports) },
     networks: Object.keys(info.NetworkSettings.Networks ?? {}),
+    addresses: Object.fromEntries(Object.entries(info.NetworkSettings.Networks ?? {}).filter(([, n]) => Boolean(n.IPAddress)).map(([name, n]) => [name, n.IPAddress])),
   };
 }
 

@@ -231,7 +231,7 @@ describeWithDockerNodes()('bmcfleet CLI: a sim node from create to rm (Docker)',
 
   /** The console of node n1 on a pseudo-terminal. */
   const consoleTerminal = (extraEnv: Record<string, string>): TerminalSession => {
-    const t = new TerminalSession([process.execPath, CLI_MAIN, 'nodes', 'console', 'n1'], { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env, ...extraEnv });
+    const t = new TerminalSession([process.execPath, CLI_MAIN, 'nodes', 'console', 'n1', '--sol'], { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env, ...extraEnv });
     terminals.push(t);
     return t;
   };
@@ -300,9 +300,9 @@ describeWithDockerNodes()('bmcfleet CLI: a sim node from create to rm (Docker)',
     t.type('~.');
     expect(await t.waitForExit(STEP_MS)).toEqual({ code: 0, signal: null });
 
-    const wrong = expectExit(await bmcfleet(['nodes', 'console', 'n1', '--password', 'not-the-password'], env), 1);
+    const wrong = expectExit(await bmcfleet(['nodes', 'console', 'n1', '--sol', '--password', 'not-the-password'], env), 1);
     expect(wrong.stderr).toContain('wrong password or user');
-    const noPassword = expectExit(await bmcfleet(['nodes', 'console', 'n1'], env), 2);
+    const noPassword = expectExit(await bmcfleet(['nodes', 'console', 'n1', '--sol'], env), 2);
     expect(noPassword.stderr).toContain('give --password or set BMCFLEET_IPMI_PASSWORD');
   });
 

@@ -34,7 +34,7 @@
  * Bad VM configuration does not stop the BMC: the machine exists, says 'off', and refuses power-on
  * with MachineError 'failed' naming every problem (Chassis Control then answers 0xFF).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Listeners } from './events';
@@ -177,6 +177,7 @@ export class QemuMachine implements MachineControl {
   private serial: SerialEndpoint | undefined;
   private runDir: string | undefined;
   private ownsRunDir = false;
+  private screendumps = 0;
   /** Virtual media the machine holds: attached to every QEMU it starts. */
   private readonly wantedMedia = new Map<MediaDriveId, RemoteMedium>();
 
@@ -239,6 +240,22 @@ export class QemuMachine implements MachineControl {
 
   on<E extends keyof MachineEvents>(event: E, listener: MachineEvents[E]): () => void {
     return this.events.on(event, listener);
+  }
+
+  /**
+   * The VM's screen as QEMU's QMP `screendump` writes it (a binary PPM, into the run directory and
+   * removed once read); undefined when no QEMU runs. Not queued behind power actions.
+   */
+  async screendump(): Promise<Buffer | undefined> {
+    const inst = this.instance;
+    if (!inst || inst.stopping || !inst.process.alive) return undefined;
+    const file = join(this.ensureRunDir(), `screen-${++this.screendumps}.ppm`);
+    try {
+      await inst.qmp.execute('screendump', { filename: file }, { timeoutMs: this.timing.qmpTimeoutMs });
+      return readFileSync(file);
+    } finally {
+      rmSync(file, { force: true });
+    }
   }
 
   async close(): Promise<void> {

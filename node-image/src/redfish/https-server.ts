@@ -7,6 +7,7 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../util/logger';
 import type { RedfishRequest, RedfishResponse } from './http-types';
 import { RedfishError } from './errors';
@@ -21,6 +22,11 @@ export interface RedfishServerOptions {
   readonly handle: (req: RedfishRequest, now: number) => Promise<RedfishResponse>;
   readonly clock: () => number;
   readonly log: Logger;
+  /** The host consoles on the same port: WebSocket upgrades, and plain requests they answer (returns true). */
+  readonly consoles?: {
+    handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+    handleRequest(req: IncomingMessage, res: ServerResponse): boolean;
+  };
 }
 
 export interface RunningRedfishServer {
@@ -39,7 +45,12 @@ const COMMON_HEADERS: Readonly<Record<string, string>> = {
 
 export async function startRedfishServer(o: RedfishServerOptions): Promise<RunningRedfishServer> {
   const server: Server = createServer({ cert: o.tls.cert, key: o.tls.key, minVersion: 'TLSv1.2' }, (req, res) => {
+    if (o.consoles?.handleRequest(req, res)) return;
     void serve(req, res, o);
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (o.consoles) o.consoles.handleUpgrade(req, socket, head);
+    else socket.destroy();
   });
   server.requestTimeout = 30_000;
   server.headersTimeout = 20_000;

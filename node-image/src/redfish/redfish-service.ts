@@ -13,6 +13,8 @@ import { chassisRoutes, managerRoutes } from './resources/managers';
 import { serviceRootRoutes } from './resources/service-root';
 import { sessionRoutes } from './resources/sessions';
 import { systemRoutes } from './resources/systems';
+import { SERIAL_CONSOLE_LOG, serialConsoleLogRoutes } from './resources/serial-console-log';
+import type { SerialHistory } from '../console/serial-history';
 import { virtualMediaRoutes } from './resources/virtual-media';
 import { systemInventoryRoutes } from './resources/system-inventory';
 import { biosRoutes } from './resources/bios';
@@ -38,6 +40,8 @@ export interface RedfishServiceDeps {
   /** REDFISH_EVENT_ALLOW_LOOPBACK: event destinations may be loopback addresses. */
   readonly allowEventLoopback?: boolean;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The host serial console's history: served as the Manager's SerialConsole log service. */
+  readonly serialHistory?: SerialHistory;
 }
 
 export class RedfishService {
@@ -67,7 +71,8 @@ export class RedfishService {
       ...systemRoutes(deps.core, this.tasks),
       ...systemInventoryRoutes(deps.core),
       ...biosRoutes(deps.core),
-      ...managerRoutes(deps.core),
+      ...managerRoutes(deps.core, deps.serialHistory ? [SERIAL_CONSOLE_LOG.service] : []),
+      ...(deps.serialHistory ? serialConsoleLogRoutes(deps.serialHistory) : []),
       ...networkProtocolRoutes(deps.core),
       ...chassisRoutes(deps.core),
       ...virtualMediaRoutes(deps.core),

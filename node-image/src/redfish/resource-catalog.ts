@@ -11,6 +11,7 @@ import { REDFISH_VERSION } from './resources/service-root';
 import { ALLOWED_TARGETS, RESET_TYPES } from './resources/systems';
 import { ROLE_IDS } from './resources/accounts';
 import { DEFAULT_SESSION_TIMEOUT_S } from './session-table';
+import { SerialHistory } from '../console/serial-history';
 import { BIOS_ATTRIBUTE_RULES } from '../core/firmware-settings';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../core/accounts';
 import { EVENT_MESSAGE_IDS } from './events/event-records';
@@ -24,7 +25,7 @@ const METHODS: readonly Method[] = ['GET', 'PATCH', 'POST', 'DELETE'];
 /** The routes, built over a core that must not be touched (building routes reads no state). */
 export function registeredRoutes(): readonly Route[] {
   const untouchable: BmcCore = new Proxy({} as BmcCore, { get: (_t, key) => (key === 'then' ? undefined : untouchable) });
-  return new RedfishService({ core: untouchable, random: () => Buffer.alloc(0), log: silentLogger }).routes;
+  return new RedfishService({ core: untouchable, random: () => Buffer.alloc(0), log: silentLogger, serialHistory: new SerialHistory(1) }).routes;
 }
 
 export function renderResourceReference(routes: readonly Route[] = registeredRoutes()): string {

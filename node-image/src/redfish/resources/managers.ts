@@ -64,11 +64,12 @@ function entry(e: EventLogEntry): JsonObject {
   return body;
 }
 
-export function managerRoutes(core: BmcCore): Route[] {
+/** `logServices`: further log services of the Manager, listed after the SEL (e.g. the serial console's). */
+export function managerRoutes(core: BmcCore, logServices: readonly string[] = []): Route[] {
   return [
     { path: P.managers, schema: 'ManagerCollection', ops: { GET: { privilege: 'Login', handle: () => resourceResponse(collection(P.managers, 'ManagerCollection', 'Manager Collection', [P.manager])) } } },
     { path: P.manager, schema: SCHEMA.Manager, ops: { GET: { privilege: 'Login', handle: () => resourceResponse(manager(core)) } } },
-    { path: P.logServices, schema: 'LogServiceCollection', ops: { GET: { privilege: 'Login', handle: () => resourceResponse(collection(P.logServices, 'LogServiceCollection', 'Log Service Collection', [P.sel])) } } },
+    { path: P.logServices, schema: 'LogServiceCollection', ops: { GET: { privilege: 'Login', handle: () => resourceResponse(collection(P.logServices, 'LogServiceCollection', 'Log Service Collection', [P.sel, ...logServices])) } } },
     { path: P.sel, schema: SCHEMA.LogService, ops: { GET: { privilege: 'Login', handle: () => resourceResponse(selService(core)) } } },
     {
       path: P.selEntries, schema: 'LogEntryCollection',
