@@ -129,6 +129,7 @@ describeBrowser('web UI: a QEMU node\'s graphical and serial consoles', () => {
 
   it('had no CSP violation and no console error on the way', () => {
     expect(problems.violations).toEqual([]);
-    expect(problems.consoleErrors).toEqual([]);
+    // noVNC logs its refused connections while the VM was still off (4503: no display yet); nothing else.
+    expect(problems.consoleErrors.filter((line) => !line.startsWith('Failed when connecting: Connection closed (code: 4503'))).toEqual([]);
   });
 });
