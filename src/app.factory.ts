@@ -1,6 +1,6 @@
 /**
  * Builds the Nest application the same way for `npm start` and for integration tests:
- * logger, browser and body checks, the /api/v1 prefix and the OpenAPI document. Listening is left
+ * logger, browser and body checks, the web UI's pages, the /api/v1 prefix and the OpenAPI document. Listening is left
  * to the caller.
  */
 import { NestFactory } from '@nestjs/core';
@@ -10,6 +10,7 @@ import { AppModule } from './app.module';
 import { installHttpHardening } from './common/http/http-hardening';
 import { createLogger } from './common/logging/create-logger';
 import { AppConfig } from './config/app-config';
+import { installWebUi } from './web-ui/web-ui.middleware';
 
 /** Prefix of the fleet API (design.md section 3). */
 export const API_PREFIX = 'api/v1';
@@ -30,6 +31,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     bodyParser: false,
   });
   installHttpHardening(app, config.http);
+  installWebUi(app);
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED_ROUTES });
 
   const document = SwaggerModule.createDocument(

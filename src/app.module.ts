@@ -14,9 +14,11 @@ import { ContainerlabModule } from './containerlab/containerlab.module';
 import { DatabaseModule } from './database/database.module';
 import { DockerModule } from './docker/docker.module';
 import { FleetRedfishModule } from './fleet-redfish/fleet-redfish.module';
+import { EventsModule } from './events/events.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NodesModule } from './nodes/nodes.module';
 import { ReconcilerModule } from './reconciler/reconciler.module';
+import { WebUiModule } from './web-ui/web-ui.module';
 import { ConsolesModule } from './consoles/consoles.module';
 
 @Module({})
@@ -36,6 +38,8 @@ export class AppModule implements OnApplicationShutdown {
         NodesModule,
         ContainerlabModule.register({ imports: [NodesModule] }),
         ReconcilerModule,
+        EventsModule,
+        WebUiModule,
         ConsolesModule,
         FleetRedfishModule,
       ],

@@ -6,6 +6,7 @@
 import { Injectable } from '@nestjs/common';
 import { ChassisControlAction, IpmiClient, IpmiClientError } from '../../node-image/src/client';
 import { ChassisCmd, NetFn } from '../../node-image/src/protocol/netfn';
+import { Privilege } from '../../node-image/src/protocol/errors';
 
 export interface BmcTarget {
   readonly host: string;
@@ -57,8 +58,18 @@ export interface BmcPatience {
 /** For polling a BMC that may not be up yet: a lost try is retried by the poll loop, not the client. */
 export const PROBE_PATIENCE: BmcPatience = { timeoutMs: 300, retries: 0 };
 
+/**
+ * One session kept open to read the power state often (the fleet page's live power while someone
+ * watches it): USER privilege, so it never takes a slot kept for Operator and Administrator users.
+ */
+export interface BmcPowerSession {
+  powerStatus(): Promise<'on' | 'off'>;
+  close(): Promise<void>;
+}
+
 export abstract class NodeBmc {
   abstract powerStatus(target: BmcTarget, patience?: BmcPatience): Promise<'on' | 'off'>;
+  abstract openPowerSession(target: BmcTarget, patience: BmcPatience): Promise<BmcPowerSession>;
   abstract power(target: BmcTarget, action: BmcPowerAction): Promise<void>;
   abstract setBootDevice(target: BmcTarget, override: BootOverride): Promise<void>;
 }
@@ -70,6 +81,25 @@ const DEFAULT_PATIENCE: BmcPatience = { timeoutMs: 1500, retries: 3 };
 export class IpmiNodeBmc extends NodeBmc {
   async powerStatus(target: BmcTarget, patience: BmcPatience = DEFAULT_PATIENCE): Promise<'on' | 'off'> {
     return this.withSession(target, (client) => client.powerStatus(), patience);
+  }
+
+  async openPowerSession(target: BmcTarget, patience: BmcPatience): Promise<BmcPowerSession> {
+    let client: IpmiClient;
+    try {
+      client = await IpmiClient.connect({ ...target, ...patience, privilege: Privilege.User });
+    } catch (error) {
+      throw asBmcError(target, error);
+    }
+    return {
+      powerStatus: async () => {
+        try {
+          return await client.powerStatus();
+        } catch (error) {
+          throw asBmcError(target, error);
+        }
+      },
+      close: () => client.close().catch(() => undefined),
+    };
   }
 
   async power(target: BmcTarget, action: BmcPowerAction): Promise<void> {

@@ -79,7 +79,7 @@ export class ConsoleProxy implements OnApplicationBootstrap, OnApplicationShutdo
       if (this.server && this.server.listenerCount('upgrade') === 1) refuse(socket, 404, `no WebSocket at ${path}`);
       return;
     }
-    const access = checkConsoleAccess({ host: header(req, 'host'), origin: header(req, 'origin'), authorization: header(req, 'authorization') }, this.config.http);
+    const access = checkConsoleAccess({ host: header(req, 'host'), origin: header(req, 'origin'), authorization: header(req, 'authorization'), cookie: header(req, 'cookie') }, this.config.http);
     if (!access.ok) {
       refuse(socket, access.status, access.message);
       return;

@@ -13,6 +13,9 @@ import { NodeImageService } from './node-image.service';
 import { FleetIdentity, NodeEvents, NodeRuntime } from './node-runtime';
 import { DockerNodeRuntime } from './node-runtime.service';
 import { NodesController } from './nodes.controller';
+import { VirtualMediaController } from './virtual-media.controller';
+import { VirtualMediaService } from './virtual-media.service';
+import { AgentRedfish, HttpsAgentRedfish } from '../bmc/agent-redfish';
 import { NodesService } from './nodes.service';
 import { PortLeases } from './port-leases.service';
 import { ContainerlabNodeSource } from '../containerlab/containerlab-node-source';
@@ -21,9 +24,11 @@ import { NodesContainerlabSource } from './nodes-containerlab-source';
 @Global()
 @Module({
   imports: [MediaModule],
-  controllers: [NodesController],
+  controllers: [NodesController, VirtualMediaController],
   providers: [
     NodesService,
+    VirtualMediaService,
+    { provide: AgentRedfish, useClass: HttpsAgentRedfish },
     PortLeases,
     NodeImageService,
     { provide: FleetIdentity, inject: [PrismaService], useFactory: (prisma: PrismaService) => DatabaseFleetIdentity.load(prisma) },

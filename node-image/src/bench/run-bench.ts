@@ -25,6 +25,8 @@ import { DEFAULT_BOOT_RUNS, NODE_RUNTIME_OPTIONS_HELP, runNodeRuntimeBench } fro
 import { insertBeforeReproduce, renderNodeRuntime } from './node-runtime-report';
 import { DEFAULT_FLEET_RUNS, FLEET_OPTIONS_HELP, runFleetBench } from './fleet-bench';
 import { renderFleet } from './fleet-report';
+import { DEFAULT_WEB_UI_RUNS, runWebUiBench, WEB_UI_OPTIONS_HELP } from './web-ui-bench';
+import { renderWebUi, replaceWebUiSection } from './web-ui-report';
 import { DEFAULT_VMEDIA_RUNS, renderVirtualMedia, replaceVirtualMediaSection, runVirtualMediaBench, VIRTUAL_MEDIA_OPTIONS_HELP } from './virtual-media-bench';
 import { runRedfishBench } from './redfish-bench';
 import { renderRedfish, replaceRedfishSection } from './redfish-bench-report';
@@ -62,6 +64,10 @@ export interface BenchOptions {
   readonly bootRuns: number;
   /** Repetitions per side of the 50-node part (fleet-bench.ts); 0 skips it. */
   readonly fleetRuns: number;
+  /** Page loads in the web UI part (web-ui-bench.ts); 0 skips it. */
+  readonly webUiRuns: number;
+  /** Only the web UI part, replacing its section of the existing report. */
+  readonly onlyWebUi: boolean;
   /** InsertMedia calls per image size in the virtual-media part (virtual-media-bench.ts); 0 skips it. */
   readonly vmediaRuns: number;
   /** Measure only the virtual-media part and rewrite only its section of docs/benchmarks.md. */
@@ -74,7 +80,7 @@ export interface BenchOptions {
   readonly onlyRedfish: boolean;
 }
 
-export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900, bootRuns: DEFAULT_BOOT_RUNS, fleetRuns: DEFAULT_FLEET_RUNS, vmediaRuns: DEFAULT_VMEDIA_RUNS, onlyVmedia: false, redfishRequests: 20_000, sushyRuns: 20, onlyRedfish: false };
+export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900, bootRuns: DEFAULT_BOOT_RUNS, fleetRuns: DEFAULT_FLEET_RUNS, vmediaRuns: DEFAULT_VMEDIA_RUNS, webUiRuns: DEFAULT_WEB_UI_RUNS, onlyWebUi: false, onlyVmedia: false, redfishRequests: 20_000, sushyRuns: 20, onlyRedfish: false };
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const o = { ...DEFAULT_OPTIONS };
@@ -95,6 +101,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       case '--max-seconds': o.maxSeconds = num(a, argv[++i], 10, 86_400); break;
       case '--boot-runs': o.bootRuns = num(a, argv[++i], 0, 100); break;
       case '--fleet-runs': o.fleetRuns = num(a, argv[++i], 0, 20); break;
+      case '--web-ui-runs': o.webUiRuns = num(a, argv[++i], 0, 100); break;
+      case '--only-web-ui': o.onlyWebUi = true; break;
       case '--vmedia-runs': o.vmediaRuns = num(a, argv[++i], 0, 1_000); break;
       case '--only-vmedia': o.onlyVmedia = true; break;
       case '--redfish-requests': o.redfishRequests = num(a, argv[++i], 0, 1_000_000); break;
@@ -103,7 +111,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       case '--profile': o.profile = true; break;
       case '--no-write': o.write = false; break;
       case '--help': case '-h':
-        process.stdout.write(`npm run bench -- [options]\n${[...OPTIONS_HELP, ...NODE_RUNTIME_OPTIONS_HELP, ...FLEET_OPTIONS_HELP, ...VIRTUAL_MEDIA_OPTIONS_HELP, '--only-vmedia      measure only the virtual-media part; rewrite only its section of docs/benchmarks.md', ...REDFISH_OPTIONS_HELP].map((l) => `  ${l}`).join('\n')}\n`);
+        process.stdout.write(`npm run bench -- [options]\n${[...OPTIONS_HELP, ...NODE_RUNTIME_OPTIONS_HELP, ...FLEET_OPTIONS_HELP, ...VIRTUAL_MEDIA_OPTIONS_HELP, '--only-vmedia      measure only the virtual-media part; rewrite only its section of docs/benchmarks.md', ...REDFISH_OPTIONS_HELP, ...WEB_UI_OPTIONS_HELP].map((l) => `  ${l}`).join('\n')}\n`);
         process.exit(0);
         break;
       default: throw new Error(`unknown option ${a} (see --help)`);
@@ -319,6 +327,15 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: ${(err as Error).message}\n`);
     process.exit(2);
   }
+  if (options.onlyWebUi) {
+    const section = renderWebUi(await runWebUiBench({ runs: options.webUiRuns, repoRoot: REPO_ROOT, progress }));
+    if (options.write) {
+      writeFileSync(REPORT_PATH, replaceWebUiSection(readFileSync(REPORT_PATH, 'utf8'), section, insertBeforeReproduce));
+      progress(`wrote the web UI section of ${REPORT_PATH}`);
+    }
+    process.stdout.write(section);
+    return;
+  }
   if (options.onlyRedfish) {
     const text = replaceRedfishSection(readFileSync(REPORT_PATH, 'utf8'), await redfishSection(options));
     if (options.write) { writeFileSync(REPORT_PATH, text); progress(`wrote the Redfish section of ${REPORT_PATH}`); }
@@ -342,6 +359,7 @@ async function main(): Promise<void> {
   text = insertBeforeReproduce(text, renderFleet(fleet));
   text = insertBeforeReproduce(text, await vmedia());
   if (options.redfishRequests > 0) text = replaceRedfishSection(text, await redfishSection(options));
+  text = insertBeforeReproduce(text, renderWebUi(await runWebUiBench({ runs: options.webUiRuns, repoRoot: REPO_ROOT, progress })));
   if (options.write) {
     writeFileSync(REPORT_PATH, text);
     progress(`wrote ${REPORT_PATH}`);

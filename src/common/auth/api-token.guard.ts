@@ -1,38 +1,35 @@
 /**
- * Requires `Authorization: Bearer <API_TOKEN>` on every route not marked @PublicRoute().
+ * Requires API_TOKEN on every route not marked @PublicRoute(): as `Authorization: Bearer <token>` or
+ * as the session cookie a browser got by logging in (request-credentials.ts).
  * Without API_TOKEN the API is open, which the config allows only on a loopback BIND_ADDRESS.
  */
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { AppConfig } from '../../config/app-config';
 import { PUBLIC_ROUTE } from './public-route.decorator';
-
-/** RFC 7235 section 2.1: the scheme is case-insensitive ("bearer", "BEARER"); one or more spaces follow. */
-const BEARER = /^bearer +(\S+) *$/i;
-
-/** Hashing first gives equal lengths, so the comparison leaks neither content nor length. */
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
-}
+import { checkCredentials } from './request-credentials';
 
 interface RequestWithHeaders {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join('; ') : value;
+}
+
 @Injectable()
 export class ApiTokenGuard implements CanActivate {
-  private readonly expectedDigest: Buffer | null;
+  private readonly apiToken: string | null;
 
   constructor(
     config: AppConfig,
     private readonly reflector: Reflector,
   ) {
-    this.expectedDigest = config.http.apiToken === null ? null : digest(config.http.apiToken);
+    this.apiToken = config.http.apiToken;
   }
 
   canActivate(context: ExecutionContext): boolean {
-    if (this.expectedDigest === null) {
+    if (this.apiToken === null) {
       return true;
     }
     const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, [
@@ -42,14 +39,9 @@ export class ApiTokenGuard implements CanActivate {
     if (isPublic === true) {
       return true;
     }
-    const header = context.switchToHttp().getRequest<RequestWithHeaders>().headers['authorization'];
-    const token = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
-    if (token === undefined) {
-      throw new UnauthorizedException('bearer token required');
-    }
-    if (!timingSafeEqual(digest(token), this.expectedDigest)) {
-      throw new UnauthorizedException('invalid bearer token');
-    }
+    const { headers } = context.switchToHttp().getRequest<RequestWithHeaders>();
+    const verdict = checkCredentials({ authorization: single(headers['authorization']), cookie: single(headers['cookie']) }, this.apiToken, Date.now());
+    if (!verdict.ok) throw new UnauthorizedException(verdict.message);
     return true;
   }
 }

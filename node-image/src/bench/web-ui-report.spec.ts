@@ -1,0 +1,27 @@
+import { renderWebUi, replaceWebUiSection, WEB_UI_HEADING } from './web-ui-report';
+
+const insert = (doc: string, section: string): string => doc.replace('\n## Reproduce\n', `\n${section}\n## Reproduce\n`);
+
+describe('web UI report', () => {
+  const section = renderWebUi({
+    chromium: '156',
+    loadAverage: [1, 2],
+    loadsMs: [900, 1100, 1000],
+    churn: { changes: 1500, seconds: 15, lagMs: { p50: 1, p99: 40, max: 90 }, longTasks: 0, longestTaskMs: 0, probeMs: [200, 300], consistent: true },
+  });
+
+  it('states both targets with the median load and the p99 lag', () => {
+    expect(section).toContain(WEB_UI_HEADING);
+    expect(section).toContain('median 1000 ms over 3 loads (slowest 1100 ms) — met');
+    expect(section).toContain('p99 40 ms (worst 90 ms) during 1500 changes in 15.0 s — met');
+  });
+
+  it('replaces an earlier section and leaves the rest', () => {
+    const doc = `# Benchmarks\n\n## Fleet\n\nx\n\n${WEB_UI_HEADING}\n\nold\n\n## Reproduce\n\ny\n`;
+    const out = replaceWebUiSection(doc, section, insert);
+    expect(out).not.toContain('old');
+    expect(out).toContain('## Fleet\n\nx\n');
+    expect(out.indexOf(WEB_UI_HEADING)).toBeLessThan(out.indexOf('## Reproduce'));
+    expect(out.match(new RegExp(WEB_UI_HEADING, 'g'))).toHaveLength(1);
+  });
+});

@@ -1,0 +1,55 @@
+/** The web UI section of docs/benchmarks.md (pure). */
+import { quantile } from './stats';
+import { CHURN_NOTE, LAG_TARGET_MS, LOAD_TARGET_MS, WEB_UI_NODES, type WebUiReport } from './web-ui-bench';
+
+export const WEB_UI_HEADING = `## Web UI: the fleet page with ${WEB_UI_NODES} nodes`;
+
+const ms = (value: number): string => `${value < 10 ? value.toFixed(1) : value.toFixed(0)} ms`;
+const verdict = (met: boolean): string => (met ? 'met' : '**not met**');
+
+export function renderWebUi(r: WebUiReport): string {
+  const out: string[] = [WEB_UI_HEADING, ''];
+  out.push('Measured by node-image/src/bench/web-ui-bench.ts (part of `npm run bench`; `--web-ui-runs N` sets the page loads, 0 skips');
+  out.push('this part; `--only-web-ui` runs only it) in Debian\'s chromium driven by playwright-core.');
+  out.push('');
+  if (r.skipped !== undefined) {
+    out.push(`Not measured: ${r.skipped}.`, '');
+    return out.join('\n');
+  }
+  const sorted = [...r.loadsMs].sort((a, b) => a - b);
+  const median = quantile(sorted, 0.5);
+  const c = r.churn;
+  out.push(`- **Target: the fleet page lists all ${WEB_UI_NODES} nodes within ${LOAD_TARGET_MS / 1000} s of navigation start**: median ${ms(median)} over ${r.loadsMs.length} loads (slowest ${ms(sorted[sorted.length - 1] ?? NaN)}) — ${verdict(median < LOAD_TARGET_MS)}.`);
+  if (c !== undefined) {
+    out.push(`- **Target: responsive while power states change: the page's 50 ms timer at most ${LAG_TARGET_MS} ms late at p99**: p99 ${ms(c.lagMs.p99)} (worst ${ms(c.lagMs.max)}) during ${c.changes} changes in ${c.seconds.toFixed(1)} s — ${verdict(c.lagMs.p99 <= LAG_TARGET_MS)}.`);
+  }
+  out.push('');
+  out.push(`${WEB_UI_NODES} running sim nodes are rows written into the migrated SQLite file of a stopped orchestrator; it then runs with`);
+  out.push('DOCKER_HOST at a socket where no engine listens. Each load is a fresh browser context (no cache, no cookies) after one');
+  out.push('warm-up load; the time is the page\'s own `performance.now()` (from navigation start) at the first frame whose table has');
+  out.push(`every row. ${r.chromium === undefined ? '' : `Chromium ${r.chromium}.`}${r.loadAverage === undefined ? '' : ` The machine's load average (1 min, 2 cores) was ${r.loadAverage[0].toFixed(1)} at the start and ${r.loadAverage[1].toFixed(1)} at the end: other work shared the cores.`}`);
+  out.push('');
+  out.push('| Load | Time to all rows |', '|---|---|');
+  r.loadsMs.forEach((value, index) => out.push(`| ${index + 1} | ${ms(value)} |`));
+  out.push(`| **Median** | **${ms(median)}** |`, '');
+  if (c !== undefined) {
+    out.push(CHURN_NOTE, '');
+    const probes = [...c.probeMs].sort((a, b) => a - b);
+    out.push('| Measure | Value |', '|---|---|');
+    out.push(`| power changes written | ${c.changes} in ${c.seconds.toFixed(1)} s |`);
+    out.push(`| page timer lateness p50 / p99 / max | ${ms(c.lagMs.p50)} / ${ms(c.lagMs.p99)} / ${ms(c.lagMs.max)} |`);
+    out.push(`| long tasks (> 50 ms) / longest | ${c.longTasks} / ${c.longTasks === 0 ? '–' : ms(c.longestTaskMs)} |`);
+    out.push(`| probe node: database write → shown, median / max | ${ms(quantile(probes, 0.5))} / ${ms(probes[probes.length - 1] ?? NaN)} |`);
+    out.push(`| page equals the database after the churn | ${c.consistent ? 'yes, all rows' : '**no**'} |`, '');
+  }
+  return out.join('\n');
+}
+
+/** Replaces the web UI section of a report (or inserts it before "## Reproduce"). */
+export function replaceWebUiSection(doc: string, section: string, insert: (doc: string, section: string) => string): string {
+  const start = doc.indexOf(`\n${WEB_UI_HEADING}\n`);
+  if (start < 0) return insert(doc, section);
+  const next = doc.indexOf('\n## ', start + 1);
+  const end = next < 0 ? doc.length : next + 1;
+  return `${doc.slice(0, start + 1)}${section.replace(/\n*$/, '\n\n')}${doc.slice(end)}`;
+}
