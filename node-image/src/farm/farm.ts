@@ -97,7 +97,7 @@ export class Farm {
     const startOne = async (index: number): Promise<FarmBmc> => {
       const endpoint = endpointOf(o.config.plan, index);
       const name = `${o.config.namePrefix}-${index}`;
-      const log = namedLogger(o.log, { bmc: name, address: `${endpoint.address}:${endpoint.port}` });
+      const log = namedLogger(o.log, { bmc: name, endpoint: `${endpoint.address}:${endpoint.port}` });
       const a = o.config.agent;
       const agent = await BmcAgent.start({
         address: endpoint.address,

@@ -1,4 +1,4 @@
-/** A logger whose every line names the farm BMC it is about (`bmc`, `address`). */
+/** A logger whose every line names the farm BMC it is about (`bmc`, `endpoint`). */
 import type { Logger } from '../util/logger';
 
 export function namedLogger(base: Logger, fields: Readonly<Record<string, unknown>>): Logger {
