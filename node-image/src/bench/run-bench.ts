@@ -25,9 +25,12 @@ import { DEFAULT_BOOT_RUNS, NODE_RUNTIME_OPTIONS_HELP, runNodeRuntimeBench } fro
 import { insertBeforeReproduce, renderNodeRuntime } from './node-runtime-report';
 import { DEFAULT_FLEET_RUNS, FLEET_OPTIONS_HELP, runFleetBench } from './fleet-bench';
 import { renderFleet } from './fleet-report';
+import { runFarmBench } from './farm-bench';
+import { renderFarm, replaceFarmSection } from './farm-report';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 const AGENT_MAIN = resolve(__dirname, '..', 'main.js');
+const FARM_MAIN = resolve(__dirname, '..', 'farm', 'farm-main.js');
 /** The agent as the node image ships it (one bundled file, npm run bundle:agent): what node memory is measured on. */
 const AGENT_BUNDLE = resolve(__dirname, '..', '..', 'bundle', 'main.js');
 const REPORT_PATH = join(REPO_ROOT, 'docs', 'benchmarks.md');
@@ -53,9 +56,15 @@ export interface BenchOptions {
   readonly bootRuns: number;
   /** Repetitions per side of the 50-node part (fleet-bench.ts); 0 skips it. */
   readonly fleetRuns: number;
+  /** BMCs of the farm part (farm-bench.ts); 0 skips it. */
+  readonly farmBmcs: number;
+  /** BMCs of the farm spread over worker processes; 0 (default) skips it. */
+  readonly farmLarge: number;
+  /** Runs the farm part alone and replaces only its section of docs/benchmarks.md. */
+  readonly farmOnly: boolean;
 }
 
-export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900, bootRuns: DEFAULT_BOOT_RUNS, fleetRuns: DEFAULT_FLEET_RUNS };
+export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900, bootRuns: DEFAULT_BOOT_RUNS, fleetRuns: DEFAULT_FLEET_RUNS, farmBmcs: 10_000, farmLarge: 0, farmOnly: false };
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const o = { ...DEFAULT_OPTIONS };
@@ -77,6 +86,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       case '--boot-runs': o.bootRuns = num(a, argv[++i], 0, 100); break;
       case '--fleet-runs': o.fleetRuns = num(a, argv[++i], 0, 20); break;
       case '--profile': o.profile = true; break;
+      case '--farm-bmcs': o.farmBmcs = num(a, argv[++i], 0, 60_000); break;
+      case '--farm-large': o.farmLarge = num(a, argv[++i], 0, 1_000_000); break;
+      case '--farm-only': o.farmOnly = true; break;
       case '--no-write': o.write = false; break;
       case '--help': case '-h':
         process.stdout.write(`npm run bench -- [options]\n${[...OPTIONS_HELP, ...NODE_RUNTIME_OPTIONS_HELP, ...FLEET_OPTIONS_HELP].map((l) => `  ${l}`).join('\n')}\n`);
@@ -267,6 +279,24 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   }
 }
 
+/** The farm part (farm-bench.ts), rendered with the date and machine it ran on. */
+async function farmSection(o: BenchOptions): Promise<string> {
+  const group = new ProcessGroup();
+  const uninstall = cleanupOnExit(group);
+  try {
+    const load = loadavg().map((x) => x.toFixed(2)).join(' / ');
+    const measuredOn = `on ${new Date().toISOString()}, ${cpuModel()}, ${cpus().length} cores, Node ${process.version}, Linux ${release()}, load average at start ${load}`;
+    const report = await runFarmBench(group, {
+      bmcs: o.farmBmcs || 10_000, largeBmcs: o.farmLarge, ipmitoolRuns: Math.min(o.runs, 100), peerProcesses: 5,
+      farmMain: FARM_MAIN, agentMain: AGENT_MAIN, progress,
+    });
+    return renderFarm(report, measuredOn);
+  } finally {
+    await group.stopAll();
+    uninstall();
+  }
+}
+
 async function main(): Promise<void> {
   let options: BenchOptions;
   try {
@@ -274,6 +304,12 @@ async function main(): Promise<void> {
   } catch (err) {
     process.stderr.write(`bench: ${(err as Error).message}\n`);
     process.exit(2);
+  }
+  if (options.farmOnly) {
+    const text = replaceFarmSection(existsSync(REPORT_PATH) ? readFileSync(REPORT_PATH, 'utf8') : '# Benchmarks\n', await farmSection(options));
+    if (options.write) { writeFileSync(REPORT_PATH, text); progress(`wrote the farm section of ${REPORT_PATH}`); }
+    process.stdout.write(text);
+    return;
   }
   const report = await runBench(options);
   let text = renderReport(report);
@@ -283,6 +319,7 @@ async function main(): Promise<void> {
   }
   const fleet = await runFleetBench({ runs: options.fleetRuns, repoRoot: REPO_ROOT, progress, deadline: Date.now() + options.maxSeconds * 1000 });
   text = insertBeforeReproduce(text, renderFleet(fleet));
+  if (options.farmBmcs > 0) text = replaceFarmSection(text, await farmSection(options));
   if (options.write) {
     writeFileSync(REPORT_PATH, text);
     progress(`wrote ${REPORT_PATH}`);
