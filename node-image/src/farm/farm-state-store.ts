@@ -95,17 +95,22 @@ export class FarmDocuments {
     this.onChange(index, name, value);
   }
 
+  /** The stored form of one document, undefined when there is none. */
+  get(index: number, name: string): string | undefined { return this.bmcs.get(index)?.get(name); }
+
   /** The StateStore one BMC sees. */
-  forBmc(index: number): StateStore {
-    return {
-      read: (name) => {
-        const v = this.bmcs.get(index)?.get(name);
-        return v === undefined ? undefined : decodeDocument(v);
-      },
-      write: (name, data) => this.set(index, name, encodeDocument(data)),
-      remove: (name) => this.set(index, name, undefined),
-    };
+  forBmc(index: number): StateStore { return new BmcView(this, index); }
+}
+
+/** One BMC's StateStore over the farm's documents (methods on the prototype: one per BMC). */
+class BmcView implements StateStore {
+  constructor(private readonly docs: FarmDocuments, private readonly index: number) {}
+  read(name: string): Buffer | undefined {
+    const v = this.docs.get(this.index, name);
+    return v === undefined ? undefined : decodeDocument(v);
   }
+  write(name: string, data: Buffer): void { this.docs.set(this.index, name, encodeDocument(data)); }
+  remove(name: string): void { this.docs.set(this.index, name, undefined); }
 }
 
 export class FarmStateStore {
