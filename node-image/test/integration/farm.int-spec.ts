@@ -2,11 +2,12 @@
  * The farm process (npm run farm) with real clients: a sweep of every BMC of a 2,000-BMC farm
  * (FARM_TEST_BMCS) with the project's own RMCP+ client, real `ipmitool -I lanplus` against a
  * sample, isolation of sessions, users, boot flags and SEL between BMCs changed all at once, a
- * restart from the saved state, and a killed worker process started again with its BMCs' state.
+ * restart from the saved state, a killed worker process started again with its BMCs' state, and
+ * Redfish per BMC in port mode.
  * Nothing asserts on durations; every wait is bounded.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IpmiClient } from '../../src/client/ipmi-client';
@@ -15,7 +16,8 @@ import { addIpv4 } from '../../src/farm/address-plan';
 import { sweep, type SweepTarget } from '../../src/bench/farm-sweep';
 import { FARM_MAIN, startFarm, type RunningFarm } from '../support/farm-process';
 import { describeWithTools } from '../support/tools';
-import { runAsync } from '../support/ipmitool-runner';
+import { pollUntil, runAsync } from '../support/ipmitool-runner';
+import { freeTcpPort, redfishCall, type RedfishAgent } from '../support/redfish-http';
 
 const REPO_ROOT = join(__dirname, '..', '..', '..');
 const BMCS = Number(process.env.FARM_TEST_BMCS ?? 2_000);
@@ -207,5 +209,32 @@ describe('a farm spread over worker processes', () => {
     }
     const r = await sweep(Array.from({ length: count }, (_, i) => ({ address: addIpv4(first, i), port: 623 })), { user: USER, password: PASSWORD, concurrency: 32 });
     expect(r.failures).toEqual([]);
+  });
+});
+
+describe('a farm in port mode with Redfish per BMC', () => {
+  let farm: RunningFarm | undefined;
+  afterAll(() => farm?.stop());
+
+  it('serves each BMC its own Redfish service next to its own IPMI port', async () => {
+    ensureBuilt();
+    const ipmiBase = 20_000 + Math.floor(Math.random() * 10_000);
+    const redfishBase = await freeTcpPort();
+    farm = await startFarm({ FARM_BMCS: '3', FARM_PORTS: String(ipmiBase), IPMI_ADDRESS: '127.0.0.1', REDFISH_PORT: String(redfishBase), IPMI_USER: USER, IPMI_PASS: PASSWORD });
+    const ca = readFileSync(join(farm.stateDir, 'redfish-tls', 'redfish-cert.pem'), 'utf8');
+    const auth = { user: USER, password: PASSWORD };
+    const rf = (i: number): RedfishAgent => ({ redfishPort: redfishBase + i, ca } as RedfishAgent);
+    const systems = await Promise.all([0, 1, 2].map((i) => redfishCall(rf(i), 'GET', '/redfish/v1/Systems/1', { auth })));
+    expect(systems.map((s) => s.status)).toEqual([200, 200, 200]);
+    expect(new Set(systems.map((s) => s.body.UUID)).size).toBe(3);
+
+    expect((await redfishCall(rf(1), 'POST', '/redfish/v1/Systems/1/Actions/ComputerSystem.Reset', { auth, body: { ResetType: 'On' } })).status).toBe(204);
+    const power = async (i: number): Promise<string> => {
+      const c = await IpmiClient.connect({ host: '127.0.0.1', port: ipmiBase + i, user: USER, password: PASSWORD });
+      try { return await c.powerStatus(); } finally { await c.close(); }
+    };
+    expect(await pollUntil(() => power(1), (p) => p === 'on', { attempts: 50, timeoutMs: 15_000, intervalMs: 100 })).toBe('on');
+    expect(await power(0)).toBe('off');
+    expect(await power(2)).toBe('off');
   });
 });
