@@ -7,7 +7,7 @@ import { loadFarmConfig } from './farm-config';
 import { createLogger } from '../util/logger';
 import { FarmDocuments } from './farm-state-store';
 import { Farm } from './farm';
-import { farmTagOf, farmTls } from './farm-runner';
+import { collectStartGarbage, farmTagOf, farmTls } from './farm-runner';
 import type { FromWorker, ToWorker } from './farm-workers';
 
 Buffer.poolSize = 0; // as in farm-main.ts
@@ -26,6 +26,7 @@ async function run(msg: ToWorker): Promise<void> {
   }
   loading = false;
   const farm = await Farm.start({ config, from: msg.from, to: msg.to, store: (i) => documents.forBmc(i), tls: await farmTls(config), farmTag: farmTagOf(config), log });
+  collectStartGarbage();
   send({ type: 'ready', bmcs: farm.bmcs.length });
   let stopping = false;
   const stop = (): void => {
