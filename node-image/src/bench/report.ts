@@ -78,6 +78,9 @@ export const OPTIONS_HELP = [
   '--repeat N        runs per throughput case, the best one reported (default 3)',
   '--sessions N      short sessions per server with the project\'s client (default 500)',
   '--profile         always profile (otherwise only when a case is below the target)',
+  '--farm-bmcs N     BMCs of the farm part (default 10000; 0 skips it)',
+  '--farm-large N    also N BMCs spread over the farm\'s worker processes (default 0: skipped)',
+  '--farm-only       run only the farm part and replace only its section of docs/benchmarks.md',
   '--no-write        print only; leave docs/benchmarks.md alone',
   '--max-seconds N   stop measuring after N seconds (default 900); what was measured is reported',
 ];

@@ -36,9 +36,12 @@ const REDFISH_OPTIONS_HELP = [
   '--sushy-runs N    sushy login + GET System + Reset sequences (default 20)',
   '--only-redfish     measure only the Redfish part; rewrite only its section of docs/benchmarks.md',
 ];
+import { runFarmBench } from './farm-bench';
+import { renderFarm, replaceFarmSection } from './farm-report';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 const AGENT_MAIN = resolve(__dirname, '..', 'main.js');
+const FARM_MAIN = resolve(__dirname, '..', 'farm', 'farm-main.js');
 /** The agent as the node image ships it (one bundled file, npm run bundle:agent): what node memory is measured on. */
 const AGENT_BUNDLE = resolve(__dirname, '..', '..', 'bundle', 'main.js');
 const REPORT_PATH = join(REPO_ROOT, 'docs', 'benchmarks.md');
@@ -78,9 +81,15 @@ export interface BenchOptions {
   readonly sushyRuns: number;
   /** Measure only the Redfish part and rewrite only its section of docs/benchmarks.md. */
   readonly onlyRedfish: boolean;
+  /** BMCs of the farm part (farm-bench.ts); 0 skips it. */
+  readonly farmBmcs: number;
+  /** BMCs of the farm spread over worker processes; 0 (default) skips it. */
+  readonly farmLarge: number;
+  /** Runs the farm part alone and replaces only its section of docs/benchmarks.md. */
+  readonly farmOnly: boolean;
 }
 
-export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900, bootRuns: DEFAULT_BOOT_RUNS, fleetRuns: DEFAULT_FLEET_RUNS, vmediaRuns: DEFAULT_VMEDIA_RUNS, webUiRuns: DEFAULT_WEB_UI_RUNS, onlyWebUi: false, onlyVmedia: false, redfishRequests: 20_000, sushyRuns: 20, onlyRedfish: false };
+export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900, bootRuns: DEFAULT_BOOT_RUNS, fleetRuns: DEFAULT_FLEET_RUNS, vmediaRuns: DEFAULT_VMEDIA_RUNS, webUiRuns: DEFAULT_WEB_UI_RUNS, onlyWebUi: false, onlyVmedia: false, redfishRequests: 20_000, sushyRuns: 20, onlyRedfish: false, farmBmcs: 10_000, farmLarge: 0, farmOnly: false };
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const o = { ...DEFAULT_OPTIONS };
@@ -109,6 +118,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       case '--sushy-runs': o.sushyRuns = num(a, argv[++i], 0, 1_000); break;
       case '--only-redfish': o.onlyRedfish = true; break;
       case '--profile': o.profile = true; break;
+      case '--farm-bmcs': o.farmBmcs = num(a, argv[++i], 0, 60_000); break;
+      case '--farm-large': o.farmLarge = num(a, argv[++i], 0, 1_000_000); break;
+      case '--farm-only': o.farmOnly = true; break;
       case '--no-write': o.write = false; break;
       case '--help': case '-h':
         process.stdout.write(`npm run bench -- [options]\n${[...OPTIONS_HELP, ...NODE_RUNTIME_OPTIONS_HELP, ...FLEET_OPTIONS_HELP, ...VIRTUAL_MEDIA_OPTIONS_HELP, '--only-vmedia      measure only the virtual-media part; rewrite only its section of docs/benchmarks.md', ...REDFISH_OPTIONS_HELP, ...WEB_UI_OPTIONS_HELP].map((l) => `  ${l}`).join('\n')}\n`);
@@ -319,6 +331,24 @@ async function redfishSection(o: BenchOptions): Promise<string> {
   }
 }
 
+/** The farm part (farm-bench.ts), rendered with the date and machine it ran on. */
+async function farmSection(o: BenchOptions): Promise<string> {
+  const group = new ProcessGroup();
+  const uninstall = cleanupOnExit(group);
+  try {
+    const load = loadavg().map((x) => x.toFixed(2)).join(' / ');
+    const measuredOn = `on ${new Date().toISOString()}, ${cpuModel()}, ${cpus().length} cores, Node ${process.version}, Linux ${release()}, load average at start ${load}`;
+    const report = await runFarmBench(group, {
+      bmcs: o.farmBmcs || 10_000, largeBmcs: o.farmLarge, ipmitoolRuns: Math.min(o.runs, 100), peerProcesses: 5,
+      farmMain: FARM_MAIN, agentMain: AGENT_MAIN, progress,
+    });
+    return renderFarm(report, measuredOn);
+  } finally {
+    await group.stopAll();
+    uninstall();
+  }
+}
+
 async function main(): Promise<void> {
   let options: BenchOptions;
   try {
@@ -326,6 +356,12 @@ async function main(): Promise<void> {
   } catch (err) {
     process.stderr.write(`bench: ${(err as Error).message}\n`);
     process.exit(2);
+  }
+  if (options.farmOnly) {
+    const text = replaceFarmSection(existsSync(REPORT_PATH) ? readFileSync(REPORT_PATH, 'utf8') : '# Benchmarks\n', await farmSection(options));
+    if (options.write) { writeFileSync(REPORT_PATH, text); progress(`wrote the farm section of ${REPORT_PATH}`); }
+    process.stdout.write(text);
+    return;
   }
   if (options.onlyWebUi) {
     const section = renderWebUi(await runWebUiBench({ runs: options.webUiRuns, repoRoot: REPO_ROOT, progress }));
@@ -360,6 +396,7 @@ async function main(): Promise<void> {
   text = insertBeforeReproduce(text, await vmedia());
   if (options.redfishRequests > 0) text = replaceRedfishSection(text, await redfishSection(options));
   text = insertBeforeReproduce(text, renderWebUi(await runWebUiBench({ runs: options.webUiRuns, repoRoot: REPO_ROOT, progress })));
+  if (options.farmBmcs > 0) text = replaceFarmSection(text, await farmSection(options));
   if (options.write) {
     writeFileSync(REPORT_PATH, text);
     progress(`wrote ${REPORT_PATH}`);

@@ -81,6 +81,23 @@ export interface BmcAgentOptions {
   readonly random?: (n: number) => Buffer;
   /** Tick period of the timer loop (ms). */
   readonly tickMs?: number;
+  /**
+   * Drives the BMC's timers from outside (a farm's timer wheel) instead of its own interval: the
+   * agent registers its tick and asks to be called again at its next deadline only.
+   */
+  readonly scheduler?: AgentScheduler;
+}
+
+/** One timer source for many BMCs (farm/timer-wheel.ts): calls a BMC only when it asked to be. */
+export interface AgentScheduler {
+  /** `tick` runs the BMC's timers at `now` and returns when it next needs a call (null: never). */
+  register(tick: (now: number) => number | null): ScheduledAgent;
+}
+
+export interface ScheduledAgent {
+  /** Asks for a call at `at` (or earlier, when one is already due sooner). */
+  wake(at: number): void;
+  cancel(): void;
 }
 
 /** What a machine may need from its BMC. */
@@ -118,6 +135,7 @@ async function listenOnSolPort(server: UdpServer, address: string, solPort: numb
 
 export class BmcAgent {
   private timer: NodeJS.Timeout | null = null;
+  private scheduled: ScheduledAgent | null = null;
   private readonly cleanups: Array<() => void> = [];
 
   private constructor(
@@ -226,7 +244,35 @@ export class BmcAgent {
       .register(solConfigCommands({ config: solConfig }));
 
     eventLog.record('bmc-restart', clock());
-    const handler = (d: Buffer, from: Remote): Promise<void> => engine.handleDatagram(d, from, clock());
+    const tickMs = o.tickMs ?? 100;
+    let lastCheckpoint = clock();
+    const runTimers = (now: number): void => {
+      engine.tick(now);
+      sol.tick(now);
+      // Keeps the power-on-hours counter across BMC restarts without a write per tick.
+      if (now - lastCheckpoint >= POH_CHECKPOINT_MS) { lastCheckpoint = now; chassis.checkpoint(now); }
+    };
+    // With a scheduler: the earliest of session expiry, SOL (polled while active) and the
+    // power-on-hours checkpoint (while powered on); nothing pending means no call at all.
+    const nextDeadline = (now: number): number | null => {
+      let next = engine.nextDeadline();
+      const consider = (t: number): void => { if (next === null || t < next) next = t; };
+      if (sol.activeSessionId !== null) consider(now + tickMs);
+      if (poweredOn) consider(lastCheckpoint + POH_CHECKPOINT_MS);
+      return next;
+    };
+    let scheduled: ScheduledAgent | null = null;
+    let poweredOn = false;
+    const wake = (): void => {
+      if (!scheduled) return;
+      const now = clock();
+      const at = nextDeadline(now);
+      if (at !== null) scheduled.wake(at);
+    };
+    const handler = async (d: Buffer, from: Remote): Promise<void> => {
+      await engine.handleDatagram(d, from, clock());
+      wake();
+    };
     const bound = await server.listen(o.address, o.port, handler);
     boundPort = bound.port;
     if (o.solPort !== undefined && o.solPort !== bound.port) await listenOnSolPort(server, o.address, o.solPort, handler, log);
@@ -244,16 +290,15 @@ export class BmcAgent {
     agent.cleanups.push(publishChanges(events, { machine, boot, bootOverride, eventLog, clock }));
     agent.cleanups.push(virtualMedia.onChange((e) => events.mediaChanged({ slot: e.state.slot, image: e.state.image ?? null, inserted: e.state.inserted, at: clock() })));
 
-    const tickMs = o.tickMs ?? 100;
-    let lastCheckpoint = clock();
-    agent.timer = setInterval(() => {
-      const now = clock();
-      engine.tick(now);
-      sol.tick(now);
-      // Keeps the power-on-hours counter across BMC restarts without a write per tick.
-      if (now - lastCheckpoint >= POH_CHECKPOINT_MS) { lastCheckpoint = now; chassis.checkpoint(now); }
-    }, tickMs);
-    agent.timer.unref();
+    if (o.scheduler) {
+      scheduled = o.scheduler.register((now) => { runTimers(now); return nextDeadline(now); });
+      agent.scheduled = scheduled;
+      // A power change starts or ends the power-on-hours checkpoints.
+      agent.cleanups.push(machine.on('power', (state) => { poweredOn = state === 'on'; lastCheckpoint = clock(); wake(); }));
+    } else {
+      agent.timer = setInterval(() => runTimers(clock()), tickMs);
+      agent.timer.unref();
+    }
 
     log.info('BMC listening', { address: bound.address, port: bound.port, solPort: o.solPort ?? bound.port, cipherSuites: o.cipherSuites.map((s) => s.id), ipmi15: o.ipmi15 ? v15Names : false });
     // POWER_ON_AT_START, or the power restore policy ("always on", "previous" after a power loss).
@@ -269,6 +314,8 @@ export class BmcAgent {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.scheduled?.cancel();
+    this.scheduled = null;
     this.engine.resetSessions(Date.now());
     for (const c of this.cleanups.splice(0)) c();
     this.sol.close();

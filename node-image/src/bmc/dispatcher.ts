@@ -14,26 +14,40 @@ export interface DispatchLog {
 
 const key = (netFn: number, cmd: number): number => ((netFn & 0x3f) << 8) | (cmd & 0xff);
 
+/**
+ * Slot of each command key, shared by every dispatcher of the process: a dispatcher keeps only an
+ * array of its definitions by slot, so thousands of BMCs in one process (a farm) share one hash table.
+ */
+const SLOTS = new Map<number, number>();
+
+function slotOf(k: number): number {
+  let slot = SLOTS.get(k);
+  if (slot === undefined) { slot = SLOTS.size; SLOTS.set(k, slot); }
+  return slot;
+}
+
 export class Dispatcher {
-  private readonly table = new Map<number, CommandDefinition>();
+  private readonly table: Array<CommandDefinition | undefined> = [];
 
   constructor(private readonly log: DispatchLog) {}
 
   register(defs: readonly CommandDefinition[]): this {
     for (const d of defs) {
-      const k = key(d.netFn, d.cmd);
-      if (this.table.has(k)) throw new Error(`command registered twice: ${d.name} (netFn 0x${d.netFn.toString(16)} cmd 0x${d.cmd.toString(16)})`);
-      this.table.set(k, d);
+      const slot = slotOf(key(d.netFn, d.cmd));
+      if (this.table[slot] !== undefined) throw new Error(`command registered twice: ${d.name} (netFn 0x${d.netFn.toString(16)} cmd 0x${d.cmd.toString(16)})`);
+      while (this.table.length < slot) this.table.push(undefined);
+      this.table[slot] = d;
     }
     return this;
   }
 
   lookup(netFn: number, cmd: number): CommandDefinition | undefined {
-    return this.table.get(key(netFn, cmd));
+    const slot = SLOTS.get(key(netFn, cmd));
+    return slot === undefined ? undefined : this.table[slot];
   }
 
   definitions(): CommandDefinition[] {
-    return [...this.table.values()].sort((a, b) => key(a.netFn, a.cmd) - key(b.netFn, b.cmd));
+    return this.table.filter((d): d is CommandDefinition => d !== undefined).sort((a, b) => key(a.netFn, a.cmd) - key(b.netFn, b.cmd));
   }
 
   async dispatch(netFn: number, cmd: number, data: Buffer, ctx: CommandContext): Promise<CommandResult> {

@@ -91,10 +91,47 @@ export type SdrReadResult =
   | { readonly ok: true; readonly nextRecordId: number; readonly data: Buffer }
   | { readonly ok: false; readonly error: 'reservation' | 'not-present' | 'offset' | 'too-long' };
 
+/** What every repository built from the same options shares. */
+interface SdrTemplate {
+  readonly records: readonly Buffer[];
+  readonly recordIds: readonly number[];
+  readonly sensorsByNumber: ReadonlyMap<number, SensorDefinition>;
+  readonly contentTimestamp: number;
+}
+
+const SHARED_TEMPLATES = new Map<string, SdrTemplate>();
+
+function buildTemplate(options: SdrRepositoryOptions): SdrTemplate {
+  const sensors = options.sensors ?? defaultSensors();
+  const sensorsByNumber = new Map<number, SensorDefinition>();
+  const records: Buffer[] = [];
+  const nextId = (): number => records.length + 1;
+  records.push(encodeMcDeviceLocator(nextId(), {
+    name: options.mcName ?? 'bmcfleet BMC',
+    capabilities: options.deviceCapabilities ?? DEFAULT_DEVICE_CAPABILITIES,
+    entityId: EntityId.SystemManagementModule,
+    entityInstance: 1,
+  }));
+  if (options.fruLocatorName !== undefined) {
+    records.push(encodeFruDeviceLocator(nextId(), {
+      name: options.fruLocatorName,
+      fruDeviceId: 0,
+      entityId: EntityId.SystemBoard,
+      entityInstance: 1,
+    }));
+  }
+  for (const s of sensors) {
+    if (sensorsByNumber.has(s.number)) throw new Error(`sensor number 0x${s.number.toString(16)} defined twice`);
+    sensorsByNumber.set(s.number, s);
+    records.push(s.kind === 'event-only' ? encodeEventOnlyRecord(nextId(), s) : encodeFullSensorRecord(nextId(), s));
+  }
+  return { records, recordIds: records.map((r) => decodeSdrHeader(new ByteReader(r)).recordId), sensorsByNumber, contentTimestamp: contentTimestamp(records) };
+}
+
 export class SdrRepository {
-  private readonly records: Buffer[];
-  private readonly recordIds: number[];
-  private readonly sensorsByNumber = new Map<number, SensorDefinition>();
+  private readonly records: readonly Buffer[];
+  private readonly recordIds: readonly number[];
+  private readonly sensorsByNumber: ReadonlyMap<number, SensorDefinition>;
   private readonly maxReadLength: number;
   private reservationCounter = 0;
   /** The reservation that is valid now; 0 when none is. */
@@ -103,32 +140,17 @@ export class SdrRepository {
   private lastErase = TIMESTAMP_UNSPECIFIED;
 
   constructor(options: SdrRepositoryOptions = {}) {
-    const sensors = options.sensors ?? defaultSensors();
     this.maxReadLength = options.maxReadLength ?? SDR_DEFAULT_MAX_READ;
-    const records: Buffer[] = [];
-    const nextId = (): number => records.length + 1;
-    records.push(encodeMcDeviceLocator(nextId(), {
-      name: options.mcName ?? 'bmcfleet BMC',
-      capabilities: options.deviceCapabilities ?? DEFAULT_DEVICE_CAPABILITIES,
-      entityId: EntityId.SystemManagementModule,
-      entityInstance: 1,
-    }));
-    if (options.fruLocatorName !== undefined) {
-      records.push(encodeFruDeviceLocator(nextId(), {
-        name: options.fruLocatorName,
-        fruDeviceId: 0,
-        entityId: EntityId.SystemBoard,
-        entityInstance: 1,
-      }));
-    }
-    for (const s of sensors) {
-      if (this.sensorsByNumber.has(s.number)) throw new Error(`sensor number 0x${s.number.toString(16)} defined twice`);
-      this.sensorsByNumber.set(s.number, s);
-      records.push(s.kind === 'event-only' ? encodeEventOnlyRecord(nextId(), s) : encodeFullSensorRecord(nextId(), s));
-    }
-    this.records = records;
-    this.lastAddition = options.additionTimestamp ?? contentTimestamp(records);
-    this.recordIds = records.map((r) => decodeSdrHeader(new ByteReader(r)).recordId);
+    // Firmware-defined records are the same for every BMC built with the default sensors: built once
+    // per process and shared (read-only; reads return copies), so a farm of BMCs holds one set.
+    const key = options.sensors === undefined ? `${options.mcName ?? ''}|${options.deviceCapabilities ?? ''}|${options.fruLocatorName ?? '\0'}` : undefined;
+    const shared = key === undefined ? undefined : SHARED_TEMPLATES.get(key);
+    const template = shared ?? buildTemplate(options);
+    if (key !== undefined && !shared) SHARED_TEMPLATES.set(key, template);
+    this.records = template.records;
+    this.recordIds = template.recordIds;
+    this.sensorsByNumber = template.sensorsByNumber;
+    this.lastAddition = options.additionTimestamp ?? template.contentTimestamp;
   }
 
   get recordCount(): number { return this.records.length; }

@@ -49,9 +49,10 @@ export interface ExpiredEntries {
  * oldest-first when one remote holds them all, as in a single flood).
  */
 class PerRemoteBoundedMap<T extends { readonly remote: Remote }> {
-  private readonly entries = new Map<number, T>();
-  private readonly perRemote = new Map<string, number>();
-  private readonly perAddress = new Map<string, number>();
+  // Allocated at the first entry: a BMC nobody talks to (thousands of them in a farm) holds none.
+  private entries: Map<number, T> = NOTHING as unknown as Map<number, T>;
+  private perRemote: Map<string, number> = NOTHING as unknown as Map<string, number>;
+  private perAddress: Map<string, number> = NOTHING as unknown as Map<string, number>;
 
   constructor(private readonly max: () => number) {}
 
@@ -91,12 +92,18 @@ class PerRemoteBoundedMap<T extends { readonly remote: Remote }> {
   }
 
   clear(): void {
+    if ((this.entries as ReadonlyMap<unknown, unknown>) === NOTHING) return;
     this.entries.clear();
     this.perRemote.clear();
     this.perAddress.clear();
   }
 
   private set(id: number, v: T): void {
+    if ((this.entries as ReadonlyMap<unknown, unknown>) === NOTHING) {
+      this.entries = new Map();
+      this.perRemote = new Map();
+      this.perAddress = new Map();
+    }
     const before = this.entries.get(id);
     if (before) this.count(before.remote, -1);
     this.entries.set(id, v);
@@ -125,6 +132,9 @@ class PerRemoteBoundedMap<T extends { readonly remote: Remote }> {
 }
 
 const keyOf = (r: Remote): string => `${r.address}:${r.port}`;
+
+/** The empty map every PerRemoteBoundedMap reads until its first entry; never written to. */
+const NOTHING: ReadonlyMap<unknown, unknown> = new Map<unknown, unknown>();
 
 function bump(counts: Map<string, number>, key: string, delta: number): void {
   const n = (counts.get(key) ?? 0) + delta;

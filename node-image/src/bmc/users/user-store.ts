@@ -344,10 +344,13 @@ function snapshot(id: number, r: UserRecord): User {
   return Object.freeze(user) as User;
 }
 
+/** Empty names and passwords: zero bytes cannot be written to, so every empty slot shares one. */
+const EMPTY = Buffer.alloc(0);
+
 function defaultRecords(): UserRecord[] {
   return Array.from({ length: MAX_USER_ID }, (_, i) => ({
-    name: Buffer.alloc(0),
-    password: Buffer.alloc(0),
+    name: EMPTY,
+    password: EMPTY,
     passwordSize: PASSWORD_SIZE_16,
     enabled: false,
     access: i + 1 === NULL_USER_ID ? NO_ACCESS : UNUSED_ACCESS,
@@ -400,8 +403,8 @@ function parseRecords(doc: UsersDocument): UserRecord[] {
   for (const u of doc.users) {
     const r = records[u.id - 1];
     if (!r || u.id === NULL_USER_ID) continue; // the null user is never taken from the file
-    const name = Buffer.from(String(u.name), 'hex');
-    const password = Buffer.from(String(u.password), 'hex');
+    const name = u.name === '' ? EMPTY : Buffer.from(String(u.name), 'hex');
+    const password = u.password === '' ? EMPTY : Buffer.from(String(u.password), 'hex');
     const size = u.passwordSize === PASSWORD_SIZE_20 ? PASSWORD_SIZE_20 : PASSWORD_SIZE_16;
     const a = u.access;
     if (!isValidName(name) || password.length > size || !a || !VALID_PRIVILEGE_LIMITS.includes(a.privilegeLimit)) throw new Error(`user ${u.id}`);

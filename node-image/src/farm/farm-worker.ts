@@ -1,0 +1,48 @@
+/**
+ * A farm worker process (farm-workers.ts): hosts the slice of BMCs its parent names, with the
+ * documents the parent holds for them, and sends every state change back. Configuration comes from
+ * the same environment as the parent's. Stops its BMCs on SIGTERM or when the parent goes away.
+ */
+import { loadFarmConfig } from './farm-config';
+import { createLogger } from '../util/logger';
+import { FarmDocuments } from './farm-state-store';
+import { Farm } from './farm';
+import { collectStartGarbage, farmTagOf, farmTls } from './farm-runner';
+import type { FromWorker, ToWorker } from './farm-workers';
+
+Buffer.poolSize = 0; // as in farm-main.ts
+
+function send(m: FromWorker): void {
+  process.send?.(m);
+}
+
+async function run(msg: ToWorker): Promise<void> {
+  const config = loadFarmConfig(process.env);
+  const log = createLogger({ debug: config.agent.debug, component: 'farm' });
+  let loading = true; // what the parent sent needs no echo
+  const documents = new FarmDocuments((index, name, value) => { if (!loading) send({ type: 'state', index, name, value: value ?? null }); });
+  for (const [index, docs] of Object.entries(msg.documents)) {
+    for (const [name, value] of Object.entries(docs)) documents.set(Number(index), name, value);
+  }
+  loading = false;
+  const farm = await Farm.start({ config, from: msg.from, to: msg.to, store: (i) => documents.forBmc(i), tls: await farmTls(config), farmTag: farmTagOf(config), log });
+  collectStartGarbage();
+  send({ type: 'ready', bmcs: farm.bmcs.length });
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    farm.stop().finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', () => {}); // the parent decides (a Ctrl-C reaches the whole process group)
+  process.on('disconnect', stop);
+}
+
+process.once('message', (msg: ToWorker) => {
+  if (msg.type !== 'start') return;
+  run(msg).catch((err: unknown) => {
+    send({ type: 'failed', error: err instanceof Error ? err.message : String(err) });
+    process.exit(1);
+  });
+});
