@@ -23,6 +23,8 @@ import type { Logger } from './util/logger';
 import { RedfishService } from './redfish/redfish-service';
 import { startRedfishServer, type RunningRedfishServer } from './redfish/https-server';
 import { loadTlsMaterial } from './redfish/tls-certificate';
+import { startFaultControl, type FaultControl } from './faults/fault-control';
+import type { BmcFaults } from './faults/bmc-faults';
 import { pooledRandom } from './util/random-pool';
 
 function createMachine(config: AgentConfig, ctx: MachineContext, log: Logger): MachineControl {
@@ -68,7 +70,7 @@ function loadCertificateGenerator(): typeof import('./redfish/self-signed-certif
   return require(path) as typeof import('./redfish/self-signed-certificate');
 }
 
-async function startRedfish(config: AgentConfig, core: BmcCore, log: Logger): Promise<RunningRedfishServer> {
+async function startRedfish(config: AgentConfig, core: BmcCore, faults: BmcFaults, log: Logger): Promise<RunningRedfishServer> {
   const tls = await loadTlsMaterial({
     store: new FileStateStore(config.stateDir),
     ...(config.redfishTlsCert && config.redfishTlsKey ? { certFile: config.redfishTlsCert, keyFile: config.redfishTlsKey } : {}),
@@ -78,7 +80,7 @@ async function startRedfish(config: AgentConfig, core: BmcCore, log: Logger): Pr
   });
   const service = new RedfishService({ core, random: pooledRandom(), log });
   const server = await startRedfishServer({
-    address: config.ipmiAddress, port: config.redfishPort!, tls, handle: (req, now) => service.handle(req, now), clock: Date.now, log,
+    address: config.ipmiAddress, port: config.redfishPort!, tls, handle: faults.redfishHandler((req, now) => service.handle(req, now)), clock: Date.now, log,
   });
   log.info('Redfish listening', { address: server.address, port: server.port, certificate: tls.source });
   return server;
@@ -120,10 +122,19 @@ async function main(): Promise<void> {
   let redfish: RunningRedfishServer | undefined;
   if (config.redfishPort !== undefined) {
     try {
-      redfish = await startRedfish(config, agent.core, log);
+      redfish = await startRedfish(config, agent.core, agent.faults, log);
     } catch (err) {
       await agent.stop();
       throw new Error(`Redfish service: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  let faultControl: FaultControl | undefined;
+  if (config.faultsSocket !== undefined) {
+    try {
+      faultControl = await startFaultControl(config.faultsSocket, agent.faults, Date.now, log);
+    } catch (err) {
+      await Promise.all([agent.stop(), redfish?.close()]);
+      throw new Error(`fault control socket ${config.faultsSocket}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
   let stopping = false;
@@ -131,7 +142,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('stopping', { signal });
-    Promise.all([agent.stop(), redfish?.close()]).then(() => process.exit(0), (err: unknown) => { log.error('stop failed', { error: String(err) }); process.exit(1); });
+    Promise.all([agent.stop(), redfish?.close(), faultControl?.close()]).then(() => process.exit(0), (err: unknown) => { log.error('stop failed', { error: String(err) }); process.exit(1); });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
