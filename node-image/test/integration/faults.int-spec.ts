@@ -143,7 +143,7 @@ describeWithSushy()('fault injection seen by real clients', () => {
     expect(ruleNow(agent, rule.id)).toMatchObject({ applied: 2 });
   });
 
-  it('Redfish 409 on Reset On: sushy raises the conflict; other resets pass', () => {
+  it('Redfish 409 on Reset On: sushy raises the conflict', () => {
     const rule = addRule(agent, { match: { protocol: 'redfish', method: 'POST', path: '/redfish/v1/Systems/*/Actions/ComputerSystem.Reset', resetType: 'On' }, action: { kind: 'http-status', status: 409 } });
     const out = sushy('reset-on');
     expect(out.error_status).toBe(409);
