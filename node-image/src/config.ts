@@ -22,6 +22,8 @@ export interface AgentConfig {
   /** IPMI 1.5 AuthCode types accepted (IPMI_V15_AUTH_TYPES): a non-empty subset of md5, password. */
   readonly ipmi15AuthTypes: readonly Ipmi15AuthTypeName[];
   readonly stateDir: string;
+  /** The fault control socket (BMC_FAULTS_SOCKET; default faults.sock in the state directory; undefined: none). */
+  readonly faultsSocket: string | undefined;
   readonly powerOnAtStart: boolean;
   readonly debug: boolean;
   /** Name used in the FRU serial number and the console banner (NODE_NAME, else the host name). */
@@ -152,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, hostName: string): AgentConfi
     ipmi15: bool('IPMI_V15', true),
     ipmi15AuthTypes,
     stateDir: str('BMC_STATE_DIR', '/vm/bmc'),
+    faultsSocket: faultsSocket(env.BMC_FAULTS_SOCKET, str('BMC_STATE_DIR', '/vm/bmc')),
     powerOnAtStart: bool('POWER_ON_AT_START', false),
     debug: bool('DEBUG', false),
     nodeName: str('NODE_NAME', hostName),
@@ -164,4 +167,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, hostName: string): AgentConfi
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+function faultsSocket(value: string | undefined, stateDir: string): string | undefined {
+  if (value === 'none') return undefined;
+  return value === undefined || value === '' ? `${stateDir.replace(/\/+$/, '')}/faults.sock` : value;
 }

@@ -23,6 +23,8 @@ import type { Logger } from './util/logger';
 import { RedfishService } from './redfish/redfish-service';
 import { startRedfishServer, type RunningRedfishServer } from './redfish/https-server';
 import { loadTlsMaterial } from './redfish/tls-certificate';
+import { startFaultControl, type FaultControl } from './faults/fault-control';
+import type { BmcFaults } from './faults/bmc-faults';
 import { pooledRandom } from './util/random-pool';
 import { createAuthenticator } from './redfish/authenticator';
 import { HostConsoles } from './console/host-consoles';
@@ -96,7 +98,7 @@ function consoleOptions(config: AgentConfig): Pick<ConstructorParameters<typeof 
   };
 }
 
-async function startRedfish(config: AgentConfig, core: BmcCore, serial: SerialConsole, log: Logger): Promise<{ server: RunningRedfishServer; consoles: HostConsoles }> {
+async function startRedfish(config: AgentConfig, core: BmcCore, serial: SerialConsole, faults: BmcFaults, log: Logger): Promise<{ server: RunningRedfishServer; consoles: HostConsoles }> {
   const tls = await loadTlsMaterial({
     store: new FileStateStore(config.stateDir),
     ...(config.redfishTlsCert && config.redfishTlsKey ? { certFile: config.redfishTlsCert, keyFile: config.redfishTlsKey } : {}),
@@ -111,7 +113,7 @@ async function startRedfish(config: AgentConfig, core: BmcCore, serial: SerialCo
     authenticator: createAuthenticator(core.accounts, service.sessions, log), serial, clock: Date.now, log, ...consoleOptions(config),
   });
   const server = await startRedfishServer({
-    address: config.ipmiAddress, port: config.redfishPort!, tls, handle: (req, now) => service.handle(req, now), clock: Date.now, log, consoles,
+    address: config.ipmiAddress, port: config.redfishPort!, tls, handle: faults.redfishHandler((req, now) => service.handle(req, now)), clock: Date.now, log, consoles,
   });
   service.start();
   log.info('Redfish listening', { address: server.address, port: server.port, certificate: tls.source });
@@ -162,10 +164,19 @@ async function main(): Promise<void> {
     // At once, before anything awaits: the history starts with the machine's first output.
     const serial = new SerialConsole(agent.core.machine);
     try {
-      redfish = await startRedfish(config, agent.core, serial, log);
+      redfish = await startRedfish(config, agent.core, serial, agent.faults, log);
     } catch (err) {
       await agent.stop();
       throw new Error(`Redfish service: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  let faultControl: FaultControl | undefined;
+  if (config.faultsSocket !== undefined) {
+    try {
+      faultControl = await startFaultControl(config.faultsSocket, agent.faults, Date.now, log);
+    } catch (err) {
+      await Promise.all([agent.stop(), redfish?.consoles.close(), redfish?.server.close()]);
+      throw new Error(`fault control socket ${config.faultsSocket}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
   let stopping = false;
@@ -174,7 +185,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info('stopping', { signal });
     redfish?.consoles.close();
-    Promise.all([agent.stop(), redfish?.server.close()]).then(() => process.exit(0), (err: unknown) => { log.error('stop failed', { error: String(err) }); process.exit(1); });
+    Promise.all([agent.stop(), redfish?.server.close(), faultControl?.close()]).then(() => process.exit(0), (err: unknown) => { log.error('stop failed', { error: String(err) }); process.exit(1); });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

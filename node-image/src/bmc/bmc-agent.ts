@@ -46,6 +46,7 @@ import { UdpServer } from '../transport/udp-server';
 import { AuthType15 } from '../protocol/crypto/auth15';
 import type { Ipmi15AuthTypeName } from '../config';
 import type { Logger } from '../util/logger';
+import { BmcFaults } from '../faults/bmc-faults';
 
 export interface BmcAgentOptions {
   readonly address: string;
@@ -81,6 +82,8 @@ export interface BmcAgentOptions {
   readonly random?: (n: number) => Buffer;
   /** Tick period of the timer loop (ms). */
   readonly tickMs?: number;
+  /** Fault injection hooks (default: a BMC of its own with no rules). */
+  readonly faults?: BmcFaults;
   /**
    * Drives the BMC's timers from outside (a farm's timer wheel) instead of its own interval: the
    * agent registers its tick and asks to be called again at its next deadline only.
@@ -147,6 +150,8 @@ export class BmcAgent {
     readonly boot: BootOptions,
     readonly sel: SystemEventLog,
     readonly users: UserStore,
+    /** Fault rules acting on this BMC's IPMI, SOL, Redfish and power (see faults/bmc-faults.ts). */
+    readonly faults: BmcFaults,
     private readonly server: UdpServer,
     readonly port: number,
     private readonly log: Logger,
@@ -156,6 +161,7 @@ export class BmcAgent {
     const clock = o.clock ?? Date.now;
     const random = o.random ?? pooledRandom();
     const log = o.log;
+    const faults = o.faults ?? new BmcFaults({ clock, log });
     const identity = loadOrCreateIdentity(o.store, random);
     const users = new UserStore({ state: o.store, adminName: o.adminUser, adminPassword: o.adminPassword });
     const channelAccess = new ChannelAccessStore(o.store);
@@ -183,7 +189,7 @@ export class BmcAgent {
       serialNumber: o.nodeName.slice(0, 32) || 'bmcfleet-node',
     };
     const fru = new FruInventory(product);
-    const machine = o.createMachine({ boot, bootSource, chassis, systemUuid: wireToUuid(identity.systemGuid), clock });
+    const machine = faults.machine(o.createMachine({ boot, bootSource, chassis, systemUuid: wireToUuid(identity.systemGuid), clock }));
     const eventLog = new EventLog(sel);
     const virtualMedia = new VirtualMediaService({ store: o.store, drives: machine.media, probe: o.imageProbe ?? new HttpImageProbe(), log });
     await virtualMedia.restore();
@@ -206,12 +212,14 @@ export class BmcAgent {
     const ipmi15AuthTypes = v15Names.map((n) => (n === 'md5' ? AuthType15.Md5 : AuthType15.Password));
     const server = new UdpServer(log);
     const dispatcher = new Dispatcher(log);
+    const dispatchCommand = dispatcher.dispatch.bind(dispatcher);
+    dispatcher.dispatch = async (netFn, cmd, data, ctx) => (await faults.beforeCommand(netFn, cmd)) ?? dispatchCommand(netFn, cmd, data, ctx);
     const engine = new BmcEngine({
       config: { ...DEFAULT_ENGINE_CONFIG, cipherSuites: o.cipherSuites, ipmi15Enabled: o.ipmi15, ipmi15AuthTypes },
       users,
       guid: () => identity.systemGuid,
       random,
-      send: (d, to) => server.send(d, to),
+      send: faults.sender((d: Buffer, to: Remote) => server.send(d, to)),
       dispatcher,
       log,
       channelPrivilegeLimit: () => channelAccess.privilegeLimit(),
@@ -243,6 +251,7 @@ export class BmcAgent {
       }))
       .register(solConfigCommands({ config: solConfig }));
 
+    faults.onReboot = (now) => { engine.resetSessions(now); eventLog.record('bmc-restart', now); };
     eventLog.record('bmc-restart', clock());
     const tickMs = o.tickMs ?? 100;
     let lastCheckpoint = clock();
@@ -269,14 +278,14 @@ export class BmcAgent {
       const at = nextDeadline(now);
       if (at !== null) scheduled.wake(at);
     };
-    const handler = async (d: Buffer, from: Remote): Promise<void> => {
+    const handler = faults.datagramHandler(async (d: Buffer, from: Remote): Promise<void> => {
       await engine.handleDatagram(d, from, clock());
       wake();
-    };
+    });
     const bound = await server.listen(o.address, o.port, handler);
     boundPort = bound.port;
     if (o.solPort !== undefined && o.solPort !== bound.port) await listenOnSolPort(server, o.address, o.solPort, handler, log);
-    const agent = new BmcAgent(core, engine, machine, sol, boot, sel, users, server, bound.port, log);
+    const agent = new BmcAgent(core, engine, machine, sol, boot, sel, users, faults, server, bound.port, log);
 
     // The SEL records every power transition the machine reports, whoever caused it.
     const stopFollowing = followMachinePower(machine, chassis, clock);
