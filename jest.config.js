@@ -35,7 +35,7 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/node-image/src/**/*.spec.ts', '<rootDir>/src/**/*.spec.ts'],
+      testMatch: ['<rootDir>/node-image/src/**/*.spec.ts', '<rootDir>/node-image/bench/**/*.spec.ts', '<rootDir>/src/**/*.spec.ts'],
     },
     {
       ...common,

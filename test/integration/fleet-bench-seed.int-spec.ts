@@ -1,13 +1,13 @@
 /**
  * The fleet bench writes its 200 listing nodes straight into the orchestrator's SQLite file
- * (node-image/src/bench/fleet-seed.ts). On a real, migrated file: the orchestrator's Prisma client
+ * (node-image/bench/fleet-seed.ts). On a real, migrated file: the orchestrator's Prisma client
  * reads them back as its own rows (dates included), the API view of each is complete, and the
  * unique constraints accepted them.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { insertSeed, seedNodes } from '../../node-image/src/bench/fleet-seed';
+import { insertSeed, seedNodes } from '../../node-image/bench/fleet-seed';
 import { DATABASE_FILE_NAME, PrismaService } from '../../src/database/prisma.service';
 import { toNodeView } from '../../src/nodes/node.model';
 

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { IpmiClient } from '../../src/client/ipmi-client';
 import { AppCmd, ChassisCmd, NetFn, StorageCmd } from '../../src/protocol/netfn';
 import { addIpv4 } from '../../src/farm/address-plan';
-import { sweep, type SweepTarget } from '../../src/bench/farm-sweep';
+import { sweep, type SweepTarget } from '../../bench/farm-sweep';
 import { FARM_MAIN, startFarm, type RunningFarm } from '../support/farm-process';
 import { describeWithTools } from '../support/tools';
 import { pollUntil, runAsync } from '../support/ipmitool-runner';

@@ -36,7 +36,7 @@ export function renderRedfish(r: RedfishBenchReport, ctx: RedfishSectionContext)
   const line = (x = ''): void => { out.push(x); };
   line(REDFISH_SECTION_TITLE);
   line();
-  line(`Measured by node-image/src/bench/redfish-bench.ts (part of \`npm run bench\`; \`npm run bench -- --only-redfish\` runs this part`);
+  line(`Measured by node-image/bench/redfish-bench.ts (part of \`npm run bench\`; \`npm run bench -- --only-redfish\` runs this part`);
   line(`alone and rewrites only this section) on ${ctx.date}, in ${ctx.seconds} s. Machine: ${ctx.machine}.`);
   line();
   if (r.error) {

@@ -3,8 +3,8 @@
  * Get Device ID, Get System GUID, close), `concurrency` at a time. Failures are collected per BMC,
  * never thrown, so a sweep always reports how many answered.
  */
-import { IpmiClient } from '../client/ipmi-client';
-import { AppCmd, NetFn } from '../protocol/netfn';
+import { IpmiClient } from '../src/client/ipmi-client';
+import { AppCmd, NetFn } from '../src/protocol/netfn';
 
 export interface SweepTarget {
   readonly address: string;

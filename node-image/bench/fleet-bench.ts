@@ -1,5 +1,5 @@
 /**
- * The fleet part of `npm run bench` (called from run-bench.ts; `node node-image/dist/bench/fleet-bench.js`
+ * The fleet part of `npm run bench` (called from run-bench.ts; `node node-image/dist-bench/bench/fleet-bench.js`
  * runs it alone and prints its section):
  *
  * 1. 50 MACHINE=sim nodes through the orchestrator (50 concurrent POST /api/v1/nodes) against 50

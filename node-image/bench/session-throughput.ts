@@ -3,8 +3,8 @@
  * of identical requests with a bounded window in flight (IpmiClient.requestMany), bounded in time
  * as well: when the deadline passes first, the client is closed and the case reports a failure.
  */
-import { IpmiClient } from '../client/ipmi-client';
-import { AppCmd, ChassisCmd, NetFn } from '../protocol/netfn';
+import { IpmiClient } from '../src/client/ipmi-client';
+import { AppCmd, ChassisCmd, NetFn } from '../src/protocol/netfn';
 import { BENCH_PASSWORD, BENCH_USER } from './servers';
 import { processCpuMs } from './processes';
 

@@ -19,7 +19,7 @@ import { SessionTarget, SessionTiming, timeSessions } from './session-timing';
 import { measureThroughput, measureThroughputBest, THROUGHPUT_COMMANDS, ThroughputCase, ThroughputResult } from './session-throughput';
 import { profileThisProcess, readProfileDir, summarizeProfile, ProfileSummary } from './cpu-profile';
 import { BenchReport, BenchSettings, MachineInfo, OPTIONS_HELP, ProfileSection, renderReport, RPS_TARGET } from './report';
-import { MAX_IN_FLIGHT } from '../client/ipmi-client';
+import { MAX_IN_FLIGHT } from '../src/client/ipmi-client';
 import { formatCount } from './stats';
 import { DEFAULT_BOOT_RUNS, NODE_RUNTIME_OPTIONS_HELP, runNodeRuntimeBench } from './node-runtime';
 import { insertBeforeReproduce, renderNodeRuntime } from './node-runtime-report';
@@ -40,8 +40,8 @@ import { runFarmBench } from './farm-bench';
 import { renderFarm, replaceFarmSection } from './farm-report';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
-const AGENT_MAIN = resolve(__dirname, '..', 'main.js');
-const FARM_MAIN = resolve(__dirname, '..', 'farm', 'farm-main.js');
+const AGENT_MAIN = resolve(__dirname, '..', '..', 'dist', 'main.js');
+const FARM_MAIN = resolve(__dirname, '..', '..', 'dist', 'farm', 'farm-main.js');
 /** The agent as the node image ships it (one bundled file, npm run bundle:agent): what node memory is measured on. */
 const AGENT_BUNDLE = resolve(__dirname, '..', '..', 'bundle', 'main.js');
 const REPORT_PATH = join(REPO_ROOT, 'docs', 'benchmarks.md');

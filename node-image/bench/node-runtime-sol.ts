@@ -10,13 +10,13 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { ClientSession, isIgnorableDatagramError, type ClientResponse } from '../client/client-session';
-import { suiteById } from '../protocol/crypto/cipher-suites';
-import { Privilege } from '../protocol/errors';
-import { decodeIpmiResponse } from '../protocol/ipmi-message';
-import { AppCmd, ChassisCmd, NetFn, PayloadType, TransportCmd } from '../protocol/netfn';
-import { decodeSolPacket, encodeSolPacket } from '../protocol/sol-packet';
-import { RAKP_RANDOM_LENGTH } from '../protocol/session/rakp';
+import { ClientSession, isIgnorableDatagramError, type ClientResponse } from '../src/client/client-session';
+import { suiteById } from '../src/protocol/crypto/cipher-suites';
+import { Privilege } from '../src/protocol/errors';
+import { decodeIpmiResponse } from '../src/protocol/ipmi-message';
+import { AppCmd, ChassisCmd, NetFn, PayloadType, TransportCmd } from '../src/protocol/netfn';
+import { decodeSolPacket, encodeSolPacket } from '../src/protocol/sol-packet';
+import { RAKP_RANDOM_LENGTH } from '../src/protocol/session/rakp';
 
 const AES_IV_LENGTH = 16;
 /** Activate/Deactivate Payload request: SOL, instance 1, auxiliary data (byte 3: encryption + authentication). */

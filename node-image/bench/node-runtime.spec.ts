@@ -1,5 +1,5 @@
-import { buildQemuArgs, resolveBoot } from '../machine/qemu-args';
-import { parseQemuConfig } from '../machine/qemu-config';
+import { buildQemuArgs, resolveBoot } from '../src/machine/qemu-args';
+import { parseQemuConfig } from '../src/machine/qemu-config';
 import {
   bareQemuArgs, describeDevices, devicesDiffer, logTimes, OutputWatcher, powerOnPhases, qemuCommandLineFromLog, qemuOptionValue, READY_MARKER,
 } from './node-runtime-qemu';

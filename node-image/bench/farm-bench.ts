@@ -5,7 +5,7 @@
  * interleaved; the memory one BMC costs in OpenIPMI's ipmi_sim and pyghmi's fakebmc run one process
  * per BMC; and, with --farm-large N, N BMCs spread over the farm's worker processes.
  */
-import { addIpv4 } from '../farm/address-plan';
+import { addIpv4 } from '../src/farm/address-plan';
 import { findExecutable, freeUdpPort, waitForBmc, type ProcessGroup } from './processes';
 import { startAgent, startIpmiSim, BENCH_PASSWORD, BENCH_USER } from './servers';
 import { timeIpmitool, type IpmitoolTiming } from './ipmitool-timing';

@@ -22,9 +22,9 @@ import {
   bareQemuArgs, BootTiming, OutputWatcher, powerOnPhases, QemuCommandLine, qemuCommandLineFromLog, READY_MARKER, runBareQemu,
 } from './node-runtime-qemu';
 import { ContainerMemory, measureContainer, ProcessMemory, readProcessMemory } from './node-runtime-memory';
-import { buildQemuArgs, resolveBoot } from '../machine/qemu-args';
-import { parseQemuConfig } from '../machine/qemu-config';
-import { QmpClient } from '../machine/qmp-client';
+import { buildQemuArgs, resolveBoot } from '../src/machine/qemu-args';
+import { parseQemuConfig } from '../src/machine/qemu-config';
+import { QmpClient } from '../src/machine/qmp-client';
 import { MEMORY_SAMPLES, type MemoryVariant, type NodeRuntimeReport, type PciDevice, type StartupProbe } from './node-runtime-report';
 
 export const DEFAULT_BOOT_RUNS = 5;

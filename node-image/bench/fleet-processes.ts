@@ -6,7 +6,7 @@
  */
 import { ChildProcess, spawnSync } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { IpmiClient } from '../client/ipmi-client';
+import { IpmiClient } from '../src/client/ipmi-client';
 import { processCpuMs, ProcessGroup, runCommand, CommandResult } from './processes';
 
 const START_TIMEOUT_MS = 60_000;

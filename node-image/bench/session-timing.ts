@@ -5,7 +5,7 @@
  * its OEM probes, so what differs between the rows is the servers' own response time.
  */
 import { performance } from 'node:perf_hooks';
-import { IpmiClient } from '../client/ipmi-client';
+import { IpmiClient } from '../src/client/ipmi-client';
 import { processCpuMs } from './processes';
 import { BENCH_PASSWORD, BENCH_USER } from './servers';
 import { summarize, Summary } from './stats';

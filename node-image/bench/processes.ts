@@ -11,7 +11,7 @@ import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { decodeSessionlessResponse, encodeGetChannelAuthCapabilities } from '../client/client-session';
+import { decodeSessionlessResponse, encodeGetChannelAuthCapabilities } from '../src/client/client-session';
 
 const KILL_GRACE_MS = 5_000;
 

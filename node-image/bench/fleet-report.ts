@@ -163,7 +163,7 @@ export function renderFleet(r: FleetReport): string {
   const line = (s = ''): void => { out.push(s); };
   line('## Fleet: 50 nodes and the nodes API');
   line();
-  line(`Measured by node-image/src/bench/fleet-bench.ts (part of \`npm run bench\`; \`--fleet-runs N\` sets the repetitions, 0 skips`);
+  line(`Measured by node-image/bench/fleet-bench.ts (part of \`npm run bench\`; \`--fleet-runs N\` sets the repetitions, 0 skips`);
   line(`the 50-node part) in ${Math.round(r.durationS)} s.`);
   line();
   renderCreate(r, line);

@@ -9,7 +9,7 @@ const verdict = (met: boolean): string => (met ? 'met' : '**not met**');
 
 export function renderWebUi(r: WebUiReport): string {
   const out: string[] = [WEB_UI_HEADING, ''];
-  out.push('Measured by node-image/src/bench/web-ui-bench.ts (part of `npm run bench`; `--web-ui-runs N` sets the page loads, 0 skips');
+  out.push('Measured by node-image/bench/web-ui-bench.ts (part of `npm run bench`; `--web-ui-runs N` sets the page loads, 0 skips');
   out.push('this part; `--only-web-ui` runs only it) in Debian\'s chromium driven by playwright-core.');
   out.push('');
   if (r.skipped !== undefined) {

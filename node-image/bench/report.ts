@@ -115,7 +115,7 @@ export function renderReport(r: BenchReport): string {
   const s = r.settings;
   line('# Benchmarks');
   line();
-  line(`Written by \`npm run bench\` (node-image/src/bench/run-bench.ts) on ${r.date.toISOString()}, in ${Math.round(r.durationS)} s.`);
+  line(`Written by \`npm run bench\` (node-image/bench/run-bench.ts) on ${r.date.toISOString()}, in ${Math.round(r.durationS)} s.`);
   line('Everything runs on 127.0.0.1. The machines are shared and noisy: compare the ratios measured in');
   line('one run (the servers are measured interleaved) rather than absolute numbers across runs.');
   line();
