@@ -228,13 +228,17 @@ describeWithDockerEngine()('DockerodeAdapter (real engine, node image, MACHINE=s
         image: NODE_IMAGE,
         publishedPorts: { [`${node.spec.ipmi.port}/udp`]: node.spec.ipmi.port, [`${node.spec.vnc.port}/tcp`]: node.spec.vnc.port },
         networks: ['bridge'],
+        // A created container has no address on its network yet.
+        addresses: {},
       });
     });
 
     it('starts it (twice is fine) and its agent answers IPMI on the published port', async () => {
       await sut.startContainer(node.spec.name);
       await sut.startContainer(node.spec.name);
-      expect((await sut.inspectContainer(node.spec.name))?.state).toBe('running');
+      const running = await sut.inspectContainer(node.spec.name);
+      expect(running?.state).toBe('running');
+      expect(running?.addresses).toEqual({ bridge: expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/) });
       const deviceId = await deviceIdThrough(node.spec.ipmi.port);
       expect(deviceId.ipmiVersion).toBe('2.0');
     });
