@@ -19,6 +19,7 @@ interface NodeBody {
   powerState: string;
   ipmi: { host: string; port: number; user: string };
   vnc: { host: string; port: number };
+  redfish: { host: string; port: number } | null;
   container: { name: string };
   generatedIpmiPassword?: string;
 }
@@ -136,8 +137,9 @@ describeWithTools(['docker', 'ipmitool'])('fleet end to end', () => {
       expect((await fleet.request('GET', '/api/v1/nodes/charlie')).status).toBe(404);
       expect(fleetContainers(fleet.settings.fleetName).map((container) => container.name).sort()).toEqual([alpha.container.name, bravo.container.name].sort());
       expect(volumes(charlie.container.name)).toEqual([]);
-      expect(leaseRows(fleet.settings.dataDir).filter((lease) => lease.port === charlie.ipmi.port || lease.port === charlie.vnc.port)).toEqual([]);
-      expect(leaseRows(fleet.settings.dataDir)).toHaveLength(4);
+      expect(leaseRows(fleet.settings.dataDir).filter((lease) => lease.port === charlie.ipmi.port || lease.port === charlie.vnc.port || lease.port === charlie.redfish?.port)).toEqual([]);
+      // Two nodes left, three leases each (IPMI, VNC, Redfish).
+      expect(leaseRows(fleet.settings.dataDir)).toHaveLength(6);
 
       // Delete without purge keeps the disk volume.
       expect((await fleet.request('DELETE', '/api/v1/nodes/bravo')).status).toBe(204);
@@ -169,10 +171,10 @@ describeWithTools(['docker', 'ipmitool'])('fleet end to end', () => {
         const running = containers.filter((container) => container.state === 'running');
         return nodes.every((node) => node.state === 'running') && containers.length === nodes.length && running.length === nodes.length ? nodes : undefined;
       });
-      // Every row has exactly its container and its two leases; every container has its row.
+      // Every row has exactly its container and its three leases (IPMI, VNC, Redfish); every container has its row.
       expect(fleetContainers(fleet.settings.fleetName).map((container) => container.name).sort()).toEqual(settled.map((node) => node.container.name).sort());
       const leases = leaseRows(fleet.settings.dataDir);
-      expect(leases).toHaveLength(2 * settled.length);
+      expect(leases).toHaveLength(3 * settled.length);
       expect(new Set(leases.map((lease) => `${lease.kind}:${lease.port}`)).size).toBe(leases.length);
       // Only nodes whose create answered 201 (with the password) are left; the others were rolled back.
       expect(settled.map((node) => node.name).sort()).toEqual([...passwords.keys()].sort());
@@ -203,7 +205,7 @@ describeWithTools(['docker', 'ipmitool'])('fleet end to end', () => {
       expect(new Set(nodes.map((node) => node.vnc.port)).size).toBe(50);
       for (const node of nodes) expect(await bmcAnswers(node.ipmi.port, PASSWORD)).toBe('off');
       expect(fleetContainers(fleet.settings.fleetName)).toHaveLength(50);
-      expect(leaseRows(fleet.settings.dataDir)).toHaveLength(100);
+      expect(leaseRows(fleet.settings.dataDir)).toHaveLength(150);
 
       const deletes = await Promise.all(names.map((name) => fleet.request('DELETE', `/api/v1/nodes/${name}?purge=true`)));
       expect(deletes.map((response) => response.status)).toEqual(names.map(() => 204));
