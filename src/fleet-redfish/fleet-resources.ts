@@ -4,6 +4,7 @@
  * document. Schema versions are the agent's (node-image/src/redfish/resources/paths.ts), so a client
  * sees one service whether it talks to a node or to the fleet.
  */
+import { sessionResource as agentSessionResource } from '../../node-image/src/redfish/resources/sessions';
 import type { JsonObject } from '../../node-image/src/redfish/http-types';
 import { collection, idRef } from '../../node-image/src/redfish/router';
 import { SCHEMA, typeOf } from '../../node-image/src/redfish/resources/paths';
@@ -73,18 +74,9 @@ export function sessionServiceResource(timeoutS: number): JsonObject {
   };
 }
 
+/** The fleet's sessions live at the agent's Sessions URI, so they are the agent's Session resource. */
 export function sessionResource(s: FleetSessionView): JsonObject {
-  return {
-    '@odata.id': `${FLEET_PATHS.sessions}/${s.id}`,
-    '@odata.type': typeOf(SCHEMA.Session),
-    Id: s.id,
-    Name: `Session ${s.id}`,
-    UserName: s.userName,
-    Password: null,
-    SessionType: 'Redfish',
-    CreatedTime: new Date(s.createdAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    ClientOriginIPAddress: s.remote,
-  };
+  return agentSessionResource(s);
 }
 
 export function sessionCollection(ids: readonly string[]): JsonObject {

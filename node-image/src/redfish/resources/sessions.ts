@@ -12,7 +12,8 @@ import { MAX_SESSION_TIMEOUT_S, MIN_SESSION_TIMEOUT_S, type RedfishSession, type
 import { loginFailure } from '../authenticator';
 import { P, SCHEMA, typeOf } from './paths';
 
-function sessionResource(s: RedfishSession): JsonObject {
+/** A Session resource; the fleet Redfish endpoint serves its sessions in the same shape at the same URIs. */
+export function sessionResource(s: Pick<RedfishSession, 'id' | 'userName' | 'createdAt' | 'remote'>): JsonObject {
   return {
     '@odata.id': `${P.sessions}/${s.id}`,
     '@odata.type': typeOf(SCHEMA.Session),
