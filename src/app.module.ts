@@ -17,6 +17,7 @@ import { FleetRedfishModule } from './fleet-redfish/fleet-redfish.module';
 import { EventsModule } from './events/events.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NodesModule } from './nodes/nodes.module';
+import { NodeBatchesModule } from './node-batches/node-batches.module';
 import { ReconcilerModule } from './reconciler/reconciler.module';
 import { WebUiModule } from './web-ui/web-ui.module';
 import { ConsolesModule } from './consoles/consoles.module';
@@ -36,6 +37,7 @@ export class AppModule implements OnApplicationShutdown {
         MetricsModule,
         HealthModule,
         NodesModule,
+        NodeBatchesModule,
         ContainerlabModule.register({ imports: [NodesModule] }),
         ReconcilerModule,
         EventsModule,
