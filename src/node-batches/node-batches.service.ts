@@ -1,9 +1,9 @@
 /**
  * POST /api/v1/node-batches: many `machine: sim` nodes in one call. Each node is made by the same
- * create as POST /api/v1/nodes (NodesService.create: row and leases, container, BMC answering), a few
+ * create as POST /api/v1/nodes (NodesService.create: row and leases, runtime node, BMC answering), a few
  * at a time, so a batch node is exactly a node made alone. All or nothing: when one node cannot be
  * made, no further one starts, and the nodes this batch made are undone the way an interrupted create
- * is (container, the volume only when this create made it, row and leases); the answer is the first
+ * is (its runtime node, the disk only when this create made it, row and leases); the answer is the first
  * failure's status, naming the node. A crash in the middle leaves rows "creating" (rolled back by the
  * reconciler, like any interrupted create) or "running" (kept, as any answered create).
  */
@@ -11,7 +11,7 @@ import { BadRequestException, ConflictException, HttpException, Injectable, Inte
 import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../database/prisma.service';
 import { messageOf } from '../common/errors/message-of';
-import { NodeRuntime } from '../nodes/node-runtime';
+import { NodeDeployer } from '../nodes/node-deployer';
 import { NodesService } from '../nodes/nodes.service';
 import { generateSecret, GENERATED_IPMI_PASSWORD_LENGTH } from '../nodes/generate-secret';
 import { LEASE_KIND_INFO, LEASE_KINDS, leaseRange } from '../nodes/lease-kinds';
@@ -20,7 +20,7 @@ import { rangeText } from '../nodes/port-allocation';
 import { BatchNameError, batchNames } from './batch-names';
 import { CreateNodeBatchDto } from './dto/create-node-batch.dto';
 
-/** Creates in flight at once: each starts a container and waits for its BMC (2 cores, shared). */
+/** Creates in flight at once: each starts a runtime node and waits for its BMC (2 cores, shared). */
 export const BATCH_CREATE_CONCURRENCY = 4;
 /** Taken names a 409 lists before "and N more". */
 const NAMES_SHOWN = 10;
@@ -58,7 +58,7 @@ export class NodeBatchesService {
     private readonly config: AppConfig,
     private readonly prisma: PrismaService,
     private readonly nodes: NodesService,
-    private readonly runtime: NodeRuntime,
+    private readonly deployer: NodeDeployer,
   ) {}
 
   async create(dto: CreateNodeBatchDto): Promise<CreatedBatch> {
@@ -127,8 +127,8 @@ export class NodeBatchesService {
   private async undo(made: readonly NodeView[]): Promise<void> {
     for (const view of made) {
       try {
-        const node = await this.prisma.node.update({ where: { id: view.id }, data: { state: 'deleting' } });
-        await this.runtime.discard(node);
+        const node = await this.prisma.node.update({ where: { id: view.id }, data: { state: 'deleting' }, include: { leases: true } });
+        await this.deployer.discard(node);
         await this.prisma.node.deleteMany({ where: { id: view.id } });
       } catch (error) {
         this.logger.warn(`batch undo of ${view.name} failed: ${messageOf(error)}; the reconciler finishes the delete`);

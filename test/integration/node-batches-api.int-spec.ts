@@ -31,7 +31,7 @@ describe('POST /api/v1/node-batches refusals', () => {
       await prisma.node.create({
         data: {
           id: `id-${name}`, name, state: 'running', machine: 'sim', memoryMiB: 512, cpus: 1, diskSizeGiB: 1, bootMode: 'bios', bootMenuTimeoutMs: 0,
-          enableKvm: 'false', powerOnAtStart: false, ipmiUser: 'admin', ipmiPassword: 'batch-secret', containerName: `bmcfleet-${name}`, volumeName: `bmcfleet-${name}-vm`,
+          enableKvm: 'false', powerOnAtStart: false, ipmiUser: 'admin', ipmiPassword: 'batch-secret', runtimeRef: `bmcfleet-${name}`,
           leases: { create: [{ kind: 'ipmi', port: name === 'rack1-2' ? 26230 : 26231 }] },
         },
       });

@@ -40,7 +40,7 @@ describe('GET /api/v1/nodes pages and filters', () => {
     const rows = Array.from({ length: COUNT }, (_, i) => ({
       id: `id-${i}`, name: name(i), state: 'running', powerState: powerOf(i), machine: machineOf(i), memoryMiB: 512, cpus: 1, diskSizeGiB: 1,
       bootMode: 'bios', bootMenuTimeoutMs: 0, enableKvm: 'false', powerOnAtStart: false, ipmiUser: 'admin', ipmiPassword: 'list-secret-pass',
-      containerName: `bmcfleet-${name(i)}`, volumeName: `bmcfleet-${name(i)}-vm`,
+      runtimeRef: `bmcfleet-${name(i)}`,
     }));
     // Inserted out of order: the answer's order is the API's, not the table's.
     await prisma.node.createMany({ data: [...rows].reverse() });
