@@ -6,7 +6,7 @@
  */
 import { vmNicMac, vmNicNames } from '../../node-image/src/machine/vm-nics';
 import type { BmcCredentials } from '../fleet-redfish/fleet-credentials';
-import { vmInterfaces } from '../nodes/node-container-spec';
+import { vmInterfaces } from '../nodes/node-spec';
 import {
   type BootMode, type Endpoint, leasePort, leasePortOrNull, type MachineKind, type NodeWithLeases, parseNetworks,
 } from '../nodes/node.model';
