@@ -15,6 +15,7 @@ import { DatabaseModule } from './database/database.module';
 import { DockerModule } from './docker/docker.module';
 import { FleetRedfishModule } from './fleet-redfish/fleet-redfish.module';
 import { EventsModule } from './events/events.module';
+import { ExportsModule } from './exports/exports.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NodesModule } from './nodes/nodes.module';
 import { NodeBatchesModule } from './node-batches/node-batches.module';
@@ -44,6 +45,7 @@ export class AppModule implements OnApplicationShutdown {
         WebUiModule,
         ConsolesModule,
         FleetRedfishModule,
+        ExportsModule,
       ],
       providers: [
         {
