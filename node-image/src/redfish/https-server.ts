@@ -72,7 +72,8 @@ export async function startRedfishServer(o: RedfishServerOptions): Promise<Runni
 async function serve(req: IncomingMessage, res: ServerResponse, o: RedfishServerOptions): Promise<void> {
   let response: RedfishResponse;
   try {
-    const body = await readBody(req);
+    // No Content-Length and no Transfer-Encoding: the request has no body (RFC 9112 section 6.3).
+    const body = req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined ? noBody(req) : await readBody(req);
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     response = await o.handle({
@@ -136,12 +137,12 @@ function prepare(r: RedfishResponse): Prepared {
 
 const NO_BODY = Buffer.alloc(0);
 
+function noBody(req: IncomingMessage): Buffer {
+  req.resume();
+  return NO_BODY;
+}
+
 function readBody(req: IncomingMessage): Promise<Buffer> {
-  // No Content-Length and no Transfer-Encoding: the request has no body (RFC 9112 section 6.3).
-  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
-    req.resume();
-    return Promise.resolve(NO_BODY);
-  }
   const tooLarge = (): RedfishError => new RedfishError(413, 'RequestBodyTooLarge', `The request body is larger than the limit of ${MAX_BODY_BYTES} bytes.`, [String(MAX_BODY_BYTES)]);
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > MAX_BODY_BYTES) {
