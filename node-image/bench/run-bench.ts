@@ -324,7 +324,7 @@ async function redfishSection(o: BenchOptions): Promise<string> {
       agentMain: AGENT_MAIN, benchDir: __dirname, repoRoot: REPO_ROOT, requests: o.redfishRequests, repeat: o.repeat, connections: 4,
       sushyIterations: o.sushyRuns, progress,
     });
-    const machine = `${cpuModel()}, ${cpus().length} cores, Node.js ${process.version}, Linux ${release()}, load average at start ${load}`;
+    const machine = `${cpuModel()}, ${cpus().length} cores, Node.js ${process.version}, Linux ${release()}, load average at start ${load}, at the end ${loadavg().map((l) => l.toFixed(2)).join(' / ')}`;
     return renderRedfish(r, { date: new Date(started).toISOString(), machine, seconds: Math.round((Date.now() - started) / 1000) });
   } finally {
     await group.stopAll();
