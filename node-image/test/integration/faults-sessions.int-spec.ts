@@ -11,7 +11,9 @@
  *   (its session did not survive the reboot) and logs in again; an ipmitool SOL console open
  *   meanwhile is told its session ended;
  * - a power transition that takes long: ipmitool's power on is answered at once, the power stays
- *   off for the transition and is on after it.
+ *   off for the transition and is on after it;
+ * - a slow reply (4 s, past ipmitool's 1 s retransmission timeout): ipmitool keeps trying within its
+ *   retries and prints the power state once the answer comes.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -142,6 +144,13 @@ describeWithPythonClients()('fault injection seen by real clients: sessions, SOL
     expect(await sol.waitForExit(STEP_MS)).toEqual({ code: 1, signal: null });
     expect(sol.output()).toContain('SOL session closed by BMC');
     expect(await pollUntil(powerStatus, (s) => /^Chassis Power is (on|off)$/.test(s), { attempts: 20, timeoutMs: STEP_MS })).toMatch(/^Chassis Power is (on|off)$/);
+  });
+
+  it('a slow reply: ipmitool keeps trying within its retries and reads the power state', async () => {
+    const rule = addRule(agent, { match: { protocol: 'ipmi', netFn: 0x00, cmd: 0x01 }, action: { kind: 'delay', ms: 4_000 }, when: { maxTimes: 1 } });
+    const r = await ipmitool(agent.port, ['power', 'status'], { timeoutMs: 60_000 });
+    expect(r.stdout).toMatch(/^Chassis Power is (on|off)$/m);
+    expect(ruleNow(agent, rule.id)).toMatchObject({ matches: 1, applied: 1 });
   });
 
   it('a power transition that takes long: ipmitool power on is answered at once, the power is off during the transition and on after it', async () => {
