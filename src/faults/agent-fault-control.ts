@@ -1,11 +1,13 @@
 /**
  * The door to a node agent's fault control channel (node-image/src/faults/fault-control.ts): the
- * agent's own client, `fault-ctl`, run in the node's container through the Docker adapter. It never
- * goes through the node's IPMI or Redfish, so no fault rule can cut the orchestrator off from it.
+ * agent's own client, `fault-ctl`, run inside the node through its runtime (NodeRuntime.exec; on
+ * Docker, an exec in the container). It never goes through the node's IPMI or Redfish, so no fault
+ * rule can cut the orchestrator off from it.
  */
 import { Injectable } from '@nestjs/common';
-import { DockerAdapter, DockerAdapterError } from '../docker/docker-adapter';
 import { messageOf } from '../common/errors/message-of';
+import { NodeRuntime } from '../runtime/node-runtime';
+import { NodeNotFoundError } from '../runtime/runtime-errors';
 import type { AgentFaultRule, AgentFaults } from './fault-report';
 
 /** Where the node image keeps the client (node-image/Dockerfile). */
@@ -22,39 +24,40 @@ export class FaultControlError extends Error {
 
 @Injectable()
 export class AgentFaultControl {
-  constructor(private readonly docker: DockerAdapter) {}
+  constructor(private readonly runtime: NodeRuntime) {}
 
-  list(containerName: string): Promise<AgentFaults> {
-    return this.call(containerName, ['ls']) as Promise<AgentFaults>;
+  /** `ref`: the node's runtime name (its row's runtimeRef). */
+  list(ref: string): Promise<AgentFaults> {
+    return this.call(ref, ['ls']) as Promise<AgentFaults>;
   }
 
-  add(containerName: string, rule: unknown): Promise<AgentFaultRule> {
-    return this.call(containerName, ['add', JSON.stringify(rule)]) as Promise<AgentFaultRule>;
+  add(ref: string, rule: unknown): Promise<AgentFaultRule> {
+    return this.call(ref, ['add', JSON.stringify(rule)]) as Promise<AgentFaultRule>;
   }
 
-  async clear(containerName: string, ruleId?: string): Promise<number> {
-    const answer = (await this.call(containerName, ruleId === undefined ? ['clear'] : ['clear', ruleId])) as { removed: number };
+  async clear(ref: string, ruleId?: string): Promise<number> {
+    const answer = (await this.call(ref, ruleId === undefined ? ['clear'] : ['clear', ruleId])) as { removed: number };
     return answer.removed;
   }
 
-  private async call(containerName: string, args: string[]): Promise<unknown> {
+  private async call(ref: string, args: string[]): Promise<unknown> {
     let result;
     try {
-      result = await this.docker.exec(containerName, [...FAULT_CTL_ARGV, ...args], EXEC_LIMITS);
+      result = await this.runtime.exec(ref, [...FAULT_CTL_ARGV, ...args], EXEC_LIMITS);
     } catch (error) {
-      const why = error instanceof DockerAdapterError && error.kind === 'not-found' ? 'its container does not exist' : messageOf(error);
-      throw new FaultControlError('unreachable', `the fault control channel of ${containerName} cannot be reached: ${why}`);
+      const why = error instanceof NodeNotFoundError ? 'the node does not exist in its runtime' : messageOf(error);
+      throw new FaultControlError('unreachable', `the fault control channel of ${ref} cannot be reached: ${why}`);
     }
     // fault-ctl: exit 0 with the answer, 1 when the agent refused (its answer still on stdout), 2 unreachable.
     if (result.exitCode !== 0 && result.exitCode !== 1) {
       const said = (result.stderr || result.stdout).trim().split('\n').slice(-1)[0] ?? '';
-      throw new FaultControlError('unreachable', `the fault control channel of ${containerName} cannot be reached (exit ${result.exitCode}): ${said}`);
+      throw new FaultControlError('unreachable', `the fault control channel of ${ref} cannot be reached (exit ${result.exitCode}): ${said}`);
     }
     let answer: unknown;
     try {
       answer = JSON.parse(result.stdout);
     } catch {
-      throw new FaultControlError('unreachable', `the fault control channel of ${containerName} answered something that is not JSON: ${result.stdout.slice(0, 200)}`);
+      throw new FaultControlError('unreachable', `the fault control channel of ${ref} answered something that is not JSON: ${result.stdout.slice(0, 200)}`);
     }
     if (result.exitCode === 1) {
       const message = typeof (answer as { error?: unknown }).error === 'string' ? (answer as { error: string }).error : 'refused';

@@ -1,4 +1,4 @@
-/** Fault injection through the API: needs NodesModule, NodeEvents and FleetMetrics (global) and DockerModule. */
+/** Fault injection through the API: needs NodesModule (NodesService, NodeEvents, NodeRuntime: global) and FleetMetrics (global). */
 import { Module } from '@nestjs/common';
 import { AgentFaultControl } from './agent-fault-control';
 import { FaultsController } from './faults.controller';

@@ -10,7 +10,7 @@ import { BadGatewayException, BadRequestException, BeforeApplicationShutdown, Co
 import { FaultRuleError, parseFaultRule, type FaultRuleSpec } from '../../node-image/src/faults/fault-rules';
 import { messageOf } from '../common/errors/message-of';
 import { FleetMetrics } from '../metrics/fleet-metrics.service';
-import { NodeEvents } from '../nodes/node-runtime';
+import { NodeEvents } from '../nodes/fleet-context';
 import { NodesService } from '../nodes/nodes.service';
 import type { NodeWithLeases } from '../nodes/node.model';
 import { AgentFaultControl, FaultControlError } from './agent-fault-control';
@@ -39,7 +39,8 @@ export interface NodeFaultsView {
 interface Watched {
   readonly id: string;
   readonly name: string;
-  readonly containerName: string;
+  /** The node's runtime name (runtimeRef), where its agent runs. */
+  readonly ref: string;
   seen: Map<string, RuleSeen>;
 }
 
@@ -105,10 +106,10 @@ export class NodeFaultsService implements OnApplicationBootstrap, BeforeApplicat
       const added: AgentFaultRule[] = [];
       for (const spec of specs) {
         try {
-          added.push(await this.control.add(node.containerName, spec));
+          added.push(await this.control.add(node.runtimeRef, spec));
         } catch (error) {
           // All or nothing: the rules of this request that went in come out again.
-          for (const rule of added) await this.control.clear(node.containerName, rule.id).catch(() => 0);
+          for (const rule of added) await this.control.clear(node.runtimeRef, rule.id).catch(() => 0);
           throw this.httpError(node.name, error);
         }
       }
@@ -137,7 +138,7 @@ export class NodeFaultsService implements OnApplicationBootstrap, BeforeApplicat
       await this.read(watched, true);
       let removed: number;
       try {
-        removed = await this.control.clear(node.containerName, ruleId);
+        removed = await this.control.clear(node.runtimeRef, ruleId);
       } catch (error) {
         throw this.httpError(node.name, error);
       }
@@ -154,8 +155,8 @@ export class NodeFaultsService implements OnApplicationBootstrap, BeforeApplicat
 
   private watch(node: NodeWithLeases): Watched {
     let entry = this.watched.get(node.id);
-    if (entry === undefined || entry.containerName !== node.containerName) {
-      entry = { id: node.id, name: node.name, containerName: node.containerName, seen: entry?.seen ?? new Map() };
+    if (entry === undefined || entry.ref !== node.runtimeRef) {
+      entry = { id: node.id, name: node.name, ref: node.runtimeRef, seen: entry?.seen ?? new Map() };
       this.watched.set(node.id, entry);
     }
     return entry;
@@ -170,7 +171,7 @@ export class NodeFaultsService implements OnApplicationBootstrap, BeforeApplicat
   private async read(entry: Watched, flush: boolean): Promise<{ rules: readonly AgentFaultRule[]; totals: Readonly<Record<string, number>> }> {
     let faults;
     try {
-      faults = await this.control.list(entry.containerName);
+      faults = await this.control.list(entry.ref);
     } catch (error) {
       throw this.httpError(entry.name, error);
     }
@@ -210,10 +211,10 @@ export class NodeFaultsService implements OnApplicationBootstrap, BeforeApplicat
     for (const row of rows) {
       if (this.closed) return;
       if (row.state !== 'running' || this.watched.has(row.id)) continue;
-      const entry: Watched = { id: row.id, name: row.name, containerName: row.containerName, seen: new Map() };
+      const entry: Watched = { id: row.id, name: row.name, ref: row.runtimeRef, seen: new Map() };
       // Rules found now already acted before this start: counted from here on, not told as new.
       await this.serial(row.id, async () => {
-        const faults = await this.control.list(row.containerName);
+        const faults = await this.control.list(row.runtimeRef);
         if (faults.rules.length === 0) return;
         entry.seen = reportFaults(new Map(), faults.rules, Date.now(), FAULT_EVENT_GAP_MS).seen;
         this.watched.set(row.id, entry);
