@@ -205,7 +205,8 @@ export abstract class DockerAdapter {
   /**
    * Runs argv (no shell) in a running container as its default user with its environment, and waits
    * for it: its exit code and output (each stream capped at maxOutputBytes). 'not-found' when the
-   * container does not exist; 'engine' when it is not running or the process outlives timeoutMs.
+   * container does not exist; 'engine' when it is not running or the process outlives timeoutMs (the
+   * Engine API cannot kill it: it is left to end by itself).
    */
   abstract exec(containerName: string, argv: readonly string[], options: { readonly timeoutMs: number; readonly maxOutputBytes: number }): Promise<ExecResult>;
 }

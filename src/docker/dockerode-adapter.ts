@@ -254,6 +254,10 @@ export class DockerodeAdapter extends DockerAdapter {
     try {
       const exec = await this.docker.getContainer(containerName).exec({ Cmd: [...argv], AttachStdout: true, AttachStderr: true, AttachStdin: false, Tty: false });
       const stream = (await exec.start({ hijack: true, stdin: false, abortSignal: abort.signal })) as NodeJS.ReadableStream;
+      // The Engine API cannot kill an exec'd process: on timeout the caller stops waiting for it.
+      const stopReading = (): void => { (stream as unknown as { destroy?: () => void }).destroy?.(); };
+      if (abort.signal.aborted) stopReading();
+      else abort.signal.addEventListener('abort', stopReading, { once: true });
       const chunks: Buffer[] = [];
       let size = 0;
       // Both streams' frames, capped: the headers and the two streams fit in twice the cap and a bit.

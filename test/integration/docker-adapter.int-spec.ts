@@ -231,6 +231,8 @@ describeWithDockerEngine()('DockerodeAdapter (real engine, node image, MACHINE=s
         networks: ['bridge'],
         // A created container has no address on its network yet.
         addresses: {},
+        // Nor an exit: it never ran.
+        exit: null,
       });
     });
 
