@@ -16,6 +16,7 @@ import { DockerModule } from './docker/docker.module';
 import { FleetRedfishModule } from './fleet-redfish/fleet-redfish.module';
 import { EventsModule } from './events/events.module';
 import { FaultsModule } from './faults/faults.module';
+import { ExportsModule } from './exports/exports.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NodesModule } from './nodes/nodes.module';
 import { ReconcilerModule } from './reconciler/reconciler.module';
@@ -44,6 +45,7 @@ export class AppModule implements OnApplicationShutdown {
         ConsolesModule,
         FleetRedfishModule,
         FaultsModule,
+        ExportsModule,
       ],
       providers: [
         {

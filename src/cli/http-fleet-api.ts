@@ -7,6 +7,8 @@
  * long link lists; a malformed links text throws its ContainerlabError before any request).
  */
 import { topologyHttpRequest } from '../containerlab/topology-client';
+import { exportRequestPath, type ExportQuery } from '../exports/export-client';
+import type { ExportFormat } from '../exports/exports.paths';
 import type { NodeView, PowerActionName } from '../nodes/node.model';
 import { CreatedNode, CreateNodeRequest, FleetApi, FleetApiError, NodeFaults, OrchestratorUnreachableError, PowerResult, TopologyQuery, VncAccess } from './fleet-api';
 
@@ -98,6 +100,11 @@ export class HttpFleetApi extends FleetApi {
   async clearFaults(name: string, ruleId?: string): Promise<number> {
     const path = `/nodes/${encodeURIComponent(name)}/faults${ruleId === undefined ? '' : `/${encodeURIComponent(ruleId)}`}`;
     return ((await this.json({ method: 'DELETE', path })) as { removed: number }).removed;
+  }
+
+  async export(format: ExportFormat, query: ExportQuery): Promise<string> {
+    const path = exportRequestPath(format, query);
+    return (await this.send({ method: 'GET', path, fullPath: path })).text();
   }
 
   private async json(spec: RequestSpec): Promise<unknown> {
