@@ -15,6 +15,7 @@ import { DatabaseModule } from './database/database.module';
 import { DockerModule } from './docker/docker.module';
 import { FleetRedfishModule } from './fleet-redfish/fleet-redfish.module';
 import { EventsModule } from './events/events.module';
+import { FaultsModule } from './faults/faults.module';
 import { ExportsModule } from './exports/exports.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NodesModule } from './nodes/nodes.module';
@@ -45,6 +46,7 @@ export class AppModule implements OnApplicationShutdown {
         WebUiModule,
         ConsolesModule,
         FleetRedfishModule,
+        FaultsModule,
         ExportsModule,
       ],
       providers: [
