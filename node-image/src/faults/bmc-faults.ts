@@ -39,6 +39,8 @@ export class BmcFaults {
   private readonly sleep: (ms: number) => Promise<void>;
   /** Ends every session (a BMC reboot); set by the agent. */
   onReboot: (now: number) => void = () => {};
+  /** Power actions of machine() not finished yet. */
+  private powerActions = 0;
 
   constructor(private readonly o: BmcFaultsOptions) {
     this.engine = o.engine ?? new FaultEngine();
@@ -118,6 +120,9 @@ export class BmcFaults {
     };
   }
 
+  /** A power action through machine() is still being carried out. */
+  get powerInProgress(): boolean { return this.powerActions > 0; }
+
   /** A machine whose power actions may be stuck (accepted, nothing happens) or slow. */
   machine(m: MachineControl): MachineControl {
     const power = m.power.bind(m);
@@ -128,8 +133,13 @@ export class BmcFaults {
         return async (action: PowerAction): Promise<void> => {
           const d = faults.decide({ protocol: 'power', resetType: action });
           if (d?.kind === 'apply' && d.action.kind === 'power-stuck') return;
-          if (d?.kind === 'apply' && d.action.kind === 'delay') await faults.sleep(d.action.ms);
-          return power(action);
+          faults.powerActions++;
+          try {
+            if (d?.kind === 'apply' && d.action.kind === 'delay') await faults.sleep(d.action.ms);
+            return await power(action);
+          } finally {
+            faults.powerActions--;
+          }
         };
       },
     });
