@@ -54,7 +54,11 @@ export interface PeerMemory {
 export interface FarmBenchReport {
   readonly farm?: FarmRun;
   readonly farmError?: string;
-  readonly latency?: { readonly agent: IpmitoolTiming; readonly farmOfOne: IpmitoolTiming };
+  /**
+   * Interleaved ipmitool runs: one agent and a farm of one BMC without -C (discovery, then suite
+   * 17), and OpenIPMI's ipmi_sim with -C 3 (it lists no cipher suites; without -C ipmitool waits).
+   */
+  readonly latency?: { readonly agent: IpmitoolTiming; readonly farmOfOne: IpmitoolTiming; readonly ipmiSim?: IpmitoolTiming };
   readonly latencySkipped?: string;
   readonly peers: PeerMemory[];
   readonly large?: FarmRun;
@@ -103,18 +107,22 @@ async function runFarm(group: ProcessGroup, o: FarmBenchOptions, bmcs: number, f
 
 async function latency(group: ProcessGroup, o: FarmBenchOptions): Promise<FarmBenchReport['latency']> {
   const ipmitool = findExecutable('ipmitool')!;
+  const ipmiSimPath = findExecutable('ipmi_sim');
+  const sim = ipmiSimPath ? await startIpmiSim(group, ipmiSimPath) : undefined;
   const agent = await startAgent(group, { agentMain: o.agentMain });
   const port = await freeUdpPort();
   const stateDir = group.tempDir('bmcfleet-bench-farm1-');
   const farm = await startFarmProcess(group, o.farmMain, { FARM_BMCS: '1', FARM_PORTS: String(port), IPMI_ADDRESS: '127.0.0.1', BMC_STATE_DIR: stateDir }, 30_000);
   try {
-    o.progress(`farm: ipmitool against one agent and a farm of one BMC, ${o.ipmitoolRuns} runs each, interleaved`);
-    const [a, f] = await timeIpmitool(group, [
-      { label: 'one agent (node dist/main.js)', server: 'agent', port: agent.port, ...(agent.process.pid ? { serverPid: agent.process.pid } : {}) },
-      { label: 'a farm of one BMC', server: 'farm', port, serverPid: farm.process.pid! },
+    o.progress(`farm: ipmitool against one agent, a farm of one BMC${sim ? ' and ipmi_sim' : ''}, ${o.ipmitoolRuns} runs each, interleaved`);
+    const [a, f, s] = await timeIpmitool(group, [
+      { label: 'one agent (node dist/main.js), no -C', server: 'agent', port: agent.port, ...(agent.process.pid ? { serverPid: agent.process.pid } : {}) },
+      { label: 'a farm of one BMC, no -C', server: 'farm', port, serverPid: farm.process.pid! },
+      ...(sim ? [{ label: 'OpenIPMI ipmi_sim, -C 3', server: 'ipmi_sim', port: sim.port, suite: 3, ...(sim.process.pid ? { serverPid: sim.process.pid } : {}) }] : []),
     ], { ipmitool, runs: o.ipmitoolRuns, warmup: 5, perRunTimeoutMs: 20_000, deadline: Date.now() + 600_000 });
-    return { agent: a!, farmOfOne: f! };
+    return { agent: a!, farmOfOne: f!, ...(s ? { ipmiSim: s } : {}) };
   } finally {
+    await sim?.stop();
     await agent.stop();
     await farm.stop();
     group.removeDir(stateDir);

@@ -42,6 +42,9 @@ export interface FarmSliceOptions {
   readonly farmTag: number;
   readonly log: Logger;
   readonly clock?: () => number;
+  /** Quiet time before an awake BMC may rest (default REST_AFTER_MS) and how often that is looked at (REST_CHECK_MS). */
+  readonly restAfterMs?: number;
+  readonly restCheckMs?: number;
 }
 
 export interface FarmBmc {
@@ -118,8 +121,10 @@ export class Farm {
     private readonly wakeAgent: (slot: Slot) => Promise<BmcAgent>,
     private readonly clock: () => number,
     private readonly log: Logger,
+    private readonly restAfterMs: number,
+    restCheckMs: number,
   ) {
-    this.restTimer = setInterval(() => this.restQuiet(), REST_CHECK_MS);
+    this.restTimer = setInterval(() => this.restQuiet(), restCheckMs);
     this.restTimer.unref();
   }
 
@@ -182,7 +187,7 @@ export class Farm {
       }
     };
     const slots: Slot[] = [];
-    const farm = new Farm(slots, scheduler, startAgent, clock, o.log);
+    const farm = new Farm(slots, scheduler, startAgent, clock, o.log, o.restAfterMs ?? REST_AFTER_MS, o.restCheckMs ?? REST_CHECK_MS);
     let next = o.from;
     let failure: unknown;
     const worker = async (): Promise<void> => {
@@ -246,7 +251,7 @@ export class Farm {
   private restQuiet(): void {
     const now = this.clock();
     for (const slot of this.awake) {
-      if (!slot.socket || slot.redfish || slot.change || now - slot.lastActive < REST_AFTER_MS || !slot.agent?.restable(now)) continue;
+      if (!slot.socket || slot.redfish || slot.change || now - slot.lastActive < this.restAfterMs || !slot.agent?.restable(now)) continue;
       const agent = slot.agent;
       slot.agent = null;
       this.awake.delete(slot);

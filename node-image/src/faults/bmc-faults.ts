@@ -60,8 +60,10 @@ export class BmcFaults {
   /** Wraps the UDP datagram handler: silences, datagram-stage rules, and the reply plan of each request. */
   datagramHandler<R>(handler: (d: Buffer, from: R) => Promise<void>): (d: Buffer, from: R) => Promise<void> {
     return async (d, from) => {
-      const plan: ReplyPlan = { drop: false, duplicate: false };
       const decision = this.decide(isSolDatagram(d) ? { protocol: 'sol' } : { protocol: 'ipmi', stage: 'datagram' });
+      // No rule at all: no reply plan to keep (the usual case, without the cost of a context).
+      if (!decision && this.engine.list().length === 0) return handler(d, from);
+      const plan: ReplyPlan = { drop: false, duplicate: false };
       if (decision) {
         if (decision.kind === 'silent') return;
         const a = decision.action;
