@@ -10,6 +10,8 @@ import { IpmiClient } from '../client/ipmi-client';
 import { AppCmd, ChassisCmd, NetFn, StorageCmd } from '../protocol/netfn';
 import type { Logger } from '../util/logger';
 
+jest.setTimeout(60_000);
+
 const USER = 'admin';
 const PASSWORD = 'farm-rest-secret';
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
