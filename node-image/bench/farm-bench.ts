@@ -79,25 +79,32 @@ async function runFarm(group: ProcessGroup, o: FarmBenchOptions, bmcs: number, f
   let restartMs: number | undefined;
   let restoredState: number | undefined;
   try {
+    const idle = async (): Promise<{ idleCpuPercent: number; rss: number }> => {
+      const pid = farm.process.pid!;
+      await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
+      const cpu0 = treeCpuMs(pid);
+      await new Promise((r) => setTimeout(r, IDLE_WINDOW_MS));
+      return { idleCpuPercent: ((treeCpuMs(pid) - cpu0) / IDLE_WINDOW_MS) * 100, rss: treeRssKiB(pid) };
+    };
+    // Without a restart, idle figures come before the sweep; with one, from the restarted farm.
+    const before = restart ? undefined : await idle();
+    o.progress(`farm: sweeping ${bmcs} BMCs`);
+    const s = await sweep(Array.from({ length: bmcs }, (_, i) => ({ address: addIpv4(first, i), port: 623 })), { user: BENCH_USER, password: BENCH_PASSWORD, concurrency: SWEEP_CONCURRENCY });
+    const rssAfterSweepKiB = treeRssKiB(farm.process.pid!);
+    let after = before;
     if (restart) {
+      // Every BMC has state now (the sweep woke each one): the second start reads all of it.
       await farm.stop();
       o.progress('farm: starting again from its saved state');
       farm = await startFarmProcess(group, o.farmMain, env, timeoutMs);
       restartMs = farm.startMs;
       restoredState = Number(farm.listening.restoredState);
+      after = await idle();
     }
-    const pid = farm.process.pid!;
-    await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
-    const cpu0 = treeCpuMs(pid);
-    await new Promise((r) => setTimeout(r, IDLE_WINDOW_MS));
-    const idleCpuPercent = ((treeCpuMs(pid) - cpu0) / IDLE_WINDOW_MS) * 100;
-    const rss = treeRssKiB(pid);
-    o.progress(`farm: sweeping ${bmcs} BMCs`);
-    const s = await sweep(Array.from({ length: bmcs }, (_, i) => ({ address: addIpv4(first, i), port: 623 })), { user: BENCH_USER, password: BENCH_PASSWORD, concurrency: SWEEP_CONCURRENCY });
     return {
-      bmcs, workers: Number(farm.listening.workers), firstStartMs, ...(restartMs === undefined ? {} : { restartMs, restoredState }), rssKiB: rss, idleCpuPercent,
+      bmcs, workers: Number(farm.listening.workers), firstStartMs, ...(restartMs === undefined ? {} : { restartMs, restoredState }), rssKiB: after!.rss, idleCpuPercent: after!.idleCpuPercent,
       sweep: { attempted: s.attempted, answered: s.answered, ...(s.failures[0] ? { firstFailure: `${s.failures.length} failed, first: ${s.failures[0].target.address}: ${s.failures[0].error}` } : {}), sessionsPerSecond: s.answered / (s.ms / 1000), concurrency: SWEEP_CONCURRENCY },
-      rssAfterSweepKiB: treeRssKiB(pid),
+      rssAfterSweepKiB,
     };
   } finally {
     await farm.stop();

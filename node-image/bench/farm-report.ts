@@ -17,7 +17,7 @@ function runRows(r: FarmRun): string[] {
     `| BMCs, worker processes | ${formatCount(r.bmcs)}, ${r.workers} |`,
     `| Start (spawn to "farm listening"), fresh | ${formatMs(r.firstStartMs)} |`,
     ...(r.restartMs === undefined ? [] : [`| Start from saved state (${formatCount(r.restoredState ?? 0)} BMCs' state restored) | ${formatMs(r.restartMs)} |`]),
-    `| RSS of the farm (all its processes), idle | ${mib(r.rssKiB)} (${(r.rssKiB / r.bmcs).toFixed(1)} KiB per BMC) |`,
+    `| RSS of the farm (all its processes), idle${r.restartMs === undefined ? ', before the sweep' : ', restarted from the state the sweep left'} | ${mib(r.rssKiB)} (${(r.rssKiB / r.bmcs).toFixed(1)} KiB per BMC) |`,
     ...(r.idleCpuPercent === undefined ? [] : [`| Idle CPU (10 s after 5 s settling) | ${r.idleCpuPercent.toFixed(2)} % of a core |`]),
     `| Sweep: a full RMCP+ session per BMC (project client, ${r.sweep.concurrency} at a time) | ${formatCount(r.sweep.answered)} / ${formatCount(r.sweep.attempted)} answered, ${r.sweep.sessionsPerSecond.toFixed(0)} sessions/s |`,
     ...(r.sweep.firstFailure ? [`| Sweep failures | ${r.sweep.firstFailure} |`] : []),
@@ -29,8 +29,9 @@ function runRows(r: FarmRun): string[] {
 export function renderFarm(r: FarmBenchReport, measuredOn: string): string {
   const out: string[] = ['## Farm: many simulated BMCs in one process', '', `Measured ${measuredOn}.`, ''];
   out.push('`npm run farm` with FARM_BMCS BMCs at 127.90.0.1 onwards, each with its own RMCP+ socket on port 623,',
-    'started with its state directory empty and then again from the state the first run saved. The sweep',
-    'opens a session (suite 17), asks Get Device ID and Get System GUID and closes it, on every BMC.', '');
+    'started with its state directory empty, swept (every BMC is woken and writes its state), then started again',
+    'from the state that run saved; idle CPU and RSS are measured on the restarted farm. The sweep opens a session',
+    '(suite 17), asks Get Device ID and Get System GUID and closes it, on every BMC.', '');
   const f = r.farm;
   const targets: string[] = [];
   if (f) {
