@@ -54,7 +54,11 @@ export interface PeerMemory {
 export interface FarmBenchReport {
   readonly farm?: FarmRun;
   readonly farmError?: string;
-  readonly latency?: { readonly agent: IpmitoolTiming; readonly farmOfOne: IpmitoolTiming };
+  /**
+   * Interleaved ipmitool runs: one agent and a farm of one BMC without -C (discovery, then suite
+   * 17), and OpenIPMI's ipmi_sim with -C 3 (it lists no cipher suites; without -C ipmitool waits).
+   */
+  readonly latency?: { readonly agent: IpmitoolTiming; readonly farmOfOne: IpmitoolTiming; readonly ipmiSim?: IpmitoolTiming };
   readonly latencySkipped?: string;
   readonly peers: PeerMemory[];
   readonly large?: FarmRun;
@@ -75,25 +79,32 @@ async function runFarm(group: ProcessGroup, o: FarmBenchOptions, bmcs: number, f
   let restartMs: number | undefined;
   let restoredState: number | undefined;
   try {
+    const idle = async (): Promise<{ idleCpuPercent: number; rss: number }> => {
+      const pid = farm.process.pid!;
+      await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
+      const cpu0 = treeCpuMs(pid);
+      await new Promise((r) => setTimeout(r, IDLE_WINDOW_MS));
+      return { idleCpuPercent: ((treeCpuMs(pid) - cpu0) / IDLE_WINDOW_MS) * 100, rss: treeRssKiB(pid) };
+    };
+    // Without a restart, idle figures come before the sweep; with one, from the restarted farm.
+    const before = restart ? undefined : await idle();
+    o.progress(`farm: sweeping ${bmcs} BMCs`);
+    const s = await sweep(Array.from({ length: bmcs }, (_, i) => ({ address: addIpv4(first, i), port: 623 })), { user: BENCH_USER, password: BENCH_PASSWORD, concurrency: SWEEP_CONCURRENCY });
+    const rssAfterSweepKiB = treeRssKiB(farm.process.pid!);
+    let after = before;
     if (restart) {
+      // Every BMC has state now (the sweep woke each one): the second start reads all of it.
       await farm.stop();
       o.progress('farm: starting again from its saved state');
       farm = await startFarmProcess(group, o.farmMain, env, timeoutMs);
       restartMs = farm.startMs;
       restoredState = Number(farm.listening.restoredState);
+      after = await idle();
     }
-    const pid = farm.process.pid!;
-    await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
-    const cpu0 = treeCpuMs(pid);
-    await new Promise((r) => setTimeout(r, IDLE_WINDOW_MS));
-    const idleCpuPercent = ((treeCpuMs(pid) - cpu0) / IDLE_WINDOW_MS) * 100;
-    const rss = treeRssKiB(pid);
-    o.progress(`farm: sweeping ${bmcs} BMCs`);
-    const s = await sweep(Array.from({ length: bmcs }, (_, i) => ({ address: addIpv4(first, i), port: 623 })), { user: BENCH_USER, password: BENCH_PASSWORD, concurrency: SWEEP_CONCURRENCY });
     return {
-      bmcs, workers: Number(farm.listening.workers), firstStartMs, ...(restartMs === undefined ? {} : { restartMs, restoredState }), rssKiB: rss, idleCpuPercent,
+      bmcs, workers: Number(farm.listening.workers), firstStartMs, ...(restartMs === undefined ? {} : { restartMs, restoredState }), rssKiB: after!.rss, idleCpuPercent: after!.idleCpuPercent,
       sweep: { attempted: s.attempted, answered: s.answered, ...(s.failures[0] ? { firstFailure: `${s.failures.length} failed, first: ${s.failures[0].target.address}: ${s.failures[0].error}` } : {}), sessionsPerSecond: s.answered / (s.ms / 1000), concurrency: SWEEP_CONCURRENCY },
-      rssAfterSweepKiB: treeRssKiB(pid),
+      rssAfterSweepKiB,
     };
   } finally {
     await farm.stop();
@@ -103,18 +114,22 @@ async function runFarm(group: ProcessGroup, o: FarmBenchOptions, bmcs: number, f
 
 async function latency(group: ProcessGroup, o: FarmBenchOptions): Promise<FarmBenchReport['latency']> {
   const ipmitool = findExecutable('ipmitool')!;
+  const ipmiSimPath = findExecutable('ipmi_sim');
+  const sim = ipmiSimPath ? await startIpmiSim(group, ipmiSimPath) : undefined;
   const agent = await startAgent(group, { agentMain: o.agentMain });
   const port = await freeUdpPort();
   const stateDir = group.tempDir('bmcfleet-bench-farm1-');
   const farm = await startFarmProcess(group, o.farmMain, { FARM_BMCS: '1', FARM_PORTS: String(port), IPMI_ADDRESS: '127.0.0.1', BMC_STATE_DIR: stateDir }, 30_000);
   try {
-    o.progress(`farm: ipmitool against one agent and a farm of one BMC, ${o.ipmitoolRuns} runs each, interleaved`);
-    const [a, f] = await timeIpmitool(group, [
-      { label: 'one agent (node dist/main.js)', server: 'agent', port: agent.port, ...(agent.process.pid ? { serverPid: agent.process.pid } : {}) },
-      { label: 'a farm of one BMC', server: 'farm', port, serverPid: farm.process.pid! },
+    o.progress(`farm: ipmitool against one agent, a farm of one BMC${sim ? ' and ipmi_sim' : ''}, ${o.ipmitoolRuns} runs each, interleaved`);
+    const [a, f, s] = await timeIpmitool(group, [
+      { label: 'one agent (node dist/main.js), no -C', server: 'agent', port: agent.port, ...(agent.process.pid ? { serverPid: agent.process.pid } : {}) },
+      { label: 'a farm of one BMC, no -C', server: 'farm', port, serverPid: farm.process.pid! },
+      ...(sim ? [{ label: 'OpenIPMI ipmi_sim, -C 3', server: 'ipmi_sim', port: sim.port, suite: 3, ...(sim.process.pid ? { serverPid: sim.process.pid } : {}) }] : []),
     ], { ipmitool, runs: o.ipmitoolRuns, warmup: 5, perRunTimeoutMs: 20_000, deadline: Date.now() + 600_000 });
-    return { agent: a!, farmOfOne: f! };
+    return { agent: a!, farmOfOne: f!, ...(s ? { ipmiSim: s } : {}) };
   } finally {
+    await sim?.stop();
     await agent.stop();
     await farm.stop();
     group.removeDir(stateDir);

@@ -17,7 +17,7 @@ function runRows(r: FarmRun): string[] {
     `| BMCs, worker processes | ${formatCount(r.bmcs)}, ${r.workers} |`,
     `| Start (spawn to "farm listening"), fresh | ${formatMs(r.firstStartMs)} |`,
     ...(r.restartMs === undefined ? [] : [`| Start from saved state (${formatCount(r.restoredState ?? 0)} BMCs' state restored) | ${formatMs(r.restartMs)} |`]),
-    `| RSS of the farm (all its processes), idle | ${mib(r.rssKiB)} (${(r.rssKiB / r.bmcs).toFixed(1)} KiB per BMC) |`,
+    `| RSS of the farm (all its processes), idle${r.restartMs === undefined ? ', before the sweep' : ', restarted from the state the sweep left'} | ${mib(r.rssKiB)} (${(r.rssKiB / r.bmcs).toFixed(1)} KiB per BMC) |`,
     ...(r.idleCpuPercent === undefined ? [] : [`| Idle CPU (10 s after 5 s settling) | ${r.idleCpuPercent.toFixed(2)} % of a core |`]),
     `| Sweep: a full RMCP+ session per BMC (project client, ${r.sweep.concurrency} at a time) | ${formatCount(r.sweep.answered)} / ${formatCount(r.sweep.attempted)} answered, ${r.sweep.sessionsPerSecond.toFixed(0)} sessions/s |`,
     ...(r.sweep.firstFailure ? [`| Sweep failures | ${r.sweep.firstFailure} |`] : []),
@@ -29,8 +29,9 @@ function runRows(r: FarmRun): string[] {
 export function renderFarm(r: FarmBenchReport, measuredOn: string): string {
   const out: string[] = ['## Farm: many simulated BMCs in one process', '', `Measured ${measuredOn}.`, ''];
   out.push('`npm run farm` with FARM_BMCS BMCs at 127.90.0.1 onwards, each with its own RMCP+ socket on port 623,',
-    'started with its state directory empty and then again from the state the first run saved. The sweep',
-    'opens a session (suite 17), asks Get Device ID and Get System GUID and closes it, on every BMC.', '');
+    'started with its state directory empty, swept (every BMC is woken and writes its state), then started again',
+    'from the state that run saved; idle CPU and RSS are measured on the restarted farm. The sweep opens a session',
+    '(suite 17), asks Get Device ID and Get System GUID and closes it, on every BMC.', '');
   const f = r.farm;
   const targets: string[] = [];
   if (f) {
@@ -43,6 +44,12 @@ export function renderFarm(r: FarmBenchReport, measuredOn: string): string {
   if (r.latency) {
     const ratio = r.latency.farmOfOne.summary.median / r.latency.agent.summary.median;
     targets.push(`- **ipmitool median against a farm of one BMC within 10 % of one agent**: ${formatMs(r.latency.farmOfOne.summary.median)} against ${formatMs(r.latency.agent.summary.median)}, ratio ${ratio.toFixed(2)}× — ${verdict(ratio <= FARM_LATENCY_RATIO_TARGET)}.`);
+    const sim = r.latency.ipmiSim;
+    if (sim) {
+      const simRatio = r.latency.agent.summary.median / sim.summary.median;
+      const cpu = (t: typeof sim): string => (t.serverCpuMsPerRun === undefined ? '?' : `${t.serverCpuMsPerRun.toFixed(2)} ms`);
+      targets.push(`- **ipmitool without -C (discovery + suite 17) against one agent no slower than ipmi_sim with -C 3**: ${formatMs(r.latency.agent.summary.median)} against ${formatMs(sim.summary.median)}, ratio ${simRatio.toFixed(2)}× — ${verdict(simRatio <= 1)}; server CPU per invocation ${cpu(r.latency.agent)} against ${cpu(sim)}.`);
+    }
   }
   if (r.large) {
     targets.push(`- **${formatCount(r.large.bmcs)} BMCs ≤ 3 GiB**: ${mib(r.large.rssKiB)} — ${verdict(r.large.rssKiB / 1024 <= LARGE_RSS_TARGET_MIB)}; sweep ${r.large.sweep.sessionsPerSecond.toFixed(0)} sessions/s with ${r.large.sweep.attempted - r.large.sweep.answered} failures — ${verdict(r.large.sweep.sessionsPerSecond >= LARGE_SWEEP_TARGET && r.large.sweep.answered === r.large.sweep.attempted)}.`);
@@ -57,10 +64,14 @@ export function renderFarm(r: FarmBenchReport, measuredOn: string): string {
   if (f) out.push(`| bmcfleet farm (${formatCount(f.bmcs)} BMCs, one process tree) | ${f.workers} | ${(f.rssKiB / f.bmcs).toFixed(1)} KiB |`);
   for (const p of r.peers) out.push(`| ${p.name} | ${p.processes} | ${p.rssKiB === undefined ? `skipped: ${p.skipped}` : `${(p.rssKiB / 1024).toFixed(1)} MiB`} |`);
   out.push('');
-  out.push('### `ipmitool power status`: one agent against a farm of one BMC', '');
+  out.push('### `ipmitool power status`: one agent, a farm of one BMC, ipmi_sim', '',
+    '`ipmitool -I lanplus -H 127.0.0.1 -p PORT -U admin -P password [-C 3] power status`, the rows interleaved. Without',
+    '`-C`, ipmitool first asks Get Channel Cipher Suites and takes the best suite listed (17 here); ipmi_sim does not',
+    'answer that request (ipmitool then waits about 10 s), so it runs with `-C 3`. Server CPU per run: the server',
+    'process\'s CPU time (all threads) over the runs, per invocation.', '');
   if (r.latency) {
     out.push('| Server | Runs ok | Median | p90 | Server CPU per run |', '|---|---|---|---|---|');
-    for (const t of [r.latency.agent, r.latency.farmOfOne]) {
+    for (const t of [r.latency.agent, r.latency.farmOfOne, ...(r.latency.ipmiSim ? [r.latency.ipmiSim] : [])]) {
       out.push(`| ${t.target.label} | ${t.samples.length} / ${t.attempted} | ${formatMs(t.summary.median)} | ${formatMs(t.summary.p90)} | ${t.serverCpuMsPerRun === undefined ? '–' : `${t.serverCpuMsPerRun.toFixed(2)} ms`} |`);
     }
   } else out.push(`Skipped: ${r.latencySkipped ?? 'unknown'}.`);

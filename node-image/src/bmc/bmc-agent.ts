@@ -28,7 +28,7 @@ import { SolConfig } from '../sol/sol-config';
 import { SolManager } from '../sol/sol-manager';
 import type { BootSource, MachineControl } from '../machine/machine-control';
 import { FirmwareSettings } from '../core/firmware-settings';
-import { defaultSensors } from './inventory/sensors';
+import { defaultSensors, type SensorDefinition } from './inventory/sensors';
 import { EventLog } from '../core/event-log';
 import { PowerService } from '../core/power-service';
 import { BootOverrideRecord } from '../core/boot-override';
@@ -42,7 +42,8 @@ import type { NetworkInfo } from '../network/network-info';
 import type { Remote } from './session/session-types';
 import type { StateStore } from '../state/state-store';
 import type { CipherSuite } from '../protocol/crypto/cipher-suites';
-import { UdpServer } from '../transport/udp-server';
+import type { Socket } from 'node:dgram';
+import { UdpServer, type UdpPeer } from '../transport/udp-server';
 import { AuthType15 } from '../protocol/crypto/auth15';
 import type { Ipmi15AuthTypeName } from '../config';
 import type { Logger } from '../util/logger';
@@ -89,6 +90,16 @@ export interface BmcAgentOptions {
    * agent registers its tick and asks to be called again at its next deadline only.
    */
   readonly scheduler?: AgentScheduler;
+  /**
+   * An IPMI socket bound and kept by the caller (a farm): the agent sends on it and gets its
+   * datagrams through receive(); stop() leaves it open. Instead of binding address:port.
+   */
+  readonly socket?: Socket;
+  /**
+   * When the SEL's "BMC restarted" event of this start happened (default: now); null records none
+   * (a farm waking a BMC that rested: no restart, see farm.ts).
+   */
+  readonly restartEventAt?: number | null;
 }
 
 /** One timer source for many BMCs (farm/timer-wheel.ts): calls a BMC only when it asked to be. */
@@ -117,6 +128,8 @@ export interface MachineContext {
 }
 
 const POH_CHECKPOINT_MS = 60_000;
+/** Read-only definitions every BMC of the process shares (and with them one SDR template, sdr-repository.ts). */
+const DEFAULT_SENSORS: readonly SensorDefinition[] = defaultSensors();
 
 /**
  * IPMI_SOL_PORT names the port clients reach the BMC on when something in between maps it (Docker's
@@ -140,6 +153,9 @@ export class BmcAgent {
   private timer: NodeJS.Timeout | null = null;
   private scheduled: ScheduledAgent | null = null;
   private readonly cleanups: Array<() => void> = [];
+  private poweredOn = false;
+  /** With an adopted socket (BmcAgentOptions.socket): hands the agent one datagram. */
+  receive: (msg: Buffer, from: UdpPeer) => void = () => {};
 
   private constructor(
     /** The protocol-neutral BMC that other front ends (Redfish) serve. */
@@ -168,7 +184,7 @@ export class BmcAgent {
     const boot = new BootOptions({ store: o.store, clock });
     const chassis = new ChassisState({ store: o.store });
     const sel = new SystemEventLog(o.store);
-    const sensors = defaultSensors();
+    const sensors = DEFAULT_SENSORS;
     const sdr = new SdrRepository({ sensors });
     const firmware = new FirmwareSettings({
       store: o.store, firmware: o.firmware?.mode ?? QEMU_CONFIG_DEFAULTS.bootMode,
@@ -254,7 +270,7 @@ export class BmcAgent {
     faults.onReboot = (now) => { engine.resetSessions(now); eventLog.record('bmc-restart', now); };
     faults.onIpmiSessionExpiry = (sessionId, now) => { engine.closeSession(sessionId, 'timeout', now); };
     faults.onSolDeactivate = (now) => { sol.deactivateByBmc(now); };
-    eventLog.record('bmc-restart', clock());
+    if (o.restartEventAt !== null) eventLog.record('bmc-restart', o.restartEventAt ?? clock());
     const tickMs = o.tickMs ?? 100;
     let lastCheckpoint = clock();
     const runTimers = (now: number): void => {
@@ -284,10 +300,15 @@ export class BmcAgent {
       await engine.handleDatagram(d, from, clock());
       wake();
     });
-    const bound = await server.listen(o.address, o.port, handler);
+    let receive: ((msg: Buffer, from: UdpPeer) => void) | undefined;
+    let bound: UdpPeer;
+    if (o.socket) ({ bound, receive } = server.adopt(o.socket, handler));
+    else bound = await server.listen(o.address, o.port, handler);
     boundPort = bound.port;
     if (o.solPort !== undefined && o.solPort !== bound.port) await listenOnSolPort(server, o.address, o.solPort, handler, log);
     const agent = new BmcAgent(core, engine, machine, sol, boot, sel, users, faults, server, bound.port, log);
+    if (receive) agent.receive = receive;
+    agent.cleanups.push(machine.on('power', (state) => { agent.poweredOn = state === 'on'; }));
 
     // The SEL records every power transition the machine reports, whoever caused it.
     const stopFollowing = followMachinePower(machine, chassis, clock);
@@ -319,6 +340,19 @@ export class BmcAgent {
       machine.power('on').catch((err: unknown) => log.error('power on at start failed', { error: String(err) }));
     }
     return agent;
+  }
+
+  /**
+   * Whether stopping this BMC now loses nothing a restart from its state store would not bring
+   * back: no session (open or half-open), no SOL, machine off and no power action under way, no
+   * fault rules or fault counts, no boot option Set In Progress, no login failure
+   * remembered, chassis identify off. A farm lets such a BMC rest.
+   */
+  restable(now: number): boolean {
+    return this.core.chassis.identifyState(now) === 'off' && this.engine.sessions.establishedCount === 0 && this.engine.sessions.halfOpenCount === 0
+      && this.sol.activeSessionId === null && !this.poweredOn && !this.faults.powerInProgress
+      && this.faults.engine.list().length === 0 && this.faults.engine.totals.size === 0
+      && this.boot.restable() && this.users.lockoutQuiet;
   }
 
   /** Stops listening, ends every session and stops the machine's processes and timers. */

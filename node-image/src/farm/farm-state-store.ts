@@ -110,6 +110,11 @@ class BmcView implements StateStore {
     return v === undefined ? undefined : decodeDocument(v);
   }
   write(name: string, data: Buffer): void { this.docs.set(this.index, name, encodeDocument(data)); }
+  writeJsonText(name: string, json: string): void { this.docs.set(this.index, name, `j${json}`); }
+  readJsonText(name: string): string | undefined {
+    const v = this.docs.get(this.index, name);
+    return v !== undefined && v.startsWith('j') ? v.slice(1) : undefined;
+  }
   remove(name: string): void { this.docs.set(this.index, name, undefined); }
 }
 

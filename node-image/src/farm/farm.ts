@@ -5,7 +5,10 @@
  * differ between BMCs is shared: one random pool, one timer wheel driving every BMC's timers
  * (visiting only BMCs with something pending), one state store, one TLS certificate.
  */
+import { createSocket, type Socket } from 'node:dgram';
 import { BmcAgent, type AgentScheduler, type ScheduledAgent } from '../bmc/bmc-agent';
+import { ChassisState, CHASSIS_DOCUMENT } from '../bmc/chassis/chassis-state';
+import type { UdpPeer } from '../transport/udp-server';
 import { SimMachine } from '../machine/sim-machine';
 import { pooledRandom } from '../util/random-pool';
 import type { Logger } from '../util/logger';
@@ -39,12 +42,16 @@ export interface FarmSliceOptions {
   readonly farmTag: number;
   readonly log: Logger;
   readonly clock?: () => number;
+  /** Quiet time before an awake BMC may rest (default REST_AFTER_MS) and how often that is looked at (REST_CHECK_MS). */
+  readonly restAfterMs?: number;
+  readonly restCheckMs?: number;
 }
 
 export interface FarmBmc {
   readonly name: string;
   readonly endpoint: BmcEndpoint;
-  readonly agent: BmcAgent;
+  /** The BMC while it is awake; null while it rests (its socket stays bound: see RestingBmcs). */
+  readonly agent: BmcAgent | null;
   readonly redfish?: RunningRedfishServer;
 }
 
@@ -78,30 +85,79 @@ class WheelScheduler implements AgentScheduler {
   close(): void { clearInterval(this.timer); }
 }
 
+/** A BMC quiet this long (no datagram), with nothing volatile pending (BmcAgent.restable), rests. */
+export const REST_AFTER_MS = 30_000;
+/** How often awake BMCs are looked at for rest. */
+const REST_CHECK_MS = 5_000;
+/** Datagrams kept for a BMC while it wakes (clients retransmit anyway). */
+const MAX_PENDING = 32;
+
+/**
+ * One BMC of the slice. Its socket is bound for the life of the farm; the BmcAgent behind it is
+ * built when the first datagram arrives and stopped again once it may rest, so a farm holds full
+ * BMCs only for those in use. What a resting BMC keeps is what a farm restart keeps: its state
+ * store documents (users, boot flags, SEL, GUIDs, chassis settings).
+ */
+class Slot implements FarmBmc {
+  agent: BmcAgent | null = null;
+  redfish?: RunningRedfishServer;
+  /** Building the agent, or stopping it to rest; the next change waits for it. */
+  change: Promise<void> | null = null;
+  pending: Array<[Buffer, UdpPeer]> = [];
+  lastActive = 0;
+  /** Awake before in this process: a later wake is no BMC restart (no SEL event). */
+  wokenBefore = false;
+  constructor(readonly name: string, readonly endpoint: BmcEndpoint, readonly socket: Socket | null) {}
+}
+
 export class Farm {
+  private readonly awake = new Set<Slot>();
+  private readonly restTimer: NodeJS.Timeout;
+  private stopped = false;
+
   private constructor(
-    readonly bmcs: readonly FarmBmc[],
+    private readonly slots: Slot[],
     private readonly scheduler: WheelScheduler,
-  ) {}
+    private readonly wakeAgent: (slot: Slot) => Promise<BmcAgent>,
+    private readonly clock: () => number,
+    private readonly log: Logger,
+    private readonly restAfterMs: number,
+    restCheckMs: number,
+  ) {
+    this.restTimer = setInterval(() => this.restQuiet(), restCheckMs);
+    this.restTimer.unref();
+  }
+
+  get bmcs(): readonly FarmBmc[] { return this.slots; }
 
   /** BMCs with a timer pending (sessions open, SOL active, powered on). */
   get scheduledCount(): number { return this.scheduler.wheel.size; }
 
-  /** Starts every BMC of the slice; when one cannot start, the ones started are stopped again. */
+  /** BMCs awake now (the others rest behind their sockets). */
+  get awakeCount(): number { return this.awake.size; }
+
+  /**
+   * Binds every BMC's socket; BMCs that must run from the start (Redfish, power on at start, a
+   * restore policy that powers on) are started at once, the others when their first datagram
+   * comes. When one cannot start, everything started is stopped again.
+   */
   static async start(o: FarmSliceOptions): Promise<Farm> {
     const clock = o.clock ?? Date.now;
+    const startedAt = clock();
     const scheduler = new WheelScheduler(clock, o.log);
     const random = pooledRandom(64 * 1024);
     const { cpus, memoryMiB } = parseQemuConfig({}).config;
-    const bmcs: FarmBmc[] = [];
-    const startOne = async (index: number): Promise<FarmBmc> => {
-      const endpoint = endpointOf(o.config.plan, index);
-      const name = `${o.config.namePrefix}-${index}`;
+    const a = o.config.agent;
+    const lazy = a.redfishPort === undefined || !o.tls;
+    const startAgent = async (slot: Slot): Promise<BmcAgent> => {
+      const { endpoint, name } = slot;
+      const index = endpoint.index;
       const log = namedLogger(o.log, { bmc: name, endpoint: `${endpoint.address}:${endpoint.port}` });
-      const a = o.config.agent;
       const agent = await BmcAgent.start({
         address: endpoint.address,
         port: endpoint.port,
+        ...(slot.socket ? { socket: slot.socket } : {}),
+        ...(slot.wokenBefore ? { restartEventAt: null } : { restartEventAt: startedAt }),
         adminUser: a.ipmiUser,
         adminPassword: a.ipmiPassword,
         cipherSuites: a.cipherSuites,
@@ -111,38 +167,46 @@ export class Farm {
         store: o.store(index),
         network: new FarmNetworkInfo(endpoint.address, o.farmTag, index),
         createMachine: (ctx) => new SimMachine({ boot: ctx.boot, nodeName: name, powerDelayMs: a.simPowerDelayMs }),
-        powerOnAtStart: a.powerOnAtStart,
+        powerOnAtStart: a.powerOnAtStart && !slot.wokenBefore,
         hardware: { cpus, memoryMiB },
         log,
         clock,
         random,
         scheduler,
       });
-      if (a.redfishPort === undefined || !o.tls) return { name, endpoint, agent };
+      slot.wokenBefore = true;
+      if (lazy) return agent;
       try {
         const service = new RedfishService({ core: agent.core, random, log });
-        const port = o.config.plan.mode === 'ports' ? a.redfishPort + index : a.redfishPort;
-        const redfish = await startRedfishServer({ address: endpoint.address, port, tls: o.tls, handle: (req, now) => service.handle(req, now), clock, log });
-        return { name, endpoint, agent, redfish };
+        const port = o.config.plan.mode === 'ports' ? a.redfishPort! + index : a.redfishPort!;
+        slot.redfish = await startRedfishServer({ address: endpoint.address, port, tls: o.tls!, handle: (req, now) => service.handle(req, now), clock, log });
+        return agent;
       } catch (err) {
         await agent.stop();
         throw new Error(`${name}: Redfish service: ${err instanceof Error ? err.message : String(err)}`);
       }
     };
+    const slots: Slot[] = [];
+    const farm = new Farm(slots, scheduler, startAgent, clock, o.log, o.restAfterMs ?? REST_AFTER_MS, o.restCheckMs ?? REST_CHECK_MS);
     let next = o.from;
     let failure: unknown;
     const worker = async (): Promise<void> => {
       while (failure === undefined && next < o.to) {
         const index = next++;
+        const endpoint = endpointOf(o.config.plan, index);
+        const name = `${o.config.namePrefix}-${index}`;
         try {
-          bmcs.push(await startOne(index));
+          const slot = new Slot(name, endpoint, lazy ? await bindSocket(endpoint) : null);
+          slots.push(slot);
+          if (slot.socket) farm.listen(slot);
+          if (!lazy || a.powerOnAtStart || powersOnAtStart(o.store(index))) await farm.wake(slot);
         } catch (err) {
-          failure ??= err;
+          failure ??= err instanceof Error ? new Error(`${name}: ${err.message}`) : err;
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(START_CONCURRENCY, o.to - o.from) }, worker));
-    const farm = new Farm(bmcs.sort((x, y) => x.endpoint.index - y.endpoint.index), scheduler);
+    slots.sort((x, y) => x.endpoint.index - y.endpoint.index);
     if (failure !== undefined) {
       await farm.stop();
       throw failure instanceof Error ? failure : new Error(String(failure));
@@ -150,9 +214,81 @@ export class Farm {
     return farm;
   }
 
-  /** Stops every BMC (sessions end, sockets close) and the farm's timer. */
-  async stop(): Promise<void> {
-    this.scheduler.close();
-    await Promise.all(this.bmcs.map(async (b) => { await b.agent.stop(); await b.redfish?.close(); }));
+  private listen(slot: Slot): void {
+    slot.socket!.on('message', (msg: Buffer, from: UdpPeer) => {
+      if (this.stopped) return;
+      slot.lastActive = this.clock();
+      if (slot.agent) { slot.agent.receive(msg, from); return; }
+      if (slot.pending.length < MAX_PENDING) slot.pending.push([msg, { address: from.address, port: from.port }]);
+      this.wake(slot).catch((err: unknown) => this.log.error('BMC could not be woken', { bmc: slot.name, error: err instanceof Error ? err.message : String(err) }));
+    });
+    slot.socket!.on('error', (err) => this.log.error('udp socket error', { bmc: slot.name, error: err.message }));
   }
+
+  /** Builds the BMC's agent (once; callers during the build share it) and hands it what came meanwhile. */
+  private async wake(slot: Slot): Promise<void> {
+    while (slot.change) await slot.change;
+    if (slot.agent || this.stopped) return;
+    slot.change = (async () => {
+      try {
+        slot.agent = await this.wakeAgent(slot);
+        slot.lastActive = this.clock();
+        this.awake.add(slot);
+      } finally {
+        slot.change = null;
+      }
+      for (const [msg, from] of slot.pending.splice(0)) slot.agent.receive(msg, from);
+    })();
+    try {
+      await slot.change;
+    } catch (err) {
+      slot.pending.length = 0;
+      throw err;
+    }
+  }
+
+  /** Lets every awake BMC that has been quiet for REST_AFTER_MS, with nothing volatile pending, rest. */
+  private restQuiet(): void {
+    const now = this.clock();
+    for (const slot of this.awake) {
+      if (!slot.socket || slot.redfish || slot.change || now - slot.lastActive < this.restAfterMs || !slot.agent?.restable(now)) continue;
+      const agent = slot.agent;
+      slot.agent = null;
+      this.awake.delete(slot);
+      slot.change = agent.stop()
+        .catch((err: unknown) => this.log.error('BMC could not rest cleanly', { bmc: slot.name, error: err instanceof Error ? err.message : String(err) }))
+        .finally(() => { slot.change = null; });
+    }
+  }
+
+  /** Stops every BMC (sessions end, sockets close) and the farm's timers. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.restTimer);
+    this.scheduler.close();
+    await Promise.all(this.slots.map(async (slot) => {
+      while (slot.change) await slot.change.catch(() => {});
+      await slot.agent?.stop();
+      slot.agent = null;
+      await slot.redfish?.close();
+      const socket = slot.socket;
+      if (socket) await new Promise<void>((resolve) => { try { socket.close(() => resolve()); } catch { resolve(); } });
+    }));
+    this.awake.clear();
+  }
+}
+
+/** A BMC's IPMI socket, bound for the life of the farm. */
+function bindSocket(endpoint: BmcEndpoint): Promise<Socket> {
+  const socket = createSocket({ type: 'udp4', reuseAddr: false });
+  return new Promise<Socket>((resolve, reject) => {
+    socket.once('error', (err) => { try { socket.close(); } catch { /* not bound */ } reject(err); });
+    socket.bind(endpoint.port, endpoint.address, () => { socket.removeAllListeners('error'); resolve(socket); });
+  });
+}
+
+/** Whether a BMC's saved chassis settings power its machine on when the BMC starts (restore policy). */
+function powersOnAtStart(store: StateStore): boolean {
+  if (store.read(CHASSIS_DOCUMENT) === undefined) return false;
+  return new ChassisState({ store }).powerOnAtStart() !== undefined;
 }

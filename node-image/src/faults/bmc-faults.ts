@@ -48,6 +48,8 @@ export class BmcFaults {
   onRedfishSessionExpiry: (token: string, now: number) => void = () => {};
   /** Ends the active SOL payload from the BMC's side; set by the agent. */
   onSolDeactivate: (now: number) => void = () => {};
+  /** Power actions of machine() not finished yet. */
+  private powerActions = 0;
 
   constructor(private readonly o: BmcFaultsOptions) {
     this.engine = o.engine ?? new FaultEngine();
@@ -67,8 +69,10 @@ export class BmcFaults {
   /** Wraps the UDP datagram handler: silences, datagram-stage rules, and the reply plan of each request. */
   datagramHandler<R>(handler: (d: Buffer, from: R) => Promise<void>): (d: Buffer, from: R) => Promise<void> {
     return async (d, from) => {
-      const plan: ReplyPlan = { drop: false, duplicate: false };
       const decision = this.decide(isSolDatagram(d) ? { protocol: 'sol' } : { protocol: 'ipmi', stage: 'datagram' });
+      // No rule at all: no reply plan to keep (the usual case, without the cost of a context).
+      if (!decision && this.engine.list().length === 0) return handler(d, from);
+      const plan: ReplyPlan = { drop: false, duplicate: false };
       if (decision) {
         if (decision.kind === 'silent') return;
         const a = decision.action;
@@ -137,6 +141,9 @@ export class BmcFaults {
     };
   }
 
+  /** A power action through machine() is still being carried out. */
+  get powerInProgress(): boolean { return this.powerActions > 0; }
+
   /** A machine whose power actions may be stuck (accepted, nothing happens) or slow. */
   machine(m: MachineControl): MachineControl {
     const power = m.power.bind(m);
@@ -147,8 +154,13 @@ export class BmcFaults {
         return async (action: PowerAction): Promise<void> => {
           const d = faults.decide({ protocol: 'power', resetType: action });
           if (d?.kind === 'apply' && d.action.kind === 'power-stuck') return;
-          if (d?.kind === 'apply' && d.action.kind === 'delay') await faults.sleep(d.action.ms);
-          return power(action);
+          faults.powerActions++;
+          try {
+            if (d?.kind === 'apply' && d.action.kind === 'delay') await faults.sleep(d.action.ms);
+            return await power(action);
+          } finally {
+            faults.powerActions--;
+          }
         };
       },
     });

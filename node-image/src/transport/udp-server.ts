@@ -23,6 +23,8 @@ const MAX_DATAGRAM = 2048;
 export class UdpServer {
   /** Bound sockets by local port; the first one bound also sends to peers without a local port. */
   private readonly sockets = new Map<number, Socket>();
+  /** Sockets another owner bound and keeps (adopt): never closed here. */
+  private readonly adopted = new Set<Socket>();
 
   constructor(private readonly log: Logger) {}
 
@@ -51,6 +53,26 @@ export class UdpServer {
     return { address: bound.address, port: bound.port };
   }
 
+  /**
+   * Serves on a socket bound and owned by someone else (a farm, which keeps it while the BMC rests):
+   * the owner hands each datagram to the returned receiver, and close() leaves the socket open.
+   */
+  adopt(socket: Socket, handler: DatagramHandler): { readonly bound: UdpPeer; readonly receive: (msg: Buffer, from: UdpPeer) => void } {
+    const bound = socket.address();
+    this.sockets.set(bound.port, socket);
+    this.adopted.add(socket);
+    const receive = (msg: Buffer, from: UdpPeer): void => {
+      if (msg.length > MAX_DATAGRAM) return;
+      try {
+        const r = handler(msg, { address: from.address, port: from.port, localPort: bound.port });
+        if (r) r.catch((err: unknown) => this.log.error('datagram handler failed', { error: String(err) }));
+      } catch (err) {
+        this.log.error('datagram handler failed', { error: String(err) });
+      }
+    };
+    return { bound: { address: bound.address, port: bound.port }, receive };
+  }
+
   send(data: Buffer, to: UdpPeer): void {
     const socket = (to.localPort === undefined ? undefined : this.sockets.get(to.localPort)) ?? this.sockets.values().next().value;
     socket?.send(data, to.port, to.address, (err) => {
@@ -59,8 +81,9 @@ export class UdpServer {
   }
 
   async close(): Promise<void> {
-    const sockets = [...this.sockets.values()];
+    const sockets = [...this.sockets.values()].filter((s) => !this.adopted.has(s));
     this.sockets.clear();
+    this.adopted.clear();
     await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   }
 }

@@ -378,6 +378,14 @@ export class BootOptions implements BootSource {
     return { ok: true };
   }
 
+  /**
+   * Nothing volatile pending: no Set In Progress (everything else, the valid-bit countdown and the
+   * mailbox included, is in the state store). A BMC rebuilt from its state store then answers alike.
+   */
+  restable(): boolean {
+    return this.setInProgress === SetInProgressState.SetComplete;
+  }
+
   private flagsValid(): boolean {
     return (this.bootFlags[0]! & BootFlags1.Valid) !== 0;
   }

@@ -100,6 +100,8 @@ interface SdrTemplate {
 }
 
 const SHARED_TEMPLATES = new Map<string, SdrTemplate>();
+/** Templates of repositories given the same sensor array (e.g. every BMC of a farm), by its other options. */
+const TEMPLATES_BY_SENSORS = new WeakMap<readonly SensorDefinition[], Map<string, SdrTemplate>>();
 
 function buildTemplate(options: SdrRepositoryOptions): SdrTemplate {
   const sensors = options.sensors ?? defaultSensors();
@@ -143,10 +145,16 @@ export class SdrRepository {
     this.maxReadLength = options.maxReadLength ?? SDR_DEFAULT_MAX_READ;
     // Firmware-defined records are the same for every BMC built with the default sensors: built once
     // per process and shared (read-only; reads return copies), so a farm of BMCs holds one set.
-    const key = options.sensors === undefined ? `${options.mcName ?? ''}|${options.deviceCapabilities ?? ''}|${options.fruLocatorName ?? '\0'}` : undefined;
-    const shared = key === undefined ? undefined : SHARED_TEMPLATES.get(key);
+    // The same holds for repositories given one and the same sensor array.
+    const key = `${options.mcName ?? ''}|${options.deviceCapabilities ?? ''}|${options.fruLocatorName ?? '\0'}`;
+    let table = SHARED_TEMPLATES;
+    if (options.sensors !== undefined) {
+      table = TEMPLATES_BY_SENSORS.get(options.sensors) ?? new Map<string, SdrTemplate>();
+      TEMPLATES_BY_SENSORS.set(options.sensors, table);
+    }
+    const shared = table.get(key);
     const template = shared ?? buildTemplate(options);
-    if (key !== undefined && !shared) SHARED_TEMPLATES.set(key, template);
+    if (!shared) table.set(key, template);
     this.records = template.records;
     this.recordIds = template.recordIds;
     this.sensorsByNumber = template.sensorsByNumber;

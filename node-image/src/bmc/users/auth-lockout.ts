@@ -164,6 +164,16 @@ export class AuthLockout {
     if (user) { user.failures = []; user.throttledUntil = undefined; }
   }
 
+  /**
+   * No failure remembered and nothing locked or throttled: forgetting everything now (a BMC that
+   * restarts) changes no answer, since remembered successes matter only while failures exist.
+   */
+  get quiet(): boolean {
+    for (const e of this.bySource.values()) if (e.failures.length > 0 || e.lockedUntil !== undefined) return false;
+    for (const u of this.byUser.values()) if (u.failures.length > 0 || u.throttledUntil !== undefined) return false;
+    return true;
+  }
+
   /** (user, address) entries held; for tests of the bound. */
   get trackedSources(): number { return this.bySource.size; }
 

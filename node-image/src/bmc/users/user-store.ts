@@ -140,6 +140,9 @@ export class UserStore {
   /** Non-secret remarks about the start (e.g. an unreadable users.json); for log lines. */
   readonly startupNotes: readonly string[];
 
+  /** No login failure remembered, nothing locked out (auth-lockout.ts). */
+  get lockoutQuiet(): boolean { return this.lockout.quiet; }
+
   constructor(private readonly options: UserStoreOptions) {
     const adminName = Buffer.from(options.adminName, 'utf8');
     const adminPassword = Buffer.from(options.adminPassword, 'utf8');
@@ -380,9 +383,16 @@ function pad(b: Buffer, size: number): Buffer {
   return out;
 }
 
+/** The last fingerprint made: every BMC of a farm has the same configured administrator. */
+let lastFingerprint: { readonly name: Buffer; readonly password: Buffer; readonly value: string } | undefined;
+
 /** Length-prefixed so that ("ab","c") and ("a","bc") differ. */
 function configFingerprint(name: Buffer, password: Buffer): string {
-  return createHash('sha256').update(Buffer.from([name.length])).update(name).update(password).digest('hex');
+  const last = lastFingerprint;
+  if (last && last.name.equals(name) && last.password.equals(password)) return last.value;
+  const value = createHash('sha256').update(Buffer.from([name.length])).update(name).update(password).digest('hex');
+  lastFingerprint = { name: Buffer.from(name), password: Buffer.from(password), value };
+  return value;
 }
 
 function loadDocument(state: StateStore, notes: string[]): { records: UserRecord[]; configuredFingerprint: string; lockoutPolicy: LockoutPolicy } | undefined {

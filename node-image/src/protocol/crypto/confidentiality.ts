@@ -4,6 +4,7 @@
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { ProtocolError, ProtocolErrorCode } from '../errors';
+import { secretKey } from './secret-keys';
 
 export const AES_BLOCK = 16;
 export const AES_KEY_LENGTH = 16;
@@ -30,7 +31,7 @@ export function stripConfidentialityTrailer(padded: Buffer): Buffer {
 }
 
 export function encryptAesCbc128(k2: Buffer, iv: Buffer, plaintext: Buffer): Buffer {
-  const c = createCipheriv('aes-128-cbc', k2.subarray(0, AES_KEY_LENGTH), iv);
+  const c = createCipheriv('aes-128-cbc', secretKey(k2, AES_KEY_LENGTH), iv);
   c.setAutoPadding(false);
   const body = Buffer.concat([c.update(Buffer.concat([plaintext, confidentialityTrailer(plaintext.length)])), c.final()]);
   return Buffer.concat([iv, body]);
@@ -40,7 +41,7 @@ export function decryptAesCbc128(k2: Buffer, payload: Buffer): Buffer {
   if (payload.length < 2 * AES_BLOCK || payload.length % AES_BLOCK !== 0) {
     throw new ProtocolError(ProtocolErrorCode.BadPadding, { reason: 'length', length: payload.length });
   }
-  const d = createDecipheriv('aes-128-cbc', k2.subarray(0, AES_KEY_LENGTH), payload.subarray(0, AES_BLOCK));
+  const d = createDecipheriv('aes-128-cbc', secretKey(k2, AES_KEY_LENGTH), payload.subarray(0, AES_BLOCK));
   d.setAutoPadding(false);
   const padded = Buffer.concat([d.update(payload.subarray(AES_BLOCK)), d.final()]);
   return stripConfidentialityTrailer(padded);

@@ -9,6 +9,7 @@
  * RAKP4 ICV  = H(SIK, Rm | SIDc | GUIDc) truncated to the auth algorithm's ICV length
  */
 import { createHmac } from 'node:crypto';
+import { secretKey } from './secret-keys';
 import type { AuthAlgorithmInfo, HashName } from './cipher-suites';
 
 const KEY_CONSTANT_LENGTH = 20;
@@ -24,7 +25,7 @@ export interface RakpParticipants {
 }
 
 export function hmac(hash: HashName, key: Buffer, ...parts: Buffer[]): Buffer {
-  const h = createHmac(hash, key);
+  const h = createHmac(hash, secretKey(key));
   for (const p of parts) h.update(p);
   return h.digest();
 }
