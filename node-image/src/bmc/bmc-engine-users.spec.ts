@@ -7,6 +7,8 @@ import { BmcEngine, DEFAULT_ENGINE_CONFIG } from './bmc-engine';
 import { Dispatcher } from './dispatcher';
 import { appCommands } from './commands/app-commands';
 import { userCommands } from './commands/user-commands';
+import { channelCommands } from './commands/channel-commands';
+import { ChannelAccessStore } from './users/channel-access';
 import { UserStore } from './users/user-store';
 import { MemoryStateStore } from '../state/state-store';
 import { parseCipherSuiteList } from '../protocol/crypto/cipher-suites';
@@ -27,12 +29,14 @@ function setUp() {
   users.setEnabled(3, true);
   const sent: Buffer[] = [];
   const dispatcher = new Dispatcher(silentLogger);
+  const channelAccess = new ChannelAccessStore(new MemoryStateStore());
   const engine = new BmcEngine({
-    config: { ...DEFAULT_ENGINE_CONFIG, cipherSuites: [SUITE] },
+    config: { ...DEFAULT_ENGINE_CONFIG, cipherSuites: [SUITE] }, channelPrivilegeLimit: () => channelAccess.privilegeLimit(),
     users, guid: () => Buffer.alloc(16, 7), random: (n) => randomBytes(n), send: (d) => sent.push(d), dispatcher, log: silentLogger,
   });
   dispatcher.register(appCommands({ sessions: engine, identity: { systemGuid: Buffer.alloc(16, 7), deviceGuid: Buffer.alloc(16, 8) }, onReset: () => {} }));
   dispatcher.register(userCommands({ users, channel: 1 }));
+  dispatcher.register(channelCommands({ channel: 1, access: channelAccess, activeSessionCount: () => engine.sessions.establishedCount }));
   const roundTrip = async (d: Buffer, from: Remote, now = 0): Promise<Buffer | undefined> => { sent.length = 0; await engine.handleDatagram(d, from, now); return sent[0]; };
   /** A full login; throws with the refusal when the BMC refuses. */
   const login = async (user: string, password: string, privilege: number, from: Remote = HERE): Promise<ClientSession> => {
@@ -110,5 +114,25 @@ describe('BmcEngine with the user store', () => {
     const session = engine.listSessions().find((x) => x.userId === 3)!;
     expect({ privilege: session.privilege, maxPrivilege: session.maxPrivilege }).toEqual({ privilege: Privilege.User, maxPrivilege: Privilege.User });
     expect(await call(s, 0x06, 0x3b, [Privilege.Operator])).toBe(0x81);
+  });
+
+  it('Set Channel Access lowering the channel privilege limit lowers the live sessions above it (section 22.22); 0xD4 for what they can no longer do', async () => {
+    const { engine, login, call } = setUp();
+    const admin = await login('admin', 'password', Privilege.Administrator);
+    expect(await call(admin, 0x06, 0x3b, [Privilege.Administrator])).toBe(0);
+    const viewer = await login('viewer', 'viewpass1', Privilege.User);
+    // Channel 1, access byte untouched, volatile privilege limit (bits 7:6 = 10b) OPERATOR.
+    expect(await call(admin, 0x06, 0x40, [0x01, 0x00, 0x80 | Privilege.Operator])).toBe(0);
+    const privileges = () => engine.listSessions().map((x) => ({ user: x.userId, privilege: x.privilege, max: x.maxPrivilege })).sort((a, b) => a.user - b.user);
+    // The request that made the change was answered at the old level; the next one of any session applies the limit.
+    expect(await call(admin, 0x06, 0x44, [0x01, 0x02])).toBe(0);
+    expect(privileges()).toEqual([{ user: 2, privilege: Privilege.Operator, max: Privilege.Operator }, { user: 3, privilege: Privilege.User, max: Privilege.User }]);
+    // An Administrator-only command (Set User Name), and raising the session back, are refused.
+    expect(await call(admin, 0x06, 0x45, [0x04, ...Buffer.from('someone'.padEnd(16, '\0'))])).toBe(0xd4);
+    expect(await call(admin, 0x06, 0x3b, [Privilege.Administrator])).toBe(0x81);
+    expect(await call(admin, 0x06, 0x44, [0x01, 0x02])).toBe(0);
+    expect(await call(viewer, 0x06, 0x01)).toBe(0);
+    // Raising the limit back needs Administrator, which the lowered session no longer has.
+    expect(await call(admin, 0x06, 0x40, [0x01, 0x00, 0x80 | Privilege.Administrator])).toBe(0xd4);
   });
 });

@@ -91,6 +91,8 @@ export class BmcEngine {
   private readonly digest: LogDigest;
   /** The session whose request is being dispatched (its own user changes do not end it). */
   private actingSessionId: number | null = null;
+  /** The channel privilege limit last applied to the live sessions (enforceChannelLimit). */
+  private enforcedChannelLimit: number | undefined;
   private lastNow = 0;
 
   constructor(private readonly deps: EngineDeps) {
@@ -534,6 +536,7 @@ export class BmcEngine {
       return null;
     }
     inFlight.add(key);
+    this.enforceChannelLimit();
     try {
       // Handlers run synchronously up to their first await: user changes they make are told to
       // onUserChanged while actingSessionId still names this session.
@@ -584,6 +587,27 @@ export class BmcEngine {
         s.privilege = Math.min(s.privilege, limit);
         this.deps.log.info('session privilege lowered', { handle: s.handle, user: s.userName, privilege: s.privilege });
       }
+    }
+  }
+
+  /**
+   * The channel privilege limit (Set Channel Access, IPMI v2.0 section 22.22) caps the privilege of
+   * every session on the channel (section 6.8: a session runs at most at the lower of the user's
+   * and the channel's limit), live sessions included: once it is lowered, their privilege and the
+   * level Set Session Privilege Level may raise them to are lowered too, so commands needing more
+   * answer 0xD4. With the channel set to NO ACCESS only Callback-level commands (Close Session)
+   * remain. Raising the limit again does not raise sessions opened under the lower one.
+   */
+  private enforceChannelLimit(): void {
+    const limit = this.channelLimit();
+    if (limit === this.enforcedChannelLimit) return;
+    this.enforcedChannelLimit = limit;
+    const ceiling = limit === Privilege.None ? Privilege.Callback : limit;
+    for (const s of this.sessions.listEstablished()) {
+      if (s.maxPrivilege <= ceiling) continue;
+      s.maxPrivilege = ceiling;
+      s.privilege = Math.min(s.privilege, ceiling);
+      this.deps.log.info('session privilege lowered', { handle: s.handle, user: s.userName, privilege: s.privilege, cause: 'channel limit' });
     }
   }
 

@@ -7,7 +7,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { Privilege } from '../protocol/errors';
-import { UserStoreError, UserStoreErrorCode, MAX_USER_ID, NULL_USER_ID, PASSWORD_SIZE_16, PASSWORD_SIZE_20, type User, type UserStore } from '../bmc/users/user-store';
+import { UserStoreError, UserStoreErrorCode, MAX_USER_ID, NULL_USER_ID, PASSWORD_SIZE_16, PASSWORD_SIZE_20, stripNulPadding, type ChannelUserAccess, type User, type UserStore } from '../bmc/users/user-store';
 import type { LockoutPolicy } from '../bmc/users/auth-lockout';
 
 export type Role = 'administrator' | 'operator' | 'read-only';
@@ -48,8 +48,40 @@ export type AccountResult = { readonly ok: true; readonly id: number } | { reado
 
 /** A name a user can be given: 1 to 16 printable ASCII characters, no spaces. */
 export const validUserName = (name: string): boolean => new RegExp(`^[\\x21-\\x7e]{1,${MAX_USER_NAME_LENGTH}}$`).test(name);
-/** A password a user can be given: 8 to 20 printable ASCII characters. */
+/**
+ * The one password policy of every protocol (Redfish AccountService MinPasswordLength/
+ * MaxPasswordLength, IPMI Set User Password): 8 to 20 printable ASCII characters.
+ */
 export const validPassword = (password: string): boolean => new RegExp(`^[\\x20-\\x7e]{${MIN_PASSWORD_LENGTH},${MAX_PASSWORD_LENGTH}}$`).test(password);
+/** The same policy for a password as IPMI carries it: bytes, NUL-padded to 16 or 20. */
+export const validPasswordBytes = (padded: Buffer): boolean => {
+  const bare = stripNulPadding(padded);
+  return bare.every((b) => b >= 0x20 && b <= 0x7e) && validPassword(bare.toString('latin1'));
+};
+
+/** What decides whether a user is an administrator who can log in (IPMI v2.0 section 6.8). */
+export type AdministratorFacts = Pick<User, 'id' | 'enabled'> & { readonly named: boolean; readonly hasPassword: boolean; readonly access: Pick<ChannelUserAccess, 'privilegeLimit' | 'ipmiMessaging' | 'callbackOnly'> };
+export type AdministratorChange = Partial<Pick<AdministratorFacts, 'enabled' | 'named'>> & { readonly access?: Partial<AdministratorFacts['access']> };
+
+const factsOf = (u: User): AdministratorFacts => ({ id: u.id, enabled: u.enabled, named: u.name.length > 0, hasPassword: u.password.length > 0, access: u.access });
+const isAdministrator = (u: AdministratorFacts): boolean =>
+  u.id !== NULL_USER_ID && u.enabled && u.named && u.hasPassword && u.access.ipmiMessaging && !u.access.callbackOnly
+  && roleOfPrivilege(u.access.privilegeLimit) === 'administrator';
+
+/**
+ * The last-administrator rule of every protocol: a change must not disable, rename away or demote
+ * the only enabled administrator (the BMC would have nobody left to manage it).
+ */
+export function removesLastAdministrator(users: readonly User[], id: number, change: AdministratorChange): boolean {
+  const admins = users.map(factsOf).filter(isAdministrator);
+  if (admins.length !== 1 || admins[0]!.id !== id) return false;
+  const before = admins[0]!;
+  const a = change.access;
+  return !isAdministrator({
+    id, enabled: change.enabled ?? before.enabled, named: change.named ?? before.named, hasPassword: before.hasPassword,
+    access: { privilegeLimit: a?.privilegeLimit ?? before.access.privilegeLimit, ipmiMessaging: a?.ipmiMessaging ?? before.access.ipmiMessaging, callbackOnly: a?.callbackOnly ?? before.access.callbackOnly },
+  });
+}
 
 export type LoginResult =
   | { readonly ok: true; readonly account: Account & { readonly role: Role } }
@@ -141,8 +173,8 @@ export class Accounts {
     if (change.name !== undefined && !validUserName(change.name)) return { ok: false, error: 'invalid-name' };
     if (change.password !== undefined && !validPassword(change.password)) return { ok: false, error: 'invalid-password' };
     if (change.name !== undefined && change.name !== user.name && this.users.list().some((u) => u.name === change.name)) return { ok: false, error: 'duplicate-name' };
-    const staysAdministrator = (change.enabled ?? user.enabled) && (change.role ?? this.role(id)) === 'administrator';
-    if (!staysAdministrator && this.isLastAdministrator(id)) return { ok: false, error: 'last-administrator' };
+    const access = change.role === undefined ? undefined : { privilegeLimit: ROLE_PRIVILEGE[change.role], ipmiMessaging: true, callbackOnly: false };
+    if (removesLastAdministrator(this.users.list(), id, { enabled: change.enabled, access })) return { ok: false, error: 'last-administrator' };
     return this.apply(id, change);
   }
 
@@ -150,18 +182,12 @@ export class Accounts {
   remove(id: number): AccountResult {
     const user = this.users.get(id);
     if (!user || id === NULL_USER_ID || user.name.length === 0) return { ok: false, error: 'not-found' };
-    if (this.isLastAdministrator(id)) return { ok: false, error: 'last-administrator' };
+    if (removesLastAdministrator(this.users.list(), id, { enabled: false })) return { ok: false, error: 'last-administrator' };
     this.users.setEnabled(id, false);
     this.users.setAccess(id, Privilege.NoAccess, { ipmiMessaging: false, linkAuth: false, callbackOnly: false });
     this.users.setSolPayload(id, false);
     this.users.setName(id, Buffer.alloc(0));
     return { ok: true, id };
-  }
-
-  /** Whether `id` is the only enabled user with the Administrator role (who must not be lost). */
-  private isLastAdministrator(id: number): boolean {
-    const admins = this.users.list().filter((u) => u.id !== NULL_USER_ID && u.name.length > 0 && u.enabled && this.role(u.id) === 'administrator');
-    return admins.length === 1 && admins[0]!.id === id;
   }
 
   private apply(id: number, change: AccountChange): AccountResult {

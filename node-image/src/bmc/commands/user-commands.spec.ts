@@ -206,6 +206,51 @@ describe('Set User Access (user priv)', () => {
   });
 });
 
+describe('the password policy and the last administrator (rules shared with Redfish, core/accounts.ts)', () => {
+  const pw16 = (s: string) => Buffer.concat([Buffer.from(s, 'latin1'), Buffer.alloc(16 - s.length)]).toString('hex');
+
+  it.each([
+    ['7 characters (below the AccountService MinPasswordLength 8)', '03 02' + pw16('seven77'), 0xcc],
+    ['a control character', '03 02' + pw16('passw\tord'), 0xcc],
+    ['a non-ASCII byte', '03 02' + pw16('pässword'), 0xcc],
+    ['a NUL inside the password', '03 02' + pw16('pass\0word'), 0xcc],
+    ['exactly 8 characters', '03 02' + pw16('eight888'), 0],
+    ['20 characters in the 20-byte form', '83 02' + Buffer.from('x'.repeat(20)).toString('hex'), 0],
+  ])('Set User Password with %s answers completion code %d', (_what, data, cc) => {
+    const { call, users } = setup();
+    expect(call(AppCmd.SetUserPassword, data).cc).toBe(cc);
+    if (cc !== 0) expect(users.get(3)!.password.length).toBe(0);
+  });
+
+  it.each([
+    ['Set User Password "disable user"', AppCmd.SetUserPassword, '02 00'],
+    ['Set User Access to Operator', AppCmd.SetUserAccess, '01 02 03'],
+    ['Set User Access to NO ACCESS', AppCmd.SetUserAccess, '01 02 0f'],
+    ['Set User Access turning IPMI messaging off', AppCmd.SetUserAccess, 'a1 02 04'],
+    ['Set User Access making it callback-only', AppCmd.SetUserAccess, 'f1 02 04'],
+    ['Set User Name clearing the name', AppCmd.SetUserName, '02' + '00'.repeat(16)],
+  ])('refuses %s for the only enabled administrator with 0xD5', (_what, cmd, data) => {
+    const { call, users } = setup();
+    const before = users.get(2)!;
+    expect(call(cmd, data).cc).toBe(0xd5);
+    expect(users.get(2)).toEqual(before);
+    expect(users.channelPrivilegeLimit(2)).toBe(Privilege.Administrator);
+  });
+
+  it('allows the same changes once a second administrator exists, and then protects that one', () => {
+    const { call, users } = setup();
+    expect(call(AppCmd.SetUserName, '03' + Buffer.from('admin2').toString('hex') + '00'.repeat(10)).cc).toBe(0);
+    expect(call(AppCmd.SetUserPassword, '03 02' + pw16('admin2-pass')).cc).toBe(0);
+    expect(call(AppCmd.SetUserAccess, '01 03 04').cc).toBe(0);
+    expect(call(AppCmd.SetUserPassword, '03 01').cc).toBe(0);
+    expect(call(AppCmd.SetUserAccess, '01 02 03').cc).toBe(0);
+    expect(users.channelPrivilegeLimit(2)).toBe(Privilege.Operator);
+    expect(call(AppCmd.SetUserPassword, '03 00').cc).toBe(0xd5);
+    expect(call(AppCmd.SetUserPassword, '02 00').cc).toBe(0);
+    expect(call(AppCmd.SetUserAccess, '01 03 02').cc).toBe(0xd5);
+  });
+});
+
 describe('Get/Set User Payload Access (sol payload status|enable|disable)', () => {
   it('reports SOL enabled for the admin, exactly 4 bytes (captured: 02 00 00 00)', () => {
     expect(setup().call(AppCmd.GetUserPayloadAccess, '01 02')).toEqual({ cc: 0, data: '02000000' });

@@ -16,13 +16,19 @@
  *
  * Codes: wrong length 0xC7; unknown channel or reserved bits 0xCC; user ID 0 or above the maximum
  * 0xC9 (parameter out of range); anything asked of the null user (ID 1) beyond staying disabled
- * 0xCC; duplicate or invalid name 0xCC; empty password 0xCC; test password 0x80 (mismatch) /
- * 0x81 (wrong size). Enabling a user without a name is allowed (as the spec allows it), but such
+ * 0xCC; duplicate or invalid name 0xCC; a password outside the one policy of every protocol
+ * (core/accounts.ts validPasswordBytes: 8 to 20 printable ASCII characters, the Redfish
+ * AccountService MinPasswordLength) 0xCC (table 5-2, invalid data field: section 22.30 defines
+ * no code for it); test password 0x80 (mismatch) / 0x81 (wrong size). Disabling, demoting or
+ * renaming away the last enabled administrator (core/accounts.ts removesLastAdministrator, the
+ * rule Redfish applies too) 0xD5: table 5-2 "request parameter(s) not supported in present
+ * state" (the same request succeeds once another administrator exists). Enabling a user without a name is allowed (as the spec allows it), but such
  * a user can never log in (UserStore.findByName needs a name).
  */
 import { CompletionCode, Privilege } from '../../protocol/errors';
 import { AppCmd, NetFn } from '../../protocol/netfn';
 import { type CommandDefinition, type CommandResult, CURRENT_CHANNEL, fail, ok } from './command-types';
+import { removesLastAdministrator, validPasswordBytes, type AdministratorChange } from '../../core/accounts';
 import {
   PASSWORD_SIZE_16, PASSWORD_SIZE_20, USER_NAME_MAX_LENGTH, type PasswordSize,
   type UserStore, UserStoreError, UserStoreErrorCode,
@@ -93,11 +99,13 @@ export function userCommands(deps: UserCommandDeps): CommandDefinition[] {
         if (uid & ~USER_ID_MASK || limit & ~PRIVILEGE_MASK || sessionLimit !== 0) return fail(CompletionCode.InvalidDataField);
         if (!validUserId(uid)) return fail(CompletionCode.ParameterOutOfRange);
         const changeBits = (flags & UserAccessBit.ChangeBits) !== 0;
-        return run(() => users.setAccess(uid, limit, changeBits ? {
+        const bits = changeBits ? {
           callbackOnly: (flags & UserAccessBit.CallbackOnly) !== 0,
           linkAuth: (flags & UserAccessBit.LinkAuth) !== 0,
           ipmiMessaging: (flags & UserAccessBit.IpmiMessaging) !== 0,
-        } : undefined));
+        } : undefined;
+        if (losesLastAdministrator(users, uid, { access: { ...bits, privilegeLimit: limit } })) return fail(CompletionCode.NotSupportedInPresentState);
+        return run(() => users.setAccess(uid, limit, bits));
       },
     },
     {
@@ -125,6 +133,7 @@ export function userCommands(deps: UserCommandDeps): CommandDefinition[] {
         const name = end === -1 ? field : field.subarray(0, end);
         // Anything but NUL after the first NUL is not a padded name.
         if (end !== -1 && field.subarray(end).some((b) => b !== 0)) return fail(CompletionCode.InvalidDataField);
+        if (losesLastAdministrator(users, uid, { named: name.length > 0 })) return fail(CompletionCode.NotSupportedInPresentState);
         return run(() => users.setName(uid, name));
       },
     },
@@ -180,15 +189,24 @@ function setUserPassword(users: UserStore, data: Buffer, validUserId: (id: numbe
   if (!validUserId(uid)) return fail(CompletionCode.ParameterOutOfRange);
   const password = data.subarray(SET_USER_PASSWORD_HEADER);
   switch (operation) {
-    case PasswordOperation.Disable: return run(() => users.setEnabled(uid, false));
+    case PasswordOperation.Disable:
+      if (losesLastAdministrator(users, uid, { enabled: false })) return fail(CompletionCode.NotSupportedInPresentState);
+      return run(() => users.setEnabled(uid, false));
     case PasswordOperation.Enable: return run(() => users.setEnabled(uid, true));
-    case PasswordOperation.Set: return run(() => users.setPassword(uid, password, size));
+    case PasswordOperation.Set:
+      if (!validPasswordBytes(password)) return fail(CompletionCode.InvalidDataField);
+      return run(() => users.setPassword(uid, password, size));
     default: {
       const result = users.testPassword(uid, password, size);
       if (result === 'wrong-size') return fail(SetUserPasswordCode.WrongPasswordSize);
       return result === 'match' ? ok() : fail(SetUserPasswordCode.PasswordMismatch);
     }
   }
+}
+
+/** True when the change would take away the last enabled administrator (refused). */
+function losesLastAdministrator(users: UserStore, uid: number, change: AdministratorChange): boolean {
+  return removesLastAdministrator(users.list(), uid, change);
 }
 
 /** Runs a store change and maps its domain errors to completion codes. */
