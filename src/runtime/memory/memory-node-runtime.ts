@@ -7,9 +7,9 @@
  * another program, a stranger's node of the same name, a node stopped or paused by hand, a host gone.
  */
 import {
-  DiskPolicy, EnsuredNode, NodeRef, NodeRuntime, NodeSpec, ObservedNode, OwnedNode, RuntimeHost, RuntimeNodeState,
+  DiskPolicy, EnsuredNode, ExecOptions, ExecResult, NodeRef, NodeRuntime, NodeSpec, ObservedNode, OwnedNode, RuntimeHost, RuntimeNodeState,
 } from '../node-runtime';
-import { NameTakenError, NetworkRefusedError, NodeSpecRefusedError, PortInUseError, RuntimeUnavailableError } from '../runtime-errors';
+import { NameTakenError, NetworkRefusedError, NodeNotFoundError, NodeSpecRefusedError, PortInUseError, RuntimeUnavailableError } from '../runtime-errors';
 
 interface Instance {
   runtimeId: string;
@@ -153,6 +153,19 @@ export class MemoryNodeRuntime extends NodeRuntime {
     const file = this.instances.get(ref)?.files.get(path);
     return file === undefined ? null : file.subarray(0, maxBytes);
   }
+
+  async exec(ref: string, argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
+    this.answer();
+    const instance = this.instances.get(ref);
+    if (instance === undefined) throw new NodeNotFoundError(ref, `no runtime node ${ref}`);
+    if (this.stateOf(instance) !== 'running') throw new RuntimeUnavailableError(`${ref} is ${this.stateOf(instance)}, not running`);
+    const result = this.execHandler?.(ref, argv) ?? { exitCode: 127, stdout: '', stderr: `${argv[0] ?? ''}: not found in the memory runtime` };
+    const cap = (text: string): string => Buffer.from(text).subarray(0, options.maxOutputBytes).toString();
+    return { exitCode: result.exitCode, stdout: cap(result.stdout), stderr: cap(result.stderr) };
+  }
+
+  /** What a process run by exec answers (null: no such program, exit 127). */
+  execHandler: ((ref: string, argv: readonly string[]) => ExecResult) | null = null;
 
   // What happens outside the fleet.
 
