@@ -1,7 +1,8 @@
 /** The fleet as the containerlab renderer reads it: each node's view and the runtime spec it runs with. */
-import { Injectable } from '@nestjs/common';
+import { Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { ContainerlabNodeRecord, ContainerlabNodeSource } from '../containerlab/containerlab-node-source';
+import { RuntimeUnavailableError } from '../runtime/runtime-errors';
 import { NodeDeployer } from './node-deployer';
 import { toNodeView } from './node.model';
 import { NodesService } from './nodes.service';
@@ -14,7 +15,14 @@ export class NodesContainerlabSource extends ContainerlabNodeSource {
 
   async list(): Promise<ContainerlabNodeRecord[]> {
     const rows = await this.nodes.rows();
-    const kvm = rows.length === 0 ? false : await this.deployer.kvmAvailable(null);
+    let kvm = false;
+    try {
+      // Whether the runtime's hosts give /dev/kvm decides the devices of linux mode's nodes.
+      if (rows.length > 0) kvm = await this.deployer.kvmAvailable(null);
+    } catch (error) {
+      if (error instanceof RuntimeUnavailableError) throw new ServiceUnavailableException(error.message);
+      throw error;
+    }
     return Promise.all(rows.map(async (row) => ({ view: toNodeView(row, this.config.publishAddress), spec: await this.deployer.specFor(row, kvm) })));
   }
 }

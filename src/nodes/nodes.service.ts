@@ -255,11 +255,14 @@ export class NodesService {
         return;
       } catch (error) {
         lastError = messageOf(error);
+        // Deleted (or rolled back) meanwhile: nothing to wait for; the caller answers 409.
+        const current = await this.prisma.node.findUnique({ where: { id: node.id }, select: { state: true } });
+        if (current === null || current.state !== 'creating') return;
         await new Promise((resolve) => setTimeout(resolve, BMC_READY_POLL_MS));
       }
     }
     const message = `BMC did not answer within ${BMC_READY_TIMEOUT_MS / 1000} s: ${lastError}`;
-    await this.prisma.node.update({ where: { id: node.id }, data: { lastError: message } });
+    await this.prisma.node.updateMany({ where: { id: node.id }, data: { lastError: message } });
     await this.history.record(node.id, 'error', message);
   }
 

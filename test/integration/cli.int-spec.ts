@@ -262,8 +262,10 @@ describeWithDockerNodes()('bmcfleet CLI: a sim node from create to rm (Docker)',
     const r = expectExit(await bmcfleet(['nodes', 'ls'], env), 0);
     const [header, row, ...rest] = r.stdout.trimEnd().split('\n');
     expect(header).toMatch(/^NAME\s+STATE\s+POWER\s+IPMI\s+VNC\s+REDFISH\s+MACHINE\s+HOST$/);
-    const cells = /^n1\s+running\s+(on|off|unknown)\s+127\.0\.0\.1:(\d+)\s+127\.0\.0\.1:(\d+)\s+127\.0\.0\.1:(\d+)\s+sim$/.exec(row ?? '');
+    const cells = /^n1\s+running\s+(on|off|unknown)\s+127\.0\.0\.1:(\d+)\s+127\.0\.0\.1:(\d+)\s+127\.0\.0\.1:(\d+)\s+sim\s+(\S+)$/.exec(row ?? '');
     if (!cells) throw new Error(`unexpected table:\n${r.stdout}`);
+    // The Docker runtime's host: the engine's own name (docker info's Name).
+    expect(cells[5]).toBe(execFileSync('docker', ['info', '--format', '{{.Name}}'], { encoding: 'utf8', timeout: 20_000 }).trim());
     expect(Number(cells[2])).toBeGreaterThanOrEqual(ipmiRange.first);
     expect(Number(cells[2])).toBeLessThanOrEqual(ipmiRange.last);
     expect(Number(cells[4])).toBeGreaterThanOrEqual(ipmiRange.first + 2 * RANGE_WIDTH);

@@ -259,7 +259,9 @@ describeWithDockerEngine()('DockerodeAdapter (real engine, node image, MACHINE=s
     it('stops it (twice is fine), removes it (twice is fine), then its volume (twice is fine)', async () => {
       await sut.stopContainer(node.spec.name, STOP_TIMEOUT_S);
       await sut.stopContainer(node.spec.name, STOP_TIMEOUT_S);
-      expect((await sut.inspectContainer(node.spec.name))?.state).toBe('exited');
+      const stopped = await sut.inspectContainer(node.spec.name);
+      expect(stopped?.state).toBe('exited');
+      expect(stopped?.exit).toEqual({ code: expect.any(Number), at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), outOfMemory: false });
 
       await sut.removeContainer(node.spec.name);
       await sut.removeContainer(node.spec.name);

@@ -329,7 +329,7 @@ describeWithDocker()('reconciler on Docker and SQLite', () => {
     const again = await sut.reconcileNow();
 
     expect(report.repairs).toEqual([]);
-    expect(report.errors).toEqual([{ node: 'broken', message: expect.stringMatching(/^could not run container \S+-broken: .*bmcfleet-no-such-network/) }]);
+    expect(report.errors).toEqual([{ node: 'broken', message: expect.stringMatching(/^could not run \S+-broken: .*bmcfleet-no-such-network/) }]);
     // The second run finds the container running without its network: it tries to complete it.
     expect(again.errors).toEqual(report.errors);
     const failed = (await row('broken'))!;
