@@ -16,7 +16,7 @@ const spec: NodeSpec = {
 };
 
 describe('serviceSpecOf', () => {
-  const service = serviceSpecOf(spec, 'fleet-a', 'swarmnode1') as any;
+  const service = serviceSpecOf(spec, 'fleet-a', 'swarmnode1', 'fleet-nodes') as any;
 
   it('is one replica pinned to the chosen swarm node, named after the ref', () => {
     expect(service.Name).toBe('fleet-node1');
@@ -46,19 +46,19 @@ describe('serviceSpecOf', () => {
   it('drops every capability and adds back the spec\'s, with MKNOD for the tun device the agent makes', () => {
     expect(service.TaskTemplate.ContainerSpec.CapabilityDrop).toEqual(['ALL']);
     expect(service.TaskTemplate.ContainerSpec.CapabilityAdd).toEqual(['NET_ADMIN', 'NET_BIND_SERVICE', 'MKNOD']);
-    expect(serviceSpecOf({ ...spec, devices: [] }, 'fleet-a', 'x').TaskTemplate as any).toMatchObject({ ContainerSpec: { CapabilityAdd: ['NET_ADMIN', 'NET_BIND_SERVICE'] } });
+    expect(serviceSpecOf({ ...spec, devices: [] }, 'fleet-a', 'x', 'fleet-nodes').TaskTemplate as any).toMatchObject({ ContainerSpec: { CapabilityAdd: ['NET_ADMIN', 'NET_BIND_SERVICE'] } });
   });
 
-  it('carries the environment, limits, networks in order and log rotation', () => {
+  it('carries the environment, limits, the fleet\'s network (eth0) then the spec\'s in order (eth1, …), log rotation', () => {
     expect(service.TaskTemplate.ContainerSpec.Env).toEqual(['NODE_NAME=node1', 'IPMI_PORT=16230', 'VM_NETWORKS=eth1']);
     expect(service.TaskTemplate.Resources.Limits).toEqual({ MemoryBytes: 1024 * 1024 * 1024, NanoCPUs: 1.5e9, Pids: 513 });
-    expect(service.TaskTemplate.Networks).toEqual([{ Target: 'lab1' }]);
+    expect(service.TaskTemplate.Networks).toEqual([{ Target: 'fleet-nodes' }, { Target: 'lab1' }]);
     expect(service.TaskTemplate.LogDriver).toEqual({ Name: 'json-file', Options: { 'max-size': '10m', 'max-file': '3' } });
   });
 
   it('refuses KVM and says why (no devices reach a swarm task)', () => {
-    expect(() => serviceSpecOf({ ...spec, devices: ['tun', 'kvm'] }, 'fleet-a', 'x')).toThrow(NodeSpecRefusedError);
-    expect(() => serviceSpecOf({ ...spec, devices: ['tun', 'kvm'] }, 'fleet-a', 'x')).toThrow(/moby\/swarmkit#1244.*enableKvm "false"/);
+    expect(() => serviceSpecOf({ ...spec, devices: ['tun', 'kvm'] }, 'fleet-a', 'x', 'fleet-nodes')).toThrow(NodeSpecRefusedError);
+    expect(() => serviceSpecOf({ ...spec, devices: ['tun', 'kvm'] }, 'fleet-a', 'x', 'fleet-nodes')).toThrow(/moby\/swarmkit#1244.*enableKvm "false"/);
   });
 });
 

@@ -65,10 +65,12 @@ export function pinnedNodeId(constraints: readonly string[] | undefined): string
 }
 
 /**
- * The service for a node on swarm node `swarmNodeId`; `networkIds` are the spec's networks by name
- * (attached in order, so they become eth1, eth2, … inside as VM_NETWORKS says).
+ * The service for a node on swarm node `swarmNodeId`. A swarm task's networks become eth0, eth1, … in
+ * the order given (Docker's gateway bridge, which carries host-mode ports, comes last), so the
+ * fleet's own overlay `nodesNetwork` goes first as the node's default network (eth0) and the spec's
+ * networks follow as eth1, eth2, …, the names VM_NETWORKS uses as on a plain engine.
  */
-export function serviceSpecOf(spec: NodeSpec, fleetId: string, swarmNodeId: string): Dockerode.CreateServiceOptions {
+export function serviceSpecOf(spec: NodeSpec, fleetId: string, swarmNodeId: string, nodesNetwork: string): Dockerode.CreateServiceOptions {
   refuseUnrunnable(spec);
   const labels = nodeLabels(fleetId, spec);
   const capabilities = [...new Set([...spec.capabilities, ...(spec.devices.includes('tun') ? [MKNOD] : [])])];
@@ -94,7 +96,7 @@ export function serviceSpecOf(spec: NodeSpec, fleetId: string, swarmNodeId: stri
       },
       RestartPolicy: { Condition: 'any', Delay: RESTART_DELAY_NS },
       Placement: { Constraints: [placementConstraint(swarmNodeId)] },
-      Networks: spec.networks.map((n) => ({ Target: n })),
+      Networks: [nodesNetwork, ...spec.networks].map((n) => ({ Target: n })),
       LogDriver: { Name: 'json-file', Options: { 'max-size': LOG_MAX_SIZE, 'max-file': LOG_MAX_FILES } },
     },
     Mode: { Replicated: { Replicas: 1 } },

@@ -25,6 +25,11 @@ export interface SwarmRuntimeOptions {
   readonly fleetId: string;
   /** Image of the jobs that work on a host (the node image: it has Node.js). */
   readonly jobImage: string;
+  /**
+   * The fleet's overlay network, every node's first (eth0): made by prepare() when missing, so the
+   * spec's networks are eth1, eth2, … inside as on a plain engine.
+   */
+  readonly nodesNetwork: string;
   /** Bound of waiting for a new node's task to run, and for a job to end (ms). */
   readonly startTimeoutMs?: number;
   readonly pollMs?: number;
@@ -59,6 +64,13 @@ export class SwarmNodeRuntime extends NodeRuntime {
     if (info.Swarm?.ControlAvailable !== true) {
       throw new RuntimeUnavailableError(`RUNTIME=swarm needs a swarm manager's engine; this one is ${info.Swarm?.LocalNodeState ?? 'not in a swarm'} (docker swarm init, or point DOCKER_HOST at a manager)`);
     }
+    const name = this.options.nodesNetwork;
+    if (await this.engineOrNull(() => this.docker.getNetwork(name).inspect(), `network ${name}`) !== null) return;
+    try {
+      await this.docker.createNetwork({ Name: name, Driver: 'overlay', Attachable: true, CheckDuplicate: true, Labels: { [LABELS.managed]: 'true', [LABELS.fleet]: this.options.fleetId } });
+    } catch (err) {
+      if (statusOf(err) !== 409) throw this.wrap(err, `network ${name}`);
+    }
   }
 
   async hosts(): Promise<RuntimeHost[]> {
@@ -78,6 +90,7 @@ export class SwarmNodeRuntime extends NodeRuntime {
 
   async ensure(spec: NodeSpec): Promise<EnsuredNode> {
     refuseUnrunnable(spec);
+    await this.prepare();
     const hosts = await this.swarmHosts();
     const existing = await this.service(spec.ref);
     if (existing !== null) {
@@ -92,7 +105,7 @@ export class SwarmNodeRuntime extends NodeRuntime {
     try {
       let id: string;
       try {
-        id = (await this.docker.createService(serviceSpecOf(spec, this.options.fleetId, host.nodeId))).id as string;
+        id = (await this.docker.createService(serviceSpecOf(spec, this.options.fleetId, host.nodeId, this.options.nodesNetwork))).id as string;
       } catch (err) {
         if (statusOf(err) !== 409) throw this.wrap(err, `service ${spec.ref}`);
         // Created meanwhile by a concurrent ensure: fine when it is this node's.
@@ -149,7 +162,8 @@ export class SwarmNodeRuntime extends NodeRuntime {
       image: (container?.Image ?? '').replace(/@sha256:[0-9a-f]+$/, ''),
       env,
       published,
-      networks: (service.Spec?.TaskTemplate?.Networks ?? []).map((n) => networks.get(n.Target ?? '') ?? n.Target ?? ''),
+      // The first is the fleet's own network (the node's default one), left out as Docker's bridge is.
+      networks: (service.Spec?.TaskTemplate?.Networks ?? []).slice(1).map((n) => networks.get(n.Target ?? '') ?? n.Target ?? ''),
       addresses: {},
       hostAddress: host?.address ?? '',
       exit: exitOf(tasks),
