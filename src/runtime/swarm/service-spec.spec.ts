@@ -56,6 +56,10 @@ describe('serviceSpecOf', () => {
     expect(service.TaskTemplate.LogDriver).toEqual({ Name: 'json-file', Options: { 'max-size': '10m', 'max-file': '3' } });
   });
 
+  it('keeps the image\'s health check but lets a busy host take minutes before swarm replaces the task', () => {
+    expect(service.TaskTemplate.ContainerSpec.HealthCheck).toEqual({ Test: ['CMD', 'node', '/opt/bmcfleet/agent/healthcheck.js'], Interval: 30e9, Timeout: 30e9, Retries: 5, StartPeriod: 60e9 });
+  });
+
   it('refuses KVM and says why (no devices reach a swarm task)', () => {
     expect(() => serviceSpecOf({ ...spec, devices: ['tun', 'kvm'] }, 'fleet-a', 'x', 'fleet-nodes')).toThrow(NodeSpecRefusedError);
     expect(() => serviceSpecOf({ ...spec, devices: ['tun', 'kvm'] }, 'fleet-a', 'x', 'fleet-nodes')).toThrow(/moby\/swarmkit#1244.*enableKvm "false"/);

@@ -19,6 +19,13 @@ export const ADDRESS_LABEL = 'io.bmcfleet.address';
 const RESTART_DELAY_NS = 2e9;
 /** SIGTERM, then SIGKILL after this long (ns): the agent powers the VM off first. */
 const STOP_GRACE_NS = 30e9;
+/**
+ * Swarm, unlike a plain engine, replaces a task whose health check fails. The image's check (every
+ * 10 s, 5 s to answer) starts a Node.js process, which a host busy with TCG guests can take longer
+ * than that to run: a VM would be killed mid-boot. Here a BMC is replaced only after not answering
+ * for several minutes (ns).
+ */
+export const NODE_HEALTH_CHECK = { Interval: 30e9, Timeout: 30e9, Retries: 5, StartPeriod: 60e9 } as const;
 const LOG_MAX_SIZE = '10m';
 const LOG_MAX_FILES = '3';
 const NANO_CPUS_PER_CPU = 1e9;
@@ -90,6 +97,7 @@ export function serviceSpecOf(spec: NodeSpec, fleetId: string, swarmNodeId: stri
         CapabilityDrop: ['ALL'],
         CapabilityAdd: capabilities,
         StopGracePeriod: STOP_GRACE_NS,
+        HealthCheck: { Test: ['CMD', 'node', '/opt/bmcfleet/agent/healthcheck.js'], ...NODE_HEALTH_CHECK },
       },
       Resources: {
         Limits: { MemoryBytes: spec.limits.memoryBytes, NanoCPUs: Math.round(spec.limits.cpus * NANO_CPUS_PER_CPU), Pids: spec.limits.pids },
