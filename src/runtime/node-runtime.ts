@@ -130,7 +130,9 @@ export interface ObservedNode extends OwnedNode {
   readonly published: Readonly<Record<string, number>>;
   /** Extra networks attached, in attach order (the default network left out). */
   readonly networks: readonly string[];
-  /** The node's own address on each network while it runs (the default network included), by network. */
+  /** The node's own address on its default network while it runs (where the orchestrator reaches it). */
+  readonly address: string | null;
+  /** Its own address on each extra network while it runs, by network. */
   readonly addresses: Readonly<Record<string, string>>;
   /** Address of its host where its published ports answer. */
   readonly hostAddress: string;
@@ -164,6 +166,12 @@ export type DiskPolicy = 'keep' | 'purge' | 'discard';
 export abstract class NodeRuntime {
   /** The engine's name for logs and the node view ("docker"). */
   abstract readonly kind: string;
+
+  /**
+   * Makes ready what every node needs (Docker: builds the node image when it is missing). ensure
+   * calls it too; idempotent, one preparation at a time, cheap once done.
+   */
+  abstract prepare(): Promise<void>;
 
   /**
    * The hosts nodes can go on, with what each can give one node. RuntimeUnavailableError when the

@@ -57,7 +57,7 @@ describe('serviceSpecOf', () => {
   });
 
   it('keeps the image\'s health check but lets a busy host take minutes before swarm replaces the task', () => {
-    expect(service.TaskTemplate.ContainerSpec.HealthCheck).toEqual({ Test: ['CMD', 'node', '/opt/bmcfleet/agent/healthcheck.js'], Interval: 30e9, Timeout: 30e9, Retries: 5, StartPeriod: 60e9 });
+    expect(service.TaskTemplate.ContainerSpec.HealthCheck).toEqual({ Test: ['CMD', 'node', '/opt/bmcfleet/agent/healthcheck.js'], Interval: 10e9, Timeout: 30e9, Retries: 10, StartPeriod: 60e9 });
   });
 
   it('refuses KVM and says why (no devices reach a swarm task)', () => {

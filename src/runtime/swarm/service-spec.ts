@@ -20,12 +20,13 @@ const RESTART_DELAY_NS = 2e9;
 /** SIGTERM, then SIGKILL after this long (ns): the agent powers the VM off first. */
 const STOP_GRACE_NS = 30e9;
 /**
- * Swarm, unlike a plain engine, replaces a task whose health check fails. The image's check (every
- * 10 s, 5 s to answer) starts a Node.js process, which a host busy with TCG guests can take longer
- * than that to run: a VM would be killed mid-boot. Here a BMC is replaced only after not answering
- * for several minutes (ns).
+ * Swarm, unlike a plain engine, replaces a task whose health check fails, and counts a task as
+ * running only once its first check passed. The image's check (5 s to answer, 3 failures) starts a
+ * Node.js process, which a host busy with TCG guests can take longer than that to run: a VM would be
+ * killed mid-boot. Here the first check still comes 10 s after the start, but a BMC is replaced only
+ * after ten checks in a row found it silent for 30 s each (ns).
  */
-export const NODE_HEALTH_CHECK = { Interval: 30e9, Timeout: 30e9, Retries: 5, StartPeriod: 60e9 } as const;
+export const NODE_HEALTH_CHECK = { Interval: 10e9, Timeout: 30e9, Retries: 10, StartPeriod: 60e9 } as const;
 const LOG_MAX_SIZE = '10m';
 const LOG_MAX_FILES = '3';
 const NANO_CPUS_PER_CPU = 1e9;

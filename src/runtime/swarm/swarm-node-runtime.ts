@@ -164,6 +164,8 @@ export class SwarmNodeRuntime extends NodeRuntime {
       published,
       // The first is the fleet's own network (the node's default one), left out as Docker's bridge is.
       networks: (service.Spec?.TaskTemplate?.Networks ?? []).slice(1).map((n) => networks.get(n.Target ?? '') ?? n.Target ?? ''),
+      // Reached at its host's address (hostAddress); the fleet's overlay is not routed to the orchestrator.
+      address: null,
       addresses: {},
       hostAddress: host?.address ?? '',
       exit: exitOf(tasks),
