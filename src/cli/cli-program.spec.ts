@@ -64,7 +64,7 @@ function nodeView(name: string, overrides: Partial<NodeView> = {}): NodeView {
   return {
     id: `id-${name}`, name, state: 'running', powerState: 'off', powerObservedAt: null, machine: 'sim', memoryMiB: 2048, cpus: 2, diskSizeGiB: 20, cdrom: null,
     bootMode: 'bios', bootMenuTimeoutMs: 0, enableKvm: 'auto', powerOnAtStart: false, networks: [], labInterfaces: [],
-    ipmi: { host: '127.0.0.1', port: 16230, user: 'admin' }, vnc: { host: '127.0.0.1', port: 15900, passwordAt: null }, redfish: { host: '127.0.0.1', port: 17000 }, bmcUsers: 'reset', bmcReachable: true, container: { name: `bmcfleet-${name}`, id: null },
+    ipmi: { host: '127.0.0.1', port: 16230, user: 'admin' }, vnc: { host: '127.0.0.1', port: 15900, passwordAt: null }, redfish: { host: '127.0.0.1', port: 17000 }, bmcUsers: 'reset', bmcReachable: true, container: { name: `bmcfleet-${name}`, id: null }, host: null,
     lastError: null, createdAt: '2026-11-24T10:00:00.000Z', updatedAt: '2026-11-24T10:00:00.000Z', ...overrides,
   };
 }
@@ -103,7 +103,7 @@ describe('bmcfleet command line', () => {
   it('nodes ls prints the table; --json the API answer', async () => {
     api.listNodes.mockResolvedValue([nodeView('node1')]);
     expect(await cli('nodes', 'ls')).toBe(0);
-    expect(terminal.out).toBe('NAME   STATE    POWER  IPMI             VNC              REDFISH          MACHINE\nnode1  running  off    127.0.0.1:16230  127.0.0.1:15900  127.0.0.1:17000  sim\n');
+    expect(terminal.out).toBe('NAME   STATE    POWER  IPMI             VNC              REDFISH          MACHINE  HOST\nnode1  running  off    127.0.0.1:16230  127.0.0.1:15900  127.0.0.1:17000  sim      -\n');
     terminal.out = '';
     expect(await cli('nodes', 'ls', '--json')).toBe(0);
     expect(JSON.parse(terminal.out)).toEqual([nodeView('node1')]);
