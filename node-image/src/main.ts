@@ -14,7 +14,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { SimMachine } from './machine/sim-machine';
 import { QemuMachine } from './machine/qemu-machine';
 import { parseQemuConfig } from './machine/qemu-config';
-import { VmNetworks, vmNicMac } from './machine/vm-networks';
+import { VmNetworks } from './machine/vm-networks';
+import { vmNicMac, vmNicNames } from './machine/vm-nics';
 import { RestartCause } from './bmc/chassis/chassis-state';
 import { applyUsersReset } from './bmc/users/users-reset';
 import type { MachineContext } from './bmc/bmc-agent';
@@ -61,14 +62,6 @@ function createMachine(config: AgentConfig, ctx: MachineContext, log: Logger): M
       ctx.chassis.recordRestart(RestartCause.SoftReset, 0);
     },
   });
-}
-
-/**
- * The VM's NICs: one per VM_NETWORKS entry. A simulated machine without VM_NETWORKS has one
- * simulated NIC, eth0, so that inventories (Ironic inspection) find a MAC to work with.
- */
-function vmNicNames(config: AgentConfig, networks: readonly string[]): readonly string[] {
-  return config.machine === 'sim' && networks.length === 0 ? ['eth0'] : networks;
 }
 
 /** The container's /dev: mkdir, and mknod(1) (Node.js has no mknod). */
@@ -166,7 +159,7 @@ async function main(): Promise<void> {
     powerOnAtStart: config.powerOnAtStart,
     hardware: {
       cpus: qemuHardware.cpus, memoryMiB: qemuHardware.memoryMiB, diskSizeBytes: qemuHardware.diskSizeBytes,
-      nics: vmNicNames(config, qemuHardware.networks).map((name) => ({ name, mac: vmNicMac(config.nodeName, name) })),
+      nics: vmNicNames(config.machine, qemuHardware.networks).map((name) => ({ name, mac: vmNicMac(config.nodeName, name) })),
     },
     firmware: { mode: qemuHardware.bootMode, bootMenuTimeoutMs: qemuHardware.bootMenuTimeoutMs },
     ...(config.redfishPort === undefined ? {} : { redfishPort: config.redfishPort }),
