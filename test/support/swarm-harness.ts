@@ -123,11 +123,23 @@ export class SwarmHarness {
     throw new Error(`swarm node ${host.name} never became ${state}`);
   }
 
-  /** Removes the hosts (with their inner engines' data) and the network; never throws. */
+  /**
+   * Removes the hosts (with their inner engines' data) and the network; never throws. Each host is
+   * removed on its own and tried again once (a busy engine may refuse a removal in progress); what
+   * still holds the run's label afterwards is reported on stderr.
+   */
   async stop(): Promise<void> {
-    const ids = await runAsync('docker', ['ps', '-aq', '--filter', `label=${RUN_LABEL_KEY}=${this.runId}`], { timeoutMs: DOCKER_TIMEOUT_MS });
-    const containers = ids.stdout.split('\n').filter((s) => s.length > 0);
-    if (containers.length > 0) await runAsync('docker', ['rm', '-f', '-v', ...containers], { timeoutMs: 120_000 });
+    const listRun = async (): Promise<string[]> => {
+      const ids = await runAsync('docker', ['ps', '-aq', '--filter', `label=${RUN_LABEL_KEY}=${this.runId}`], { timeoutMs: DOCKER_TIMEOUT_MS });
+      return ids.stdout.split('\n').filter((s) => s.length > 0);
+    };
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const containers = await listRun();
+      if (containers.length === 0) break;
+      await Promise.all(containers.map((id) => runAsync('docker', ['rm', '-f', '-v', id], { timeoutMs: 120_000 })));
+    }
+    const left = await listRun();
+    if (left.length > 0) process.stderr.write(`swarm harness ${this.runId}: containers left behind: ${left.join(' ')}\n`);
     await runAsync('docker', ['network', 'rm', this.network], { timeoutMs: DOCKER_TIMEOUT_MS });
   }
 

@@ -51,6 +51,7 @@ export class SwarmNodeRuntime extends NodeRuntime {
   private readonly pollMs: number;
   /** Nodes being placed right now, per swarm node id: concurrent creates spread too. */
   private readonly placing = new Map<string, number>();
+  private prepared: Promise<void> | undefined;
 
   constructor(private readonly options: SwarmRuntimeOptions) {
     super();
@@ -59,17 +60,28 @@ export class SwarmNodeRuntime extends NodeRuntime {
     this.pollMs = options.pollMs ?? DEFAULT_POLL_MS;
   }
 
-  async prepare(): Promise<void> {
+  /** Checks the engine is a manager and makes the fleet's network; one preparation at a time, once. */
+  prepare(): Promise<void> {
+    this.prepared ??= this.prepareOnce().catch((err: unknown) => {
+      this.prepared = undefined;
+      throw err;
+    });
+    return this.prepared;
+  }
+
+  private async prepareOnce(): Promise<void> {
     const info = (await this.engine(() => this.docker.info(), 'engine info')) as { Swarm?: { ControlAvailable?: boolean; LocalNodeState?: string } };
     if (info.Swarm?.ControlAvailable !== true) {
       throw new RuntimeUnavailableError(`RUNTIME=swarm needs a swarm manager's engine; this one is ${info.Swarm?.LocalNodeState ?? 'not in a swarm'} (docker swarm init, or point DOCKER_HOST at a manager)`);
     }
     const name = this.options.nodesNetwork;
-    if (await this.engineOrNull(() => this.docker.getNetwork(name).inspect(), `network ${name}`) !== null) return;
+    const exists = async (): Promise<boolean> => (await this.engineOrNull(() => this.docker.getNetwork(name).inspect(), `network ${name}`)) !== null;
+    if (await exists()) return;
     try {
       await this.docker.createNetwork({ Name: name, Driver: 'overlay', Attachable: true, CheckDuplicate: true, Labels: { [LABELS.managed]: 'true', [LABELS.fleet]: this.options.fleetId } });
     } catch (err) {
-      if (statusOf(err) !== 409) throw this.wrap(err, `network ${name}`);
+      // Made meanwhile by another orchestrator process: swarm says "name conflicts" (not always a 409).
+      if (!(await exists())) throw this.wrap(err, `network ${name}`);
     }
   }
 
