@@ -15,9 +15,11 @@ import { DatabaseModule } from './database/database.module';
 import { DockerModule } from './docker/docker.module';
 import { FleetRedfishModule } from './fleet-redfish/fleet-redfish.module';
 import { EventsModule } from './events/events.module';
+import { FaultsModule } from './faults/faults.module';
 import { ExportsModule } from './exports/exports.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NodesModule } from './nodes/nodes.module';
+import { NodeBatchesModule } from './node-batches/node-batches.module';
 import { ReconcilerModule } from './reconciler/reconciler.module';
 import { WebUiModule } from './web-ui/web-ui.module';
 import { ConsolesModule } from './consoles/consoles.module';
@@ -37,12 +39,14 @@ export class AppModule implements OnApplicationShutdown {
         MetricsModule,
         HealthModule,
         NodesModule,
+        NodeBatchesModule,
         ContainerlabModule.register({ imports: [NodesModule] }),
         ReconcilerModule,
         EventsModule,
         WebUiModule,
         ConsolesModule,
         FleetRedfishModule,
+        FaultsModule,
         ExportsModule,
       ],
       providers: [

@@ -55,11 +55,11 @@ export function renderRedfish(r: RedfishBenchReport, ctx: RedfishSectionContext)
   line(`(bare-https-server.ts) answers every request with the status, headers and ${formatCount(r.responseBytes)}-byte body the agent sent,`);
   line('with the same certificate and server timeouts. CPU per request: the server process\'s CPU time (all threads) over the run.');
   line();
-  line('What the agent does beyond the floor per request: route, check the session and its account, read the power state and');
-  line('the boot override, build the System and look its content up in the cache of unchanged answers (a hit reuses the ETag and');
-  line('the serialized bytes; headers and body go out in one write). The transport alone (https-server.ts with a fixed answer)');
-  line('costs what the bare server costs; the rest is that service work, which takes far longer per request between TLS writes than');
-  line('in a tight loop (about 17 µs there).');
+  line('What the agent does beyond the floor per request: route, check the session and its user\'s role, read the power state');
+  line('and the boot override (live, every request), and, while they are what they were at the last answer, send that answer');
+  line('again: its ETag, headers and JSON text were made once (answer-memo.ts; headers and body go out in one write). That');
+  line('service work takes about 3 µs per request in a tight loop. Most of the rest is the agent process itself: the agent\'s');
+  line('HTTPS server answering a fixed, prepared answer measured 1.26× and 1.33× the floor in two runs under similar load.');
   line();
   line('| Run | Server | Requests/s | Server CPU per request | Failed |');
   line('|---|---|---|---|---|');

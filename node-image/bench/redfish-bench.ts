@@ -173,7 +173,7 @@ export async function runRedfishBench(group: ProcessGroup, o: RedfishBenchOption
 }
 
 async function sushySequence(group: ProcessGroup, o: RedfishBenchOptions, port: number, caFile: string): Promise<RedfishBenchReport['sushy']> {
-  const script = join(o.repoRoot, 'node-image', 'src', 'bench', 'sushy-sequence.py');
+  const script = join(o.repoRoot, 'node-image', 'bench', 'sushy-sequence.py');
   o.progress(`  sushy: login + GET System + Reset, ${o.sushyIterations} times`);
   const r = await runCommand(group, 'env', ['-u', 'REQUESTS_CA_BUNDLE', '-u', 'CURL_CA_BUNDLE', '/usr/bin/python3', script, `https://127.0.0.1:${port}`, caFile, BENCH_USER, BENCH_PASSWORD, String(o.sushyIterations)], 300_000);
   if (r.code !== 0) return { error: `sushy sequence failed (${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}` };

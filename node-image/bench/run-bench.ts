@@ -25,6 +25,7 @@ import { DEFAULT_BOOT_RUNS, NODE_RUNTIME_OPTIONS_HELP, runNodeRuntimeBench } fro
 import { insertBeforeReproduce, renderNodeRuntime } from './node-runtime-report';
 import { DEFAULT_FLEET_RUNS, FLEET_OPTIONS_HELP, runFleetBench } from './fleet-bench';
 import { renderFleet } from './fleet-report';
+import { PAGE_ROWS, renderPages, runPagesBench } from './fleet-pages-bench';
 import { DEFAULT_WEB_UI_RUNS, runWebUiBench, WEB_UI_OPTIONS_HELP } from './web-ui-bench';
 import { renderWebUi, replaceWebUiSection } from './web-ui-report';
 import { DEFAULT_VMEDIA_RUNS, renderVirtualMedia, replaceVirtualMediaSection, runVirtualMediaBench, VIRTUAL_MEDIA_OPTIONS_HELP } from './virtual-media-bench';
@@ -323,7 +324,7 @@ async function redfishSection(o: BenchOptions): Promise<string> {
       agentMain: AGENT_MAIN, benchDir: __dirname, repoRoot: REPO_ROOT, requests: o.redfishRequests, repeat: o.repeat, connections: 4,
       sushyIterations: o.sushyRuns, progress,
     });
-    const machine = `${cpuModel()}, ${cpus().length} cores, Node.js ${process.version}, Linux ${release()}, load average at start ${load}`;
+    const machine = `${cpuModel()}, ${cpus().length} cores, Node.js ${process.version}, Linux ${release()}, load average at start ${load}, at the end ${loadavg().map((l) => l.toFixed(2)).join(' / ')}`;
     return renderRedfish(r, { date: new Date(started).toISOString(), machine, seconds: Math.round((Date.now() - started) / 1000) });
   } finally {
     await group.stopAll();
@@ -393,6 +394,7 @@ async function main(): Promise<void> {
   }
   const fleet = await runFleetBench({ runs: options.fleetRuns, repoRoot: REPO_ROOT, progress, deadline: Date.now() + options.maxSeconds * 1000 });
   text = insertBeforeReproduce(text, renderFleet(fleet));
+  text = insertBeforeReproduce(text, renderPages(await runPagesBench({ repoRoot: REPO_ROOT, rows: PAGE_ROWS, progress })));
   text = insertBeforeReproduce(text, await vmedia());
   if (options.redfishRequests > 0) text = replaceRedfishSection(text, await redfishSection(options));
   text = insertBeforeReproduce(text, renderWebUi(await runWebUiBench({ runs: options.webUiRuns, repoRoot: REPO_ROOT, progress })));

@@ -121,6 +121,10 @@ async function startRedfish(config: AgentConfig, core: BmcCore, serial: SerialCo
     address: config.ipmiAddress, port: config.redfishPort!, tls, handle: faults.redfishHandler((req, now) => service.handle(req, now)), clock: Date.now, log, consoles,
   });
   service.start();
+  // Fault rules end Redfish sessions too: a BMC reboot all of them, a session expiry the request's.
+  const rebootIpmi = faults.onReboot;
+  faults.onReboot = (now) => { rebootIpmi(now); for (const s of service.sessions.list(now)) service.sessions.delete(s.id); };
+  faults.onRedfishSessionExpiry = (token, now) => { const s = service.sessions.authenticate(token, now); if (s) service.sessions.delete(s.id); };
   log.info('Redfish listening', { address: server.address, port: server.port, certificate: tls.source });
   return { server: { ...server, close: async () => { service.close(); await server.close(); } }, consoles };
 }

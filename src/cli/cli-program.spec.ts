@@ -10,7 +10,7 @@ import type { NodeView } from '../nodes/node.model';
 import { CliDeps, FAILURE_EXIT_CODE, runCli, USAGE_EXIT_CODE } from './cli-program';
 import type { Connection } from './cli-options';
 import type { ConsoleLink, ConsoleTarget, SerialConsoleTarget } from './console-command';
-import { CreatedNode, CreateNodeRequest, FleetApi, FleetApiError, OrchestratorUnreachableError, PowerResult, TopologyQuery, VncAccess } from './fleet-api';
+import { CreatedNode, CreateNodeRequest, FleetApi, FleetApiError, NodeFaults, OrchestratorUnreachableError, PowerResult, TopologyQuery, VncAccess } from './fleet-api';
 import { PromptCancelledError, Terminal, TerminalSignal } from './terminal';
 
 const unstubbed = (what: string) => async (): Promise<never> => { throw new Error(`unexpected call: ${what}`); };
@@ -25,6 +25,9 @@ class StubApi extends FleetApi {
   topology = jest.fn<Promise<string>, [TopologyQuery]>(unstubbed('topology'));
   vnc = jest.fn<Promise<VncAccess>, [string]>(unstubbed('vnc'));
   screenshot = jest.fn<Promise<Buffer>, [string, number | undefined]>(unstubbed('screenshot'));
+  listFaults = jest.fn<Promise<NodeFaults>, [string]>(unstubbed('listFaults'));
+  addFaults = jest.fn<Promise<NodeFaults>, [string, readonly unknown[]]>(unstubbed('addFaults'));
+  clearFaults = jest.fn<Promise<number>, [string, string | undefined]>(unstubbed('clearFaults'));
   export = jest.fn<Promise<string>, [ExportFormat, ExportQuery]>(unstubbed('export'));
 }
 
@@ -105,6 +108,61 @@ describe('bmcfleet command line', () => {
     writeSecretFile: async (path, data) => { secretFiles[path] = data; },
   });
   const cli = (...argv: string[]): Promise<number> => runCli(argv, deps());
+
+  describe('nodes faults', () => {
+    const busy = { match: { protocol: 'ipmi', netFn: 0, cmd: 1 }, action: { kind: 'completion-code', code: 0xc0 }, when: { maxTimes: 2 } };
+    const listed: NodeFaults = {
+      name: 'node1',
+      rules: [{ id: 'f1', ...busy, addedAt: '2026-12-07T19:00:00.000Z', matches: 2, applied: 2, status: 'exhausted' }],
+      totals: { 'completion-code': 2 },
+    };
+
+    it('lists the rules as a table (NAME alone, or ls NAME); --json the API answer', async () => {
+      api.listFaults.mockResolvedValue(listed);
+      expect(await cli('nodes', 'faults', 'node1')).toBe(0);
+      expect(terminal.out).toBe(
+        'ID  STATUS     MATCHES  APPLIED  MATCH                     ACTION                     WHEN\n'
+        + 'f1  exhausted  2        2        ipmi netFn=0x00 cmd=0x01  completion-code code=0xc0  maxTimes=2\n'
+        + 'totals since the BMC started: completion-code=2\n',
+      );
+      terminal.out = '';
+      expect(await cli('nodes', 'faults', 'ls', 'node1', '--json')).toBe(0);
+      expect(JSON.parse(terminal.out)).toEqual(listed);
+      expect(api.listFaults.mock.calls).toEqual([['node1'], ['node1']]);
+    });
+
+    it('add takes --rule JSON (repeatable) or builds one rule from flags', async () => {
+      api.addFaults.mockImplementation(async (name, rules) => ({ name, rules: rules.map((_, i) => ({ ...listed.rules[0]!, id: `f${i + 1}` })) }));
+      expect(await cli('nodes', 'faults', 'add', 'node1', '--rule', JSON.stringify(busy), '--rule', '{"match":{"protocol":"sol"},"action":{"kind":"sol-deactivate"}}')).toBe(0);
+      expect(api.addFaults).toHaveBeenLastCalledWith('node1', [busy, { match: { protocol: 'sol' }, action: { kind: 'sol-deactivate' } }]);
+      expect(terminal.out).toBe('fault rule f1 added to node1\nfault rule f2 added to node1\n');
+      expect(await cli('nodes', 'faults', 'add', 'node1', '--protocol', 'ipmi', '--netfn', '0x00', '--cmd', '1', '--action', 'completion-code', '--code', '0xC0', '--max-times', '2')).toBe(0);
+      expect(api.addFaults).toHaveBeenLastCalledWith('node1', [{ match: { protocol: 'ipmi', netFn: '0x00', cmd: 1 }, action: { kind: 'completion-code', code: '0xC0' }, when: { maxTimes: 2 } }]);
+      expect(await cli('nodes', 'faults', 'add', 'node1', '--protocol', 'redfish', '--method', 'get', '--path', '/redfish/v1/Systems/*', '--action', 'http-status', '--status', '503', '--retry-after', '2')).toBe(0);
+      expect(api.addFaults).toHaveBeenLastCalledWith('node1', [{ match: { protocol: 'redfish', method: 'GET', path: '/redfish/v1/Systems/*' }, action: { kind: 'http-status', status: 503, retryAfter: 2 } }]);
+    });
+
+    it('refuses a malformed add before calling the API (exit 2), and prints the API\'s 400 (exit 1)', async () => {
+      expect(await cli('nodes', 'faults', 'add', 'node1', '--rule', '{nope')).toBe(USAGE_EXIT_CODE);
+      expect(terminal.err).toBe('bmcfleet: error: --rule is not JSON: {nope\n');
+      expect(await cli('nodes', 'faults', 'add', 'node1', '--protocol', 'ipmi')).toBe(USAGE_EXIT_CODE);
+      expect(await cli('nodes', 'faults', 'add', 'node1', '--rule', '{}', '--protocol', 'ipmi')).toBe(USAGE_EXIT_CODE);
+      expect(await cli('nodes', 'faults', 'add', 'node1', '--protocol', 'ipmi', '--action', 'delay', '--ms', 'soon')).toBe(USAGE_EXIT_CODE);
+      expect(api.addFaults).not.toHaveBeenCalled();
+      api.addFaults.mockRejectedValue(new FleetApiError(400, 'match.netFn must be an integer from 0 to 63'));
+      terminal.err = '';
+      expect(await cli('nodes', 'faults', 'add', 'node1', '--protocol', 'ipmi', '--netfn', '99', '--action', 'drop')).toBe(1);
+      expect(terminal.err).toBe('bmcfleet: error: match.netFn must be an integer from 0 to 63\n');
+    });
+
+    it('clear removes one rule or all', async () => {
+      api.clearFaults.mockResolvedValueOnce(1).mockResolvedValueOnce(3);
+      expect(await cli('nodes', 'faults', 'clear', 'node1', 'f1')).toBe(0);
+      expect(await cli('nodes', 'faults', 'clear', 'node1')).toBe(0);
+      expect(api.clearFaults.mock.calls).toEqual([['node1', 'f1'], ['node1', undefined]]);
+      expect(terminal.out).toBe('fault rule f1 removed from node1\n3 fault rules removed from node1\n');
+    });
+  });
 
   it('nodes ls prints the table; --json the API answer', async () => {
     api.listNodes.mockResolvedValue([nodeView('node1')]);

@@ -1,5 +1,5 @@
 /**
- * The `bmcfleet` command line (commander): nodes ls|show|create|rm|power|vnc|console, containerlab
+ * The `bmcfleet` command line (commander): nodes ls|show|create|rm|power|vnc|console|faults, containerlab
  * topology and export metal3|ironic|maas, over the orchestrator's HTTP API. Everything outside (HTTP, terminal, files, SOL) comes in
  * through CliDeps, so specs run the real argument parsing against stubs. runCli() maps failures to
  * exit codes: 0 success, 1 the orchestrator or the BMC said no (its message is printed), 2 usage.
@@ -27,6 +27,7 @@ import {
   TopologyCommandOptions,
 } from './cli-options';
 import { OpenConsole, OpenSerialConsole, runConsole } from './console-command';
+import { registerFaultCommands } from './faults-command';
 import { registerExportCommand } from './export-command';
 import { FleetApi, FleetApiError, OrchestratorUnreachableError, TOPOLOGY_MODES } from './fleet-api';
 import { formatJson, formatNodeDetails, formatNodeTable, formatPowerResult } from './node-format';
@@ -161,6 +162,8 @@ export function buildProgram(deps: CliDeps, setExitCode: (code: number) => void)
       await deps.writeFile(o.output, png);
       deps.terminal.stderr.write(`screenshot of ${name} written to ${o.output} (${png.length} bytes)\n`);
     });
+
+  registerFaultCommands(nodes, api, out);
 
   const containerlab = program.command('containerlab').description('hand nodes to containerlab');
   containerlab.command('topology')

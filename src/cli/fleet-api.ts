@@ -59,6 +59,25 @@ export interface TopologyQuery {
   readonly links?: string;
 }
 
+/** One fault rule as GET /api/v1/nodes/:name/faults lists it (src/faults/fault-report.ts). */
+export interface FaultRuleView {
+  readonly id: string;
+  readonly match: Readonly<Record<string, unknown>> & { readonly protocol: string };
+  readonly action: Readonly<Record<string, unknown>> & { readonly kind: string };
+  readonly when: Readonly<Record<string, unknown>>;
+  readonly addedAt: string;
+  readonly matches: number;
+  readonly applied: number;
+  readonly status: string;
+}
+
+/** GET (and, without totals, POST) /api/v1/nodes/:name/faults answer. */
+export interface NodeFaults {
+  readonly name: string;
+  readonly rules: readonly FaultRuleView[];
+  readonly totals?: Readonly<Record<string, number>>;
+}
+
 export abstract class FleetApi {
   abstract listNodes(): Promise<NodeView[]>;
   abstract getNode(name: string): Promise<NodeView>;
@@ -71,6 +90,11 @@ export abstract class FleetApi {
   abstract screenshot(name: string, width?: number): Promise<Buffer>;
   /** The containerlab topology as YAML text. */
   abstract topology(query: TopologyQuery): Promise<string>;
+  abstract listFaults(name: string): Promise<NodeFaults>;
+  /** POST /api/v1/nodes/:name/faults with { rules }: all are added or none. */
+  abstract addFaults(name: string, rules: readonly unknown[]): Promise<NodeFaults>;
+  /** DELETE one rule (by id) or all; resolves with how many went. */
+  abstract clearFaults(name: string, ruleId?: string): Promise<number>;
   /** GET /api/v1/exports/<format>: the answer's text (YAML for metal3, JSON otherwise). */
   abstract export(format: ExportFormat, query: ExportQuery): Promise<string>;
 }

@@ -10,7 +10,7 @@ import { topologyHttpRequest } from '../containerlab/topology-client';
 import { exportRequestPath, type ExportQuery } from '../exports/export-client';
 import type { ExportFormat } from '../exports/exports.paths';
 import type { NodeView, PowerActionName } from '../nodes/node.model';
-import { CreatedNode, CreateNodeRequest, FleetApi, FleetApiError, OrchestratorUnreachableError, PowerResult, TopologyQuery, VncAccess } from './fleet-api';
+import { CreatedNode, CreateNodeRequest, FleetApi, FleetApiError, NodeFaults, OrchestratorUnreachableError, PowerResult, TopologyQuery, VncAccess } from './fleet-api';
 
 /** A create waits for the node's BMC to answer (up to 90 s on a loaded host): room for that and more. */
 export const REQUEST_TIMEOUT_MS = 300_000;
@@ -87,6 +87,19 @@ export class HttpFleetApi extends FleetApi {
     const request = topologyHttpRequest({ ...query, format: 'yaml' });
     const response = await this.send({ method: request.method, path: request.path, fullPath: request.path, ...(request.method === 'POST' ? { body: request.body } : {}) });
     return response.text();
+  }
+
+  async listFaults(name: string): Promise<NodeFaults> {
+    return (await this.json({ method: 'GET', path: `/nodes/${encodeURIComponent(name)}/faults` })) as NodeFaults;
+  }
+
+  async addFaults(name: string, rules: readonly unknown[]): Promise<NodeFaults> {
+    return (await this.json({ method: 'POST', path: `/nodes/${encodeURIComponent(name)}/faults`, body: { rules } })) as NodeFaults;
+  }
+
+  async clearFaults(name: string, ruleId?: string): Promise<number> {
+    const path = `/nodes/${encodeURIComponent(name)}/faults${ruleId === undefined ? '' : `/${encodeURIComponent(ruleId)}`}`;
+    return ((await this.json({ method: 'DELETE', path })) as { removed: number }).removed;
   }
 
   async export(format: ExportFormat, query: ExportQuery): Promise<string> {

@@ -122,6 +122,13 @@ export interface HostCapacity {
   readonly cpus: number;
 }
 
+/** What a process run in a container (DockerAdapter.exec) left behind. */
+export interface ExecResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
 /** Progress of an image build, one line at a time (Docker's stream output). */
 export type ProgressListener = (line: string) => void;
 
@@ -195,4 +202,11 @@ export abstract class DockerAdapter {
    * process in the container); null when the container or the file does not exist. At most maxBytes.
    */
   abstract readContainerFile(containerName: string, path: string, maxBytes: number): Promise<Buffer | null>;
+  /**
+   * Runs argv (no shell) in a running container as its default user with its environment, and waits
+   * for it: its exit code and output (each stream capped at maxOutputBytes). 'not-found' when the
+   * container does not exist; 'engine' when it is not running or the process outlives timeoutMs (the
+   * Engine API cannot kill it: it is left to end by itself).
+   */
+  abstract exec(containerName: string, argv: readonly string[], options: { readonly timeoutMs: number; readonly maxOutputBytes: number }): Promise<ExecResult>;
 }

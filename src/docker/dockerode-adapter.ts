@@ -13,6 +13,7 @@ import Dockerode from 'dockerode';
 import {
   DockerAdapter,
   DockerAdapterError,
+  ExecResult,
   HostCapacity,
   InspectedContainer,
   LABELS,
@@ -34,6 +35,7 @@ import {
   toNetworkInfo,
   volumeCreateOptions,
 } from './dockerode-mapping';
+import { splitExecOutput } from './exec-output';
 import { buildNodeImage, NodeImageBuildOptions } from './image-build';
 import { firstRegularFile, TarFormatError } from './tar-single-file';
 
@@ -241,6 +243,39 @@ export class DockerodeAdapter extends DockerAdapter {
     } catch (error) {
       if (error instanceof TarFormatError) throw new DockerAdapterError('engine', `reading ${path} of container ${containerName}: ${error.message}`);
       throw error;
+    }
+  }
+
+  async exec(containerName: string, argv: readonly string[], options: { readonly timeoutMs: number; readonly maxOutputBytes: number }): Promise<ExecResult> {
+    const what = `exec of ${argv[0] ?? ''} in container ${containerName}`;
+    this.logger.debug(`${what}: starting`);
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), options.timeoutMs);
+    try {
+      const exec = await this.docker.getContainer(containerName).exec({ Cmd: [...argv], AttachStdout: true, AttachStderr: true, AttachStdin: false, Tty: false });
+      const stream = (await exec.start({ hijack: true, stdin: false, abortSignal: abort.signal })) as NodeJS.ReadableStream;
+      // The Engine API cannot kill an exec'd process: on timeout the caller stops waiting for it.
+      const stopReading = (): void => { (stream as unknown as { destroy?: () => void }).destroy?.(); };
+      if (abort.signal.aborted) stopReading();
+      else abort.signal.addEventListener('abort', stopReading, { once: true });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      // Both streams' frames, capped: the headers and the two streams fit in twice the cap and a bit.
+      const limit = 2 * options.maxOutputBytes + 64 * 1024;
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        if (size < limit) chunks.push(chunk);
+        size += chunk.length;
+      }
+      const { ExitCode } = await exec.inspect({ abortSignal: abort.signal });
+      if (ExitCode === null || ExitCode === undefined) throw new DockerAdapterError('engine', `${what}: the process did not report an exit code`);
+      this.logger.debug(`${what}: exit ${ExitCode}`);
+      return { exitCode: ExitCode, ...splitExecOutput(Buffer.concat(chunks), options.maxOutputBytes) };
+    } catch (error) {
+      if (error instanceof DockerAdapterError) throw error;
+      if (abort.signal.aborted) throw new DockerAdapterError('engine', `${what}: no end within ${options.timeoutMs} ms`);
+      throw toAdapterError(what, error);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -42,6 +42,8 @@ export class FleetMetrics {
   private readonly reconcileRepairs: Counter<'kind'>;
   private readonly reconcileDuration: Histogram<string>;
   private readonly ipmiErrors: Counter<'operation' | 'code'>;
+  private readonly faultsFired: Counter<'node' | 'kind'>;
+  private readonly faultRules: Gauge<'node'>;
 
   constructor(private readonly prisma: PrismaService) {
     const registers = [this.registry];
@@ -100,6 +102,19 @@ export class FleetMetrics {
       registers,
     });
 
+    this.faultsFired = new Counter({
+      name: `${METRIC_PREFIX}node_faults_fired_total`,
+      help: "Times a node's fault rules acted, by node and action kind (as last read from its agent)",
+      labelNames: ['node', 'kind'],
+      registers,
+    });
+    this.faultRules = new Gauge({
+      name: `${METRIC_PREFIX}node_fault_rules`,
+      help: 'Fault rules a node has, by node (nodes being watched for faults only)',
+      labelNames: ['node'],
+      registers,
+    });
+
     // Zero series for every known label value, so rate() and alerts see them before the first event.
     for (const outcome of RECONCILE_OUTCOMES) this.reconcileRuns.inc({ outcome }, 0);
     for (const kind of REPAIR_KINDS) this.reconcileRepairs.inc({ kind }, 0);
@@ -126,6 +141,16 @@ export class FleetMetrics {
 
   recordIpmiError(operation: IpmiOperation, code: string): void {
     this.ipmiErrors.inc({ operation, code });
+  }
+
+  recordFaultsFired(node: string, kind: string, count: number): void {
+    this.faultsFired.inc({ node, kind }, count);
+  }
+
+  /** null: the node is no longer watched (its series goes). */
+  setFaultRules(node: string, rules: number | null): void {
+    if (rules === null) this.faultRules.remove({ node });
+    else this.faultRules.set({ node }, rules);
   }
 
   /** Sets a gauge to the node count per value of `column`; a database failure leaves it empty. */

@@ -21,4 +21,6 @@ export type NodeEventType =
   | 'deleting'
   | 'bmc-unreachable'
   | 'bmc-reachable'
+  /** A fault rule added, removed, or acting (rate-limited: src/faults/fault-report.ts). */
+  | 'fault'
   | 'error';

@@ -30,6 +30,10 @@ export const NODE_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
 export const NODE_NAME_RULE = 'a lower-case DNS label: 1–40 of a-z, 0-9 and "-", not starting or ending with "-"';
 
 export type NodeWithLeases = NodeRow & { leases: PortLease[] };
+/** What a view needs of a lease. */
+export type LeaseRef = Pick<PortLease, 'kind' | 'port'>;
+/** A row with (at least) its leases' kinds and ports: enough for a view. */
+export type NodeWithLeaseRefs = NodeRow & { leases: readonly LeaseRef[] };
 
 export interface Endpoint {
   readonly host: string;
@@ -75,7 +79,7 @@ export interface NodeView {
   readonly updatedAt: string;
 }
 
-export function leasePort(node: NodeWithLeases, kind: LeaseKind): number {
+export function leasePort(node: NodeWithLeaseRefs, kind: LeaseKind): number {
   const lease = node.leases.find((candidate) => candidate.kind === kind);
   if (lease === undefined) {
     throw new Error(`node ${node.name} has no ${kind} lease`);
@@ -84,7 +88,7 @@ export function leasePort(node: NodeWithLeases, kind: LeaseKind): number {
 }
 
 /** The port of that kind, or null when the node has no such lease (made before the kind existed). */
-export function leasePortOrNull(node: NodeWithLeases, kind: LeaseKind): number | null {
+export function leasePortOrNull(node: NodeWithLeaseRefs, kind: LeaseKind): number | null {
   return node.leases.find((candidate) => candidate.kind === kind)?.port ?? null;
 }
 
@@ -108,7 +112,7 @@ function endpointOrNull(host: string, port: number | null): Endpoint | null {
 }
 
 /** The API's view of a node; publishAddress is where its ports are reachable. */
-export function toNodeView(node: NodeWithLeases, publishAddress: string): NodeView {
+export function toNodeView(node: NodeWithLeaseRefs, publishAddress: string): NodeView {
   return {
     id: node.id,
     name: node.name,

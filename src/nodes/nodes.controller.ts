@@ -2,8 +2,10 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiQuery, ApiTags, ApiBadGatewayResponse } from '@nestjs/swagger';
 import { CreateNodeDto } from './dto/create-node.dto';
+import { ListNodesQueryDto } from './dto/list-nodes-query.dto';
 import { CreatedNodeDto, NodeEventDto, NodeViewDto, PowerResultDto, VncAccessDto } from './dto/node-view.dto';
 import { BootDeviceDto, PowerActionDto } from './dto/power.dto';
+import { NodeListing } from './node-listing.service';
 import { NodesService } from './nodes.service';
 
 function parseFlag(name: string, raw: string | undefined): boolean {
@@ -16,7 +18,10 @@ function parseFlag(name: string, raw: string | undefined): boolean {
 @ApiBearerAuth()
 @Controller('nodes')
 export class NodesController {
-  constructor(private readonly nodes: NodesService) {}
+  constructor(
+    private readonly nodes: NodesService,
+    private readonly listing: NodeListing,
+  ) {}
 
   @Post()
   @ApiCreatedResponse({ type: CreatedNodeDto, description: 'The node runs and its BMC answers on ipmi.host:ipmi.port' })
@@ -26,9 +31,10 @@ export class NodesController {
   }
 
   @Get()
-  @ApiOkResponse({ type: [NodeViewDto] })
-  list() {
-    return this.nodes.list();
+  @ApiOkResponse({ description: 'Without limit and cursor: an array of every matching node (NodeView). With either: a page, { items: NodeView[], nextCursor: string | null }, in name order' })
+  list(@Query() query: ListNodesQueryDto) {
+    const { limit, ...rest } = query;
+    return this.listing.list({ ...rest, ...(limit === undefined ? {} : { limit: Number(limit) }) });
   }
 
   @Get(':name')

@@ -24,6 +24,7 @@ import { VirtualMediaController } from './virtual-media.controller';
 import { VirtualMediaService } from './virtual-media.service';
 import { AgentRedfish, HttpsAgentRedfish } from '../bmc/agent-redfish';
 import { NodesService } from './nodes.service';
+import { NodeListing } from './node-listing.service';
 import { PortLeases } from './port-leases.service';
 import { ContainerlabNodeSource } from '../containerlab/containerlab-node-source';
 import { NodesContainerlabSource } from './nodes-containerlab-source';
@@ -34,6 +35,7 @@ import { NodesContainerlabSource } from './nodes-containerlab-source';
   controllers: [NodesController, VirtualMediaController],
   providers: [
     NodesService,
+    NodeListing,
     VirtualMediaService,
     { provide: AgentRedfish, useClass: HttpsAgentRedfish },
     PortLeases,

@@ -225,4 +225,24 @@ export abstract class NodeRuntime {
    * maxBytes; null when the node or the file does not exist.
    */
   abstract readFile(ref: string, path: string, maxBytes: number): Promise<Buffer | null>;
+
+  /**
+   * Runs argv (no shell) inside the running node, with its environment, and waits for it: exit code
+   * and output, each stream capped at maxOutputBytes (e.g. the agent's fault control client).
+   * NodeNotFoundError when there is no such node; RuntimeUnavailableError when it does not run or
+   * the process outlives timeoutMs.
+   */
+  abstract exec(ref: string, argv: readonly string[], options: ExecOptions): Promise<ExecResult>;
+}
+
+export interface ExecOptions {
+  readonly timeoutMs: number;
+  readonly maxOutputBytes: number;
+}
+
+/** What a process run in a node left behind. */
+export interface ExecResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
 }

@@ -231,6 +231,8 @@ describeWithDockerEngine()('DockerodeAdapter (real engine, node image, MACHINE=s
         networks: ['bridge'],
         // A created container has no address on its network yet.
         addresses: {},
+        // Nor an exit: it never ran.
+        exit: null,
       });
     });
 
@@ -242,6 +244,16 @@ describeWithDockerEngine()('DockerodeAdapter (real engine, node image, MACHINE=s
       expect(running?.addresses).toEqual({ bridge: expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/) });
       const deviceId = await deviceIdThrough(node.spec.ipmi.port);
       expect(deviceId.ipmiVersion).toBe('2.0');
+    });
+
+    it('runs a process in it with its environment: exit code, stdout and stderr apart, output capped', async () => {
+      const limits = { timeoutMs: 30_000, maxOutputBytes: 64 };
+      const ok = await sut.exec(node.spec.name, ['sh', '-c', 'echo "node=$NODE_NAME"; echo oops >&2; exit 3'], limits);
+      expect(ok).toEqual({ exitCode: 3, stdout: `node=${node.spec.env['NODE_NAME']}\n`, stderr: 'oops\n' });
+      const long = await sut.exec(node.spec.name, ['sh', '-c', 'head -c 1000 /dev/zero | tr "\\0" x'], limits);
+      expect(long.stdout).toBe('x'.repeat(64));
+      await expect(sut.exec(`${node.spec.name}-missing`, ['true'], limits)).rejects.toMatchObject({ kind: 'not-found' });
+      await expect(sut.exec(node.spec.name, ['sleep', '30'], { timeoutMs: 500, maxOutputBytes: 64 })).rejects.toThrow(/no end within 500 ms/);
     });
 
     it('stops it (twice is fine), removes it (twice is fine), then its volume (twice is fine)', async () => {

@@ -213,7 +213,7 @@ export class BmcAgent {
     const server = new UdpServer(log);
     const dispatcher = new Dispatcher(log);
     const dispatchCommand = dispatcher.dispatch.bind(dispatcher);
-    dispatcher.dispatch = async (netFn, cmd, data, ctx) => (await faults.beforeCommand(netFn, cmd)) ?? dispatchCommand(netFn, cmd, data, ctx);
+    dispatcher.dispatch = async (netFn, cmd, data, ctx) => (await faults.beforeCommand(netFn, cmd, ctx.session.id)) ?? dispatchCommand(netFn, cmd, data, ctx);
     const engine = new BmcEngine({
       config: { ...DEFAULT_ENGINE_CONFIG, cipherSuites: o.cipherSuites, ipmi15Enabled: o.ipmi15, ipmi15AuthTypes },
       users,
@@ -252,6 +252,8 @@ export class BmcAgent {
       .register(solConfigCommands({ config: solConfig }));
 
     faults.onReboot = (now) => { engine.resetSessions(now); eventLog.record('bmc-restart', now); };
+    faults.onIpmiSessionExpiry = (sessionId, now) => { engine.closeSession(sessionId, 'timeout', now); };
+    faults.onSolDeactivate = (now) => { sol.deactivateByBmc(now); };
     eventLog.record('bmc-restart', clock());
     const tickMs = o.tickMs ?? 100;
     let lastCheckpoint = clock();

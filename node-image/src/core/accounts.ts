@@ -92,6 +92,16 @@ export class Accounts {
     return roleOfPrivilege(this.users.channelPrivilegeLimit(userId));
   }
 
+  /**
+   * The role of the user a session was opened for, while that user still has it: named
+   * `userName` (not renamed or replaced), enabled and with a role. Undefined otherwise.
+   */
+  sessionRole(userId: number, userName: string): Role | undefined {
+    // A role implies an enabled user with a name (UserStore.channelPrivilegeLimit).
+    const role = this.role(userId);
+    return role !== undefined && this.users.hasName(userId, userName) ? role : undefined;
+  }
+
   get(userId: number, now: number): Account | undefined {
     const user = this.users.get(userId);
     return user && user.name.length > 0 ? this.describe(user, now) : undefined;

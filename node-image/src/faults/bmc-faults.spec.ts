@@ -91,6 +91,21 @@ describe('fault hooks in the agent', () => {
     }
   });
 
+  it('session expiry: the request is not answered and its session is gone; other sessions stay', async () => {
+    const other = await IpmiClient.connect({ host: '127.0.0.1', port: agent.port, user: 'admin', password: 'password', timeoutMs: 300, retries: 1 });
+    const client = await IpmiClient.connect({ host: '127.0.0.1', port: agent.port, user: 'admin', password: 'password', timeoutMs: 300, retries: 1 });
+    try {
+      expect(agent.engine.sessions.establishedCount).toBe(2);
+      add({ match: { protocol: 'ipmi', netFn: 0, cmd: 1 }, action: { kind: 'session-expiry' }, when: { maxTimes: 1 } });
+      await expect(client.request(0x00, 0x01)).rejects.toThrow();
+      expect(agent.engine.sessions.establishedCount).toBe(1);
+      expect((await other.request(0x00, 0x01)).completionCode).toBe(0x00);
+    } finally {
+      await client.close().catch(() => {});
+      await other.close().catch(() => {});
+    }
+  });
+
   it('power stuck: the action is accepted and the machine is never asked', async () => {
     const machine = agent.machine;
     add({ match: { protocol: 'power', resetType: 'off' }, action: { kind: 'power-stuck' } });

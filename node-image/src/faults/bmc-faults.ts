@@ -31,14 +31,23 @@ function isSolDatagram(d: Buffer): boolean {
   return d.length > 5 && d[4] === 0x06 && (d[5]! & 0x3f) === 0x01;
 }
 
+/** Never sent: the reply of a request whose session expired is dropped. */
+const CC_UNSPECIFIED = 0xff;
+
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => { setTimeout(resolve, ms).unref(); });
 
 export class BmcFaults {
   readonly engine: FaultEngine;
   private readonly replies = new AsyncLocalStorage<ReplyPlan>();
   private readonly sleep: (ms: number) => Promise<void>;
-  /** Ends every session (a BMC reboot); set by the agent. */
+  /** Ends every session (a BMC reboot); set by the agent (and the Redfish service's host). */
   onReboot: (now: number) => void = () => {};
+  /** Ends one IPMI session as if it timed out; set by the agent. */
+  onIpmiSessionExpiry: (sessionId: number, now: number) => void = () => {};
+  /** Ends the Redfish session holding this X-Auth-Token; set by the Redfish service's host. */
+  onRedfishSessionExpiry: (token: string, now: number) => void = () => {};
+  /** Ends the active SOL payload from the BMC's side; set by the agent. */
+  onSolDeactivate: (now: number) => void = () => {};
 
   constructor(private readonly o: BmcFaultsOptions) {
     this.engine = o.engine ?? new FaultEngine();
@@ -63,6 +72,7 @@ export class BmcFaults {
       if (decision) {
         if (decision.kind === 'silent') return;
         const a = decision.action;
+        if (a.kind === 'sol-deactivate') { this.onSolDeactivate(this.o.clock()); return; }
         if (a.kind === 'drop' || a.kind === 'stop-answering' || a.kind === 'bmc-reboot') return;
         if (a.kind === 'delay') await this.sleep(a.ms);
         if (a.kind === 'duplicate') plan.duplicate = true;
@@ -85,8 +95,8 @@ export class BmcFaults {
    * Before a decoded IPMI request is dispatched: a completion code instead of the command, or the
    * command carried out with its reply dropped/duplicated/late.
    */
-  async beforeCommand(netFn: number, cmd: number): Promise<{ cc: number } | null> {
-    const decision = this.decide({ protocol: 'ipmi', stage: 'command', netFn, cmd });
+  async beforeCommand(netFn: number, cmd: number, sessionId = 0): Promise<{ cc: number } | null> {
+    const decision = this.decide({ protocol: 'ipmi', stage: 'command', netFn, cmd, inSession: sessionId !== 0 });
     if (!decision) return null;
     const plan = this.replies.getStore();
     if (decision.kind === 'silent') { if (plan) plan.drop = true; return null; }
@@ -95,6 +105,11 @@ export class BmcFaults {
       case 'completion-code': return { cc: a.code };
       case 'delay': await this.sleep(a.ms); return null;
       case 'duplicate': if (plan) plan.duplicate = true; return null;
+      case 'session-expiry':
+        // The session is gone before the request is carried out; a BMC drops what names an unknown session.
+        if (plan) plan.drop = true;
+        this.onIpmiSessionExpiry(sessionId, this.o.clock());
+        return { cc: CC_UNSPECIFIED };
       default: if (plan) plan.drop = true; return null;
     }
   }
@@ -102,7 +117,7 @@ export class BmcFaults {
   /** Wraps the Redfish request handler (before routing). */
   redfishHandler(handle: (req: RedfishRequest, now: number) => Promise<RedfishResponse>): (req: RedfishRequest, now: number) => Promise<RedfishResponse> {
     return async (req, now) => {
-      const decision = this.decide({ protocol: 'redfish', method: req.method.toUpperCase(), path: req.path, ...resetTypeOf(req) });
+      const decision = this.decide({ protocol: 'redfish', method: req.method.toUpperCase(), path: req.path, ...resetTypeOf(req), inSession: req.headers['x-auth-token'] !== undefined });
       if (decision) {
         if (decision.kind === 'silent') {
           // An unreachable BMC: the request hangs until the silence ends, then is refused.
@@ -112,6 +127,10 @@ export class BmcFaults {
         const a = decision.action;
         if (a.kind === 'delay') { await this.sleep(a.ms); return handle(req, this.o.clock()); }
         if (a.kind === 'http-status') throw statusError(a.status, a.retryAfter);
+        if (a.kind === 'session-expiry') {
+          const token = req.headers['x-auth-token'];
+          if (token !== undefined) this.onRedfishSessionExpiry(token, now);
+        }
         if (a.kind === 'stop-answering' || a.kind === 'bmc-reboot') { await this.sleep(a.ms); throw unavailable(1); }
       }
       return handle(req, now);

@@ -13,7 +13,7 @@ describe('parseFaultRule', () => {
     [{ match: { protocol: 'snmp' }, action: { kind: 'drop' } }, 'match.protocol must be one of ipmi, redfish, sol, power'],
     [{ match: { protocol: 'ipmi', netFn: 64 }, action: { kind: 'drop' } }, 'match.netFn must be an integer from 0 to 63'],
     [{ match: { protocol: 'redfish', netFn: 0 }, action: { kind: 'drop' } }, 'match.netFn and match.cmd apply to protocol ipmi only'],
-    [{ match: { protocol: 'redfish' }, action: { kind: 'drop' } }, 'action.kind must be one of delay, http-status, stop-answering, bmc-reboot for protocol redfish'],
+    [{ match: { protocol: 'redfish' }, action: { kind: 'drop' } }, 'action.kind must be one of delay, http-status, stop-answering, bmc-reboot, session-expiry for protocol redfish'],
     [{ match: { protocol: 'ipmi' }, action: { kind: 'delay' } }, 'action.ms must be an integer from 1 to 86400000'],
     [{ match: { protocol: 'ipmi' }, action: { kind: 'drop', ms: 3 } }, 'action.ms is not a known field (allowed: kind)'],
     [{ match: { protocol: 'ipmi' }, action: { kind: 'drop' }, when: { probability: 0 } }, 'when.probability must be a number greater than 0 and at most 1'],
@@ -64,6 +64,19 @@ describe('FaultEngine', () => {
     expect(e.decide(datagram, 1)).toMatchObject({ kind: 'silent' });
     expect(e.clear()).toBe(1);
     expect(e.decide(datagram, 2)).toBeNull();
+  });
+
+  it('session expiry acts on requests in a session only (IPMI at the command stage, Redfish with a token)', () => {
+    const e = new FaultEngine();
+    e.add(parseFaultRule({ match: { protocol: 'ipmi' }, action: { kind: 'session-expiry' }, when: { maxTimes: 1 } }), 0);
+    e.add(parseFaultRule({ match: { protocol: 'redfish' }, action: { kind: 'session-expiry' } }), 0);
+    expect(e.decide(datagram, 1)).toBeNull();
+    expect(e.decide({ ...chassisStatus, inSession: false }, 1)).toBeNull();
+    expect(e.decide({ ...chassisStatus, inSession: true }, 1)).toMatchObject({ kind: 'apply', ruleId: 'f1', action: { kind: 'session-expiry' } });
+    expect(e.decide({ ...chassisStatus, inSession: true }, 2)).toBeNull();
+    expect(e.decide({ protocol: 'redfish', method: 'GET', path: '/redfish/v1/Systems/1' }, 3)).toBeNull();
+    expect(e.decide({ protocol: 'redfish', method: 'GET', path: '/redfish/v1/Systems/1', inSession: true }, 3)).toMatchObject({ kind: 'apply', ruleId: 'f2' });
+    expect(() => parseFaultRule({ match: { protocol: 'sol' }, action: { kind: 'session-expiry' } })).toThrow('action.kind must be one of drop, delay, duplicate, stop-answering, sol-deactivate for protocol sol');
   });
 
   it('matches Redfish method, path pattern and reset type', () => {

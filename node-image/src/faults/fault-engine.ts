@@ -1,7 +1,8 @@
 /**
  * The fault rule engine of one BMC: pure (the caller passes the time; randomness comes from a
  * seeded generator per rule), so the same rules and the same traffic give the same faults.
- * IPMI rules naming a command act once the request is decoded ("command" stage); other IPMI rules
+ * IPMI rules naming a command, answering a completion code or ending the request's session act once
+ * the request is decoded ("command" stage); other IPMI rules
  * act on every datagram before decoding ("datagram" stage), so one rule never counts a request twice.
  * "stop-answering" and "bmc-reboot" silence the protocol for a while: every event of it in that
  * window is answered `silent`.
@@ -10,9 +11,11 @@ import type { FaultAction, FaultProtocol, FaultRuleSpec } from './fault-rules';
 
 export type FaultEvent =
   | { readonly protocol: 'ipmi'; readonly stage: 'datagram' }
-  | { readonly protocol: 'ipmi'; readonly stage: 'command'; readonly netFn: number; readonly cmd: number }
+  /** inSession: the request came in a session (a session-expiry rule has nothing to end otherwise). */
+  | { readonly protocol: 'ipmi'; readonly stage: 'command'; readonly netFn: number; readonly cmd: number; readonly inSession?: boolean }
   | { readonly protocol: 'sol' }
-  | { readonly protocol: 'redfish'; readonly method: string; readonly path: string; readonly resetType?: string }
+  /** inSession: the request carries an X-Auth-Token. */
+  | { readonly protocol: 'redfish'; readonly method: string; readonly path: string; readonly resetType?: string; readonly inSession?: boolean }
   | { readonly protocol: 'power'; readonly resetType: string };
 
 export type FaultDecision =
@@ -49,7 +52,7 @@ const SILENCED_BY: Record<'stop-answering' | 'bmc-reboot', (p: FaultProtocol) =>
 
 export function ruleStage(spec: FaultRuleSpec): 'datagram' | 'command' | undefined {
   if (spec.match.protocol !== 'ipmi') return undefined;
-  return spec.match.netFn !== undefined || spec.match.cmd !== undefined || spec.action.kind === 'completion-code' ? 'command' : 'datagram';
+  return spec.match.netFn !== undefined || spec.match.cmd !== undefined || spec.action.kind === 'completion-code' || spec.action.kind === 'session-expiry' ? 'command' : 'datagram';
 }
 
 /** `*` matches one segment, a final `**` matches any rest (including nothing). */
@@ -67,6 +70,7 @@ export function pathMatches(pattern: string, path: string): boolean {
 function matches(rule: FaultRuleState, e: FaultEvent): boolean {
   const m = rule.match;
   if (m.protocol !== e.protocol) return false;
+  if (rule.action.kind === 'session-expiry' && !('inSession' in e && e.inSession === true)) return false;
   switch (e.protocol) {
     case 'ipmi':
       if (ruleStage(rule) !== e.stage) return false;

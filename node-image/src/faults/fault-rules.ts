@@ -27,7 +27,11 @@ export type FaultAction =
   | { readonly kind: 'stop-answering'; readonly ms: number }
   | { readonly kind: 'bmc-reboot'; readonly ms: number }
   | { readonly kind: 'http-status'; readonly status: number; readonly retryAfter?: number }
-  | { readonly kind: 'power-stuck' };
+  | { readonly kind: 'power-stuck' }
+  /** IPMI: the request's session ends as if it timed out (the request is dropped); Redfish: its X-Auth-Token session ends (the request then meets 401). */
+  | { readonly kind: 'session-expiry' }
+  /** SOL: the BMC ends the SOL payload ("SOL deactivating", IPMI v2.0 section 15.9) instead of taking the packet. */
+  | { readonly kind: 'sol-deactivate' };
 
 export interface FaultWhen {
   /** Chance per match (0..1]; default 1. Drawn from a PRNG seeded with `seed`. */
@@ -50,9 +54,9 @@ export interface FaultRuleSpec {
 export class FaultRuleError extends Error {}
 
 const ACTIONS_BY_PROTOCOL: Record<FaultProtocol, readonly FaultAction['kind'][]> = {
-  ipmi: ['drop', 'delay', 'duplicate', 'completion-code', 'stop-answering', 'bmc-reboot'],
-  sol: ['drop', 'delay', 'duplicate', 'stop-answering'],
-  redfish: ['delay', 'http-status', 'stop-answering', 'bmc-reboot'],
+  ipmi: ['drop', 'delay', 'duplicate', 'completion-code', 'stop-answering', 'bmc-reboot', 'session-expiry'],
+  sol: ['drop', 'delay', 'duplicate', 'stop-answering', 'sol-deactivate'],
+  redfish: ['delay', 'http-status', 'stop-answering', 'bmc-reboot', 'session-expiry'],
   power: ['power-stuck', 'delay'],
 };
 const MAX_MS = 24 * 3600_000;
@@ -108,9 +112,9 @@ function parseAction(v: unknown, protocol: FaultProtocol): FaultAction {
   const allowed = ACTIONS_BY_PROTOCOL[protocol];
   if (typeof kind !== 'string' || !allowed.includes(kind as FaultAction['kind'])) throw new FaultRuleError(`action.kind must be one of ${allowed.join(', ')} for protocol ${protocol}`);
   switch (kind as FaultAction['kind']) {
-    case 'drop': case 'duplicate': case 'power-stuck':
+    case 'drop': case 'duplicate': case 'power-stuck': case 'session-expiry': case 'sol-deactivate':
       onlyKeys(o, 'action', ['kind']);
-      return { kind: kind as 'drop' | 'duplicate' | 'power-stuck' };
+      return { kind: kind as 'drop' | 'duplicate' | 'power-stuck' | 'session-expiry' | 'sol-deactivate' };
     case 'delay': case 'stop-answering': case 'bmc-reboot':
       onlyKeys(o, 'action', ['kind', 'ms']);
       if (kind === 'bmc-reboot' && o.ms === undefined) return { kind: 'bmc-reboot', ms: 0 };

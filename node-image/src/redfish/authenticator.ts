@@ -27,9 +27,8 @@ export function createAuthenticator(accounts: Accounts, sessions: SessionTable, 
       const session = sessions.authenticate(token, now);
       if (!session) throw unauthorized('/redfish/v1');
       // The role is read at every request: a privilege change made through IPMI applies at once.
-      const role = accounts.role(session.userId);
-      const account = accounts.get(session.userId, now);
-      if (!role || !account || !account.enabled || account.name !== session.userName) {
+      const role = accounts.sessionRole(session.userId, session.userName);
+      if (!role) {
         sessions.delete(session.id);
         throw unauthorized('/redfish/v1');
       }

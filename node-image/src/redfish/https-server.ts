@@ -72,7 +72,8 @@ export async function startRedfishServer(o: RedfishServerOptions): Promise<Runni
 async function serve(req: IncomingMessage, res: ServerResponse, o: RedfishServerOptions): Promise<void> {
   let response: RedfishResponse;
   try {
-    const body = await readBody(req);
+    // No Content-Length and no Transfer-Encoding: the request has no body (RFC 9112 section 6.3).
+    const body = req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined ? noBody(req) : await readBody(req);
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     response = await o.handle({
@@ -94,41 +95,54 @@ async function serve(req: IncomingMessage, res: ServerResponse, o: RedfishServer
 function write(res: ServerResponse, head: boolean, r: RedfishResponse): void {
   if (res.headersSent || res.destroyed) return;
   if (r.stream && !head) { writeStream(res, r); return; }
-  const isText = typeof r.body === 'string';
-  // A string, not a Buffer: Node.js sends the headers and a string body in one write (one TLS record).
-  const payload = r.body === undefined ? undefined : isText ? { text: r.body as string, length: Buffer.byteLength(r.body as string) } : serialized(r.body as object);
-  const headers: Record<string, string> = { ...COMMON_HEADERS };
-  if (payload) {
-    headers['Content-Type'] = isText ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8';
-    headers['Content-Length'] = String(payload.length);
-  }
-  for (const [k, v] of Object.entries(r.headers)) headers[k] = k === 'Content-Type' && isText ? `${v}; charset=utf-8` : v;
+  const { headers, text } = prepared(r);
   res.writeHead(r.status, headers);
-  if (head || !payload) res.end();
-  else res.end(payload.text, 'utf8');
+  // A string, not a Buffer: Node.js sends the headers and a string body in one write (one TLS record).
+  if (head || text === undefined) res.end();
+  else res.end(text, 'utf8');
 }
 
-/** JSON bytes of response bodies still referenced (a resource answered again unchanged is the same object). */
-const serializedBodies = new WeakMap<object, { readonly text: string; readonly length: number }>();
+interface Prepared {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly text: string | undefined;
+}
 
-function serialized(body: object): { readonly text: string; readonly length: number } {
-  let s = serializedBodies.get(body);
-  if (!s) {
-    const text = JSON.stringify(body);
-    s = { text, length: Buffer.byteLength(text) };
-    serializedBodies.set(body, s);
+/**
+ * The headers and body text of responses still referenced: a resource answered again unchanged is
+ * the same response object (answer-memo.ts, router.ts), and goes out without being serialized
+ * again. Responses are never modified once made; Node.js only reads the headers object it is given.
+ */
+const preparedResponses = new WeakMap<RedfishResponse, Prepared>();
+
+function prepared(r: RedfishResponse): Prepared {
+  let p = preparedResponses.get(r);
+  if (!p) {
+    p = prepare(r);
+    preparedResponses.set(r, p);
   }
-  return s;
+  return p;
+}
+
+function prepare(r: RedfishResponse): Prepared {
+  const isText = typeof r.body === 'string';
+  const text = r.body === undefined ? undefined : isText ? r.body as string : JSON.stringify(r.body);
+  const headers: Record<string, string> = { ...COMMON_HEADERS };
+  if (text !== undefined) {
+    headers['Content-Type'] = isText ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8';
+    headers['Content-Length'] = String(Buffer.byteLength(text));
+  }
+  for (const [k, v] of Object.entries(r.headers)) headers[k] = k === 'Content-Type' && isText ? `${v}; charset=utf-8` : v;
+  return { headers, text };
 }
 
 const NO_BODY = Buffer.alloc(0);
 
+function noBody(req: IncomingMessage): Buffer {
+  req.resume();
+  return NO_BODY;
+}
+
 function readBody(req: IncomingMessage): Promise<Buffer> {
-  // No Content-Length and no Transfer-Encoding: the request has no body (RFC 9112 section 6.3).
-  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
-    req.resume();
-    return Promise.resolve(NO_BODY);
-  }
   const tooLarge = (): RedfishError => new RedfishError(413, 'RequestBodyTooLarge', `The request body is larger than the limit of ${MAX_BODY_BYTES} bytes.`, [String(MAX_BODY_BYTES)]);
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > MAX_BODY_BYTES) {

@@ -60,7 +60,7 @@ function setup(supportedModes?: BootMode[]) {
     };
     return service.handle(req, now);
   };
-  return { core, users, machine, service, send, advance: (ms: number) => { now += ms; } };
+  return { core, users, boot, machine, service, send, advance: (ms: number) => { now += ms; } };
 }
 
 const errorCode = (r: RedfishResponse): string => ((r.body as { error: { code: string } }).error.code).replace(/^Base\.\d+\.\d+\.\d+\./, '');
@@ -127,6 +127,30 @@ describe('RedfishService', () => {
     expect(json(await env.send('GET', '/redfish/v1/AccountService/Accounts/3', { headers: viewer })).RoleId).toBe('ReadOnly');
   });
 
+  it('a session follows its user as IPMI changes it: role at once; renamed, disabled or without access, it ends', async () => {
+    const open = async (): Promise<Record<string, string>> => {
+      env.users.setName(3, Buffer.from('viewer'));
+      env.users.setPassword(3, Buffer.from('viewpass'), 16);
+      env.users.setAccess(3, Privilege.Operator);
+      env.users.setEnabled(3, true);
+      const created = await env.send('POST', '/redfish/v1/SessionService/Sessions', { body: { UserName: 'viewer', Password: 'viewpass' } });
+      return { 'x-auth-token': created.headers['X-Auth-Token']! };
+    };
+    const status = async (auth: Record<string, string>, method = 'GET', path = SYSTEM): Promise<number> => (await env.send(method, path, { headers: auth, ...(method === 'POST' ? { body: { ResetType: 'Nmi' } } : {}) })).status;
+    let auth = await open();
+    expect(await status(auth, 'POST', RESET)).toBe(409); // allowed (the machine is off)
+    env.users.setAccess(3, Privilege.User);
+    expect([await status(auth, 'POST', RESET), await status(auth)]).toEqual([403, 200]);
+    env.users.setName(3, Buffer.from('viewer2'));
+    expect(await status(auth)).toBe(401);
+    auth = await open();
+    env.users.setEnabled(3, false);
+    expect(await status(auth)).toBe(401);
+    auth = await open();
+    env.users.setAccess(3, Privilege.NoAccess);
+    expect(await status(auth)).toBe(401);
+  });
+
   it('locks a user out after the IPMI lockout threshold of wrong passwords, the right one included', async () => {
     for (let i = 0; i < 5; i++) expect((await env.send('GET', SYSTEM, { headers: basic('admin', 'bad') })).status).toBe(401);
     expect((await env.send('GET', SYSTEM, { headers: ADMIN })).status).toBe(401);
@@ -143,6 +167,43 @@ describe('RedfishService', () => {
     expect(json(r).Boot).toMatchObject({ BootSourceOverrideTarget: 'Pxe', BootSourceOverrideEnabled: 'Once', BootSourceOverrideMode: 'UEFI' });
     await env.send('PATCH', SYSTEM, { headers: ADMIN, body: { Boot: { BootSourceOverrideEnabled: 'Continuous' } } });
     expect(json(await env.send('GET', SYSTEM, { headers: ADMIN })).Boot).toMatchObject({ BootSourceOverrideTarget: 'Pxe', BootSourceOverrideEnabled: 'Continuous', BootSourceOverrideMode: 'UEFI' });
+  });
+
+  it('a System read again unchanged is the same answer; a change made elsewhere shows at once', async () => {
+    const read = async (): Promise<RedfishResponse> => env.send('GET', SYSTEM, { headers: ADMIN });
+    const shown = (r: RedfishResponse): unknown[] => [json(r).PowerState, json(r).Boot.BootSourceOverrideTarget, json(r).Boot.BootSourceOverrideEnabled, json(r).Boot.BootSourceOverrideMode];
+    const first = await read();
+    expect(await read()).toBe(first);
+    const tags = new Set([first.headers.ETag]);
+    const expectShown = async (want: unknown[]): Promise<RedfishResponse> => {
+      const r = await read();
+      expect(shown(r)).toEqual(want);
+      expect(json(r)['@odata.etag']).toBe(r.headers.ETag);
+      tags.add(r.headers.ETag);
+      return r;
+    };
+    await expectShown(['Off', 'None', 'Disabled', 'Legacy']);
+    // IPMI Set System Boot Options parameter 5 (IPMI v2.0 Table 28-14): valid, next boot only, EFI, PXE.
+    const ipmiBootFlags = (byte1: number, byte2: number): void => { expect(env.boot.write(5, false, Buffer.from([byte1, byte2, 0, 0, 0]), env.core.clock()).ok).toBe(true); };
+    ipmiBootFlags(0xa0, 0x04);
+    await expectShown(['Off', 'Pxe', 'Once', 'UEFI']);
+    ipmiBootFlags(0xc0, 0x08); // persistent, legacy, disk
+    await expectShown(['Off', 'Hdd', 'Continuous', 'Legacy']);
+    // The machine powers on (a guest or an IPMI chassis control, not Redfish): a persistent override stays.
+    await env.machine.power('on');
+    await expectShown(['On', 'Hdd', 'Continuous', 'Legacy']);
+    ipmiBootFlags(0xa0, 0x14); // next boot only, EFI, CD
+    await expectShown(['On', 'Cd', 'Once', 'UEFI']);
+    // The IPMI valid bit expires 60 s after the Set (IPMI v2.0 section 28.12, parameter 3).
+    env.advance(61_000);
+    await expectShown(['On', 'None', 'Disabled', 'UEFI']);
+    ipmiBootFlags(0xa0, 0x04);
+    await env.machine.power('off');
+    await env.machine.power('on');
+    // That boot consumed the once-only override.
+    const last = await expectShown(['On', 'None', 'Disabled', 'UEFI']);
+    expect(await read()).toBe(last);
+    expect(tags.size).toBe(6);
   });
 
   it('a UEFI-only machine answers Legacy with 400 PropertyValueNotInList, and bmclib\'s retry without Mode succeeds', async () => {

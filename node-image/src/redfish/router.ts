@@ -208,6 +208,7 @@ function decodeSegment(segment: string): string | undefined {
 }
 
 function normalise(path: string): string {
+  if (path !== '' && !path.endsWith('/')) return path;
   const p = path.replace(/\/+$/, '');
   return p === '' ? '/' : p;
 }

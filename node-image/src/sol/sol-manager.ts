@@ -110,6 +110,15 @@ export class SolManager implements PayloadSink {
     this.deps.log.info('SOL deactivated', { reason, handle: session.handle, at: now });
   }
 
+  /** The BMC ends SOL on its own (a fault rule): the owner is told, its IPMI session stays. */
+  deactivateByBmc(now: number): void {
+    const a = this.active;
+    if (!a) return;
+    this.tellOwnerSolEnded(a);
+    this.active = null;
+    this.deps.log.info('SOL deactivated', { reason: 'by the BMC', handle: a.session.handle, at: now });
+  }
+
   tick(now: number): void {
     const a = this.active;
     if (!a) return;

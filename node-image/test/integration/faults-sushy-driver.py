@@ -1,7 +1,9 @@
 """Drives the agent's Redfish service with sushy while fault rules act on it, and prints what sushy
-observed as one JSON object. Usage: faults-sushy-driver.py URL CA_FILE USER PASSWORD get-system|reset-on
+observed as one JSON object. Usage: faults-sushy-driver.py URL CA_FILE USER PASSWORD MODE
 get-system: reads the system (sushy retries a GET answered 5xx, logging each retry);
-reset-on: asks ResetType On and reports the HTTP error sushy raises, if any."""
+reset-on: asks ResetType On and reports the HTTP error sushy raises, if any;
+session-read-twice: with session auth (X-Auth-Token), reads the system, then reads it again
+(refresh); reports how often sushy authenticated again after a 401 and whether its token changed."""
 import json
 import logging
 import sys
@@ -21,11 +23,31 @@ class Collect(logging.Handler):
 
 logging.getLogger('sushy').addHandler(Collect())
 logging.getLogger('sushy').setLevel(logging.WARNING)
-root = sushy.Sushy(url, auth=sushy_auth.BasicAuth(username=user, password=password), verify=ca)
 out = {}
+if mode.startswith('session-'):
+    auth = sushy_auth.SessionAuth(username=user, password=password)
+    out['reauthentications'] = 0
+
+    def counted(original):
+        def call(*args, **kwargs):
+            out['reauthentications'] += 1
+            return original(*args, **kwargs)
+        return call
+
+    root = sushy.Sushy(url, auth=auth, verify=ca)
+    # Counted from here on: the log-in above is the first authentication.
+    auth.refresh_session = counted(auth.refresh_session)
+    auth.authenticate = counted(auth.authenticate)
+else:
+    root = sushy.Sushy(url, auth=sushy_auth.BasicAuth(username=user, password=password), verify=ca)
 try:
     system = root.get_system('/redfish/v1/Systems/1')
     out['power_state'] = str(system.power_state.value) if system.power_state else None
+    if mode == 'session-read-twice':
+        before = auth.get_session_key()
+        system.refresh()
+        out['power_state_again'] = str(system.power_state.value) if system.power_state else None
+        out['token_changed'] = auth.get_session_key() != before
     if mode == 'reset-on':
         system.reset_system(sushy.RESET_ON)
         out['reset'] = 'accepted'

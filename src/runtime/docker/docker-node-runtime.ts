@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { DockerAdapter, DockerAdapterError, InspectedContainer, LABELS, ManagedContainer } from '../../docker/docker-adapter';
 import { FleetIdentity } from '../../nodes/fleet-context';
 import {
-  DiskPolicy, EnsuredNode, NodeRef, NodeRuntime, NodeSpec, ObservedNode, OwnedNode, RuntimeHost,
+  DiskPolicy, EnsuredNode, ExecOptions, ExecResult, NodeRef, NodeRuntime, NodeSpec, ObservedNode, OwnedNode, RuntimeHost,
 } from '../node-runtime';
 import { NetworkRefusedError } from '../runtime-errors';
 import { containerSpecOf, DEFAULT_NETWORK, volumeNameOf } from './container-spec';
@@ -102,6 +102,10 @@ export class DockerNodeRuntime extends NodeRuntime {
 
   async readFile(ref: string, path: string, maxBytes: number): Promise<Buffer | null> {
     return this.engine(() => this.docker.readContainerFile(ref, path, maxBytes), `container ${ref}`);
+  }
+
+  exec(ref: string, argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
+    return this.engine(() => this.docker.exec(ref, argv, options), `container ${ref}`);
   }
 
   private owned(container: ManagedContainer, host: string): OwnedNode {

@@ -167,6 +167,12 @@ export class UserStore {
     return r && snapshot(id, r);
   }
 
+  /** Whether user `id` is named exactly `name` (latin1 text), without taking a snapshot. */
+  hasName(id: number, name: string): boolean {
+    const r = this.record(id);
+    return r !== undefined && r.name.length === name.length && r.name.toString('latin1') === name;
+  }
+
   list(): User[] {
     return this.records.map((r, i) => snapshot(i + 1, r));
   }

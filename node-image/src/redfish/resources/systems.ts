@@ -7,7 +7,7 @@
  */
 import type { BmcCore } from '../../core/bmc-core';
 import type { BootMode, BootOverride, BootOverrideEnabled, BootTarget } from '../../core/boot-override';
-import type { PowerAction } from '../../machine/machine-control';
+import type { PowerAction, PowerState } from '../../machine/machine-control';
 import type { PowerOutcome, PowerRequest } from '../../core/power-service';
 import type { Json, JsonObject } from '../http-types';
 import { notInList, notWritable, RedfishError, typeError, unknownProperty } from '../errors';
@@ -15,6 +15,7 @@ import { collection, idRef, noContent, resourceResponse, type Route, type RouteC
 import { P, SCHEMA, SYSTEM_ID, typeOf } from './paths';
 import { prefersAsync, type TaskTable } from '../tasks/task-table';
 import { startResetTask } from '../tasks/reset-task';
+import { AnswerMemo } from '../answer-memo';
 
 const TARGETS: Readonly<Record<BootTarget, string>> = {
   'none': 'None', 'pxe': 'Pxe', 'cd': 'Cd', 'hdd': 'Hdd', 'bios-setup': 'BiosSetup', 'uefi-http': 'UefiHttp', 'usb': 'Usb', 'diags': 'Diags',
@@ -42,9 +43,23 @@ const TARGET_OF = reverse(TARGETS);
 const ENABLED_OF = reverse(ENABLED);
 const MODE_OF = reverse(MODES);
 
+/** What of the System can change while the service runs; everything else in it is fixed. */
+interface SystemInputs {
+  readonly power: PowerState;
+  readonly boot: BootOverride;
+}
+
+async function systemInputs(core: BmcCore): Promise<SystemInputs> {
+  return { power: await core.power.powerState(), boot: core.bootOverride.get(core.clock()) };
+}
+
+const systemKey = ({ power, boot }: SystemInputs): string => `${power} ${boot.target} ${boot.enabled} ${boot.mode}`;
+
 async function system(core: BmcCore): Promise<JsonObject> {
-  const power = await core.power.powerState();
-  const boot = core.bootOverride.get(core.clock());
+  return systemOf(core, await systemInputs(core));
+}
+
+function systemOf(core: BmcCore, { power, boot }: SystemInputs): JsonObject {
   return {
     '@odata.id': P.system,
     '@odata.type': typeOf(SCHEMA.ComputerSystem),
@@ -175,12 +190,14 @@ export function powerError(outcome: Extract<PowerOutcome, { ok: false }>, resetT
  * without a task table, Reset answers 204 as sushy, MAAS and bmclib expect).
  */
 export function systemRoutes(core: BmcCore, tasks?: TaskTable): Route[] {
+  // The System read again unchanged (clients poll it) is answered from its last answer.
+  const answers = new AnswerMemo<SystemInputs>(systemKey, (inputs) => systemOf(core, inputs));
   return [
     { path: P.systems, schema: 'ComputerSystemCollection', ops: { GET: { privilege: 'Login', handle: () => resourceResponse(collection(P.systems, 'ComputerSystemCollection', 'Computer System Collection', [P.system])) } } },
     {
       path: P.system, schema: SCHEMA.ComputerSystem,
       ops: {
-        GET: { privilege: 'Login', handle: async () => resourceResponse(await system(core)) },
+        GET: { privilege: 'Login', handle: async () => answers.answer(await systemInputs(core)) },
         PATCH: {
           privilege: 'ConfigureComponents',
           etagOf: () => system(core),
@@ -188,7 +205,7 @@ export function systemRoutes(core: BmcCore, tasks?: TaskTable): Route[] {
             const change = bootChange(ctx.json(), await system(core), core.bootOverride.supportedModes);
             const result = core.bootOverride.set(change, ctx.now);
             if (!result.ok) throw notInList(String(change.mode ?? change.target), 'Boot');
-            return resourceResponse(await system(core));
+            return answers.answer(await systemInputs(core));
           },
         },
       },
