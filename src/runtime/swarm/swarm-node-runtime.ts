@@ -10,7 +10,7 @@ import Dockerode from 'dockerode';
 import { randomBytes } from 'node:crypto';
 import { LABELS } from '../../docker/docker-adapter';
 import {
-  DiskPolicy, EnsuredNode, NodeRef, NodeRuntime, NodeSpec, ObservedNode, OwnedNode, RuntimeHost,
+  DiskPolicy, EnsuredNode, ExecResult, NodeRef, NodeRuntime, NodeSpec, ObservedNode, OwnedNode, RuntimeHost,
 } from '../node-runtime';
 import {
   ImageMissingError, NameTakenError, NetworkRefusedError, NodeNotFoundError, PortInUseError, RuntimeError, RuntimeUnavailableError,
@@ -194,6 +194,16 @@ export class SwarmNodeRuntime extends NodeRuntime {
   async readFile(): Promise<Buffer | null> {
     // A node's files are on its host, out of the manager's reach; nothing reads them on a swarm yet.
     return null;
+  }
+
+  /**
+   * Refused: a swarm node's container runs on its host's engine, which the manager's API does not
+   * reach (no exec through a service); the message names the host to run it on by hand.
+   */
+  async exec(ref: string): Promise<ExecResult> {
+    const node = await this.observe(ref);
+    if (node === null) throw new NodeNotFoundError(ref, `service ${ref} does not exist`);
+    throw new RuntimeUnavailableError(`running a program inside ${ref} is not available on a swarm: its container is on host ${node.host || 'unknown'}, out of the manager's reach (run docker exec on that host)`);
   }
 
   private ownedOf(service: ServiceJson, hosts: readonly SwarmHostInfo[], tasks: readonly TaskJson[]): OwnedNode {
