@@ -8,6 +8,9 @@ import { loadConfig } from './config';
 import { BmcAgent } from './bmc/bmc-agent';
 import { FileStateStore } from './state/file-state-store';
 import { OsNetworkInfo } from './network/network-info';
+import { ensureTunDevice, type TunDeviceSystem } from './network/tun-device';
+import { runCommand } from './exec/child-process';
+import { existsSync, mkdirSync } from 'node:fs';
 import { SimMachine } from './machine/sim-machine';
 import { QemuMachine } from './machine/qemu-machine';
 import { parseQemuConfig } from './machine/qemu-config';
@@ -60,6 +63,15 @@ function createMachine(config: AgentConfig, ctx: MachineContext, log: Logger): M
     },
   });
 }
+
+/** The container's /dev: mkdir, and mknod(1) (Node.js has no mknod). */
+const osTunDevice: TunDeviceSystem = {
+  exists: (path) => existsSync(path),
+  makeDirectory: (path) => { mkdirSync(path, { recursive: true }); },
+  makeCharacterDevice: async (path, major, minor) => {
+    await runCommand('mknod', ['-m', '0666', path, 'c', String(major), String(minor)], { timeoutMs: 5_000 });
+  },
+};
 
 /** Names and addresses the generated certificate covers: the node's name and every address it has. */
 function certificateNames(config: AgentConfig): string[] {
@@ -133,6 +145,8 @@ async function main(): Promise<void> {
   }
   // CPUs and memory are the VM's (VM_CPUS, VM_MEMORY) for both machines: the simulated one reports what a VM would have.
   const qemuHardware = parseQemuConfig(process.env).config;
+  // Tap NICs need /dev/net/tun; a swarm task cannot be given the device, so the agent makes it.
+  await ensureTunDevice(config.machine === 'qemu' && qemuHardware.networks.length > 0, osTunDevice, log);
   const agent = await BmcAgent.start({
     address: config.ipmiAddress,
     port: config.ipmiPort,

@@ -9,6 +9,10 @@ export const LOG_LEVELS = ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'] 
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
 export const LOG_FORMATS = ['text', 'json'] as const;
+
+/** What runs the nodes (RUNTIME): one Docker engine, or a Docker Swarm through a manager (docs/swarm.md). */
+export const RUNTIMES = ['docker', 'swarm'] as const;
+export type RuntimeName = (typeof RUNTIMES)[number];
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** An inclusive range of host ports, e.g. 16230-16999. */
@@ -64,6 +68,8 @@ export abstract class AppConfig {
   abstract readonly log: LogConfig;
   /** Prefix of the node containers' and volumes' names (`<fleetName>-<node>`), from FLEET_NAME. */
   abstract readonly fleetName: string;
+  /** What runs the nodes (RUNTIME); the engine is DOCKER_HOST's (a swarm manager's for swarm). */
+  abstract readonly runtime: RuntimeName;
   /** Milliseconds between reconciler runs (RECONCILE_INTERVAL_S); 0 turns the periodic run off. */
   abstract readonly reconcileIntervalMs: number;
 }

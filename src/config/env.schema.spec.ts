@@ -44,6 +44,7 @@ describe('parseAppConfig', () => {
       nodeDefaults: {},
       log: { level: 'log', format: 'text' },
       fleetName: 'bmcfleet',
+      runtime: 'docker',
       reconcileIntervalMs: 15_000,
     });
   });
@@ -68,6 +69,7 @@ describe('parseAppConfig', () => {
       RECONCILE_INTERVAL_S: '0',
       ISO_DIR: '/srv/iso',
       MAX_DISK_GIB: '500',
+      RUNTIME: 'swarm',
     });
     expect(sut).toEqual({
       http: { port: 9000, bindAddress: '0.0.0.0', apiToken: GOOD_TOKEN },
@@ -83,6 +85,7 @@ describe('parseAppConfig', () => {
       nodeDefaults: { ENABLE_KVM: 'false', VM_MEMORY: '4096' },
       log: { level: 'debug', format: 'json' },
       fleetName: 'lab-a',
+      runtime: 'swarm',
       reconcileIntervalMs: 0,
     });
   });
@@ -134,6 +137,7 @@ describe('parseAppConfig', () => {
     ['NODE_IMAGE', 'bmcfleet/node:lat est'],
     ['LOG_LEVEL', 'info'],
     ['LOG_FORMAT', 'yaml'],
+    ['RUNTIME', 'kubernetes'],
   ])('rejects %s=%j and names the variable and its value', (variable, value) => {
     const error = issuesOf({ [variable]: value });
     expect(error.issues).toEqual([expect.objectContaining({ variable, value })]);

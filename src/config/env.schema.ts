@@ -7,7 +7,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
-import { AppConfig, LOG_FORMATS, LOG_LEVELS, LogFormat, LogLevelName, PortRange } from './app-config';
+import { AppConfig, LOG_FORMATS, LOG_LEVELS, LogFormat, LogLevelName, PortRange, RUNTIMES, RuntimeName } from './app-config';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -27,6 +27,7 @@ export const ENV_DEFAULTS = {
   FLEET_NAME: 'bmcfleet',
   RECONCILE_INTERVAL_S: '15',
   MAX_DISK_GIB: '2048',
+  RUNTIME: 'docker',
 } as const;
 
 /** Where ISO_DIR is when unset: beside the database, under DATA_DIR. */
@@ -331,6 +332,7 @@ export function parseAppConfig(env: Environment, options: ParseOptions): AppConf
   const level: LogLevelName = parseChoice('LOG_LEVEL', readOr(env, 'LOG_LEVEL'), LOG_LEVELS, issues);
   const format: LogFormat = parseChoice('LOG_FORMAT', readOr(env, 'LOG_FORMAT'), LOG_FORMATS, issues);
   const nodeDefaults = parseNodeDefaults(env, issues);
+  const runtime: RuntimeName = parseChoice('RUNTIME', readOr(env, 'RUNTIME'), RUNTIMES, issues);
   const fleetName = readOr(env, 'FLEET_NAME');
   if (!FLEET_NAME_PATTERN.test(fleetName)) {
     issues.add('FLEET_NAME', fleetName, 'must start with a letter and hold at most 30 lower-case letters, digits and dashes');
@@ -367,6 +369,7 @@ export function parseAppConfig(env: Environment, options: ParseOptions): AppConf
     nodeDefaults,
     log: Object.freeze({ level, format }),
     fleetName,
+    runtime,
     reconcileIntervalMs: (reconcileSeconds ?? 0) * 1000,
   };
   return Object.freeze(config);

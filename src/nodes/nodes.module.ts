@@ -1,10 +1,14 @@
 /**
  * Nodes: API, use cases, and the providers the reconciler and containerlab share (NodeRuntime,
  * NodeDeployer, NodeEvents, FleetIdentity, NodeBmc, NodesService). Needs DatabaseModule and
- * DockerModule (global); imports MediaModule (the ISOs a node may attach). The runtime is the plain
- * Docker one (src/runtime/docker/).
+ * DockerModule (global); imports MediaModule (the ISOs a node may attach). The runtime is RUNTIME's:
+ * the plain Docker one (src/runtime/docker/) or the Swarm one (src/runtime/swarm/, docs/swarm.md).
  */
 import { Global, Module } from '@nestjs/common';
+import Dockerode from 'dockerode';
+import { AppConfig } from '../config/app-config';
+import { DockerAdapter } from '../docker/docker-adapter';
+import { SwarmNodeRuntime } from '../runtime/swarm/swarm-node-runtime';
 import { IpmiNodeBmc, NodeBmc } from '../bmc/node-bmc';
 import { PrismaService } from '../database/prisma.service';
 import { MediaModule } from '../media/media.module';
@@ -39,7 +43,15 @@ import { NodesContainerlabSource } from './nodes-containerlab-source';
     { provide: FleetIdentity, inject: [PrismaService], useFactory: (prisma: PrismaService) => DatabaseFleetIdentity.load(prisma) },
     { provide: NodeEvents, useClass: DatabaseNodeEvents },
     { provide: NodeBmc, useClass: IpmiNodeBmc },
-    { provide: NodeRuntime, useClass: DockerNodeRuntime },
+    {
+      provide: NodeRuntime,
+      inject: [AppConfig, DockerAdapter, FleetIdentity, NodeImageService],
+      // dockerode finds the engine itself (DOCKER_HOST, else /var/run/docker.sock): a manager's for swarm.
+      useFactory: (config: AppConfig, docker: DockerAdapter, fleet: FleetIdentity, image: NodeImageService): NodeRuntime =>
+        config.runtime === 'swarm'
+          ? new SwarmNodeRuntime({ docker: new Dockerode(), fleetId: fleet.fleetId, jobImage: config.nodeImage, nodesNetwork: `${config.fleetName}-nodes` })
+          : new DockerNodeRuntime(docker, fleet, image),
+    },
     NodeDeployer,
     { provide: ContainerlabNodeSource, useClass: NodesContainerlabSource },
   ],
