@@ -112,7 +112,6 @@ function consolesScenario(kind: BrowserKind): void {
       const second = await browser.newPage({ width: 1400, height: 900 });
       await second.goto(`${fleet.url}/nodes/${NAME}`);
       await waitForTerminal(second, `${kind}-42`, 30_000);
-      await second.close();
       expect(second.problems.violations).toEqual([]);
     });
 

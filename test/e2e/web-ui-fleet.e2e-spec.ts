@@ -6,6 +6,10 @@
  * runs in each browser, with its own fleet. Writes docs/screenshots/fleet.png (from chromium).
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NODE_IMAGE } from '../../node-image/test/e2e/node-container';
 import { ipmitool } from '../../node-image/test/support/ipmitool-runner';
 import { BROWSER_KINDS, describeInBrowser, TestBrowser, type BrowserKind, type TestPage } from './support/browser';
 import { buildOrchestrator, fleetContainers, newFleetSettings, OrchestratorProcess } from './support/orchestrator-process';
@@ -14,12 +18,44 @@ import { buildWebUi } from './support/web-ui-build';
 const PASSWORD = 's3cret-pass';
 /** How soon a power change made outside the orchestrator must show on the page. */
 const LIVE_POWER_MS = 2_000;
+const ISO_SERVER_SCRIPT = join(__dirname, '..', '..', 'node-image', 'test', 'e2e', 'iso-server');
+const ISO_SERVER_PORT = 8080;
+
+function docker(args: string[]): string {
+  const result = spawnSync('docker', args, { encoding: 'utf8', timeout: 60_000 });
+  if (result.status !== 0) throw new Error(`docker ${args.join(' ')} failed: ${result.stderr}`);
+  return result.stdout.trim();
+}
+
+/**
+ * An image server the nodes reach: a container of its own on Docker's default bridge (where the
+ * fleet's node containers are too), serving a small image file by HTTP with byte ranges.
+ */
+function startImageServer(fleetName: string): { url: string; stop: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'bmcfleet-media-'));
+  writeFileSync(join(dir, 'media.iso'), Buffer.alloc(1024 * 1024));
+  const id = docker(['run', '-d', '--name', `${fleetName}-image-server`, '--entrypoint', '/usr/local/bin/node', '-v', `${dir}:/srv/iso:ro`, '-v', `${ISO_SERVER_SCRIPT}:/srv/bin:ro`, NODE_IMAGE, '/srv/bin/static-iso-server.js', '/srv/iso', String(ISO_SERVER_PORT)]);
+  const deadline = Date.now() + 30_000;
+  while (!docker(['logs', id]).includes(`listening on ${ISO_SERVER_PORT}`)) {
+    if (Date.now() > deadline) throw new Error('the image server did not listen within 30 s');
+    spawnSync('sleep', ['0.2']);
+  }
+  const address = docker(['inspect', '--format', '{{.NetworkSettings.IPAddress}}', id]);
+  return {
+    url: `http://${address}:${ISO_SERVER_PORT}/media.iso`,
+    stop: () => {
+      spawnSync('docker', ['rm', '-f', id], { timeout: 60_000 });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 function fleetScenario(kind: BrowserKind): void {
   describeInBrowser(kind, ['docker', 'ipmitool'])(`web UI in ${kind}: fleet page`, () => {
     const fleet = new OrchestratorProcess(newFleetSettings(10, { RECONCILE_INTERVAL_S: '0' }));
     let browser: TestBrowser;
     let page: TestPage;
+    let imageServer: { url: string; stop: () => void } | undefined;
 
     beforeAll(async () => {
       buildOrchestrator();
@@ -31,6 +67,7 @@ function fleetScenario(kind: BrowserKind): void {
 
     afterAll(async () => {
       await browser?.close();
+      imageServer?.stop();
       await fleet.cleanup();
     });
 
@@ -113,7 +150,29 @@ function fleetScenario(kind: BrowserKind): void {
       await node.fill('#media-url', 'http://127.0.0.1:1/missing.iso');
       await node.click('#media-insert');
       await node.waitForText('#media-result.error', 'cannot reach the image server');
-      await node.close();
+    });
+
+    it('inserts virtual media by URL through the API and the node page, shows it inserted, and ejects it', async () => {
+      imageServer = startImageServer(fleet.settings.fleetName);
+      const path = '/api/v1/nodes/sim-a/media';
+      const inserted = await fleet.request<{ inserted: boolean; image: string | null }>('POST', path, { image: imageServer.url });
+      expect([inserted.status, inserted.body]).toEqual([200, expect.objectContaining({ inserted: true, image: imageServer.url })]);
+      expect((await fleet.request('GET', path)).body).toMatchObject({ inserted: true, image: imageServer.url });
+      const ejected = await fleet.request('DELETE', path);
+      expect([ejected.status, ejected.body]).toEqual([200, expect.objectContaining({ inserted: false, image: null })]);
+      expect((await fleet.request('GET', path)).body).toMatchObject({ inserted: false, image: null });
+
+      const node = await browser.newPage();
+      await node.goto(`${fleet.url}/nodes/sim-a`);
+      await node.waitForText('#media-current', 'No virtual media inserted.');
+      await node.fill('#media-url', imageServer.url);
+      await node.click('#media-insert');
+      await node.waitForText('#media-current', `Inserted: ${imageServer.url}`);
+      expect((await fleet.request('GET', path)).body).toMatchObject({ inserted: true, image: imageServer.url });
+      await node.click('#media-eject');
+      await node.waitForText('#media-current', 'No virtual media inserted.');
+      expect((await fleet.request('GET', path)).body).toMatchObject({ inserted: false, image: null });
+      expect(node.problems.violations).toEqual([]);
     });
 
     it('deletes with purge only after the name is typed again', async () => {

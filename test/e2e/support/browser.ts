@@ -77,6 +77,7 @@ export class TestBrowser {
     page.setDefaultTimeout(DEFAULT_TIMEOUT_MS);
     await page.setViewport(viewport);
     const problems: PageProblems = { consoleErrors: [], violations: [] };
+    const kind = this.kind;
     await page.exposeFunction('__reportViolation', (text: string) => problems.violations.push(text));
     // A string: it runs in the page, whose types (DOM) this Node-side project does not compile against.
     await page.evaluateOnNewDocument(`document.addEventListener('securitypolicyviolation', (event) =>
@@ -84,7 +85,8 @@ export class TestBrowser {
     page.on('console', (message) => {
       if (message.type() === 'error') problems.consoleErrors.push(`${message.text()} ${message.location().url ?? ''}`.trim());
     });
-    page.on('pageerror', (error) => problems.consoleErrors.push(`uncaught: ${error instanceof Error ? error.message : String(error)}`));
+    page.on('framenavigated', (frame) => { if (process.env['DEBUG_NAV']) process.stderr.write(`NAV ${kind}: ${frame.url()} at ${new Date().toISOString()}\n`); });
+    page.on('pageerror', (error) => { if (process.env['DEBUG_NAV']) process.stderr.write(`PAGEERROR ${kind} at ${new Date().toISOString()}\n`); problems.consoleErrors.push(`uncaught: ${error instanceof Error ? error.message : String(error)}`); });
     return new TestPage(context, page, problems);
   }
 
@@ -171,14 +173,22 @@ export class TestPage {
         pattern,
       )
       .catch(async (error: unknown) => {
-        const page = (await this.renderedText('main')).slice(0, 2000);
-        throw new Error(`${selector} did not show ${String(text)} within ${timeoutMs} ms; it shows ${JSON.stringify(await this.text(selector))} (${String(error)}); the page shows:\n${page}`);
+        throw new Error(`${selector} did not show ${String(text)} within ${timeoutMs} ms; it shows ${JSON.stringify(await this.text(selector))} (${String(error)}); the page shows:\n${await this.shown()}`);
       });
   }
 
   /** Waits until an element matching the selector is attached (or, with `detached`, until none is). */
   async waitFor(selector: string, state: 'attached' | 'detached' = 'attached', timeoutMs = DEFAULT_TIMEOUT_MS): Promise<void> {
-    await this.page.waitForFunction((sel, want) => ((globalThis as unknown as { document: PageDocument }).document.querySelector(sel) !== null) === (want === 'attached'), { timeout: timeoutMs, polling: POLL_MS }, selector, state);
+    await this.page
+      .waitForFunction((sel, want) => ((globalThis as unknown as { document: PageDocument }).document.querySelector(sel) !== null) === (want === 'attached'), { timeout: timeoutMs, polling: POLL_MS }, selector, state)
+      .catch(async (error: unknown) => {
+        throw new Error(`${selector} was not ${state} within ${timeoutMs} ms (${String(error)}); the page (${this.page.url()}) shows:\n${await this.shown()}`);
+      });
+  }
+
+  /** The start of what the page shows, for failure messages. */
+  private async shown(): Promise<string> {
+    return (await this.renderedText('body').catch((error: unknown) => `(unreadable: ${String(error)})`)).slice(0, 2000);
   }
 
   /** Waits until the page's URL equals the string or matches the pattern. */
@@ -239,7 +249,10 @@ export class TestPage {
     return path;
   }
 
-  /** Closes the page's browser context. */
+  /**
+   * Closes the page's browser context. The scenarios leave extra pages open until the browser closes:
+   * in firefox-esr, closing one context over BiDi interrupted another context's open EventSource.
+   */
   async close(): Promise<void> {
     await this.context.close();
   }
