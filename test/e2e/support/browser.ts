@@ -77,7 +77,6 @@ export class TestBrowser {
     page.setDefaultTimeout(DEFAULT_TIMEOUT_MS);
     await page.setViewport(viewport);
     const problems: PageProblems = { consoleErrors: [], violations: [] };
-    const kind = this.kind;
     await page.exposeFunction('__reportViolation', (text: string) => problems.violations.push(text));
     // A string: it runs in the page, whose types (DOM) this Node-side project does not compile against.
     await page.evaluateOnNewDocument(`document.addEventListener('securitypolicyviolation', (event) =>
@@ -85,8 +84,7 @@ export class TestBrowser {
     page.on('console', (message) => {
       if (message.type() === 'error') problems.consoleErrors.push(`${message.text()} ${message.location().url ?? ''}`.trim());
     });
-    page.on('framenavigated', (frame) => { if (process.env['DEBUG_NAV']) process.stderr.write(`NAV ${kind}: ${frame.url()} at ${new Date().toISOString()}\n`); });
-    page.on('pageerror', (error) => { if (process.env['DEBUG_NAV']) process.stderr.write(`PAGEERROR ${kind} at ${new Date().toISOString()}\n`); problems.consoleErrors.push(`uncaught: ${error instanceof Error ? error.message : String(error)}`); });
+    page.on('pageerror', (error) => problems.consoleErrors.push(`uncaught: ${error instanceof Error ? error.message : String(error)}`));
     return new TestPage(context, page, problems);
   }
 
