@@ -15,6 +15,7 @@ import { DatabaseModule } from './database/database.module';
 import { DockerModule } from './docker/docker.module';
 import { FleetRedfishModule } from './fleet-redfish/fleet-redfish.module';
 import { EventsModule } from './events/events.module';
+import { ExportsModule } from './exports/exports.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NodesModule } from './nodes/nodes.module';
 import { ReconcilerModule } from './reconciler/reconciler.module';
@@ -42,6 +43,7 @@ export class AppModule implements OnApplicationShutdown {
         WebUiModule,
         ConsolesModule,
         FleetRedfishModule,
+        ExportsModule,
       ],
       providers: [
         {

@@ -12,7 +12,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigValidationError } from './config/env.schema';
 import { loadAppConfig } from './config/load-app-config';
 import { FleetRedfishServer } from './fleet-redfish/fleet-redfish.server';
-import { NodeImageService } from './nodes/node-image.service';
+import { NodeRuntime } from './runtime/node-runtime';
 
 function readConfigOrExit(): AppConfig | null {
   try {
@@ -44,8 +44,9 @@ async function bootstrap(): Promise<void> {
   const logger = new Logger('Bootstrap');
   logger.log(`listening on ${url} (OpenAPI at ${url}/${OPENAPI_PATH})`);
   await app.get(FleetRedfishServer).listen();
-  // Build the node image now if it is missing (progress in the log), rather than in the first create.
-  app.get(NodeImageService).ensure().catch((error: unknown) => {
+  // Make ready what nodes need now (Docker: build the node image if missing, progress in the log),
+  // rather than in the first create.
+  app.get(NodeRuntime).prepare().catch((error: unknown) => {
     logger.warn(`node image ${config.nodeImage} not available yet: ${error instanceof Error ? error.message : String(error)}`);
   });
 }

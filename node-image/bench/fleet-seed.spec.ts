@@ -13,8 +13,8 @@ describe('fleet bench seed', () => {
     expect(seed.leases).toHaveLength(400);
     expect(seed.events).toHaveLength(200);
     const first = seed.nodes[0]!;
-    expect(first).toMatchObject({ name: 'node-000', state: 'running', machine: 'sim', containerName: 'fleet-node-000', volumeName: 'fleet-node-000-vm', createdAt: '2026-11-24T04:38:58.518+00:00' });
-    expect(first.containerId).toMatch(/^[0-9a-f]{64}$/);
+    expect(first).toMatchObject({ name: 'node-000', state: 'running', machine: 'sim', runtimeRef: 'fleet-node-000', host: 'bench-host', createdAt: '2026-11-24T04:38:58.518+00:00' });
+    expect(first.runtimeId).toMatch(/^[0-9a-f]{64}$/);
     expect(seed.nodes[199]!.name).toBe('node-199');
     expect(seed.leases.filter((l) => l.nodeId === first.id)).toEqual([
       { kind: 'ipmi', port: 21_000, nodeId: first.id, createdAt: first.createdAt },
@@ -27,7 +27,7 @@ describe('fleet bench seed', () => {
     const distinct = (values: readonly unknown[]): number => new Set(values).size;
     expect(distinct(seed.nodes.map((n) => n.id))).toBe(1_000);
     expect(distinct(seed.nodes.map((n) => n.name))).toBe(1_000);
-    expect(distinct(seed.nodes.map((n) => n.containerName))).toBe(1_000);
+    expect(distinct(seed.nodes.map((n) => n.runtimeRef))).toBe(1_000);
     expect(distinct(seed.leases.map((l) => `${l.kind}:${l.port}`))).toBe(2_000);
     expect(seed.nodes.map((n) => n.name)).toEqual([...seed.nodes.map((n) => n.name)].sort());
   });

@@ -26,9 +26,9 @@ export interface SeedNode {
   readonly powerOnAtStart: number;
   readonly ipmiUser: string;
   readonly ipmiPassword: string;
-  readonly containerName: string;
-  readonly containerId: string;
-  readonly volumeName: string;
+  readonly runtimeRef: string;
+  readonly runtimeId: string;
+  readonly host: string;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -87,7 +87,7 @@ export function seedNodes(o: SeedOptions): Seed {
     nodes.push({
       id, name, state: 'running', powerState: 'off', powerObservedAt: at, machine: 'sim', memoryMiB: 2048, cpus: 2, diskSizeGiB: 20,
       bootMode: 'bios', bootMenuTimeoutMs: 0, enableKvm: 'false', powerOnAtStart: 0, ipmiUser: 'admin', ipmiPassword: o.ipmiPassword ?? `seed-password-${i}`,
-      containerName, containerId: fakeContainerId(containerName), volumeName: `${containerName}-vm`, createdAt: at, updatedAt: at,
+      runtimeRef: containerName, runtimeId: fakeContainerId(containerName), host: 'bench-host', createdAt: at, updatedAt: at,
     });
     leases.push({ kind: 'ipmi', port: o.ipmiFirstPort + i, nodeId: id, createdAt: at });
     leases.push({ kind: 'vnc', port: o.vncFirstPort + i, nodeId: id, createdAt: at });

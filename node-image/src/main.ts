@@ -11,7 +11,8 @@ import { OsNetworkInfo } from './network/network-info';
 import { SimMachine } from './machine/sim-machine';
 import { QemuMachine } from './machine/qemu-machine';
 import { parseQemuConfig } from './machine/qemu-config';
-import { VmNetworks, vmNicMac } from './machine/vm-networks';
+import { VmNetworks } from './machine/vm-networks';
+import { vmNicMac, vmNicNames } from './machine/vm-nics';
 import { RestartCause } from './bmc/chassis/chassis-state';
 import { applyUsersReset } from './bmc/users/users-reset';
 import type { MachineContext } from './bmc/bmc-agent';
@@ -58,14 +59,6 @@ function createMachine(config: AgentConfig, ctx: MachineContext, log: Logger): M
       ctx.chassis.recordRestart(RestartCause.SoftReset, 0);
     },
   });
-}
-
-/**
- * The VM's NICs: one per VM_NETWORKS entry. A simulated machine without VM_NETWORKS has one
- * simulated NIC, eth0, so that inventories (Ironic inspection) find a MAC to work with.
- */
-function vmNicNames(config: AgentConfig, networks: readonly string[]): readonly string[] {
-  return config.machine === 'sim' && networks.length === 0 ? ['eth0'] : networks;
 }
 
 /** Names and addresses the generated certificate covers: the node's name and every address it has. */
@@ -152,7 +145,7 @@ async function main(): Promise<void> {
     powerOnAtStart: config.powerOnAtStart,
     hardware: {
       cpus: qemuHardware.cpus, memoryMiB: qemuHardware.memoryMiB, diskSizeBytes: qemuHardware.diskSizeBytes,
-      nics: vmNicNames(config, qemuHardware.networks).map((name) => ({ name, mac: vmNicMac(config.nodeName, name) })),
+      nics: vmNicNames(config.machine, qemuHardware.networks).map((name) => ({ name, mac: vmNicMac(config.nodeName, name) })),
     },
     firmware: { mode: qemuHardware.bootMode, bootMenuTimeoutMs: qemuHardware.bootMenuTimeoutMs },
     ...(config.redfishPort === undefined ? {} : { redfishPort: config.redfishPort }),

@@ -4,6 +4,8 @@
  */
 import type { SolConsoleEnd } from '../../node-image/src/client/sol-console';
 import { ContainerlabError, ContainerlabErrorCode } from '../containerlab/containerlab.error';
+import type { ExportQuery } from '../exports/export-client';
+import type { ExportFormat } from '../exports/exports.paths';
 import type { NodeView } from '../nodes/node.model';
 import { CliDeps, FAILURE_EXIT_CODE, runCli, USAGE_EXIT_CODE } from './cli-program';
 import type { Connection } from './cli-options';
@@ -23,6 +25,7 @@ class StubApi extends FleetApi {
   topology = jest.fn<Promise<string>, [TopologyQuery]>(unstubbed('topology'));
   vnc = jest.fn<Promise<VncAccess>, [string]>(unstubbed('vnc'));
   screenshot = jest.fn<Promise<Buffer>, [string, number | undefined]>(unstubbed('screenshot'));
+  export = jest.fn<Promise<string>, [ExportFormat, ExportQuery]>(unstubbed('export'));
 }
 
 class FakeTerminal implements Terminal {
@@ -64,7 +67,7 @@ function nodeView(name: string, overrides: Partial<NodeView> = {}): NodeView {
   return {
     id: `id-${name}`, name, state: 'running', powerState: 'off', powerObservedAt: null, machine: 'sim', memoryMiB: 2048, cpus: 2, diskSizeGiB: 20, cdrom: null,
     bootMode: 'bios', bootMenuTimeoutMs: 0, enableKvm: 'auto', powerOnAtStart: false, networks: [], labInterfaces: [],
-    ipmi: { host: '127.0.0.1', port: 16230, user: 'admin' }, vnc: { host: '127.0.0.1', port: 15900, passwordAt: null }, redfish: { host: '127.0.0.1', port: 17000 }, bmcUsers: 'reset', bmcReachable: true, container: { name: `bmcfleet-${name}`, id: null },
+    ipmi: { host: '127.0.0.1', port: 16230, user: 'admin' }, vnc: { host: '127.0.0.1', port: 15900, passwordAt: null }, redfish: { host: '127.0.0.1', port: 17000 }, bmcUsers: 'reset', bmcReachable: true, container: { name: `bmcfleet-${name}`, id: null }, host: null,
     lastError: null, createdAt: '2026-11-24T10:00:00.000Z', updatedAt: '2026-11-24T10:00:00.000Z', ...overrides,
   };
 }
@@ -77,6 +80,7 @@ describe('bmcfleet command line', () => {
   let wsTargets: SerialConsoleTarget[];
   let link: FakeLink;
   let files: Record<string, string | Buffer>;
+  let secretFiles: Record<string, string>;
   let env: Record<string, string>;
 
   beforeEach(() => {
@@ -87,6 +91,7 @@ describe('bmcfleet command line', () => {
     wsTargets = [];
     link = new FakeLink();
     files = {};
+    secretFiles = {};
     env = {};
   });
 
@@ -97,13 +102,14 @@ describe('bmcfleet command line', () => {
     openConsole: async (t) => { targets.push(t); return link; },
     openSerialConsole: async (t) => { wsTargets.push(t); return link; },
     writeFile: async (path, data) => { files[path] = data; },
+    writeSecretFile: async (path, data) => { secretFiles[path] = data; },
   });
   const cli = (...argv: string[]): Promise<number> => runCli(argv, deps());
 
   it('nodes ls prints the table; --json the API answer', async () => {
     api.listNodes.mockResolvedValue([nodeView('node1')]);
     expect(await cli('nodes', 'ls')).toBe(0);
-    expect(terminal.out).toBe('NAME   STATE    POWER  IPMI             VNC              REDFISH          MACHINE\nnode1  running  off    127.0.0.1:16230  127.0.0.1:15900  127.0.0.1:17000  sim\n');
+    expect(terminal.out).toBe('NAME   STATE    POWER  IPMI             VNC              REDFISH          MACHINE  HOST\nnode1  running  off    127.0.0.1:16230  127.0.0.1:15900  127.0.0.1:17000  sim      -\n');
     terminal.out = '';
     expect(await cli('nodes', 'ls', '--json')).toBe(0);
     expect(JSON.parse(terminal.out)).toEqual([nodeView('node1')]);
@@ -305,5 +311,35 @@ describe('bmcfleet command line', () => {
       expect(await running).toBe(143);
       expect(link.closed).toBe(1);
     });
+  });
+  it('export metal3 prints the YAML as the API answers it, with the options as its query', async () => {
+    api.export.mockResolvedValue('---\napiVersion: v1\n');
+    expect(await cli('export', 'metal3', '--driver', 'redfish-virtualmedia', '--name', 'rack1-', '--namespace', 'metal3', '--online', '--host', '192.0.2.10')).toBe(0);
+    expect(api.export).toHaveBeenCalledWith('metal3', { driver: 'redfish-virtualmedia', name: 'rack1-', namespace: 'metal3', online: true, host: '192.0.2.10' });
+    expect(terminal.out).toBe('---\napiVersion: v1\n');
+  });
+
+  it('export ironic|maas indents the JSON; -o writes an owner-only file instead of stdout', async () => {
+    api.export.mockResolvedValue('{"nodes":[{"name":"n1"}]}');
+    expect(await cli('export', 'ironic', '--names', 'n1, n2', '--machine', 'sim', '-o', 'nodes.json')).toBe(0);
+    expect(api.export).toHaveBeenCalledWith('ironic', { names: ['n1', 'n2'], machine: 'sim' });
+    expect(secretFiles['nodes.json']).toBe('{\n  "nodes": [\n    {\n      "name": "n1"\n    }\n  ]\n}\n');
+    expect(files).toEqual({});
+    expect(terminal.out).toBe('');
+    expect(terminal.err).toBe('ironic export written to nodes.json\n');
+  });
+
+  it('export refuses an unknown format or driver and an empty --names before any request', async () => {
+    expect(await cli('export', 'tinkerbell')).toBe(USAGE_EXIT_CODE);
+    expect(await cli('export', 'maas', '--driver', 'snmp')).toBe(USAGE_EXIT_CODE);
+    expect(await cli('export', 'maas', '--names', ',')).toBe(USAGE_EXIT_CODE);
+    expect(terminal.err).toMatch(/--names needs at least one node name/);
+    expect(api.export).not.toHaveBeenCalled();
+  });
+
+  it('export passes the orchestrator\'s refusal through with exit 1', async () => {
+    api.export.mockRejectedValue(new FleetApiError(409, 'MAAS needs a MAC address per machine ...: vm1 (HTTP 409 Conflict)'));
+    expect(await cli('export', 'maas')).toBe(FAILURE_EXIT_CODE);
+    expect(terminal.err).toMatch(/vm1 \(HTTP 409 Conflict\)/);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * The `bmcfleet` command line (commander): nodes ls|show|create|rm|power|vnc|console and containerlab
- * topology, over the orchestrator's HTTP API. Everything outside (HTTP, terminal, files, SOL) comes in
+ * The `bmcfleet` command line (commander): nodes ls|show|create|rm|power|vnc|console, containerlab
+ * topology and export metal3|ironic|maas, over the orchestrator's HTTP API. Everything outside (HTTP, terminal, files, SOL) comes in
  * through CliDeps, so specs run the real argument parsing against stubs. runCli() maps failures to
  * exit codes: 0 success, 1 the orchestrator or the BMC said no (its message is printed), 2 usage.
  */
@@ -27,6 +27,7 @@ import {
   TopologyCommandOptions,
 } from './cli-options';
 import { OpenConsole, OpenSerialConsole, runConsole } from './console-command';
+import { registerExportCommand } from './export-command';
 import { FleetApi, FleetApiError, OrchestratorUnreachableError, TOPOLOGY_MODES } from './fleet-api';
 import { formatJson, formatNodeDetails, formatNodeTable, formatPowerResult } from './node-format';
 import { PromptCancelledError, Terminal } from './terminal';
@@ -42,6 +43,8 @@ export interface CliDeps {
   readonly openConsole: OpenConsole;
   readonly openSerialConsole: OpenSerialConsole;
   readonly writeFile: (path: string, data: string | Buffer) => Promise<void>;
+  /** Writes a file readable by its owner only (exports hold BMC passwords). */
+  readonly writeSecretFile: (path: string, data: string) => Promise<void>;
 }
 
 interface GlobalOptions {
@@ -173,6 +176,13 @@ export function buildProgram(deps: CliDeps, setExitCode: (code: number) => void)
       await deps.writeFile(o.output, yaml);
       deps.terminal.stderr.write(`topology written to ${o.output}\n`);
     });
+
+  registerExportCommand(program, {
+    api,
+    out,
+    err: (text) => { deps.terminal.stderr.write(text); },
+    writeSecretFile: deps.writeSecretFile,
+  });
 
   return program;
 }

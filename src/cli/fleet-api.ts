@@ -4,6 +4,8 @@
  * hand in a stub). Types only come from the node model, so the CLI loads nothing of the server.
  */
 import { TOPOLOGY_MODES, type TopologyMode } from '../containerlab/topology-nodes';
+import type { ExportQuery } from '../exports/export-client';
+import type { ExportFormat } from '../exports/exports.paths';
 import type { BootMode, KvmMode, MachineKind, NodeView, PowerActionName, PowerState } from '../nodes/node.model';
 
 export { TOPOLOGY_MODES, type TopologyMode };
@@ -69,6 +71,8 @@ export abstract class FleetApi {
   abstract screenshot(name: string, width?: number): Promise<Buffer>;
   /** The containerlab topology as YAML text. */
   abstract topology(query: TopologyQuery): Promise<string>;
+  /** GET /api/v1/exports/<format>: the answer's text (YAML for metal3, JSON otherwise). */
+  abstract export(format: ExportFormat, query: ExportQuery): Promise<string>;
 }
 
 /** The orchestrator answered with an HTTP error; the message is the API's own. */

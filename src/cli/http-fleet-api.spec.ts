@@ -26,6 +26,18 @@ describe('HttpFleetApi requests', () => {
     expect(calls).toEqual([{ url: 'http://127.0.0.1:8080/api/v1/nodes', method: 'GET', headers: expect.objectContaining({ authorization: 'Bearer s3cret' }), body: undefined }]);
   });
 
+  it('gets an export with its options as the query, answering the text', async () => {
+    const { fetch, calls } = stubFetch(200, '---\nkind: Secret\n');
+    const sut = new HttpFleetApi({ url: 'http://h:1/', token: 't', fetch });
+    await expect(sut.export('metal3', { driver: 'redfish', names: ['a', 'b'], online: false, namespace: 'm3' })).resolves.toBe('---\nkind: Secret\n');
+    await sut.export('maas', {});
+    expect(calls.map((c) => [c.method, c.url])).toEqual([
+      ['GET', 'http://h:1/api/v1/exports/metal3?driver=redfish&names=a%2Cb&namespace=m3&online=false'],
+      ['GET', 'http://h:1/api/v1/exports/maas'],
+    ]);
+    expect(calls[0]!.headers).toEqual(expect.objectContaining({ authorization: 'Bearer t' }));
+  });
+
   it('sends no authorization header without a token', async () => {
     const { fetch, calls } = stubFetch(200, '{"powerState":"on"}');
     await new HttpFleetApi({ url: 'http://h:1', token: null, fetch }).powerStatus('n1');

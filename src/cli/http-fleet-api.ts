@@ -7,6 +7,8 @@
  * long link lists; a malformed links text throws its ContainerlabError before any request).
  */
 import { topologyHttpRequest } from '../containerlab/topology-client';
+import { exportRequestPath, type ExportQuery } from '../exports/export-client';
+import type { ExportFormat } from '../exports/exports.paths';
 import type { NodeView, PowerActionName } from '../nodes/node.model';
 import { CreatedNode, CreateNodeRequest, FleetApi, FleetApiError, OrchestratorUnreachableError, PowerResult, TopologyQuery, VncAccess } from './fleet-api';
 
@@ -85,6 +87,11 @@ export class HttpFleetApi extends FleetApi {
     const request = topologyHttpRequest({ ...query, format: 'yaml' });
     const response = await this.send({ method: request.method, path: request.path, fullPath: request.path, ...(request.method === 'POST' ? { body: request.body } : {}) });
     return response.text();
+  }
+
+  async export(format: ExportFormat, query: ExportQuery): Promise<string> {
+    const path = exportRequestPath(format, query);
+    return (await this.send({ method: 'GET', path, fullPath: path })).text();
   }
 
   private async json(spec: RequestSpec): Promise<unknown> {

@@ -4,7 +4,7 @@
  * names): wires the real HTTP client, terminal, files and SOL console into runCli and sets the exit
  * code. `node dist/src/cli/main.js nodes ls` runs it without installing.
  */
-import { writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { SolConsole } from '../../node-image/src/client/sol-console';
 import { CliDeps, runCli } from './cli-program';
 import { HttpFleetApi } from './http-fleet-api';
@@ -19,6 +19,11 @@ export function processDeps(): CliDeps {
     openConsole: (target) => SolConsole.open(target),
     openSerialConsole: (target) => openWebSocketConsole(target),
     writeFile: (path, data) => (typeof data === 'string' ? writeFile(path, data, 'utf8') : writeFile(path, data)),
+    writeSecretFile: async (path, data) => {
+      await writeFile(path, data, { encoding: 'utf8', mode: 0o600 });
+      // mode applies only to a file writeFile creates: an existing one is narrowed too.
+      await chmod(path, 0o600);
+    },
   };
 }
 

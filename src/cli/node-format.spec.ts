@@ -25,6 +25,7 @@ function nodeView(overrides: Partial<NodeView> = {}): NodeView {
     bmcUsers: 'reset',
     bmcReachable: true,
     container: { name: 'bmcfleet-node1', id: '0123456789abcdef0123' },
+    host: 'lab-host-1',
     lastError: null,
     createdAt: '2026-11-24T10:00:00.000Z',
     updatedAt: '2026-11-24T10:00:00.000Z',
@@ -36,12 +37,12 @@ describe('formatNodeTable', () => {
   it('prints one aligned row per node under the headers, without trailing blanks', () => {
     const table = formatNodeTable([
       nodeView(),
-      nodeView({ name: 'a-much-longer-name', state: 'creating', powerState: 'unknown', machine: 'sim', ipmi: { host: '127.0.0.1', port: 16231, user: 'admin' }, vnc: { host: '127.0.0.1', port: 15901, passwordAt: null }, redfish: null }),
+      nodeView({ name: 'a-much-longer-name', state: 'creating', powerState: 'unknown', machine: 'sim', ipmi: { host: '127.0.0.1', port: 16231, user: 'admin' }, vnc: { host: '127.0.0.1', port: 15901, passwordAt: null }, redfish: null, host: null }),
     ]);
     expect(table).toBe([
-      'NAME                STATE     POWER    IPMI             VNC              REDFISH          MACHINE',
-      'node1               running   off      127.0.0.1:16230  127.0.0.1:15900  127.0.0.1:17000  qemu',
-      'a-much-longer-name  creating  unknown  127.0.0.1:16231  127.0.0.1:15901  -                sim',
+      'NAME                STATE     POWER    IPMI             VNC              REDFISH          MACHINE  HOST',
+      'node1               running   off      127.0.0.1:16230  127.0.0.1:15900  127.0.0.1:17000  qemu     lab-host-1',
+      'a-much-longer-name  creating  unknown  127.0.0.1:16231  127.0.0.1:15901  -                sim      -',
       '',
     ].join('\n'));
   });
@@ -71,6 +72,7 @@ describe('formatNodeDetails', () => {
     expect(text).toContain('power:          on (seen 2026-11-24T10:01:00.000Z)\n');
     expect(text).toContain('networks:       vmlan-a\n');
     expect(text).toContain('container:      bmcfleet-node1 (0123456789ab)\n');
+    expect(text).toContain('host:           lab-host-1\n');
     expect(text).toContain('last error:     BMC did not answer\n');
     expect(text).not.toMatch(/password/i);
   });

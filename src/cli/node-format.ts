@@ -7,7 +7,7 @@ import type { Endpoint, NodeView } from '../nodes/node.model';
 import type { PowerResult } from './fleet-api';
 
 const COLUMN_GAP = '  ';
-export const NODE_TABLE_HEADERS = ['NAME', 'STATE', 'POWER', 'IPMI', 'VNC', 'REDFISH', 'MACHINE'] as const;
+export const NODE_TABLE_HEADERS = ['NAME', 'STATE', 'POWER', 'IPMI', 'VNC', 'REDFISH', 'MACHINE', 'HOST'] as const;
 
 export function formatEndpoint(endpoint: Endpoint): string {
   // An IPv6 host needs brackets before the port.
@@ -27,7 +27,7 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
 
 export function formatNodeTable(nodes: readonly NodeView[]): string {
   if (nodes.length === 0) return 'no nodes\n';
-  return formatTable(NODE_TABLE_HEADERS, nodes.map((n) => [n.name, n.state, n.powerState, formatEndpoint(n.ipmi), formatEndpoint(n.vnc), formatRedfish(n.redfish), n.machine]));
+  return formatTable(NODE_TABLE_HEADERS, nodes.map((n) => [n.name, n.state, n.powerState, formatEndpoint(n.ipmi), formatEndpoint(n.vnc), formatRedfish(n.redfish), n.machine, n.host ?? '-']));
 }
 
 /** `nodes show` and the create answer: one "key: value" line each. */
@@ -49,6 +49,7 @@ export function formatNodeDetails(n: NodeView): string {
     ['networks', n.networks.length > 0 ? n.networks.join(', ') : '-'],
     ['lab interfaces', n.labInterfaces.length > 0 ? n.labInterfaces.join(', ') : '-'],
     ['container', n.container.id ? `${n.container.name} (${n.container.id.slice(0, 12)})` : n.container.name],
+    ['host', n.host ?? '-'],
   ];
   if (n.lastError) fields.push(['last error', n.lastError]);
   const width = Math.max(...fields.map(([k]) => k.length)) + 1;

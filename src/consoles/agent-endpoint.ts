@@ -3,12 +3,13 @@
  * in one place (pure):
  * - a node with a leased Redfish port: that port on PUBLISH_ADDRESS (published on the same port
  *   inside and out);
- * - otherwise the container's address on its Docker network, on the agent's REDFISH_PORT (443 when
- *   unset). The orchestrator must be able to route to that network (it does on the Docker host).
- * The agent's certificate is pinned: it is read through the Docker engine from the container
- * (REDFISH_TLS_CERT, or redfish-cert.pem in BMC_STATE_DIR) and only that certificate is accepted.
+ * - otherwise the runtime node's address on its default network (else its first), on the agent's
+ *   REDFISH_PORT (443 when unset). The orchestrator must be able to route there (it does on the
+ *   Docker host).
+ * The agent's certificate is pinned: it is read through the runtime from the node (REDFISH_TLS_CERT,
+ * or redfish-cert.pem in BMC_STATE_DIR) and only that certificate is accepted.
  */
-import type { InspectedContainer } from '../docker/docker-adapter';
+import type { ObservedNode } from '../runtime/node-runtime';
 
 export const AGENT_DEFAULT_HTTPS_PORT = 443;
 export const AGENT_DEFAULT_STATE_DIR = '/vm/bmc';
@@ -23,7 +24,7 @@ export interface AgentEndpoint {
 
 export type AgentEndpointResult = { readonly ok: true; readonly endpoint: AgentEndpoint } | { readonly ok: false; readonly problem: string };
 
-export function agentEndpointOf(node: { readonly name: string; readonly leases: readonly { readonly kind: string; readonly port: number }[] }, container: InspectedContainer | null, publishAddress: string): AgentEndpointResult {
+export function agentEndpointOf(node: { readonly name: string; readonly leases: readonly { readonly kind: string; readonly port: number }[] }, container: ObservedNode | null, publishAddress: string): AgentEndpointResult {
   const lease = node.leases.find((l) => l.kind === REDFISH_LEASE_KIND);
   if (lease !== undefined) return { ok: true, endpoint: { host: publishAddress, port: lease.port } };
   if (container === null) return { ok: false, problem: `node ${node.name} has no container` };
@@ -32,8 +33,7 @@ export function agentEndpointOf(node: { readonly name: string; readonly leases: 
   if (portText === 'none') return { ok: false, problem: `the BMC of node ${node.name} runs without its HTTPS service (REDFISH_PORT=none)` };
   const port = portText === undefined || portText === '' ? AGENT_DEFAULT_HTTPS_PORT : Number(portText);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) return { ok: false, problem: `node ${node.name} has an unusable REDFISH_PORT=${portText}` };
-  const addresses = container.addresses ?? {};
-  const host = addresses['bridge'] ?? Object.values(addresses)[0];
+  const host = container.address ?? Object.values(container.addresses)[0];
   if (host === undefined) return { ok: false, problem: `the container of node ${node.name} has no network address` };
   return { ok: true, endpoint: { host, port } };
 }

@@ -1,6 +1,6 @@
 /**
  * The orchestrator's HTTPS door to a node's agent, for the consoles: finds the agent
- * (agent-endpoint.ts), pins its certificate (read through the Docker engine, cached per container
+ * (agent-endpoint.ts), pins its certificate (read through the node's runtime, cached per instance
  * and certificate, read again once when the TLS handshake fails) and authenticates with the node's
  * stored BMC credentials, which never leave the orchestrator. The only file of the orchestrator that
  * opens connections to agents over HTTPS.
@@ -11,7 +11,7 @@ import { X509Certificate } from 'node:crypto';
 import type { PeerCertificate } from 'node:tls';
 import WebSocket from 'ws';
 import { AppConfig } from '../config/app-config';
-import { DockerAdapter } from '../docker/docker-adapter';
+import { NodeRuntime } from '../runtime/node-runtime';
 import type { NodeWithLeases } from '../nodes/node.model';
 import { agentCertificatePath, agentEndpointOf, type AgentEndpoint } from './agent-endpoint';
 
@@ -54,10 +54,10 @@ export function agentErrorMessage(body: Buffer): string {
 @Injectable()
 export class NodeAgents {
   private readonly logger = new Logger('NodeAgents');
-  /** container id + certificate path → certificate PEM. */
+  /** runtime id + certificate path → certificate PEM. */
   private readonly certificates = new Map<string, string>();
 
-  constructor(private readonly config: AppConfig, private readonly docker: DockerAdapter) {}
+  constructor(private readonly config: AppConfig, private readonly runtime: NodeRuntime) {}
 
   /** Opens a WebSocket to the agent's `path` (/console0, /kvm/0). */
   async openWebSocket(node: NodeWithLeases, path: string): Promise<WebSocket> {
@@ -119,26 +119,26 @@ export class NodeAgents {
   }
 
   private async pin(node: NodeWithLeases, fresh: boolean): Promise<Pinned> {
-    const container = await this.docker.inspectContainer(node.containerName).catch((error: unknown) => {
+    const container = await this.runtime.observe(node.runtimeRef).catch((error: unknown) => {
       throw new AgentUnavailableError(`cannot inspect the container of node ${node.name}: ${messageOf(error)}`, 502);
     });
-    if (container !== null && container.labels['io.bmcfleet.node-id'] !== undefined && container.labels['io.bmcfleet.node-id'] !== node.id) {
-      throw new AgentUnavailableError(`the container ${node.containerName} is not node ${node.name}'s`, 502);
+    if (container !== null && container.nodeId !== null && container.nodeId !== node.id) {
+      throw new AgentUnavailableError(`the container ${node.runtimeRef} is not node ${node.name}'s`, 502);
     }
     const found = agentEndpointOf(node, container, this.config.publishAddress);
     if (!found.ok) throw new AgentUnavailableError(found.problem, 503);
     if (container === null) throw new AgentUnavailableError(`node ${node.name} has no container`, 503);
     const path = agentCertificatePath(container.env);
-    const key = `${container.id}:${path}`;
+    const key = `${container.runtimeId}:${path}`;
     let pem = fresh ? undefined : this.certificates.get(key);
     if (pem === undefined) {
-      const file = await this.docker.readContainerFile(container.name, path, MAX_CERT_BYTES).catch((error: unknown) => {
+      const file = await this.runtime.readFile(container.ref, path, MAX_CERT_BYTES).catch((error: unknown) => {
         throw new AgentUnavailableError(`cannot read the BMC certificate of node ${node.name}: ${messageOf(error)}`, 502);
       });
       if (file === null) throw new AgentUnavailableError(`the BMC of node ${node.name} has no certificate at ${path} yet (is it still starting?)`, 503);
       pem = file.toString('utf8');
       this.certificates.set(key, pem);
-      this.logger.debug(`pinned the BMC certificate of node ${node.name} (container ${container.id.slice(0, 12)})`);
+      this.logger.debug(`pinned the BMC certificate of node ${node.name} (instance ${container.runtimeId.slice(0, 12)})`);
     }
     let fingerprint256: string;
     try {

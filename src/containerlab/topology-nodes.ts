@@ -12,9 +12,8 @@
  * (longer than IPMI's 20 bytes): the node fails to start instead of running with a wrong password.
  */
 import { isIPv4 } from 'node:net';
-import { LABELS, type NodeContainerSpec, type PublishedPort } from '../docker/docker-adapter';
 import type { NodeView } from '../nodes/node.model';
-import { NANO_CPUS_PER_CPU } from '../docker/dockerode-mapping';
+import type { NodeDevice, NodeSpec, PortToPublish } from '../runtime/node-runtime';
 import { ContainerlabError, ContainerlabErrorCode } from './containerlab.error';
 
 const MIB = 1024 * 1024;
@@ -50,14 +49,17 @@ const SERVER_GROUP = 'server';
 /** Label lab UIs (containerlab graph exports, its VS Code extension) read for the node's icon. */
 const GRAPH_ICON_LABEL = 'graph-icon';
 
+/** Host device of each NodeDevice, as containerlab's `devices` name them. */
+const DEVICE_PATHS: Readonly<Record<NodeDevice, string>> = { tun: '/dev/net/tun', kvm: '/dev/kvm' };
+
 /**
- * Labels a rendered node carries for lab UIs and scripts. Deliberately not LABELS.managed nor
- * LABELS.fleet: a container containerlab creates in linux mode must never look like one the
- * orchestrator owns (its reconciler would adopt or remove it).
+ * Labels a rendered node carries for lab UIs and scripts. Deliberately not the managed and fleet
+ * labels the Docker runtime marks its own containers with: a container containerlab creates in linux
+ * mode must never look like one the orchestrator owns (its reconciler would adopt or remove it).
  */
 export const LAB_LABELS = {
-  role: LABELS.role,
-  node: LABELS.node,
+  role: 'io.bmcfleet.role',
+  node: 'io.bmcfleet.node',
   machine: 'io.bmcfleet.machine',
   bootMode: 'io.bmcfleet.boot-mode',
   ipmiAddress: 'io.bmcfleet.ipmi.address',
@@ -112,12 +114,12 @@ export function extContainerNode(view: NodeView): ClabNode {
 }
 
 /** "127.0.0.1:16230:16230/udp" (host address, host port, container port): containerlab's ports take an IPv4 host address only (its schema). */
-function publishedPort(view: NodeView, port: PublishedPort, protocol: 'udp' | 'tcp'): string {
-  if (!isIPv4(port.hostIp)) {
+function publishedPort(view: NodeView, port: PortToPublish): string {
+  if (!isIPv4(port.address)) {
     throw new ContainerlabError(ContainerlabErrorCode.NotRenderable,
-      `node ${view.name} publishes its ports on ${port.hostIp}; containerlab's ports take IPv4 host addresses only: set PUBLISH_ADDRESS to an IPv4 address or use mode=ext-container`);
+      `node ${view.name} publishes its ports on ${port.address}; containerlab's ports take IPv4 host addresses only: set PUBLISH_ADDRESS to an IPv4 address or use mode=ext-container`);
   }
-  return `${port.hostIp}:${port.port}:${port.containerPort}/${protocol}`;
+  return `${port.address}:${port.outside}:${port.inside}/${port.protocol}`;
 }
 
 function bind(view: NodeView, hostPath: string, containerPath: string): string {
@@ -135,7 +137,7 @@ function bind(view: NodeView, hostPath: string, containerPath: string): string {
  * in the container and goes with `containerlab destroy`) and Docker networks (containerlab attaches
  * its own management network only; such a node is refused with the way out).
  */
-export function linuxNode(view: NodeView, spec: NodeContainerSpec): ClabNode {
+export function linuxNode(view: NodeView, spec: NodeSpec): ClabNode {
   if (view.networks.length > 0) {
     throw new ContainerlabError(ContainerlabErrorCode.NotRenderable,
       `node ${view.name} is attached to Docker networks (${view.networks.join(', ')}), which containerlab's linux kind cannot attach: render it with mode=ext-container, or use a node with labInterfaces and links instead of networks`);
@@ -151,19 +153,15 @@ export function linuxNode(view: NodeView, spec: NodeContainerSpec): ClabNode {
     group: SERVER_GROUP,
     image: spec.image,
     env,
-    ...(spec.readOnlyBinds.length > 0 ? { binds: spec.readOnlyBinds.map((b) => bind(view, b.hostPath, b.containerPath)) } : {}),
-    ports: [
-      publishedPort(view, spec.ipmi, 'udp'),
-      publishedPort(view, spec.vnc, 'tcp'),
-      ...(spec.redfish === null ? [] : [publishedPort(view, spec.redfish, 'tcp')]),
-    ],
-    devices: [...spec.devices],
-    'cap-add': [...spec.capAdd],
+    ...(spec.files.length > 0 ? { binds: spec.files.map((file) => bind(view, file.hostPath, file.path)) } : {}),
+    ports: spec.ports.map((port) => publishedPort(view, port)),
+    devices: spec.devices.map((device) => DEVICE_PATHS[device]),
+    'cap-add': [...spec.capabilities],
     // The orchestrator's limits where containerlab has a field for them (it has none for dropping
     // capabilities, pids or log size: those stay Docker's defaults in linux mode).
     memory: `${Math.ceil(spec.limits.memoryBytes / MIB)}mb`,
-    cpu: spec.limits.nanoCpus / NANO_CPUS_PER_CPU,
-    'security-opts': [...spec.securityOpt],
+    cpu: spec.limits.cpus,
+    'security-opts': spec.noNewPrivileges ? ['no-new-privileges:true'] : [],
     labels: labLabels(view),
   };
 }

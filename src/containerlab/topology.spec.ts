@@ -8,7 +8,7 @@ import { parseLinks, type LinkRequest } from './links';
 import { ipmiPasswordVariable, TOPOLOGY_MODES, type TopologyMode } from './topology-nodes';
 import { renderTopology, topologyToYaml, type TopologyOptions } from './topology';
 import type { ContainerlabNodeRecord } from './containerlab-node-source';
-import { ipmiPortEnvironment } from '../nodes/node-container-spec';
+import { ipmiPortEnvironment } from '../nodes/node-spec';
 
 function options(overrides: Partial<TopologyOptions> = {}): TopologyOptions {
   return { labName: 'bmcfleet', mode: 'ext-container', ...overrides };
@@ -109,7 +109,7 @@ describe('renderTopology: kind linux (containerlab owns the containers)', () => 
       spec: {
         ...record.spec,
         env: { ...record.spec.env, ...ipmiPortEnvironment({ containerPort: 623, hostPort: 16230 }) },
-        ipmi: { ...record.spec.ipmi, containerPort: 623 },
+        ports: record.spec.ports.map((port) => (port.name === 'ipmi' ? { ...port, inside: 623 } : port)),
       },
     };
     const node = renderTopology([remapped], options({ mode: 'linux' })).topology.topology.nodes['node-1'];

@@ -9,7 +9,7 @@
  * the interfaces in VM_NETWORKS, and waits for those to be plugged.
  */
 import { Document, isPair, isScalar, Scalar, visit } from 'yaml';
-import { vmInterfaces } from '../nodes/node-container-spec';
+import { vmInterfaces } from '../nodes/node-spec';
 import type { NodeView } from '../nodes/node.model';
 import { checkLabName, checkNodeName, foreignInterfaceNameProblem, INTERFACE_NAME_RULE, linuxInterfaceNameProblem } from './containerlab-names';
 import { ContainerlabError, ContainerlabErrorCode } from './containerlab.error';

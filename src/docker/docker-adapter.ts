@@ -90,6 +90,15 @@ export interface InspectedContainer extends ManagedContainer {
   readonly networks: readonly string[];
   /** The container's IPv4 address on each attached network (while it runs), by network name. */
   readonly addresses?: Readonly<Record<string, string>>;
+  /** How its last run ended (null or absent: it never finished one). */
+  readonly exit?: ContainerExit | null;
+}
+
+/** State.ExitCode, FinishedAt and OOMKilled of an inspected container. */
+export interface ContainerExit {
+  readonly code: number;
+  readonly at: string;
+  readonly outOfMemory: boolean;
 }
 
 /** A named volume as inspected: enough to tell whose it is. */
@@ -107,6 +116,8 @@ export interface NetworkInfo {
 
 /** What the engine's host can give one node (Engine API GET /info: MemTotal, NCPU). */
 export interface HostCapacity {
+  /** The engine's host name (GET /info: Name). */
+  readonly name: string;
   readonly memoryBytes: number;
   readonly cpus: number;
 }

@@ -255,11 +255,11 @@ export class DockerodeAdapter extends DockerAdapter {
 
   async hostCapacity(): Promise<HostCapacity> {
     try {
-      const info = (await this.docker.info()) as { MemTotal?: unknown; NCPU?: unknown };
+      const info = (await this.docker.info()) as { MemTotal?: unknown; NCPU?: unknown; Name?: unknown };
       if (typeof info.MemTotal !== 'number' || typeof info.NCPU !== 'number') {
         throw new DockerAdapterError('engine', 'engine info lacks MemTotal or NCPU');
       }
-      return { memoryBytes: info.MemTotal, cpus: info.NCPU };
+      return { name: typeof info.Name === 'string' && info.Name !== '' ? info.Name : 'localhost', memoryBytes: info.MemTotal, cpus: info.NCPU };
     } catch (error) {
       if (error instanceof DockerAdapterError) throw error;
       throw toAdapterError('engine info', error);

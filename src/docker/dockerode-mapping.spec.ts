@@ -204,7 +204,17 @@ describe('toInspectedContainer', () => {
       networks: ['bridge', 'vmlan-a'],
       // A network without an address (not connected yet) is left out.
       addresses: { bridge: '172.17.0.4' },
+      exit: null,
     });
+  });
+
+  it('reports how a container that stopped ended its run (exit code, time, killed for memory)', () => {
+    const answer = inspectAnswer({ state: 'exited' });
+    const stopped = { ...answer, State: { ...answer.State, Running: false, ExitCode: 137, FinishedAt: '2026-12-07T10:00:00.5Z', OOMKilled: true } } as Dockerode.ContainerInspectInfo;
+    expect(toInspectedContainer(stopped).exit).toEqual({ code: 137, at: '2026-12-07T10:00:00.5Z', outOfMemory: true });
+    // Docker's zero time: created, never run.
+    const created = { ...answer, State: { ...answer.State, Running: false, ExitCode: 0, FinishedAt: '0001-01-01T00:00:00Z', OOMKilled: false } } as Dockerode.ContainerInspectInfo;
+    expect(toInspectedContainer(created).exit).toBeNull();
   });
 
   it('reads the configured bindings of a container that is not running (Docker lists no live ports then)', () => {

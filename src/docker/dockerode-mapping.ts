@@ -9,6 +9,7 @@ import {
   ContainerState,
   DockerAdapterError,
   DockerAdapterErrorKind,
+  ContainerExit,
   InspectedContainer,
   LABELS,
   ManagedContainer,
@@ -156,7 +157,16 @@ export function toInspectedContainer(info: Dockerode.ContainerInspectInfo): Insp
     publishedPorts: { ...hostPorts(info.HostConfig.PortBindings as PortBindings), ...hostPorts(info.NetworkSettings.Ports) },
     networks: Object.keys(info.NetworkSettings.Networks ?? {}),
     addresses: Object.fromEntries(Object.entries(info.NetworkSettings.Networks ?? {}).filter(([, n]) => Boolean(n.IPAddress)).map(([name, n]) => [name, n.IPAddress])),
+    exit: exitOf(info.State),
   };
+}
+
+/** Docker's zero time: a container that never finished. */
+const NEVER = '0001-01-01T00:00:00Z';
+
+function exitOf(state: Dockerode.ContainerInspectInfo['State']): ContainerExit | null {
+  if (state.Running || state.FinishedAt === undefined || state.FinishedAt === '' || state.FinishedAt === NEVER) return null;
+  return { code: state.ExitCode, at: state.FinishedAt, outOfMemory: state.OOMKilled };
 }
 
 /** A list entry in the adapter's terms (Docker lists names with a leading slash). */

@@ -13,7 +13,7 @@ import { noContent, resourceResponse } from '../../node-image/src/redfish/router
 import { metadataXml } from '../../node-image/src/redfish/resources/service-root';
 import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../database/prisma.service';
-import { FleetIdentity } from '../nodes/node-runtime';
+import { FleetIdentity } from '../nodes/fleet-context';
 import { leasePortOrNull, type NodeWithLeases } from '../nodes/node.model';
 import { messageOf } from '../common/errors/message-of';
 import { basicAuthorization, callerAuthOf, credentialsMatch, type BmcCredentials } from './fleet-credentials';

@@ -1,7 +1,7 @@
 /** Reads the fleet's id from the database, creating it on the first start (one Fleet row). */
 import { randomUUID } from 'node:crypto';
 import { PrismaService } from '../database/prisma.service';
-import { FleetIdentity } from './node-runtime';
+import { FleetIdentity } from './fleet-context';
 
 export class DatabaseFleetIdentity extends FleetIdentity {
   private constructor(readonly fleetId: string) {

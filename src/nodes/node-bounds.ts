@@ -5,7 +5,10 @@
  * operator's. Each node is checked alone: nodes may together promise more than the host has, as VMs
  * on any hypervisor may.
  */
-import type { HostCapacity } from '../docker/docker-adapter';
+import type { RuntimeHost } from '../runtime/node-runtime';
+
+/** What a host can give one node. */
+type HostCapacity = Pick<RuntimeHost, 'memoryBytes' | 'cpus'>;
 
 /** Memory kept for the host itself and the node container's own processes (agent, QEMU). */
 export const HOST_MEMORY_RESERVE_MIB = 512;

@@ -1,7 +1,7 @@
 /** A node's event history: one NodeEvent row per thing that happened to it, mirrored in the log. */
 import { Injectable, Logger } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
-import { NodeEvents, NodeEventType } from './node-runtime';
+import { NodeEvents, NodeEventType } from './fleet-context';
 
 @Injectable()
 export class DatabaseNodeEvents extends NodeEvents {

@@ -23,8 +23,8 @@ export type BmcUsersPolicy = 'reset' | 'kept';
 export type { LeaseKind } from './lease-kinds';
 
 /**
- * Node names become host names, Docker container names and containerlab node names: lower-case
- * DNS labels (RFC 1123), at most 40 characters so `<fleet>-<name>` stays a short container name.
+ * Node names become host names, runtime node names (Docker containers) and containerlab node names: lower-case
+ * DNS labels (RFC 1123), at most 40 characters so `<fleet>-<name>` stays a short runtime name.
  */
 export const NODE_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
 export const NODE_NAME_RULE = 'a lower-case DNS label: 1–40 of a-z, 0-9 and "-", not starting or ending with "-"';
@@ -66,7 +66,10 @@ export interface NodeView {
   readonly bmcUsers: BmcUsersPolicy;
   /** Whether the BMC answered the reconciler's last power check (null: not checked yet). */
   readonly bmcReachable: boolean | null;
+  /** The node's runtime node: its name (a Docker container's) and the runtime's id of it (null until it first ran). */
   readonly container: { readonly name: string; readonly id: string | null };
+  /** The host the node runs on, as its runtime names it (null until it first ran). */
+  readonly host: string | null;
   readonly lastError: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -128,7 +131,8 @@ export function toNodeView(node: NodeWithLeases, publishAddress: string): NodeVi
     redfish: endpointOrNull(publishAddress, leasePortOrNull(node, 'redfish')),
     bmcUsers: node.bmcUsersResetId === null ? 'kept' : 'reset',
     bmcReachable: node.bmcReachable,
-    container: { name: node.containerName, id: node.containerId },
+    container: { name: node.runtimeRef, id: node.runtimeId },
+    host: node.host,
     lastError: node.lastError,
     createdAt: node.createdAt.toISOString(),
     updatedAt: node.updatedAt.toISOString(),

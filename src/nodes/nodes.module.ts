@@ -1,7 +1,8 @@
 /**
  * Nodes: API, use cases, and the providers the reconciler and containerlab share (NodeRuntime,
- * NodeEvents, FleetIdentity, NodeBmc, NodesService). Needs DatabaseModule and DockerModule (global);
- * imports MediaModule (the ISOs a node may attach).
+ * NodeDeployer, NodeEvents, FleetIdentity, NodeBmc, NodesService). Needs DatabaseModule and
+ * DockerModule (global); imports MediaModule (the ISOs a node may attach). The runtime is the plain
+ * Docker one (src/runtime/docker/).
  */
 import { Global, Module } from '@nestjs/common';
 import { IpmiNodeBmc, NodeBmc } from '../bmc/node-bmc';
@@ -9,9 +10,11 @@ import { PrismaService } from '../database/prisma.service';
 import { MediaModule } from '../media/media.module';
 import { DatabaseFleetIdentity } from './fleet-identity.service';
 import { DatabaseNodeEvents } from './node-events.service';
-import { NodeImageService } from './node-image.service';
-import { FleetIdentity, NodeEvents, NodeRuntime } from './node-runtime';
-import { DockerNodeRuntime } from './node-runtime.service';
+import { NodeImageService } from '../runtime/docker/node-image.service';
+import { DockerNodeRuntime } from '../runtime/docker/docker-node-runtime';
+import { NodeRuntime } from '../runtime/node-runtime';
+import { FleetIdentity, NodeEvents } from './fleet-context';
+import { NodeDeployer } from './node-deployer';
 import { NodesController } from './nodes.controller';
 import { VirtualMediaController } from './virtual-media.controller';
 import { VirtualMediaService } from './virtual-media.service';
@@ -34,10 +37,10 @@ import { NodesContainerlabSource } from './nodes-containerlab-source';
     { provide: FleetIdentity, inject: [PrismaService], useFactory: (prisma: PrismaService) => DatabaseFleetIdentity.load(prisma) },
     { provide: NodeEvents, useClass: DatabaseNodeEvents },
     { provide: NodeBmc, useClass: IpmiNodeBmc },
-    DockerNodeRuntime,
-    { provide: NodeRuntime, useExisting: DockerNodeRuntime },
+    { provide: NodeRuntime, useClass: DockerNodeRuntime },
+    NodeDeployer,
     { provide: ContainerlabNodeSource, useClass: NodesContainerlabSource },
   ],
-  exports: [NodesService, PortLeases, NodeImageService, FleetIdentity, NodeEvents, NodeRuntime, NodeBmc, ContainerlabNodeSource],
+  exports: [NodesService, PortLeases, NodeImageService, FleetIdentity, NodeEvents, NodeRuntime, NodeDeployer, NodeBmc, ContainerlabNodeSource],
 })
 export class NodesModule {}

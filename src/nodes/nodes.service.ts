@@ -2,27 +2,28 @@
  * The fleet's use cases: create (row and port leases in one transaction (port-leases.service.ts), then the container, then wait
  * for the BMC), list, get, delete, power and boot through the node's own BMC.
  *
- * Crash safety: the row is written before any Docker object exists and removed only after they are
- * gone; a row left in "deleting" by a crash is finished by the reconciler, one left in "creating" (a
+ * Crash safety: the row is written before anything of the node exists in its runtime and removed
+ * only after that is gone; a row left in "deleting" by a crash is finished by the reconciler, one left in "creating" (a
  * create that never answered) is rolled back by it.
  */
 import { BadGatewayException, ConflictException, Injectable, Logger, NotFoundException, ServiceUnavailableException, BadRequestException, InternalServerErrorException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../database/prisma.service';
-import { DockerAdapter, DockerAdapterError } from '../docker/docker-adapter';
 import { messageOf } from '../common/errors/message-of';
 import { CdromRejectedError, IsoLibrary } from '../media/iso-library';
 import { BmcTarget, BmcUnreachableError, NodeBmc, PROBE_PATIENCE } from '../bmc/node-bmc';
 import { FleetMetrics, IpmiOperation } from '../metrics/fleet-metrics.service';
 import { CreateNodeDto } from './dto/create-node.dto';
 import { BootDeviceDto } from './dto/power.dto';
-import { NodeEvents, NodeRuntime } from './node-runtime';
+import { NodeRuntime } from '../runtime/node-runtime';
+import { ImageMissingError, NameTakenError, NetworkRefusedError, NodeSpecRefusedError, PortInUseError, RuntimeUnavailableError } from '../runtime/runtime-errors';
+import { NodeEvents } from './fleet-context';
+import { NodeDeployer } from './node-deployer';
 import { bmcTargetOf, KvmMode, leasePort, NodeView, NodeWithLeases, PowerActionName, PowerState, toNodeView } from './node.model';
-import { vmInterfaces } from './node-container-spec';
+import { vmInterfaces } from './node-spec';
 import { isLeaseKind, leasesText, type LeaseKind } from './lease-kinds';
 import { noBusyPorts, PortLeases } from './port-leases.service';
-import { validateNetworks } from './network-rules';
 import { nodeSizeProblems } from './node-bounds';
 import { generateSecret, GENERATED_IPMI_PASSWORD_LENGTH, VNC_PASSWORD_LENGTH } from './generate-secret';
 
@@ -48,10 +49,6 @@ function portsOf(node: NodeWithLeases): Partial<Record<LeaseKind, number>> {
   return ports;
 }
 
-function dockerErrorKind(error: unknown): DockerAdapterError['kind'] | null {
-  return error instanceof DockerAdapterError ? error.kind : null;
-}
-
 @Injectable()
 export class NodesService {
   private readonly logger = new Logger('Nodes');
@@ -59,8 +56,8 @@ export class NodesService {
   constructor(
     private readonly config: AppConfig,
     private readonly prisma: PrismaService,
-    private readonly docker: DockerAdapter,
     private readonly runtime: NodeRuntime,
+    private readonly deployer: NodeDeployer,
     private readonly history: NodeEvents,
     private readonly bmc: NodeBmc,
     private readonly metrics: FleetMetrics,
@@ -97,7 +94,7 @@ export class NodesService {
     const labInterfaces = dto.labInterfaces ?? [];
     const taken = vmInterfaces(networks.length).filter((name) => labInterfaces.includes(name));
     if (taken.length > 0) {
-      throw new BadRequestException(`labInterfaces ${taken.join(', ')} would clash with the interfaces of the ${networks.length} Docker network(s) (eth1..eth${networks.length}); name lab interfaces from eth${networks.length + 1}`);
+      throw new BadRequestException(`labInterfaces ${taken.join(', ')} would clash with the interfaces of the ${networks.length} network(s) (eth1..eth${networks.length}); name lab interfaces from eth${networks.length + 1}`);
     }
     if (networks.length + labInterfaces.length > 8) {
       throw new BadRequestException('a node bridges at most 8 interfaces into its VM (networks + labInterfaces)');
@@ -111,7 +108,7 @@ export class NodesService {
     const givenPassword = dto.ipmiPassword ?? defaults['IPMI_PASS'];
     const password = givenPassword ?? generateSecret(GENERATED_IPMI_PASSWORD_LENGTH);
     const id = randomUUID();
-    const containerName = `${this.config.fleetName}-${dto.name}`;
+    const runtimeRef = `${this.config.fleetName}-${dto.name}`;
     const data = {
       id,
       name: dto.name,
@@ -129,8 +126,7 @@ export class NodesService {
       vncPassword: generateSecret(VNC_PASSWORD_LENGTH),
       // A new id per create: a kept disk's BMC forgets its earlier users, unless asked not to.
       bmcUsersResetId: dto.keepBmcUsers === true ? null : id,
-      containerName,
-      volumeName: `${containerName}-vm`,
+      runtimeRef,
     };
 
     let node = await this.leases.insertWithLeases(data, noBusyPorts());
@@ -138,14 +134,14 @@ export class NodesService {
     const busy = noBusyPorts();
     for (let attempt = 0; ; attempt += 1) {
       try {
-        await this.runtime.ensureRunning(node);
+        node = await this.deployer.ensureRunning(node);
         break;
       } catch (error) {
-        if (dockerErrorKind(error) === 'port-in-use' && attempt < MAX_PORT_RETRIES) {
+        if (error instanceof PortInUseError && attempt < MAX_PORT_RETRIES) {
           // Something outside the fleet holds one of the ports: lease others and try again.
-          // Docker's message names the port; every port of this try is avoided, the others are free anyway.
+          // The message names the port; every port of this try is avoided, the others are free anyway.
           for (const lease of node.leases) if (isLeaseKind(lease.kind)) busy[lease.kind].add(lease.port);
-          await this.runtime.removeContainer(node, false).catch(() => undefined);
+          await this.deployer.remove(node, false).catch(() => undefined);
           node = await this.leases.releaseLeases(node, busy);
           await this.history.record(id, 'error', `host port busy outside the fleet (${messageOf(error)}); retrying with ports ${leasesText(portsOf(node))}`);
           continue;
@@ -153,14 +149,14 @@ export class NodesService {
         await this.abandon(node, error);
       }
     }
-    await this.history.record(id, 'started', `container ${containerName} running`);
+    await this.history.record(id, 'started', `${this.runtime.kind} node ${runtimeRef} running on ${node.host ?? 'its host'}`);
     await this.waitForBmc(node);
     // "creating" until here: a row the reconciler finds still "creating" after this process died
     // never answered (and never showed its generated password), so it is rolled back.
     const marked = await this.prisma.node.updateMany({ where: { id, state: 'creating' }, data: { state: 'running' } });
     if (marked.count === 0) {
       // Deleted (or rolled back) while it was being created: leave nothing running.
-      await this.runtime.removeContainer(node, false).catch(() => undefined);
+      await this.deployer.remove(node, false).catch(() => undefined);
       throw new ConflictException(`node ${dto.name} was deleted while it was being created`);
     }
     const view = toNodeView(await this.row(dto.name), this.config.publishAddress);
@@ -178,9 +174,9 @@ export class NodesService {
     await this.prisma.node.update({ where: { id: node.id }, data: { state: 'deleting', purgeOnDelete: purge || node.purgeOnDelete } });
     await this.history.record(node.id, 'deleting', purge ? 'deleting the node and its disk' : 'deleting the node (disk volume kept)');
     try {
-      await this.runtime.removeContainer(node, purge || node.purgeOnDelete);
+      await this.deployer.remove(node, purge || node.purgeOnDelete);
     } catch (error) {
-      throw new ServiceUnavailableException(`could not remove container ${node.containerName}: ${messageOf(error)}; the node stays in state "deleting" and the reconciler retries`);
+      throw new ServiceUnavailableException(`could not remove ${node.runtimeRef}: ${messageOf(error)}; the node stays in state "deleting" and the reconciler retries`);
     }
     // deleteMany: the reconciler may have finished this delete meanwhile.
     await this.prisma.node.deleteMany({ where: { id: node.id } });
@@ -267,14 +263,18 @@ export class NodesService {
     await this.history.record(node.id, 'error', message);
   }
 
-  /** Memory and CPUs against the Docker host, the disk against MAX_DISK_GIB (node-bounds.ts). */
+  /** Memory and CPUs against the runtime's largest host, the disk against MAX_DISK_GIB (node-bounds.ts). */
   private async checkSize(size: { memoryMiB: number; cpus: number; diskSizeGiB: number }): Promise<void> {
-    let capacity;
+    let hosts;
     try {
-      capacity = await this.docker.hostCapacity();
+      hosts = await this.runtime.hosts();
     } catch (error) {
-      throw new ServiceUnavailableException(`Docker engine: ${messageOf(error)}`);
+      throw new ServiceUnavailableException(messageOf(error));
     }
+    const capacity = {
+      memoryBytes: Math.max(0, ...hosts.map((host) => host.memoryBytes)),
+      cpus: Math.max(0, ...hosts.map((host) => host.cpus)),
+    };
     const problems = nodeSizeProblems(size, capacity, this.config.maxDiskGiB);
     if (problems.length > 0) throw new BadRequestException(problems);
   }
@@ -291,30 +291,27 @@ export class NodesService {
 
   private async checkNetworks(networks: readonly string[]): Promise<void> {
     for (const name of networks) {
-      let info;
       try {
-        info = await this.docker.inspectNetwork(name);
+        await this.runtime.checkNetwork(name);
       } catch (error) {
-        throw new ServiceUnavailableException(`Docker engine: ${messageOf(error)}`);
+        if (error instanceof NetworkRefusedError) throw new BadRequestException(error.message);
+        throw new ServiceUnavailableException(messageOf(error));
       }
-      if (info === null) throw new BadRequestException(`network ${name} does not exist; create it first (docker network create ${name})`);
-      const problem = validateNetworks(info);
-      if (problem !== null) throw new BadRequestException(problem);
     }
   }
 
-  /** A create that cannot finish leaves nothing of its own behind: its container, volume, row and leases go. */
+  /** A create that cannot finish leaves nothing of its own behind: its runtime node, disk, row and leases go. */
   private async abandon(node: NodeWithLeases, error: unknown): Promise<never> {
     const reason = messageOf(error);
     this.logger.warn(`create of ${node.name} failed: ${reason}`);
     // Only what this call made: a stranger's container or a disk kept by an earlier delete stays.
-    await this.runtime.discard(node).catch((cleanup: unknown) => this.logger.warn(`create of ${node.name}: cleanup failed: ${messageOf(cleanup)}`));
+    await this.deployer.discard(node).catch((cleanup: unknown) => this.logger.warn(`create of ${node.name}: cleanup failed: ${messageOf(cleanup)}`));
     await this.prisma.node.delete({ where: { id: node.id } }).catch(() => undefined);
     if (error instanceof CdromRejectedError) throw new BadRequestException(error.message);
-    const kind = dockerErrorKind(error);
-    if (kind === 'engine') throw new ServiceUnavailableException(`Docker engine: ${reason}`);
-    if (kind === 'image-missing') throw new ServiceUnavailableException(`node image ${this.config.nodeImage}: ${reason}`);
-    if (kind === 'conflict') throw new ConflictException(reason);
+    if (error instanceof RuntimeUnavailableError) throw new ServiceUnavailableException(reason);
+    if (error instanceof ImageMissingError) throw new ServiceUnavailableException(`node image ${this.config.nodeImage}: ${reason}`);
+    if (error instanceof NameTakenError) throw new ConflictException(reason);
+    if (error instanceof NodeSpecRefusedError) throw new BadRequestException(reason);
     throw new InternalServerErrorException(`could not start node ${node.name}: ${reason}`);
   }
 }

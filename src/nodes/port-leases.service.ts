@@ -50,7 +50,7 @@ export class PortLeases {
         }),
       (fields) => {
         // The container name is derived from the node name: either constraint means the same thing.
-        if (fields.includes('name') || fields.includes('containerName')) throw new ConflictException(`node ${String(data.name)} already exists`);
+        if (fields.includes('name') || fields.includes('runtimeRef')) throw new ConflictException(`node ${String(data.name)} already exists`);
       },
     );
   }

@@ -1,13 +1,13 @@
 import { BadGatewayException, BadRequestException, ConflictException } from '@nestjs/common';
 import { AgentRedfish, AgentUnreachableError, type AgentRedfishTarget, type RedfishAnswer } from '../bmc/agent-redfish';
 import type { AppConfig } from '../config/app-config';
-import type { DockerAdapter } from '../docker/docker-adapter';
+import type { NodeRuntime } from '../runtime/node-runtime';
 import type { NodesService } from './nodes.service';
 import type { NodeWithLeases } from './node.model';
 import { CD_PATH, VirtualMediaService } from './virtual-media.service';
 
 const node = {
-  name: 'n1', state: 'running', containerName: 'fleet-n1', ipmiUser: 'admin', ipmiPassword: 's3cret-pass',
+  name: 'n1', state: 'running', runtimeRef: 'fleet-n1', ipmiUser: 'admin', ipmiPassword: 's3cret-pass',
   leases: [{ kind: 'ipmi', port: 16230 }, { kind: 'redfish', port: 17000 }],
 } as unknown as NodeWithLeases;
 
@@ -29,7 +29,7 @@ class ScriptedAgent extends AgentRedfish {
 function sut(agent: AgentRedfish, row: NodeWithLeases = node, certificate: Buffer | null = Buffer.from('PEM')) {
   const config = { publishAddress: '127.0.0.1', nodeDefaults: {} } as unknown as AppConfig;
   const nodes = { row: jest.fn().mockResolvedValue(row) } as unknown as NodesService;
-  const docker = { readContainerFile: jest.fn().mockResolvedValue(certificate) } as unknown as DockerAdapter;
+  const docker = { readFile: jest.fn().mockResolvedValue(certificate) } as unknown as NodeRuntime;
   return new VirtualMediaService(config, nodes, docker, agent);
 }
 

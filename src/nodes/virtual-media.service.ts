@@ -5,7 +5,7 @@
 import { BadGatewayException, BadRequestException, ConflictException, Injectable } from '@nestjs/common';
 import { AgentRedfish, AgentUnreachableError, type AgentRedfishTarget } from '../bmc/agent-redfish';
 import { AppConfig } from '../config/app-config';
-import { DockerAdapter } from '../docker/docker-adapter';
+import { NodeRuntime } from '../runtime/node-runtime';
 import { messageOf } from '../common/errors/message-of';
 import { NodesService } from './nodes.service';
 import type { NodeWithLeases } from './node.model';
@@ -31,7 +31,7 @@ export class VirtualMediaService {
   constructor(
     private readonly config: AppConfig,
     private readonly nodes: NodesService,
-    private readonly docker: DockerAdapter,
+    private readonly runtime: NodeRuntime,
     private readonly redfish: AgentRedfish,
   ) {}
 
@@ -88,7 +88,7 @@ export class VirtualMediaService {
     const path = defaults['REDFISH_TLS_CERT'] ?? `${(defaults['BMC_STATE_DIR'] ?? '/vm/bmc').replace(/\/+$/, '')}/redfish-cert.pem`;
     let certificate: Buffer | null;
     try {
-      certificate = await this.docker.readContainerFile(node.containerName, path, CERTIFICATE_MAX_BYTES);
+      certificate = await this.runtime.readFile(node.runtimeRef, path, CERTIFICATE_MAX_BYTES);
     } catch (error) {
       throw new BadGatewayException(`node ${node.name}: could not read its BMC's certificate: ${messageOf(error)}`);
     }

@@ -1,9 +1,8 @@
-import type { InspectedContainer } from '../docker/docker-adapter';
-import { nodeContainerSpec } from '../nodes/node-container-spec';
+import type { ObservedNode } from '../runtime/node-runtime';
+import { nodeSpec } from '../nodes/node-spec';
 import type { NodeWithLeases } from '../nodes/node.model';
 import { AdoptionContext, AdoptionDecision, nodeFromContainer } from './node-from-container';
 
-const FLEET_ID = 'fleet-1';
 const IPMI_PORT = 16240;
 const VNC_PORT = 15910;
 const REDFISH_PORT = 17010;
@@ -32,9 +31,9 @@ function row(overrides: Partial<NodeWithLeases> = {}): NodeWithLeases {
     vncPassword: 'vncpass1',
     bmcUsersResetId: 'node-id-1',
     bmcReachable: null,
-    containerName: 'bmcfleet-web1',
-    containerId: 'c0ffee',
-    volumeName: 'bmcfleet-web1-vm',
+    runtimeRef: 'bmcfleet-web1',
+    runtimeId: 'c0ffee',
+    host: 'host-1',
     lastError: null,
     purgeOnDelete: false,
     createdAt: at,
@@ -48,18 +47,24 @@ function row(overrides: Partial<NodeWithLeases> = {}): NodeWithLeases {
   };
 }
 
-/** What DockerAdapter.inspectContainer reports for the container nodeContainerSpec describes. */
-function inspectedFrom(node: NodeWithLeases, nodeDefaults: Record<string, string> = {}): InspectedContainer {
-  const spec = nodeContainerSpec(node, { fleetId: FLEET_ID, image: 'bmcfleet/node:latest', publishAddress: '127.0.0.1', isoDir: '/srv/iso', nodeDefaults, kvmAvailable: false });
+/** What NodeRuntime.observe reports for the runtime node nodeSpec describes. */
+function inspectedFrom(node: NodeWithLeases, nodeDefaults: Record<string, string> = {}): ObservedNode {
+  const spec = nodeSpec(node, { image: 'bmcfleet/node:latest', publishAddress: '127.0.0.1', isoDir: '/srv/iso', nodeDefaults, kvmAvailable: false });
   return {
-    id: 'c0ffee',
-    name: spec.name,
+    runtimeId: 'c0ffee',
+    ref: spec.ref,
+    nodeId: spec.nodeId,
+    nodeName: spec.name,
     state: 'running',
-    labels: spec.labels,
+    host: 'host-1',
     env: { PATH: '/usr/local/bin:/usr/bin', ...spec.env },
     image: spec.image,
-    publishedPorts: { [`${spec.ipmi.port}/udp`]: spec.ipmi.port, [`${spec.vnc.port}/tcp`]: spec.vnc.port, [`${REDFISH_PORT}/tcp`]: REDFISH_PORT },
-    networks: ['bridge', ...(JSON.parse(node.networks) as string[])],
+    published: Object.fromEntries(spec.ports.map((port) => [`${port.inside}/${port.protocol}`, port.outside])),
+    networks: [...spec.networks],
+    address: '172.17.0.9',
+    addresses: {},
+    hostAddress: 'host-1',
+    exit: null,
   };
 }
 
@@ -70,7 +75,7 @@ function context(overrides: Partial<AdoptionContext> = {}): AdoptionContext {
     vncPortRange: { first: 15900, last: 16229 },
     redfishPortRange: { first: 17000, last: 17999 },
     takenNames: new Set(),
-    takenContainerNames: new Set(),
+    takenRefs: new Set(),
     leasedPorts: { ipmi: new Set(), vnc: new Set(), redfish: new Set() },
     ...overrides,
   };
@@ -105,9 +110,9 @@ describe('nodeFromContainer', () => {
         ipmiPassword: node.ipmiPassword,
         vncPassword: node.vncPassword,
         bmcUsersResetId: node.bmcUsersResetId,
-        containerName: node.containerName,
-        containerId: 'c0ffee',
-        volumeName: node.volumeName,
+        runtimeRef: node.runtimeRef,
+        runtimeId: 'c0ffee',
+        host: 'host-1',
         ports: { ipmi: IPMI_PORT, vnc: VNC_PORT, redfish: REDFISH_PORT },
       },
     });
@@ -142,21 +147,21 @@ describe('nodeFromContainer', () => {
     });
   });
 
-  it.each<[string, (c: InspectedContainer) => InspectedContainer, AdoptionContext, RegExp]>([
-    ['no node-id label', (c) => ({ ...c, labels: { ...c.labels, 'io.bmcfleet.node-id': '' } }), context(), /no io\.bmcfleet\.node-id label/],
-    ['a node label that is no node name', (c) => ({ ...c, labels: { ...c.labels, 'io.bmcfleet.node': 'Web_1' } }), context(), /"Web_1" is not a node name/],
-    ['a container name of another fleet', (c) => ({ ...c, name: 'other-web1' }), context(), /name other-web1 is not bmcfleet-web1/],
+  it.each<[string, (c: ObservedNode) => ObservedNode, AdoptionContext, RegExp]>([
+    ['no node id', (c) => ({ ...c, nodeId: null }), context(), /carries no node id/],
+    ['a node name that is no node name', (c) => ({ ...c, nodeName: 'Web_1' }), context(), /"Web_1" is not a node name/],
+    ['a name of another fleet', (c) => ({ ...c, ref: 'other-web1' }), context(), /name other-web1 is not bmcfleet-web1/],
     ['a node name that has a row', (c) => c, context({ takenNames: new Set(['web1']) }), /node name web1 belongs to another node/],
-    ['a container name that has a row', (c) => c, context({ takenContainerNames: new Set(['bmcfleet-web1']) }), /container name bmcfleet-web1 belongs/],
+    ['a runtime name that has a row', (c) => c, context({ takenRefs: new Set(['bmcfleet-web1']) }), /name bmcfleet-web1 belongs/],
     ['an IPMI port outside the range', (c) => c, context({ ipmiPortRange: { first: 17000, last: 17100 } }), /IPMI port 16240 lies outside IPMI_PORT_RANGE 17000-17100/],
     ['a VNC port outside the range', (c) => c, context({ vncPortRange: { first: 15000, last: 15100 } }), /VNC port 15910 lies outside VNC_PORT_RANGE/],
     ['an IPMI port leased to another node', (c) => c, context({ leasedPorts: { ipmi: new Set([IPMI_PORT]), vnc: new Set(), redfish: new Set() } }), /IPMI port 16240 is leased to another node/],
     ['a VNC port leased to another node', (c) => c, context({ leasedPorts: { ipmi: new Set(), vnc: new Set([VNC_PORT]), redfish: new Set() } }), /VNC port 15910 is leased to another node/],
     ['a Redfish port outside the range', (c) => c, context({ redfishPortRange: { first: 18000, last: 18100 } }), /Redfish port 17010 lies outside REDFISH_PORT_RANGE 18000-18100/],
     ['a Redfish port leased to another node', (c) => c, context({ leasedPorts: { ipmi: new Set(), vnc: new Set(), redfish: new Set([REDFISH_PORT]) } }), /Redfish port 17010 is leased to another node/],
-    ['Redfish not published', (c) => ({ ...c, publishedPorts: { [`${IPMI_PORT}/udp`]: IPMI_PORT, [`${VNC_PORT}/tcp`]: VNC_PORT } }), context(), /REDFISH_PORT=17010 is not published as 17010:17010\/tcp$/],
-    ['IPMI published on another host port', (c) => ({ ...c, publishedPorts: { ...c.publishedPorts, [`${IPMI_PORT}/udp`]: 16300 } }), context(), /IPMI_PORT=16240 is not published as 16240:16240\/udp \(it is on host port 16300\)/],
-    ['VNC not published', (c) => ({ ...c, publishedPorts: { [`${IPMI_PORT}/udp`]: IPMI_PORT } }), context(), /VNC_PORT=15910 is not published as 15910:15910\/tcp$/],
+    ['Redfish not published', (c) => ({ ...c, published: { [`${IPMI_PORT}/udp`]: IPMI_PORT, [`${VNC_PORT}/tcp`]: VNC_PORT } }), context(), /REDFISH_PORT=17010 is not published as 17010:17010\/tcp$/],
+    ['IPMI published on another host port', (c) => ({ ...c, published: { ...c.published, [`${IPMI_PORT}/udp`]: 16300 } }), context(), /IPMI_PORT=16240 is not published as 16240:16240\/udp \(it is on host port 16300\)/],
+    ['VNC not published', (c) => ({ ...c, published: { [`${IPMI_PORT}/udp`]: IPMI_PORT } }), context(), /VNC_PORT=15910 is not published as 15910:15910\/tcp$/],
     ['an IPMI_SOL_PORT naming another port', (c) => ({ ...c, env: { ...c.env, IPMI_SOL_PORT: '9831' } }), context(), /IPMI_SOL_PORT="9831" names another SOL port than the one its IPMI is published on \(16240\)/],
     ['VNC_PORT=none', (c) => ({ ...c, env: { ...c.env, VNC_PORT: 'none' } }), context(), /VNC_PORT="none" is not a port number/],
     ['a CD-ROM', (c) => ({ ...c, env: { ...c.env, VM_CDROM: '/iso/guest.iso' } }), context(), /CD-ROM \(VM_CDROM=\/iso\/guest\.iso\)/],
@@ -166,7 +171,7 @@ describe('nodeFromContainer', () => {
     ['a disk size in MiB', (c) => ({ ...c, env: { ...c.env, VM_DISK_SIZE: '512M' } }), context(), /VM_DISK_SIZE="512M" is not a whole number of GiB/],
     ['a boot mode of neither kind', (c) => ({ ...c, env: { ...c.env, VM_BOOT_MODE: 'coreboot' } }), context(), /VM_BOOT_MODE="coreboot"/],
     ['POWER_ON_AT_START=yes', (c) => ({ ...c, env: { ...c.env, POWER_ON_AT_START: 'yes' } }), context(), /POWER_ON_AT_START="yes" is neither true nor false/],
-    ['more networks than VM_NETWORKS names', (c) => ({ ...c, networks: ['bridge', 'vmlan-a', 'vmlan-b'] }), context(), /attached to 2 network\(s\) \(vmlan-a, vmlan-b\) but VM_NETWORKS="eth1,eth4,eth5" does not start with eth1,eth2/],
+    ['more networks than VM_NETWORKS names', (c) => ({ ...c, networks: ['vmlan-a', 'vmlan-b'] }), context(), /attached to 2 network\(s\) \(vmlan-a, vmlan-b\) but VM_NETWORKS="eth1,eth4,eth5" does not start with eth1,eth2/],
   ])('refuses a container with %s, saying why', (_case, mutate, adoptionContext, reason) => {
     expect(reasonOf(nodeFromContainer(mutate(inspectedFrom(row())), adoptionContext))).toMatch(reason);
   });

@@ -1,12 +1,12 @@
 /**
- * From an orphan node container back to the row that would make it (pure): the inverse of
- * nodeEnvironment / nodeContainerSpec (src/nodes/node-container-spec.ts). The reconciler adopts a
- * container only when this rebuilds the node completely, so a later re-create gives the same node;
- * otherwise it says why, and the container is removed (its /vm volume stays).
+ * From an orphan runtime node (a container on Docker) back to the row that would make it (pure): the
+ * inverse of nodeEnvironment / nodeSpec (src/nodes/node-spec.ts), read from what NodeRuntime.observe
+ * reports. The reconciler adopts one only when this rebuilds the node completely, so a later
+ * re-create gives the same node; otherwise it says why, and it is removed (its /vm disk stays).
  */
 import type { PortRange } from '../config/app-config';
-import { LABELS, type InspectedContainer } from '../docker/docker-adapter';
-import { vmInterfaces } from '../nodes/node-container-spec';
+import type { ObservedNode } from '../runtime/node-runtime';
+import { vmInterfaces } from '../nodes/node-spec';
 import { LEASE_KIND_INFO, leaseRange } from '../nodes/lease-kinds';
 import {
   BOOT_MODES,
@@ -19,10 +19,6 @@ import {
   type MachineKind,
 } from '../nodes/node.model';
 
-/** Docker's default network: every node container is on it (its ports are published there). */
-export const DEFAULT_NETWORK = 'bridge';
-/** Suffix of a node's /vm volume after its container name (NodesService names them so). */
-export const VOLUME_SUFFIX = '-vm';
 
 /** The agent's defaults (design.md section 1) for variables a container may lack. */
 const AGENT_DEFAULTS = {
@@ -46,13 +42,13 @@ export interface AdoptionContext {
   readonly redfishPortRange: PortRange;
   /** Node names that have a row. */
   readonly takenNames: ReadonlySet<string>;
-  /** Container names that have a row (rows made under another FLEET_NAME keep theirs). */
-  readonly takenContainerNames: ReadonlySet<string>;
+  /** Runtime refs that have a row (rows made under another FLEET_NAME keep theirs). */
+  readonly takenRefs: ReadonlySet<string>;
   /** Ports leased to rows, by kind. */
   readonly leasedPorts: Readonly<Record<LeaseKind, ReadonlySet<number>>>;
 }
 
-/** The Node row (and its two leases) an adopted container gets. */
+/** The Node row (and its leases) an adopted runtime node gets. */
 export interface AdoptedNode {
   readonly id: string;
   readonly name: string;
@@ -73,10 +69,10 @@ export interface AdoptedNode {
   /** VNC_PASSWORD and BMC_USERS_RESET_ID as the container has them (null: not set). */
   readonly vncPassword: string | null;
   readonly bmcUsersResetId: string | null;
-  readonly containerName: string;
-  readonly containerId: string;
-  readonly volumeName: string;
-  /** Redfish absent: the container was made before Redfish ports (its next re-create leases one). */
+  readonly runtimeRef: string;
+  readonly runtimeId: string;
+  readonly host: string;
+  /** Redfish absent: it was made before Redfish ports (its next re-create leases one). */
   readonly ports: Readonly<Record<'ipmi' | 'vnc', number>> & { readonly redfish?: number };
 }
 
@@ -117,7 +113,7 @@ function inRange(port: number, range: PortRange): boolean {
  * host port, lie in the configured range and be leased to nobody else.
  */
 function publishedPort(
-  container: InspectedContainer,
+  container: ObservedNode,
   kind: LeaseKind,
   context: AdoptionContext,
 ): number {
@@ -126,7 +122,7 @@ function publishedPort(
   const raw = container.env[variable];
   if (raw === undefined || !/^[0-9]+$/.test(raw)) refuse(`${variable}=${JSON.stringify(raw ?? '')} is not a port number`);
   const port = Number(raw);
-  const hostPort = container.publishedPorts[`${port}/${protocol}`];
+  const hostPort = container.published[`${port}/${protocol}`];
   if (hostPort !== port) {
     refuse(`${variable}=${port} is not published as ${port}:${port}/${protocol}${hostPort === undefined ? '' : ` (it is on host port ${hostPort})`}`);
   }
@@ -135,10 +131,10 @@ function publishedPort(
   return port;
 }
 
-/** Docker networks (eth1, eth2, … in VM_NETWORKS) and the lab interfaces that follow them. */
-function interfaces(container: InspectedContainer): { networks: string[]; labInterfaces: string[] } {
-  // Attach order is what Docker lists; nodes on one network (the common case) are unambiguous.
-  const networks = container.networks.filter((network) => network !== DEFAULT_NETWORK);
+/** Networks (eth1, eth2, … in VM_NETWORKS) and the lab interfaces that follow them. */
+function interfaces(container: ObservedNode): { networks: string[]; labInterfaces: string[] } {
+  // Attach order is what the runtime lists; nodes on one network (the common case) are unambiguous.
+  const networks = [...container.networks];
   const listed = (container.env['VM_NETWORKS'] ?? '').split(',').filter((name) => name !== '');
   const expected = vmInterfaces(networks.length);
   if (expected.some((name, index) => listed[index] !== name)) {
@@ -147,8 +143,8 @@ function interfaces(container: InspectedContainer): { networks: string[]; labInt
   return { networks, labInterfaces: listed.slice(expected.length) };
 }
 
-/** Rebuilds the node of an inspected orphan container, or says why it cannot. */
-export function nodeFromContainer(container: InspectedContainer, context: AdoptionContext): AdoptionDecision {
+/** Rebuilds the node of an observed orphan runtime node, or says why it cannot. */
+export function nodeFromContainer(container: ObservedNode, context: AdoptionContext): AdoptionDecision {
   try {
     return { adoptable: true, node: rebuild(container, context) };
   } catch (error) {
@@ -157,18 +153,18 @@ export function nodeFromContainer(container: InspectedContainer, context: Adopti
   }
 }
 
-function rebuild(container: InspectedContainer, context: AdoptionContext): AdoptedNode {
-  const id = container.labels[LABELS.nodeId] ?? '';
-  if (id === '') refuse(`it has no ${LABELS.nodeId} label`);
-  const name = container.labels[LABELS.node] ?? '';
-  if (!NODE_NAME_PATTERN.test(name)) refuse(`its ${LABELS.node} label ${JSON.stringify(name)} is not a node name`);
-  const containerName = `${context.fleetName}-${name}`;
-  if (container.name !== containerName) refuse(`its name ${container.name} is not ${containerName} (FLEET_NAME-node)`);
+function rebuild(container: ObservedNode, context: AdoptionContext): AdoptedNode {
+  const id = container.nodeId ?? '';
+  if (id === '') refuse('it carries no node id');
+  const name = container.nodeName ?? '';
+  if (!NODE_NAME_PATTERN.test(name)) refuse(`its node name ${JSON.stringify(name)} is not a node name`);
+  const runtimeRef = `${context.fleetName}-${name}`;
+  if (container.ref !== runtimeRef) refuse(`its name ${container.ref} is not ${runtimeRef} (FLEET_NAME-node)`);
   if (context.takenNames.has(name)) refuse(`node name ${name} belongs to another node`);
-  if (context.takenContainerNames.has(containerName)) refuse(`container name ${containerName} belongs to another node`);
+  if (context.takenRefs.has(runtimeRef)) refuse(`name ${runtimeRef} belongs to another node`);
   const { env } = container;
   if (env['VM_CDROM'] !== undefined) {
-    refuse(`it has a CD-ROM (VM_CDROM=${env['VM_CDROM']}) whose host path the container does not reveal`);
+    refuse(`it has a CD-ROM (VM_CDROM=${env['VM_CDROM']}) whose host path the runtime does not reveal`);
   }
   const diskSize = /^([1-9][0-9]*)G$/.exec(envOr(env, 'VM_DISK_SIZE'));
   if (diskSize?.[1] === undefined) refuse(`VM_DISK_SIZE=${JSON.stringify(envOr(env, 'VM_DISK_SIZE'))} is not a whole number of GiB (e.g. 20G)`);
@@ -206,9 +202,9 @@ function rebuild(container: InspectedContainer, context: AdoptionContext): Adopt
     ipmiPassword: envOr(env, 'IPMI_PASS'),
     vncPassword: env['VNC_PASSWORD'] ?? null,
     bmcUsersResetId: env['BMC_USERS_RESET_ID'] ?? null,
-    containerName,
-    containerId: container.id,
-    volumeName: `${containerName}${VOLUME_SUFFIX}`,
+    runtimeRef,
+    runtimeId: container.runtimeId,
+    host: container.host,
     ports,
   };
 }

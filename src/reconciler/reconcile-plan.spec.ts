@@ -1,4 +1,4 @@
-import type { ContainerState, ManagedContainer } from '../docker/docker-adapter';
+import type { OwnedNode, RuntimeNodeState } from '../runtime/node-runtime';
 import type { NodeState, NodeWithLeases } from '../nodes/node.model';
 import { LeaseRow, PlanInput, planReconcile, ReconcilePlan } from './reconcile-plan';
 
@@ -33,9 +33,9 @@ function node(name: string, state: NodeState, updatedAt: Date = LONG_AGO): NodeW
     vncPassword: 'vncpass1',
     bmcUsersResetId: id,
     bmcReachable: null,
-    containerName: `bmcfleet-${name}`,
-    containerId: null,
-    volumeName: `bmcfleet-${name}-vm`,
+    runtimeRef: `bmcfleet-${name}`,
+    runtimeId: null,
+    host: null,
     lastError: null,
     purgeOnDelete: false,
     createdAt: LONG_AGO,
@@ -47,16 +47,15 @@ function node(name: string, state: NodeState, updatedAt: Date = LONG_AGO): NodeW
   };
 }
 
-function container(name: string, state: ContainerState, nodeId: string | null = `id-${name}`): ManagedContainer {
-  const labels: Record<string, string> = { 'io.bmcfleet.managed': 'true', 'io.bmcfleet.fleet': 'fleet-1', 'io.bmcfleet.node': name };
-  if (nodeId !== null) labels['io.bmcfleet.node-id'] = nodeId;
-  return { id: `cid-${name}`, name: `bmcfleet-${name}`, state, labels };
+/** A runtime node of the fleet as NodeRuntime.list reports it. */
+function container(name: string, state: RuntimeNodeState, nodeId: string | null = `id-${name}`): OwnedNode {
+  return { runtimeId: `cid-${name}`, ref: `bmcfleet-${name}`, nodeId, nodeName: name, state, host: 'host-1' };
 }
 
-function plan(nodes: NodeWithLeases[], containers: ManagedContainer[], extraLeases: LeaseRow[] = []): ReconcilePlan {
+function plan(nodes: NodeWithLeases[], instances: OwnedNode[], extraLeases: LeaseRow[] = []): ReconcilePlan {
   const input: PlanInput = {
     nodes,
-    containers,
+    instances,
     leases: [...nodes.flatMap((n) => n.leases), ...extraLeases],
     ipmiPortRange: { first: 16230, last: 16999 },
     vncPortRange: { first: 15900, last: 16229 },
@@ -78,44 +77,50 @@ describe('planReconcile', () => {
   it('re-creates a missing container, restarts a stopped one and unpauses a paused one, for running and failed rows', () => {
     const sut = plan(
       [node('gone', 'running'), node('stopped', 'running'), node('created', 'failed'), node('paused', 'running')],
-      [container('stopped', 'exited'), container('created', 'created'), container('paused', 'paused')],
+      [container('stopped', 'stopped'), container('created', 'stopped'), container('paused', 'paused')],
     );
     expect(sut.repairs.map((r) => [r.node.name, r.repair, r.why])).toEqual([
-      ['gone', 'recreate', 'container bmcfleet-gone is missing'],
-      ['stopped', 'restart', 'container bmcfleet-stopped was exited'],
-      ['created', 'restart', 'container bmcfleet-created was created'],
-      ['paused', 'unpause', 'container bmcfleet-paused was paused'],
+      ['gone', 'recreate', 'bmcfleet-gone is missing'],
+      ['stopped', 'restart', 'bmcfleet-stopped was stopped'],
+      ['created', 'restart', 'bmcfleet-created was stopped'],
+      ['paused', 'unpause', 'bmcfleet-paused was paused'],
     ]);
     expect(sut.removals).toEqual([]);
     expect(sut.orphans).toEqual([]);
     expect(sut.powerChecks).toEqual([]);
   });
 
-  it('removes a dead container before re-creating it', () => {
-    const dead = container('d', 'dead');
+  it('removes a broken runtime node before re-creating it', () => {
+    const dead = container('d', 'broken');
     const sut = plan([node('d', 'running')], [dead]);
-    expect(sut.removals).toEqual([{ container: dead, nodeId: 'id-d', reason: 'it is dead and cannot be started again' }]);
+    expect(sut.removals).toEqual([{ instance: dead, nodeId: 'id-d', reason: 'it is broken and cannot be started again' }]);
     expect(sut.repairs.map((r) => r.repair)).toEqual(['recreate']);
   });
 
-  it('leaves containers Docker is restarting or removing for the next run', () => {
-    const sut = plan([node('r', 'running'), node('x', 'running')], [container('r', 'restarting'), container('x', 'removing')]);
+  it('leaves runtime nodes the runtime is busy with (restarting, being removed) for the next run', () => {
+    const sut = plan([node('r', 'running'), node('x', 'running')], [container('r', 'changing'), container('x', 'changing')]);
     expect(sut.repairs).toEqual([]);
     expect(sut.powerChecks).toEqual([]);
     expect(sut.orphans).toEqual([]);
   });
 
+  it('never re-creates a node whose host does not answer (its disk is there): a warning, no repair, no removal', () => {
+    const sut = plan([node('far', 'running')], [container('far', 'unreachable')]);
+    expect(sut).toMatchObject({ repairs: [], removals: [], orphans: [], powerChecks: [] });
+    expect(sut.warnings).toEqual(['node far: its host host-1 does not answer; it is left as it is until the host is back or the node is deleted']);
+  });
+
   it('replaces a container of the same name left by an earlier node', () => {
     const stale = container('web', 'running', 'id-earlier');
     const sut = plan([node('web', 'running')], [stale]);
-    expect(sut.removals).toEqual([{ container: stale, nodeId: 'id-web', reason: 'it was left by an earlier node named web (node id id-earlier)' }]);
+    expect(sut.removals).toEqual([{ instance: stale, nodeId: 'id-web', reason: 'it was left by an earlier node named web (node id id-earlier)' }]);
     expect(sut.repairs.map((r) => [r.node.name, r.repair])).toEqual([['web', 'recreate']]);
     expect(sut.orphans).toEqual([]);
   });
 
   it('resumes a failed row whose container runs (its networks may be missing)', () => {
     const sut = plan([node('f', 'failed')], [container('f', 'running')]);
-    expect(sut.repairs.map((r) => [r.node.name, r.repair, r.why])).toEqual([['f', 'resume', 'container bmcfleet-f runs but the node is failed']]);
+    expect(sut.repairs.map((r) => [r.node.name, r.repair, r.why])).toEqual([['f', 'resume', 'bmcfleet-f runs but the node is failed']]);
     expect(sut.powerChecks).toEqual([]);
   });
 
@@ -128,8 +133,8 @@ describe('planReconcile', () => {
   it('unpauses a paused container instead of trying to start it', () => {
     const sut = plan([node('p', 'running'), node('q', 'failed')], [container('p', 'paused'), container('q', 'paused')]);
     expect(sut.repairs.map((r) => [r.node.name, r.repair, r.why])).toEqual([
-      ['p', 'unpause', 'container bmcfleet-p was paused'],
-      ['q', 'unpause', 'container bmcfleet-q was paused'],
+      ['p', 'unpause', 'bmcfleet-p was paused'],
+      ['q', 'unpause', 'bmcfleet-q was paused'],
     ]);
   });
 
@@ -148,11 +153,11 @@ describe('planReconcile', () => {
 
   it('sends containers whose node id has no row to adoption, stray copies of a row to removal', () => {
     const orphan = container('lost', 'running');
-    const unlabelled = container('anon', 'exited', null);
-    const stray = { ...container('web', 'running'), name: 'bmcfleet-web-copy', id: 'cid-copy' };
+    const unlabelled = container('anon', 'stopped', null);
+    const stray = { ...container('web', 'running'), ref: 'bmcfleet-web-copy', runtimeId: 'cid-copy' };
     const sut = plan([node('web', 'running')], [container('web', 'running'), orphan, unlabelled, stray]);
     expect(sut.orphans).toEqual([orphan, unlabelled]);
-    expect(sut.removals).toEqual([{ container: stray, nodeId: 'id-web', reason: 'node web runs as bmcfleet-web; this is a stray copy' }]);
+    expect(sut.removals).toEqual([{ instance: stray, nodeId: 'id-web', reason: 'node web runs as bmcfleet-web; this is a stray copy' }]);
   });
 
   it('frees leases of missing nodes and of unknown kinds; warns about ports outside the ranges without freeing them', () => {

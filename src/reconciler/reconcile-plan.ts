@@ -1,13 +1,14 @@
 /**
  * What one reconciler run must do (pure): a diff of the database (node rows, port leases) against
- * what Docker runs (the fleet's containers), as a plan of actions the ReconcilerService carries out.
+ * what the runtime runs (the fleet's runtime nodes, NodeRuntime.list), as a plan of actions the
+ * ReconcilerService carries out.
  *
  * Rows in "creating" or "deleting" are in the hands of an API request while it runs; the reconciler
  * takes them over only when they are left over from an earlier process or have not moved for a while
  * (`settledBefore`), so it never races a create that is still choosing ports.
  */
 import type { PortRange } from '../config/app-config';
-import { LABELS, type ContainerState, type ManagedContainer } from '../docker/docker-adapter';
+import type { OwnedNode, RuntimeNodeState } from '../runtime/node-runtime';
 import { isLeaseKind, LEASE_KIND_INFO, leaseRange } from '../nodes/lease-kinds';
 import type { NodeState, NodeWithLeases } from '../nodes/node.model';
 
@@ -22,8 +23,8 @@ export interface PlanInput {
   readonly nodes: readonly NodeWithLeases[];
   /** Every lease row (leases of missing nodes included, which node.leases cannot show). */
   readonly leases: readonly LeaseRow[];
-  /** The fleet's containers (listed before the rows were read, see ReconcilerService). */
-  readonly containers: readonly ManagedContainer[];
+  /** The fleet's runtime nodes (listed before the rows were read, see ReconcilerService). */
+  readonly instances: readonly OwnedNode[];
   readonly ipmiPortRange: PortRange;
   readonly vncPortRange: PortRange;
   readonly redfishPortRange: PortRange;
@@ -31,11 +32,11 @@ export interface PlanInput {
   readonly settledBefore: Date;
 }
 
-/** recreate: container missing; restart: container stopped; resume: running, but the row says it never came up. */
+/** recreate: runtime node missing; restart: stopped; resume: running, but the row says it never came up; unpause: paused. */
 export type ContainerRepair = 'recreate' | 'restart' | 'resume' | 'unpause';
 
 export interface ReconcilePlan {
-  /** Rows in "deleting": remove the container (purge as the row says), then the row. */
+  /** Rows in "deleting": remove the runtime node (purge as the row says), then the row. */
   readonly finishDeletes: readonly NodeWithLeases[];
   /**
    * Rows in "creating" no request holds any more (its process died before it answered): undo them,
@@ -43,11 +44,11 @@ export interface ReconcilePlan {
    * same create again then succeeds and shows it.
    */
   readonly rollbacks: readonly NodeWithLeases[];
-  /** Containers that are ours but belong to no row's current container: remove (no inspection needed). */
-  readonly removals: readonly { readonly container: ManagedContainer; readonly nodeId: string | null; readonly reason: string }[];
-  /** Containers whose node id has no row: inspect, then adopt or remove. */
-  readonly orphans: readonly ManagedContainer[];
-  /** Rows whose container is missing, not running, or running under a failed row: ensureRunning. */
+  /** Runtime nodes that are ours but belong to no row's current one: remove (no observation needed). */
+  readonly removals: readonly { readonly instance: OwnedNode; readonly nodeId: string | null; readonly reason: string }[];
+  /** Runtime nodes whose node id has no row: observe, then adopt or remove. */
+  readonly orphans: readonly OwnedNode[];
+  /** Rows whose runtime node is missing, not running, or running under a failed row: ensureRunning. */
   readonly repairs: readonly { readonly node: NodeWithLeases; readonly repair: ContainerRepair; readonly why: string }[];
   /** Leases to delete. */
   readonly freeLeases: readonly { readonly lease: LeaseRow; readonly reason: string }[];
@@ -57,10 +58,27 @@ export interface ReconcilePlan {
   readonly powerChecks: readonly NodeWithLeases[];
 }
 
-/** Docker is busy with these containers itself; look again next run. */
-const TRANSIENT_STATES: ReadonlySet<ContainerState> = new Set(['restarting', 'removing']);
-/** States from which `docker start` cannot bring a container back: remove it and create anew. */
-const BROKEN_STATES: ReadonlySet<ContainerState> = new Set(['dead']);
+
+/**
+ * What a running row's runtime node in that state needs: null nothing; wait: the runtime is busy with
+ * it (look again next run); unreachable: its host does not answer (leave it); the rest a repair.
+ */
+function repairOf(state: RuntimeNodeState): Exclude<ContainerRepair, 'resume'> | 'wait' | 'unreachable' | null {
+  switch (state) {
+    case 'running':
+      return null;
+    case 'changing':
+      return 'wait';
+    case 'unreachable':
+      return 'unreachable';
+    case 'broken':
+      return 'recreate';
+    case 'paused':
+      return 'unpause';
+    case 'stopped':
+      return 'restart';
+  }
+}
 
 function isSettled(node: NodeWithLeases, settledBefore: Date): boolean {
   return node.updatedAt.getTime() < settledBefore.getTime();
@@ -69,19 +87,20 @@ function isSettled(node: NodeWithLeases, settledBefore: Date): boolean {
 export function planReconcile(input: PlanInput): ReconcilePlan {
   const finishDeletes: NodeWithLeases[] = [];
   const rollbacks: NodeWithLeases[] = [];
-  const removals: { container: ManagedContainer; nodeId: string | null; reason: string }[] = [];
+  const removals: { instance: OwnedNode; nodeId: string | null; reason: string }[] = [];
   const repairs: { node: NodeWithLeases; repair: ContainerRepair; why: string }[] = [];
   const powerChecks: NodeWithLeases[] = [];
 
-  const containersByName = new Map(input.containers.map((container) => [container.name, container]));
+  const instancesByRef = new Map(input.instances.map((instance) => [instance.ref, instance]));
   const rowsById = new Map(input.nodes.map((node) => [node.id, node]));
-  /** Container names some row accounts for (its own container, repaired or not). */
+  /** Refs some row accounts for (its own runtime node, repaired or not). */
   const claimed = new Set<string>();
+  const warnings: string[] = [];
 
   for (const node of input.nodes) {
-    claimed.add(node.containerName);
+    claimed.add(node.runtimeRef);
     const state = node.state as NodeState;
-    const container = containersByName.get(node.containerName);
+    const instance = instancesByRef.get(node.runtimeRef);
     if (state === 'deleting') {
       if (isSettled(node, input.settledBefore)) finishDeletes.push(node);
       continue;
@@ -91,52 +110,53 @@ export function planReconcile(input: PlanInput): ReconcilePlan {
       continue;
     }
 
-    if (container === undefined) {
-      repairs.push({ node, repair: 'recreate', why: `container ${node.containerName} is missing` });
+    const ref = node.runtimeRef;
+    if (instance === undefined) {
+      repairs.push({ node, repair: 'recreate', why: `${ref} is missing` });
       continue;
     }
-    if (container.labels[LABELS.nodeId] !== node.id) {
-      // An old container of a node of the same name: it must go before this node's is created.
-      removals.push({ container, nodeId: node.id, reason: `it was left by an earlier node named ${node.name} (node id ${container.labels[LABELS.nodeId] ?? 'none'})` });
-      repairs.push({ node, repair: 'recreate', why: `container ${node.containerName} belonged to an earlier node of that name` });
+    if (instance.nodeId !== node.id) {
+      // An old runtime node of a node of the same name: it must go before this node's is made.
+      removals.push({ instance, nodeId: node.id, reason: `it was left by an earlier node named ${node.name} (node id ${instance.nodeId ?? 'none'})` });
+      repairs.push({ node, repair: 'recreate', why: `${ref} belonged to an earlier node of that name` });
       continue;
     }
-    if (TRANSIENT_STATES.has(container.state)) continue;
-    if (BROKEN_STATES.has(container.state)) {
-      removals.push({ container, nodeId: node.id, reason: `it is ${container.state} and cannot be started again` });
-      repairs.push({ node, repair: 'recreate', why: `container ${node.containerName} was ${container.state}` });
+    const repair = repairOf(instance.state);
+    if (repair === 'wait') continue;
+    if (repair === 'unreachable') {
+      // Its disk may still be on that host: never re-created elsewhere; the operator decides.
+      warnings.push(`node ${node.name}: its host ${instance.host} does not answer; it is left as it is until the host is back or the node is deleted`);
       continue;
     }
-    if (container.state === 'paused') {
-      repairs.push({ node, repair: 'unpause', why: `container ${node.containerName} was paused` });
+    if (repair === 'recreate') {
+      removals.push({ instance, nodeId: node.id, reason: `it is ${instance.state} and cannot be started again` });
+      repairs.push({ node, repair, why: `${ref} was ${instance.state}` });
       continue;
     }
-    if (container.state !== 'running') {
-      repairs.push({ node, repair: 'restart', why: `container ${node.containerName} was ${container.state}` });
+    if (repair !== null) {
+      repairs.push({ node, repair, why: `${ref} was ${instance.state}` });
       continue;
     }
     if (state !== 'running') {
-      // A failed node's container may have stopped between start and its networks: finish it.
-      repairs.push({ node, repair: 'resume', why: `container ${node.containerName} runs but the node is ${state}` });
+      // A failed node may have stopped between start and its networks: finish it.
+      repairs.push({ node, repair: 'resume', why: `${ref} runs but the node is ${state}` });
     } else {
       powerChecks.push(node);
     }
   }
 
-  const orphans: ManagedContainer[] = [];
-  for (const container of input.containers) {
-    if (claimed.has(container.name)) continue;
-    const nodeId = container.labels[LABELS.nodeId] ?? null;
-    const owner = nodeId === null ? undefined : rowsById.get(nodeId);
+  const orphans: OwnedNode[] = [];
+  for (const instance of input.instances) {
+    if (claimed.has(instance.ref)) continue;
+    const owner = instance.nodeId === null ? undefined : rowsById.get(instance.nodeId);
     if (owner !== undefined) {
-      removals.push({ container, nodeId: owner.id, reason: `node ${owner.name} runs as ${owner.containerName}; this is a stray copy` });
+      removals.push({ instance, nodeId: owner.id, reason: `node ${owner.name} runs as ${owner.runtimeRef}; this is a stray copy` });
     } else {
-      orphans.push(container);
+      orphans.push(instance);
     }
   }
 
   const freeLeases: { lease: LeaseRow; reason: string }[] = [];
-  const warnings: string[] = [];
   for (const lease of input.leases) {
     const owner = rowsById.get(lease.nodeId);
     if (owner === undefined) {

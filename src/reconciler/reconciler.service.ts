@@ -1,6 +1,6 @@
 /**
- * Repairs drift between the database and what Docker runs (design.md section 3): finishes deletes a
- * crash interrupted, re-creates or restarts node containers, adopts or removes orphan containers,
+ * Repairs drift between the database and what the runtime runs (design.md section 3): finishes
+ * deletes a crash interrupted, re-creates or restarts runtime nodes, adopts or removes orphan ones,
  * frees stale leases, and refreshes power states from the BMCs. The decisions are planReconcile's
  * (pure); this service gathers the facts and carries the plan out.
  *
@@ -12,10 +12,11 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { BmcUnreachableError, NodeBmc } from '../bmc/node-bmc';
 import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../database/prisma.service';
-import { DockerAdapter, LABELS, type ManagedContainer } from '../docker/docker-adapter';
 import { Prisma } from '../generated/prisma/client';
 import { FleetMetrics, type RepairKind } from '../metrics/fleet-metrics.service';
-import { FleetIdentity, NodeEvents, NodeRuntime } from '../nodes/node-runtime';
+import { NodeEvents } from '../nodes/fleet-context';
+import { NodeDeployer } from '../nodes/node-deployer';
+import { NodeRuntime, type OwnedNode } from '../runtime/node-runtime';
 import { LEASE_KINDS, leasesText } from '../nodes/lease-kinds';
 import { bmcTargetOf, type NodeWithLeases, type PowerState } from '../nodes/node.model';
 import { messageOf } from '../common/errors/message-of';
@@ -31,13 +32,13 @@ export const POWER_CHECK_CONCURRENCY = 8;
 
 export interface ReconcileRepair {
   readonly kind: RepairKind;
-  /** The node's name, or the container's name when no node is known. */
+  /** The node's name, or the runtime node's name when no node is known. */
   readonly node: string;
   readonly message: string;
 }
 
 export interface ReconcileError {
-  /** The node's name, the container's name, or null for a failure of the whole run. */
+  /** The node's name, the runtime node's name, or null for a failure of the whole run. */
   readonly node: string | null;
   readonly message: string;
 }
@@ -87,10 +88,9 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   constructor(
     private readonly config: AppConfig,
     private readonly prisma: PrismaService,
-    private readonly docker: DockerAdapter,
     private readonly runtime: NodeRuntime,
+    private readonly deployer: NodeDeployer,
     private readonly events: NodeEvents,
-    private readonly fleet: FleetIdentity,
     private readonly bmc: NodeBmc,
     private readonly metrics: FleetMetrics,
     private readonly scheduler: SchedulerRegistry,
@@ -157,9 +157,9 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private async runSteps(log: RunLog): Promise<void> {
-    // Containers first, rows second: a create writes its row before its container, so every listed
-    // container's row (if any) is already visible and no fresh node looks like an orphan.
-    const containers = await this.docker.listFleetContainers(this.fleet.fleetId);
+    // Runtime nodes first, rows second: a create writes its row before its runtime node, so every
+    // listed one's row (if any) is already visible and no fresh node looks like an orphan.
+    const instances = await this.runtime.list();
     const [nodes, leases] = await Promise.all([
       this.prisma.node.findMany({ include: includeLeases, orderBy: { name: 'asc' } }),
       this.prisma.portLease.findMany({ select: { id: true, kind: true, port: true, nodeId: true }, orderBy: { id: 'asc' } }),
@@ -167,7 +167,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     const plan = planReconcile({
       nodes,
       leases,
-      containers,
+      instances,
       ipmiPortRange: this.config.ipmiPortRange,
       vncPortRange: this.config.vncPortRange,
       redfishPortRange: this.config.redfishPortRange,
@@ -178,7 +178,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
 
     for (const node of plan.finishDeletes) await this.finishDelete(node, log);
     for (const node of plan.rollbacks) await this.rollBack(node, log);
-    for (const removal of plan.removals) await this.removeContainer(removal.container, removal.nodeId, removal.reason, log);
+    for (const removal of plan.removals) await this.removeInstance(removal.instance, removal.nodeId, removal.reason, log);
     for (const { lease, reason } of plan.freeLeases) await this.freeLease(lease, reason, log);
     await this.adoptOrRemove(plan, log);
     for (const { node, repair, why } of plan.repairs) await this.repair(node, repair, why, log);
@@ -194,7 +194,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   /** (a) A delete a crash (or a failed container removal) left half done. */
   private async finishDelete(node: NodeWithLeases, log: RunLog): Promise<void> {
     try {
-      await this.runtime.removeContainer(node, node.purgeOnDelete);
+      await this.deployer.remove(node, node.purgeOnDelete);
       // deleteMany: a delete request finishing at the same moment is no error.
       await this.prisma.node.deleteMany({ where: { id: node.id, state: 'deleting' } });
     } catch (error) {
@@ -210,12 +210,12 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   /**
-   * A create whose request died before it answered: undone as a failed create is (its container, the
-   * volume it made, its row and leases), so the same create can be made again and shows its password.
+   * A create whose request died before it answered: undone as a failed create is (its runtime node,
+   * the disk it made, its row and leases), so the same create can be made again and shows its password.
    */
   private async rollBack(node: NodeWithLeases, log: RunLog): Promise<void> {
     try {
-      await this.runtime.discard(node);
+      await this.deployer.discard(node);
       // Only while still "creating": a request that did finish meanwhile keeps its node.
       const gone = await this.prisma.node.deleteMany({ where: { id: node.id, state: 'creating' } });
       if (gone.count === 0) return;
@@ -231,17 +231,17 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     this.recordRepair(log, 'rolled-back', node.name, message);
   }
 
-  /** Removes a container the fleet owns but no node needs; the event goes to the node when there is one. */
-  private async removeContainer(container: ManagedContainer, nodeId: string | null, reason: string, log: RunLog): Promise<void> {
-    const label = container.labels[LABELS.node] ?? container.name;
+  /** Removes a runtime node the fleet owns but no node needs; the event goes to the node when there is one. */
+  private async removeInstance(instance: OwnedNode, nodeId: string | null, reason: string, log: RunLog): Promise<void> {
+    const label = instance.nodeName ?? instance.ref;
     try {
-      // By id: the listing's labels said it is the fleet's; the name may have changed hands since.
-      await this.docker.removeContainer(container.id);
+      // By its runtime id: the listing said it is the fleet's; the name may have changed hands since.
+      await this.runtime.removeInstance(instance);
     } catch (error) {
-      log.errors.push({ node: label, message: `could not remove container ${container.name}: ${messageOf(error)}` });
+      log.errors.push({ node: label, message: `could not remove ${instance.ref}: ${messageOf(error)}` });
       return;
     }
-    const message = `removed container ${container.name}: ${reason}`;
+    const message = `removed ${instance.ref}: ${reason}`;
     if (nodeId === null) this.logger.log(message);
     else await this.events.record(nodeId, 'removed-orphan', message);
     this.recordRepair(log, 'removed-orphan', label, message);
@@ -265,28 +265,29 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   /** (c) Orphans, one after the other: each adoption takes a name and ports the next must not take. */
   private async adoptOrRemove(plan: ReconcilePlan, log: RunLog): Promise<void> {
     for (const orphan of plan.orphans) {
-      let inspected;
+      let observed;
       try {
-        inspected = await this.docker.inspectContainer(orphan.name);
+        observed = await this.runtime.observe(orphan.ref);
       } catch (error) {
-        log.errors.push({ node: orphan.name, message: `could not inspect orphan container: ${messageOf(error)}` });
+        log.errors.push({ node: orphan.ref, message: `could not observe orphan ${orphan.ref}: ${messageOf(error)}` });
         continue;
       }
-      if (inspected === null) continue; // gone meanwhile
-      const decision = nodeFromContainer(inspected, await this.adoptionContext());
+      // Gone meanwhile, or the name changed hands since the listing.
+      if (observed === null || observed.runtimeId !== orphan.runtimeId) continue;
+      const decision = nodeFromContainer(observed, await this.adoptionContext());
       if (!decision.adoptable) {
-        await this.removeContainer(orphan, null, `no node row, and it cannot be adopted: ${decision.reason}`, log);
+        await this.removeInstance(orphan, null, `no node row, and it cannot be adopted: ${decision.reason}`, log);
         continue;
       }
       const node = await this.adopt(decision.node, log);
       if (node === null) continue;
-      if (inspected.state !== 'running') await this.repair(node, 'restart', `adopted container ${node.containerName} was ${inspected.state}`, log);
+      if (observed.state !== 'running') await this.repair(node, 'restart', `adopted ${node.runtimeRef} was ${observed.state}`, log);
     }
   }
 
   private async adoptionContext(): Promise<AdoptionContext> {
     const [nodes, leases] = await Promise.all([
-      this.prisma.node.findMany({ select: { name: true, containerName: true } }),
+      this.prisma.node.findMany({ select: { name: true, runtimeRef: true } }),
       this.prisma.portLease.findMany({ select: { kind: true, port: true } }),
     ]);
     const ports = (kind: string): Set<number> => new Set(leases.filter((lease) => lease.kind === kind).map((lease) => lease.port));
@@ -296,7 +297,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       vncPortRange: this.config.vncPortRange,
       redfishPortRange: this.config.redfishPortRange,
       takenNames: new Set(nodes.map((node) => node.name)),
-      takenContainerNames: new Set(nodes.map((node) => node.containerName)),
+      takenRefs: new Set(nodes.map((node) => node.runtimeRef)),
       leasedPorts: { ipmi: ports('ipmi'), vnc: ports('vnc'), redfish: ports('redfish') },
     };
   }
@@ -318,11 +319,11 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       const taken = error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
       log.errors.push({
         node: adopted.name,
-        message: taken ? 'could not adopt container: its name or ports were taken meanwhile; next run decides again' : `could not adopt container: ${messageOf(error)}`,
+        message: taken ? `could not adopt ${adopted.runtimeRef}: its name or ports were taken meanwhile; next run decides again` : `could not adopt ${adopted.runtimeRef}: ${messageOf(error)}`,
       });
       return null;
     }
-    const message = `adopted container ${node.containerName} with ports ${leasesText(ports)}${ports.redfish === undefined ? ' (made before Redfish ports: its next re-create leases one)' : ''}`;
+    const message = `adopted ${node.runtimeRef} with ports ${leasesText(ports)}${ports.redfish === undefined ? ' (made before Redfish ports: its next re-create leases one)' : ''}`;
     await this.events.record(node.id, 'adopted', message);
     this.recordRepair(log, 'adopted', node.name, message);
     return node;
@@ -334,11 +335,11 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     const current = await this.prisma.node.findUnique({ where: { id: node.id }, include: includeLeases });
     if (current === null || current.state === 'deleting') return;
     try {
-      if (repair === 'unpause') await this.docker.unpauseContainer(current.containerName);
-      else await this.runtime.ensureRunning(current);
+      // ensure resumes a paused runtime node, starts a stopped one and makes a missing one.
+      await this.deployer.ensureRunning(current);
     } catch (error) {
       // Without the why: a node that keeps failing the same way gets one event, not one per run.
-      const message = `could not run container ${current.containerName}: ${messageOf(error)}`;
+      const message = `could not run ${current.runtimeRef}: ${messageOf(error)}`;
       this.logger.debug(`${node.name}: ${why}; ${message}`);
       await this.prisma.node.updateMany({ where: { id: node.id }, data: { state: 'failed', lastError: message } });
       if (current.lastError !== message) await this.events.record(node.id, 'error', message);
@@ -352,9 +353,9 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   /**
-   * (e) Never throws. A BMC that does not answer (its container cut off its network, the agent hung,
-   * the login refused) makes the power state unknown and bmcReachable false, with one event when it
-   * goes and one when it comes back; the container itself runs, so the node stays "running".
+   * (e) Never throws. A BMC that does not answer (its runtime node cut off its network, the agent
+   * hung, the login refused) makes the power state unknown and bmcReachable false, with one event
+   * when it goes and one when it comes back; the runtime node itself runs, so the node stays "running".
    */
   private async refreshPower(node: NodeWithLeases): Promise<void> {
     let powerState: PowerState;

@@ -16,7 +16,7 @@ import {
 import { buildPxeImage, guestPing } from '../../node-image/test/e2e/support-network';
 import { parseLinks } from '../../src/containerlab/links';
 import { renderTopology } from '../../src/containerlab/topology';
-import { nodeEnvironment } from '../../src/nodes/node-container-spec';
+import { nodeEnvironment } from '../../src/nodes/node-spec';
 import { clabSchemaErrors } from '../fixtures/containerlab/clab-schema';
 import { FIXTURE_CONTEXT, nodeRow, recordOf } from '../fixtures/containerlab/node-records';
 import { deployLab, readTopology } from './lab-deployer';

@@ -17,7 +17,7 @@ import {
 import { agentLogLines, guestMac, guestPing, guestRun } from '../../node-image/test/e2e/support-network';
 import { parseLinks } from '../../src/containerlab/links';
 import { renderTopology, topologyToYaml } from '../../src/containerlab/topology';
-import { nodeEnvironment } from '../../src/nodes/node-container-spec';
+import { nodeEnvironment } from '../../src/nodes/node-spec';
 import type { NodeWithLeases } from '../../src/nodes/node.model';
 import { clabSchemaErrorsOfYaml } from '../fixtures/containerlab/clab-schema';
 import { FIXTURE_CONTEXT, nodeRow, recordOf } from '../fixtures/containerlab/node-records';

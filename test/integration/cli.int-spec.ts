@@ -261,7 +261,7 @@ describeWithDockerNodes()('bmcfleet CLI: a sim node from create to rm (Docker)',
   it('[nodes API] nodes ls shows it in the table', async () => {
     const r = expectExit(await bmcfleet(['nodes', 'ls'], env), 0);
     const [header, row, ...rest] = r.stdout.trimEnd().split('\n');
-    expect(header).toMatch(/^NAME\s+STATE\s+POWER\s+IPMI\s+VNC\s+REDFISH\s+MACHINE$/);
+    expect(header).toMatch(/^NAME\s+STATE\s+POWER\s+IPMI\s+VNC\s+REDFISH\s+MACHINE\s+HOST$/);
     const cells = /^n1\s+running\s+(on|off|unknown)\s+127\.0\.0\.1:(\d+)\s+127\.0\.0\.1:(\d+)\s+127\.0\.0\.1:(\d+)\s+sim$/.exec(row ?? '');
     if (!cells) throw new Error(`unexpected table:\n${r.stdout}`);
     expect(Number(cells[2])).toBeGreaterThanOrEqual(ipmiRange.first);

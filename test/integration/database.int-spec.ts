@@ -28,8 +28,7 @@ function nodeData(name: string) {
     vncPassword: 'vnc-pass',
     bmcUsersResetId: `id-${name}`,
     bmcReachable: true,
-    containerName: `bmcfleet-${name}`,
-    volumeName: `bmcfleet-${name}-vm`,
+    runtimeRef: `bmcfleet-${name}`,
   };
 }
 
@@ -98,6 +97,37 @@ describe('database on a real SQLite file', () => {
     }
   });
 
+  it('keeps a fleet made with container columns working: runtimeRef and runtimeId carry them, leases and events stay', async () => {
+    const migrations = join(dir, 'migrations-before-runtime');
+    mkdirSync(migrations);
+    for (const name of ['20261124000000_init', '20261207000000_node_vnc_password_bmc_users']) {
+      cpSync(join(defaultMigrationsDir(), name), join(migrations, name), { recursive: true });
+    }
+    const old = join(dir, 'containers', DATABASE_FILE_NAME);
+    mkdirSync(join(dir, 'containers'));
+    migrateDatabase(old, migrations);
+    const db = new Database(old);
+    db.prepare(
+      `INSERT INTO Node (id, name, machine, memoryMiB, cpus, diskSizeGiB, bootMode, bootMenuTimeoutMs, enableKvm, powerOnAtStart, ipmiUser, ipmiPassword, containerName, containerId, volumeName, updatedAt)
+       VALUES ('id-c', 'c', 'sim', 512, 1, 1, 'bios', 0, 'false', 0, 'admin', 'secret-password', 'bmcfleet-c', 'abc123', 'bmcfleet-c-vm', 0)`,
+    ).run();
+    db.prepare(`INSERT INTO PortLease (kind, port, nodeId) VALUES ('ipmi', 16230, 'id-c')`).run();
+    db.prepare(`INSERT INTO NodeEvent (nodeId, type, message) VALUES ('id-c', 'created', 'made before the runtime columns')`).run();
+    db.close();
+
+    const reopened = await PrismaService.open(join(dir, 'containers'));
+    try {
+      const row = await reopened.node.findUniqueOrThrow({ where: { name: 'c' }, include: { leases: true, events: true } });
+      expect(row).toMatchObject({ runtimeRef: 'bmcfleet-c', runtimeId: 'abc123', host: null, ipmiPassword: 'secret-password' });
+      expect(row.leases.map((lease) => [lease.kind, lease.port])).toEqual([['ipmi', 16230]]);
+      expect(row.events.map((event) => event.message)).toEqual(['made before the runtime columns']);
+      // The ref stays unique under its new name.
+      await expect(reopened.node.create({ data: { ...nodeData('d'), runtimeRef: 'bmcfleet-c' } })).rejects.toMatchObject({ code: 'P2002' });
+    } finally {
+      await reopened.$disconnect();
+    }
+  });
+
   it('stores a node with its leases and events and cascades a delete', async () => {
     await prisma.fleet.create({ data: { id: 'fleet-1' } });
     await prisma.node.create({
@@ -134,7 +164,7 @@ describe('database on a real SQLite file', () => {
 
   it('refuses a second node with the same name (P2002)', async () => {
     await prisma.node.create({ data: nodeData('dup') });
-    await expect(prisma.node.create({ data: { ...nodeData('dup'), id: 'other', containerName: 'x', volumeName: 'y' } })).rejects.toMatchObject({ code: 'P2002' });
+    await expect(prisma.node.create({ data: { ...nodeData('dup'), id: 'other', runtimeRef: 'x' } })).rejects.toMatchObject({ code: 'P2002' });
   });
 
   it('enforces foreign keys: a lease for a node that does not exist is refused', async () => {

@@ -31,7 +31,8 @@ import { NODE_IMAGE } from '../../node-image/test/e2e/node-container';
 import { DockerAdapterError, LABELS, NodeContainerSpec } from '../../src/docker/docker-adapter';
 import { DockerodeAdapter } from '../../src/docker/dockerode-adapter';
 import { packContext, runImageBuild } from '../../src/docker/image-build';
-import { nodeLabels, nodeLimits } from '../../src/nodes/node-container-spec';
+import { nodeLimits } from '../../src/nodes/node-spec';
+import { containerLimits, nodeLabels } from '../../src/runtime/docker/container-spec';
 
 const TEST_LABEL_KEY = 'bmcfleet.test';
 const RUN_LABEL_KEY = 'bmcfleet.test.run';
@@ -118,7 +119,7 @@ async function testNode(opts: { fleetId?: string; nodeId?: string; name?: string
       capDrop: ['ALL'],
       capAdd: ['NET_ADMIN', 'NET_BIND_SERVICE'],
       securityOpt: ['no-new-privileges:true'],
-      limits: nodeLimits({ machine: 'sim', memoryMiB: 256, cpus: 1 }),
+      limits: containerLimits(nodeLimits({ machine: 'sim', memoryMiB: 256, cpus: 1 })),
     },
   };
 }

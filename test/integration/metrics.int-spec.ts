@@ -49,8 +49,7 @@ function nodeRow(name: string, state: string, powerState: string) {
     powerOnAtStart: false,
     ipmiUser: 'admin',
     ipmiPassword: 'secret-password',
-    containerName: `metrics-test-${name}`,
-    volumeName: `metrics-test-${name}-vm`,
+    runtimeRef: `metrics-test-${name}`,
   };
 }
 

@@ -70,7 +70,7 @@ describeWithDocker('node ownership')('a failed create removes only what it made'
     await fleet.nodes.create({ name: 'kept', ...base });
     const first = (await fleet.row('kept'))!;
     await fleet.nodes.remove('kept', false);
-    const volumeName = first.volumeName;
+    const volumeName = `${first.runtimeRef}-vm`;
     expect((await fleet.adapter.inspectVolume(volumeName))?.labels[LABELS.nodeId]).toBe(first.id);
 
     // A stranger takes the container name meanwhile: the re-create fails, the disk stays.
@@ -96,12 +96,12 @@ describeWithDocker('node ownership')('a failed create removes only what it made'
   it("a delete leaves a stranger's container that took the node's name meanwhile", async () => {
     await fleet.nodes.create({ name: 'swapped', ...base });
     const node = (await fleet.row('swapped'))!;
-    await dockerOk(['rm', '-f', node.containerName]);
+    await dockerOk(['rm', '-f', node.runtimeRef]);
     const strangerId = await strangerContainer('swapped');
 
     await fleet.nodes.remove('swapped', true);
 
     expect(await fleet.row('swapped')).toBeNull();
-    expect(await containerId(node.containerName)).toBe(strangerId);
+    expect(await containerId(node.runtimeRef)).toBe(strangerId);
   });
 });

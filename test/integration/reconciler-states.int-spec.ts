@@ -29,7 +29,7 @@ describeWithDocker('reconciler states')('reconciler: paused, unreachable, interr
   it('makes the container with its limits, no new privileges, only the capabilities it needs, and its VNC password', async () => {
     const created = await fleet.nodes.create({ name: 'limited', ...base, memoryMiB: 4096 });
     const row = (await fleet.row('limited'))!;
-    const raw = await inspect(row.containerName);
+    const raw = await inspect(row.runtimeRef);
     // sim: the agent alone; the VM memory asked does not apply.
     expect(raw.HostConfig).toMatchObject({ Memory: 256 * MIB, MemorySwap: 256 * MIB, PidsLimit: 512, NanoCpus: 1e9, CapDrop: ['ALL'], CapAdd: ['NET_ADMIN', 'NET_BIND_SERVICE'], SecurityOpt: ['no-new-privileges:true'] });
     expect(raw.HostConfig['LogConfig']).toEqual({ Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } });
@@ -51,9 +51,9 @@ describeWithDocker('reconciler states')('reconciler: paused, unreachable, interr
 
     await fleet.nodes.create({ name: 'again', ...base });
     const row = (await fleet.row('again'))!;
-    await dockerOk(['rm', '-f', row.containerName]);
+    await dockerOk(['rm', '-f', row.runtimeRef]);
     expect(repairsOf(await fleet.reconciler.reconcileNow())).toEqual([['recreated', 'again']]);
-    const env = (await inspect(row.containerName)).Config.Env;
+    const env = (await inspect(row.runtimeRef)).Config.Env;
     expect(env).toEqual(expect.arrayContaining([`BMC_USERS_RESET_ID=${row.id}`, `VNC_PASSWORD=${row.vncPassword}`]));
   });
 
@@ -61,27 +61,27 @@ describeWithDocker('reconciler states')('reconciler: paused, unreachable, interr
     await fleet.nodes.create({ name: 'older', ...base });
     const row = (await fleet.row('older'))!;
     await fleet.prisma.node.update({ where: { id: row.id }, data: { vncPassword: null } });
-    await dockerOk(['restart', '-t', '1', row.containerName]);
+    await dockerOk(['restart', '-t', '1', row.runtimeRef]);
     expect((await fleet.nodes.vnc('older')).password).toBeNull();
     expect((await fleet.nodes.get('older')).vnc.passwordAt).toBeNull();
 
-    await dockerOk(['rm', '-f', row.containerName]);
+    await dockerOk(['rm', '-f', row.runtimeRef]);
     await fleet.reconciler.reconcileNow();
     const password = (await fleet.nodes.vnc('older')).password;
     expect(password).toMatch(/^[A-Za-z0-9]{8}$/);
-    expect((await inspect(row.containerName)).Config.Env).toContain(`VNC_PASSWORD=${password}`);
+    expect((await inspect(row.runtimeRef)).Config.Env).toContain(`VNC_PASSWORD=${password}`);
   });
 
   it('unpauses a paused node container; its BMC answers again', async () => {
     await fleet.nodes.create({ name: 'frozen', ...base });
     const row = (await fleet.row('frozen'))!;
-    await dockerOk(['pause', row.containerName]);
+    await dockerOk(['pause', row.runtimeRef]);
 
     const report = await fleet.reconciler.reconcileNow();
 
     expect(report.errors).toEqual([]);
     expect(repairsOf(report)).toEqual([['unpaused', 'frozen']]);
-    expect((await inspect(row.containerName)).State.Status).toBe('running');
+    expect((await inspect(row.runtimeRef)).State.Status).toBe('running');
     expect((await fleet.row('frozen'))?.state).toBe('running');
     expect(await fleet.eventTypes(row.id)).toContain('repaired');
     expect(await fleet.bmcAnswers(row)).toBe('off');
@@ -93,7 +93,7 @@ describeWithDocker('reconciler states')('reconciler: paused, unreachable, interr
     await fleet.reconciler.reconcileNow();
     expect(await fleet.row('island')).toMatchObject({ state: 'running', powerState: 'off', bmcReachable: true });
 
-    await dockerOk(['network', 'disconnect', 'bridge', row.containerName]);
+    await dockerOk(['network', 'disconnect', 'bridge', row.runtimeRef]);
     try {
       await fleet.reconciler.reconcileNow();
       await fleet.reconciler.reconcileNow();
@@ -101,7 +101,7 @@ describeWithDocker('reconciler states')('reconciler: paused, unreachable, interr
       expect((await fleet.nodes.get('island')).bmcReachable).toBe(false);
       expect((await fleet.eventTypes(row.id)).filter((type) => type === 'bmc-unreachable')).toHaveLength(1);
     } finally {
-      await docker(['network', 'connect', 'bridge', row.containerName]);
+      await docker(['network', 'connect', 'bridge', row.runtimeRef]);
     }
     // Reconnected, the published port is back (Docker publishes it on the bridge endpoint).
     await fleet.bmcAnswers(row);
@@ -122,8 +122,8 @@ describeWithDocker('reconciler states')('reconciler: paused, unreachable, interr
     expect(repairsOf(report)).toEqual([['rolled-back', 'halfmade']]);
     expect(await fleet.row('halfmade')).toBeNull();
     expect(await fleet.prisma.portLease.count({ where: { nodeId: row.id } })).toBe(0);
-    expect(await fleet.adapter.inspectContainer(row.containerName)).toBeNull();
-    expect(await fleet.adapter.inspectVolume(row.volumeName)).toBeNull();
+    expect(await fleet.adapter.inspectContainer(row.runtimeRef)).toBeNull();
+    expect(await fleet.adapter.inspectVolume(`${row.runtimeRef}-vm`)).toBeNull();
     // The same create again succeeds.
     await fleet.nodes.create({ name: 'halfmade', ...base });
     expect((await fleet.row('halfmade'))?.state).toBe('running');
@@ -139,6 +139,6 @@ describeWithDocker('reconciler states')('reconciler: paused, unreachable, interr
 
     expect(repairsOf(await fleet.reconciler.reconcileNow())).toEqual([['rolled-back', 'disk']]);
 
-    expect((await fleet.adapter.inspectVolume(first.volumeName))?.labels[LABELS.nodeId]).toBe(first.id);
+    expect((await fleet.adapter.inspectVolume(`${first.runtimeRef}-vm`))?.labels[LABELS.nodeId]).toBe(first.id);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The reconciler against a real SQLite file and the real Docker engine, with MACHINE=sim node
- * containers made the way the API makes them (NodesService, DockerNodeRuntime, DockerodeAdapter):
+ * containers made the way the API makes them (NodesService, NodeDeployer, DockerNodeRuntime, DockerodeAdapter):
  * drift made by hand (a container removed or stopped, a row lost, a stale lease, a delete cut short)
  * and what one run does about it, checked in Docker, in the database and through the node's BMC.
  *
@@ -30,8 +30,9 @@ import { DockerAdapter, LABELS } from '../../src/docker/docker-adapter';
 import { DockerModule } from '../../src/docker/docker.module';
 import { FleetMetrics } from '../../src/metrics/fleet-metrics.service';
 import { MetricsModule } from '../../src/metrics/metrics.module';
-import { nodeContainerSpec } from '../../src/nodes/node-container-spec';
-import { FleetIdentity } from '../../src/nodes/node-runtime';
+import { nodeSpec } from '../../src/nodes/node-spec';
+import { FleetIdentity } from '../../src/nodes/fleet-context';
+import { containerSpecOf } from '../../src/runtime/docker/container-spec';
 import { leasePort, NodeWithLeases } from '../../src/nodes/node.model';
 import { NodesModule } from '../../src/nodes/nodes.module';
 import { NodesService } from '../../src/nodes/nodes.service';
@@ -162,7 +163,7 @@ describeWithDocker()('reconciler on Docker and SQLite', () => {
 
   it('re-creates a container removed by hand; its BMC answers again on the same port', async () => {
     const before = await createNode('gone');
-    await dockerOk(['rm', '-f', before.containerName]);
+    await dockerOk(['rm', '-f', before.runtimeRef]);
 
     const report = await sut.reconcileNow();
 
@@ -172,22 +173,22 @@ describeWithDocker()('reconciler on Docker and SQLite', () => {
     expect(after.state).toBe('running');
     expect(after.lastError).toBeNull();
     expect(leasePort(after, 'ipmi')).toBe(leasePort(before, 'ipmi'));
-    expect(after.containerId).not.toBe(before.containerId);
-    expect(await containerState(before.containerName)).toBe('running');
+    expect(after.runtimeId).not.toBe(before.runtimeId);
+    expect(await containerState(before.runtimeRef)).toBe('running');
     expect(await bmcAnswers(after)).toBe('off');
     expect(await eventTypes(after.id)).toContain('repaired');
   });
 
   it('restarts a stopped container', async () => {
     const node = await createNode('stopped');
-    await dockerOk(['stop', '-t', '1', node.containerName]);
-    expect(await containerState(node.containerName)).toBe('exited');
+    await dockerOk(['stop', '-t', '1', node.runtimeRef]);
+    expect(await containerState(node.runtimeRef)).toBe('exited');
 
     const report = await sut.reconcileNow();
 
     expect(report.errors).toEqual([]);
     expect(repairsOf(report)).toEqual([['restarted', 'stopped']]);
-    expect(await containerState(node.containerName)).toBe('running');
+    expect(await containerState(node.runtimeRef)).toBe('running');
     expect(await bmcAnswers(node)).toBe('off');
   });
 
@@ -211,8 +212,8 @@ describeWithDocker()('reconciler on Docker and SQLite', () => {
       diskSizeGiB: 1,
       ipmiUser: lost.ipmiUser,
       ipmiPassword: 'pw-lost',
-      containerName: lost.containerName,
-      volumeName: lost.volumeName,
+      runtimeRef: lost.runtimeRef,
+      host: expect.any(String),
       networks: '[]',
     });
     expect(leasePort(adopted, 'ipmi')).toBe(leasePort(lost, 'ipmi'));
@@ -233,9 +234,8 @@ describeWithDocker()('reconciler on Docker and SQLite', () => {
       ...(await createNode('template')),
       id: `phantom-${randomBytes(4).toString('hex')}`,
       name: 'phantom',
-      containerName: `${fleetName}-phantom`,
-      volumeName: `${fleetName}-phantom-vm`,
-      containerId: null,
+      runtimeRef: `${fleetName}-phantom`,
+      runtimeId: null,
       createdAt: now,
       updatedAt: now,
       leases: [
@@ -245,9 +245,9 @@ describeWithDocker()('reconciler on Docker and SQLite', () => {
     };
     // Made but not started: Docker lists it with our labels all the same.
     await adapter.createNodeContainer(
-      nodeContainerSpec(phantom, { fleetId, image: NODE_IMAGE, publishAddress: config.publishAddress, isoDir: config.isoDir, nodeDefaults: config.nodeDefaults, kvmAvailable: false }),
+      containerSpecOf(nodeSpec(phantom, { image: NODE_IMAGE, publishAddress: config.publishAddress, isoDir: config.isoDir, nodeDefaults: config.nodeDefaults, kvmAvailable: false }), fleetId),
     );
-    expect(await containerState(phantom.containerName)).toBe('created');
+    expect(await containerState(phantom.runtimeRef)).toBe('created');
 
     const report = await sut.reconcileNow();
 
@@ -255,7 +255,7 @@ describeWithDocker()('reconciler on Docker and SQLite', () => {
     expect(repairsOf(report)).toEqual([['removed-orphan', 'phantom']]);
     expect(report.repairs[0]?.message).toMatch(new RegExp(`cannot be adopted: IPMI port ${outside} lies outside IPMI_PORT_RANGE`));
     expect(report.repairs[0]?.message).not.toContain(phantom.ipmiPassword);
-    expect(await containerState(phantom.containerName)).toBeNull();
+    expect(await containerState(phantom.runtimeRef)).toBeNull();
     expect(await row('phantom')).toBeNull();
   });
 
@@ -278,7 +278,7 @@ describeWithDocker()('reconciler on Docker and SQLite', () => {
 
   it('joins two concurrent reconcileNow() calls into one run', async () => {
     const node = await createNode('twice');
-    await dockerOk(['rm', '-f', node.containerName]);
+    await dockerOk(['rm', '-f', node.runtimeRef]);
     const runsBefore = await runsCounted();
 
     const first = sut.reconcileNow();
@@ -290,7 +290,7 @@ describeWithDocker()('reconciler on Docker and SQLite', () => {
     expect(repairsOf(a)).toEqual([['recreated', 'twice']]);
     expect(await runsCounted()).toBe(runsBefore + 1);
     expect(sut.isRunning).toBe(false);
-    expect(await containerState(node.containerName)).toBe('running');
+    expect(await containerState(node.runtimeRef)).toBe('running');
   });
 
   it('finishes a delete a crash cut short: container, disk volume (purge) and row go', async () => {
@@ -304,8 +304,8 @@ describeWithDocker()('reconciler on Docker and SQLite', () => {
     expect(repairsOf(report)).toEqual([['finished-delete', 'halfway']]);
     expect(await row('halfway')).toBeNull();
     expect(await prisma.portLease.count({ where: { nodeId: node.id } })).toBe(0);
-    expect(await containerState(node.containerName)).toBeNull();
-    expect((await docker(['volume', 'inspect', node.volumeName])).status).not.toBe(0);
+    expect(await containerState(node.runtimeRef)).toBeNull();
+    expect((await docker(['volume', 'inspect', `${node.runtimeRef}-vm`])).status).not.toBe(0);
   });
 
   it('leaves a delete that a request is doing right now alone', async () => {
@@ -316,14 +316,14 @@ describeWithDocker()('reconciler on Docker and SQLite', () => {
 
     expect(repairsOf(report)).toEqual([]);
     expect((await row('busy'))?.state).toBe('deleting');
-    expect(await containerState(node.containerName)).toBe('running');
+    expect(await containerState(node.runtimeRef)).toBe('running');
     await nodes.remove('busy', true);
   });
 
   it('marks a node failed with the reason when its container cannot be made, once per distinct error', async () => {
     const node = await createNode('broken');
     await prisma.node.update({ where: { id: node.id }, data: { networks: JSON.stringify(['bmcfleet-no-such-network']) } });
-    await dockerOk(['rm', '-f', node.containerName]);
+    await dockerOk(['rm', '-f', node.runtimeRef]);
 
     const report = await sut.reconcileNow();
     const again = await sut.reconcileNow();

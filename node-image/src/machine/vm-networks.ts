@@ -29,7 +29,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { nicId, nicMac, type QemuNic } from './qemu-args';
+import { nicId, type QemuNic } from './qemu-args';
+import { vmNicMac } from './vm-nics';
 import { runCommand } from '../exec/child-process';
 import type { Logger } from '../util/logger';
 import { silentLogger } from '../util/logger';
@@ -82,10 +83,7 @@ export function networkNames(ifname: string): VmNetworkNames {
   return { ifname, bridge: derivedName(BRIDGE_PREFIX, ifname), tap: derivedName(TAP_PREFIX, ifname) };
 }
 
-/** The VM NIC's MAC for `ifname` on node `nodeName`: the same across restarts and re-created containers. */
-export function vmNicMac(nodeName: string, ifname: string): string {
-  return nicMac(`${nodeName}/${ifname}`);
-}
+export { vmNicMac } from './vm-nics';
 
 /** One link as `ip -d -j link show` and `ip -j addr show` describe it (the fields used here). */
 export interface IpLink {

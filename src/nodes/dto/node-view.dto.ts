@@ -51,7 +51,10 @@ export class NodeViewDto {
   bmcUsers!: string;
   @ApiProperty({ nullable: true, type: Boolean, description: 'Whether the BMC answered the reconciler\'s last power check; false with powerState unknown: the container runs but its BMC is unreachable' })
   bmcReachable!: boolean | null;
-  @ApiProperty({ type: ContainerRefDto }) container!: ContainerRefDto;
+  @ApiProperty({ type: ContainerRefDto, description: 'The node\'s runtime node: its name (on Docker, the container\'s) and the runtime\'s id of its current instance' })
+  container!: ContainerRefDto;
+  @ApiProperty({ nullable: true, type: String, example: 'lab-host-1', description: 'The host the node runs on, as its runtime names it (Docker: the engine\'s host name); null until it first ran' })
+  host!: string | null;
   @ApiProperty({ nullable: true, type: String }) lastError!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;

@@ -25,7 +25,7 @@ import { PrismaService } from '../../../src/database/prisma.service';
 import { DockerAdapter, LABELS } from '../../../src/docker/docker-adapter';
 import { DockerModule } from '../../../src/docker/docker.module';
 import { MetricsModule } from '../../../src/metrics/metrics.module';
-import { FleetIdentity } from '../../../src/nodes/node-runtime';
+import { FleetIdentity } from '../../../src/nodes/fleet-context';
 import { leasePort, NodeWithLeases } from '../../../src/nodes/node.model';
 import { NodesModule } from '../../../src/nodes/nodes.module';
 import { NodesService } from '../../../src/nodes/nodes.service';

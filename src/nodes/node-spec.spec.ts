@@ -1,12 +1,16 @@
-import { ipmiPortEnvironment, nodeContainerSpec, nodeEnvironment, nodeLimits, portMapping, vmInterfaces } from './node-container-spec';
+import { containerSpecOf } from '../runtime/docker/container-spec';
+import { ipmiPortEnvironment, nodeEnvironment, nodeLimits, nodeSpec, portMapping, vmInterfaces, type NodeSpecContext } from './node-spec';
 import type { NodeWithLeases } from './node.model';
+
+/** The node spec as the Docker runtime makes it a container (both layers, as a create runs them). */
+const nodeContainerSpec = (row: NodeWithLeases, specContext: NodeSpecContext) => containerSpecOf(nodeSpec(row, specContext), 'fleet-1');
 
 function node(overrides: Partial<NodeWithLeases> = {}): NodeWithLeases {
   const now = new Date('2026-11-24T00:00:00Z');
   return {
     id: 'id-1', name: 'n1', state: 'running', powerState: 'off', powerObservedAt: null, machine: 'qemu', memoryMiB: 1024, cpus: 2,
     diskSizeGiB: 10, cdrom: null, bootMode: 'uefi', bootMenuTimeoutMs: 0, enableKvm: 'auto', powerOnAtStart: false, networks: '[]',
-    labInterfaces: '[]', ipmiUser: 'admin', ipmiPassword: 'pw', vncPassword: null, bmcUsersResetId: null, bmcReachable: null, containerName: 'bmcfleet-n1', containerId: null, volumeName: 'bmcfleet-n1-vm',
+    labInterfaces: '[]', ipmiUser: 'admin', ipmiPassword: 'pw', vncPassword: null, bmcUsersResetId: null, bmcReachable: null, runtimeRef: 'bmcfleet-n1', runtimeId: null, host: null,
     lastError: null, purgeOnDelete: false, createdAt: now, updatedAt: now,
     leases: [
       { id: 1, kind: 'ipmi', port: 16230, nodeId: 'id-1', createdAt: now },
@@ -17,7 +21,7 @@ function node(overrides: Partial<NodeWithLeases> = {}): NodeWithLeases {
   };
 }
 
-const context = { fleetId: 'fleet-1', image: 'bmcfleet/node:latest', publishAddress: '127.0.0.1', isoDir: '/srv/iso', nodeDefaults: {}, kvmAvailable: false };
+const context: NodeSpecContext = { image: 'bmcfleet/node:latest', publishAddress: '127.0.0.1', isoDir: '/srv/iso', nodeDefaults: {}, kvmAvailable: false };
 
 describe('nodeEnvironment', () => {
   it('gives the agent its settings, with the leased ports inside as outside', () => {
@@ -70,6 +74,19 @@ describe('IPMI ports of a node', () => {
   });
 });
 
+describe('nodeSpec', () => {
+  it('says what to run in no engine\'s terms: ports by name and protocol, devices, the disk at /vm, the node\'s host', () => {
+    const spec = nodeSpec(node({ cdrom: 'a.iso', networks: '["vmlan-a"]', host: 'host-2' }), context);
+    expect(spec).toMatchObject({ nodeId: 'id-1', name: 'n1', ref: 'bmcfleet-n1', diskPath: '/vm', devices: ['tun'], networks: ['vmlan-a'], host: 'host-2', noNewPrivileges: true });
+    expect(spec.ports).toEqual([
+      { name: 'ipmi', inside: 16230, outside: 16230, protocol: 'udp', address: '127.0.0.1' },
+      { name: 'vnc', inside: 15900, outside: 15900, protocol: 'tcp', address: '127.0.0.1' },
+      { name: 'redfish', inside: 17000, outside: 17000, protocol: 'tcp', address: '127.0.0.1' },
+    ]);
+    expect(spec.files).toEqual([{ hostPath: '/srv/iso/a.iso', path: '/iso/a.iso' }]);
+  });
+});
+
 describe('nodeContainerSpec', () => {
   it('labels, publishes, mounts and passes devices', () => {
     const spec = nodeContainerSpec(node({ cdrom: 'a.iso' }), context);
@@ -92,7 +109,7 @@ describe('nodeContainerSpec', () => {
     expect(nodeContainerSpec(node({ memoryMiB: 1024, cpus: 2 }), context).limits).toEqual({
       memoryBytes: (1024 + 512) * 1024 * 1024, nanoCpus: 2_500_000_000, pids: 514, logMaxSize: '10m', logMaxFiles: 3,
     });
-    expect(nodeLimits({ machine: 'sim', memoryMiB: 8192, cpus: 8 })).toMatchObject({ memoryBytes: 256 * 1024 * 1024, nanoCpus: 1_000_000_000, pids: 512 });
+    expect(nodeLimits({ machine: 'sim', memoryMiB: 8192, cpus: 8 })).toEqual({ memoryBytes: 256 * 1024 * 1024, cpus: 1, pids: 512 });
   });
 
   it('passes /dev/kvm for auto only where it exists, always for true, never for false', () => {

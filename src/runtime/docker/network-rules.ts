@@ -5,7 +5,7 @@
  * The agent strips the addresses of VM_NETWORKS interfaces, so such a network would cut the node's
  * published ports off. Refused here with the fix spelled out.
  */
-import type { NetworkInfo } from '../docker/docker-adapter';
+import type { NetworkInfo } from '../../docker/docker-adapter';
 
 /** Docker's default network, which carries the published ports. */
 const DEFAULT_NETWORK = 'bridge';

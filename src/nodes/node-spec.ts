@@ -1,12 +1,11 @@
 /**
- * From a node row to the container that runs it (pure): the agent's environment (design.md section 1),
- * published ports, devices, capabilities and binds. Shared by the Docker path and the containerlab
- * `linux` rendering, so both run the same node.
+ * From a node row to the runtime-neutral NodeSpec that runs it (pure): the agent's environment
+ * (design.md section 1), published ports, devices, capabilities, files and limits. Shared by every
+ * runtime and the containerlab `linux` rendering, so all run the same node.
  */
 import { basename } from 'node:path';
 import { isoHostPath } from '../media/cdrom-path';
-import type { ContainerLimits, NodeContainerSpec } from '../docker/docker-adapter';
-import { LABELS } from '../docker/docker-adapter';
+import type { NodeDevice, NodeLimits, NodeSpec, PortToPublish } from '../runtime/node-runtime';
 import { LeaseKind, leasePort, leasePortOrNull, NodeWithLeases, parseNetworks } from './node.model';
 
 /** Where the node's ISO (`cdrom`, a path inside ISO_DIR) appears inside the container. */
@@ -26,41 +25,28 @@ const CPU_OVERHEAD = 0.5;
 const SIM_CPUS = 1;
 /** Processes and threads: tini, the agent and its helpers, QEMU's workers; one more per vCPU thread. */
 const PIDS_BASE = 512;
-/** Container log (the agent's JSON lines): at most 3 files of 10 MB. */
-const LOG_MAX_SIZE = '10m';
-const LOG_MAX_FILES = 3;
 /** Capabilities a node keeps: NET_ADMIN (tap and bridge devices for VM_NETWORKS), NET_BIND_SERVICE (IPMI on 623, Redfish on 443 when run with the agent's defaults). */
 export const NODE_CAPABILITIES = ['NET_ADMIN', 'NET_BIND_SERVICE'] as const;
-export const NODE_SECURITY_OPTIONS = ['no-new-privileges:true'] as const;
+/** Where the node's persistent disk is mounted (disk image, NVRAM, BMC state). */
+export const DISK_PATH = '/vm';
 
-/** The first interface Docker gives a container; attached networks follow as eth1, eth2, … */
+/** The node's first interface (its default network); attached networks follow as eth1, eth2, … */
 const FIRST_VM_INTERFACE = 1;
 
-export interface ContainerSpecContext {
-  readonly fleetId: string;
+export interface NodeSpecContext {
   readonly image: string;
   readonly publishAddress: string;
-  /** ISO_DIR: a node's `cdrom` is a path relative to it, bound from the same path on the Docker host. */
+  /** ISO_DIR: a node's `cdrom` is a path relative to it, shown from the same path on the node's host. */
   readonly isoDir: string;
   /** NODE_DEFAULTS_* (agent variable → value); the node's own settings win over them. */
   readonly nodeDefaults: Readonly<Record<string, string>>;
-  /** Whether /dev/kvm exists on the Docker host (passed through unless enableKvm is false). */
+  /** Whether the runtime's host can give /dev/kvm (RuntimeHost.kvm): asked for unless enableKvm is false. */
   readonly kvmAvailable: boolean;
 }
 
 /** Names of the interfaces that carry the node's networks, in the order they are attached. */
 export function vmInterfaces(networkCount: number): string[] {
   return Array.from({ length: networkCount }, (_, index) => `eth${FIRST_VM_INTERFACE + index}`);
-}
-
-export function nodeLabels(fleetId: string, node: { id: string; name: string }): Record<string, string> {
-  return {
-    [LABELS.managed]: 'true',
-    [LABELS.fleet]: fleetId,
-    [LABELS.node]: node.name,
-    [LABELS.nodeId]: node.id,
-    [LABELS.role]: 'node',
-  };
 }
 
 /** A node port inside its container and on the host. */
@@ -133,40 +119,48 @@ export function nodeEnvironment(node: NodeWithLeases, nodeDefaults: Readonly<Rec
   return { ...defaults, ...own };
 }
 
-/** Limits derived from the node: memory = VM memory + overhead, CPU = vCPUs + overhead, pids, log size. */
-export function nodeLimits(node: Pick<NodeWithLeases, 'machine' | 'memoryMiB' | 'cpus'>): ContainerLimits {
+/** Limits derived from the node: memory = VM memory + overhead, CPU = vCPUs + overhead, pids. */
+export function nodeLimits(node: Pick<NodeWithLeases, 'machine' | 'memoryMiB' | 'cpus'>): NodeLimits {
   const sim = node.machine === 'sim';
   return {
     memoryBytes: (sim ? SIM_MEMORY_MIB : node.memoryMiB + QEMU_MEMORY_OVERHEAD_MIB) * MIB,
-    nanoCpus: Math.round((sim ? SIM_CPUS : node.cpus + CPU_OVERHEAD) * 1e9),
+    cpus: sim ? SIM_CPUS : node.cpus + CPU_OVERHEAD,
     pids: PIDS_BASE + (sim ? 0 : node.cpus),
-    logMaxSize: LOG_MAX_SIZE,
-    logMaxFiles: LOG_MAX_FILES,
   };
 }
 
-export function nodeContainerSpec(node: NodeWithLeases, context: ContainerSpecContext): NodeContainerSpec {
-  // true asks for KVM even where this process cannot see /dev/kvm (an orchestrator in a container):
-  // Docker then fails the create with its own clear message if the host has none.
-  const useKvm = node.enableKvm === 'true' || (node.enableKvm === 'auto' && context.kvmAvailable);
-  const ipmi = portMapping(node, 'ipmi');
-  const vnc = portMapping(node, 'vnc');
+/** The published ports in a fixed order: IPMI (UDP), VNC, then Redfish when leased (TCP). */
+export function nodePorts(node: NodeWithLeases, publishAddress: string): PortToPublish[] {
+  const port = (name: string, mapping: PortMapping, protocol: 'udp' | 'tcp'): PortToPublish =>
+    ({ name, inside: mapping.containerPort, outside: mapping.hostPort, protocol, address: publishAddress });
   const redfish = redfishMapping(node);
+  return [
+    port('ipmi', portMapping(node, 'ipmi'), 'udp'),
+    port('vnc', portMapping(node, 'vnc'), 'tcp'),
+    ...(redfish === null ? [] : [port('redfish', redfish, 'tcp')]),
+  ];
+}
+
+export function nodeSpec(node: NodeWithLeases, context: NodeSpecContext): NodeSpec {
+  // true asks for KVM even where the runtime reports none (an orchestrator in a container cannot
+  // see the host's /dev/kvm): the runtime then refuses or fails with its own clear message.
+  const useKvm = node.enableKvm === 'true' || (node.enableKvm === 'auto' && context.kvmAvailable);
+  const devices: NodeDevice[] = useKvm ? ['tun', 'kvm'] : ['tun'];
   return {
-    name: node.containerName,
+    nodeId: node.id,
+    name: node.name,
+    ref: node.runtimeRef,
     image: context.image,
-    labels: nodeLabels(context.fleetId, node),
     env: nodeEnvironment(node, context.nodeDefaults),
-    ipmi: { hostIp: context.publishAddress, port: ipmi.hostPort, containerPort: ipmi.containerPort },
-    vnc: { hostIp: context.publishAddress, port: vnc.hostPort, containerPort: vnc.containerPort },
-    redfish: redfish === null ? null : { hostIp: context.publishAddress, port: redfish.hostPort, containerPort: redfish.containerPort },
-    volumeName: node.volumeName,
+    ports: nodePorts(node, context.publishAddress),
+    diskPath: DISK_PATH,
     // Exactly one file, read-only: the ISO the API checked inside ISO_DIR (never a directory).
-    readOnlyBinds: node.cdrom === null ? [] : [{ hostPath: isoHostPath(context.isoDir, node.cdrom), containerPath: `${CDROM_DIR}/${basename(node.cdrom)}` }],
-    devices: useKvm ? ['/dev/net/tun', '/dev/kvm'] : ['/dev/net/tun'],
-    capDrop: ['ALL'],
-    capAdd: [...NODE_CAPABILITIES],
-    securityOpt: [...NODE_SECURITY_OPTIONS],
+    files: node.cdrom === null ? [] : [{ hostPath: isoHostPath(context.isoDir, node.cdrom), path: `${CDROM_DIR}/${basename(node.cdrom)}` }],
+    devices,
+    capabilities: [...NODE_CAPABILITIES],
+    noNewPrivileges: true,
+    networks: parseNetworks(node.networks),
     limits: nodeLimits(node),
+    host: node.host,
   };
 }

@@ -3,8 +3,8 @@
  * when missing, logging Docker's progress. One build at a time; concurrent creates wait for it.
  */
 import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
-import { DockerAdapter } from '../docker/docker-adapter';
+import { AppConfig } from '../../config/app-config';
+import { DockerAdapter } from '../../docker/docker-adapter';
 
 @Injectable()
 export class NodeImageService {

@@ -1,0 +1,87 @@
+/**
+ * Brings one node row to life through the runtime (NodeRuntime), whatever the engine: builds its
+ * NodeSpec, gives an old row what a new instance needs (leases, VNC password), checks its ISO, and
+ * stores where it runs (runtimeId, host). The create path and the reconciler share it, so a node the
+ * reconciler repairs is exactly the node a create makes.
+ */
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { PrismaService } from '../database/prisma.service';
+import { IsoLibrary } from '../media/iso-library';
+import { NodeRuntime, type NodeRef, type NodeSpec } from '../runtime/node-runtime';
+import { generateSecret, VNC_PASSWORD_LENGTH } from './generate-secret';
+import { LEASE_KINDS } from './lease-kinds';
+import { nodeSpec } from './node-spec';
+import type { NodeWithLeases } from './node.model';
+import { PortLeases } from './port-leases.service';
+
+/** Which runtime node a row means. */
+export function nodeRefOf(node: Pick<NodeWithLeases, 'id' | 'name' | 'runtimeRef' | 'host'>): NodeRef {
+  return { id: node.id, name: node.name, ref: node.runtimeRef, host: node.host };
+}
+
+@Injectable()
+export class NodeDeployer {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly runtime: NodeRuntime,
+    private readonly prisma: PrismaService,
+    private readonly media: IsoLibrary,
+    private readonly leases: PortLeases,
+  ) {}
+
+  /** The node as its runtime runs it (also what containerlab's `linux` mode renders). */
+  async specFor(node: NodeWithLeases, kvmAvailable?: boolean): Promise<NodeSpec> {
+    return nodeSpec(node, {
+      image: this.config.nodeImage,
+      publishAddress: this.config.publishAddress,
+      isoDir: this.media.directory,
+      nodeDefaults: this.config.nodeDefaults,
+      kvmAvailable: kvmAvailable ?? (await this.kvmAvailable(node.host)),
+    });
+  }
+
+  /** Whether the node's host (any host while it has none) can give /dev/kvm. */
+  async kvmAvailable(host: string | null): Promise<boolean> {
+    const hosts = await this.runtime.hosts();
+    return hosts.some((candidate) => candidate.kvm && (host === null || candidate.name === host));
+  }
+
+  /**
+   * Makes the node run as its row says (NodeRuntime.ensure) and stores its runtimeId and host.
+   * Rejects with the runtime's errors (PortInUseError, …) or the ISO's CdromRejectedError.
+   */
+  async ensureRunning(given: NodeWithLeases): Promise<NodeWithLeases> {
+    const node = await this.withNewInstanceSettings(given);
+    // Checked again at every (re-)creation: the file may have been replaced since the node was made.
+    if (node.cdrom !== null) await this.media.resolve(node.cdrom);
+    const ensured = await this.runtime.ensure(await this.specFor(node));
+    if (node.runtimeId === ensured.runtimeId && node.host === ensured.host) return node;
+    await this.prisma.node.update({ where: { id: node.id }, data: { runtimeId: ensured.runtimeId, host: ensured.host } });
+    return { ...node, runtimeId: ensured.runtimeId, host: ensured.host };
+  }
+
+  /** Removes the node's runtime node; its disk too with purge (NodeRuntime.remove). */
+  async remove(node: NodeWithLeases, purge: boolean): Promise<void> {
+    await this.runtime.remove(nodeRefOf(node), purge ? 'purge' : 'keep');
+  }
+
+  /** Undoes a create that did not finish: its runtime node, and its disk only when this create made it. */
+  async discard(node: NodeWithLeases): Promise<void> {
+    await this.runtime.remove(nodeRefOf(node), 'discard');
+  }
+
+  /**
+   * A row made before VNC passwords or Redfish ports gets them when its runtime node is made anew (a
+   * running one keeps the environment and ports it was made with, so its row stays as it is).
+   */
+  private async withNewInstanceSettings(given: NodeWithLeases): Promise<NodeWithLeases> {
+    const complete = given.vncPassword !== null && LEASE_KINDS.every((kind) => given.leases.some((lease) => lease.kind === kind));
+    if (complete || (await this.runtime.observe(given.runtimeRef)) !== null) return given;
+    const node = await this.leases.withAllLeases(given);
+    if (node.vncPassword !== null) return node;
+    const vncPassword = generateSecret(VNC_PASSWORD_LENGTH);
+    await this.prisma.node.update({ where: { id: node.id }, data: { vncPassword } });
+    return { ...node, vncPassword };
+  }
+}
