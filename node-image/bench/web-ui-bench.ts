@@ -18,7 +18,7 @@ import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { IpmiClient, IpmiClientError } from '../src/client/ipmi-client';
+import { IpmiClient, IpmiClientError, IpmiClientErrorCode } from '../src/client/ipmi-client';
 import { startFarmProcess, type RunningFarm } from './farm-processes';
 import { BenchOrchestrator, sleep } from './fleet-processes';
 import { DATABASE_FILE_NAME, insertSeed, seedNodes } from './fleet-seed';
@@ -55,6 +55,8 @@ export interface WebUiReport {
     readonly changes: number;
     /** Chassis Control answered 0xC0 (node busy): the BMC was still changing; not counted as changes. */
     readonly busy: number;
+    /** Chassis Control not answered within the client's tries. */
+    readonly unanswered: number;
     readonly seconds: number;
     readonly lagMs: { readonly p50: number; readonly p99: number; readonly max: number };
     /** Keys pressed during the churn, and their Event Timing durations (key to next paint). */
@@ -111,7 +113,11 @@ async function churn(page: Page, bmcs: readonly IpmiClient[], names: readonly st
   let keys = 0;
   const inFlight = new Set<number>();
   let busy = 0;
-  /** Powers node `index` the other way; a BMC still busy with its last change (0xC0) is counted and left. */
+  let unanswered = 0;
+  /**
+   * Powers node `index` the other way. A BMC still busy with its last change (0xC0) or not answering
+   * within the client's tries (a loaded machine) is counted and left as it was.
+   */
   const flip = async (index: number): Promise<void> => {
     const want = power[index] === 'on' ? 'off' : 'on';
     inFlight.add(index);
@@ -120,8 +126,10 @@ async function churn(page: Page, bmcs: readonly IpmiClient[], names: readonly st
       power[index] = want;
       changes += 1;
     } catch (error) {
-      if (!(error instanceof IpmiClientError) || !error.message.includes('0xC0')) throw error;
-      busy += 1;
+      if (!(error instanceof IpmiClientError)) throw error;
+      if (error.code === IpmiClientErrorCode.Timeout) unanswered += 1;
+      else if (error.message.includes('0xC0')) busy += 1;
+      else throw error;
     } finally {
       inFlight.delete(index);
     }
@@ -158,7 +166,9 @@ async function churn(page: Page, bmcs: readonly IpmiClient[], names: readonly st
       }
       // The probe: one known node's BMC told to change, and the time until the page shows it.
       const t0 = Date.now();
+      const before = power[0];
       await flip(0);
+      if (power[0] === before) continue; // the probe's BMC did not take the change: nothing to time
       try {
         await waitForShownPower(page, names[0] as string, power[0] as string, PROBE_TIMEOUT_MS);
         probeMs.push(Date.now() - t0);
@@ -183,6 +193,7 @@ async function churn(page: Page, bmcs: readonly IpmiClient[], names: readonly st
   return {
     changes,
     busy,
+    unanswered,
     seconds,
     lagMs: { p50: quantile(lags, 0.5), p99: quantile(lags, 0.99), max: Math.max(0, ...lags) },
     keys,

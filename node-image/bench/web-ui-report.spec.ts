@@ -7,7 +7,7 @@ describe('web UI report', () => {
     chromium: '156',
     loadAverage: [1, 2],
     loadsMs: [900, 1100, 1000],
-    churn: { changes: 1500, busy: 0, seconds: 15, lagMs: { p50: 1, p99: 40, max: 90 }, keys: 70, keyToPaintMs: { p50: 16, p99: 48, max: 64 }, longTasks: 0, longestTaskMs: 0, probeMs: [200, 300], probesMissed: 0, consistent: true },
+    churn: { changes: 1500, busy: 0, unanswered: 0, seconds: 15, lagMs: { p50: 1, p99: 40, max: 90 }, keys: 70, keyToPaintMs: { p50: 16, p99: 48, max: 64 }, longTasks: 0, longestTaskMs: 0, probeMs: [200, 300], probesMissed: 0, consistent: true },
   });
 
   it('states both targets with the median load and the p99 key-to-paint time', () => {

@@ -37,7 +37,7 @@ export function renderWebUi(r: WebUiReport): string {
     out.push(CHURN_NOTE, '');
     const probes = [...c.probeMs].sort((a, b) => a - b);
     out.push('| Measure | Value |', '|---|---|');
-    out.push(`| power changes made on the BMCs | ${c.changes} in ${c.seconds.toFixed(1)} s (${c.busy} more answered 0xC0, busy) |`);
+    out.push(`| power changes made on the BMCs | ${c.changes} in ${c.seconds.toFixed(1)} s (${c.busy} more answered 0xC0, busy; ${c.unanswered} not answered) |`);
     out.push(`| key → next paint (Event Timing) p50 / p99 / max, ${c.keys} keys | ${ms(c.keyToPaintMs.p50)} / ${ms(c.keyToPaintMs.p99)} / ${ms(c.keyToPaintMs.max)} |`);
     out.push(`| page timer lateness p50 / p99 / max | ${ms(c.lagMs.p50)} / ${ms(c.lagMs.p99)} / ${ms(c.lagMs.max)} |`);
     out.push(`| long tasks (> 50 ms) / longest | ${c.longTasks} / ${c.longTasks === 0 ? '–' : ms(c.longestTaskMs)} |`);
