@@ -125,8 +125,12 @@ export class TestPage {
     return this.page.url();
   }
 
+  /** Clicks the element once it is visible (a plain element click: puppeteer's locator waited forever for a button of a modal dialog in firefox-esr). */
   async click(selector: string): Promise<void> {
-    await this.page.locator(selector).click();
+    const element = await this.page.waitForSelector(selector, { visible: true });
+    if (element === null) throw new Error(`no ${selector} to click`);
+    await element.click();
+    await element.dispose();
   }
 
   /** Replaces an input's value: cleared (with an input event, as a user's deletion fires), then typed. */
