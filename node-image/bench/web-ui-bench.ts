@@ -15,7 +15,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { loadavg } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { IpmiClient, IpmiClientError, IpmiClientErrorCode } from '../src/client/ipmi-client';
@@ -48,6 +48,9 @@ export const WEB_UI_OPTIONS_HELP = [
 export interface WebUiReport {
   readonly skipped?: string;
   readonly chromium?: string;
+  /** When the part ran (ISO 8601) and on what (cores, CPU model, memory). */
+  readonly ranAt?: string;
+  readonly machine?: string;
   /** The machine's 1-minute load average at the start and the end of the part. */
   readonly loadAverage?: readonly [number, number];
   readonly loadsMs: readonly number[];
@@ -256,7 +259,9 @@ export async function runWebUiBench(o: { runs: number; repoRoot: string; farmMai
     for (let i = 0; i < WEB_UI_NODES; i += 1) bmcs.push(await IpmiClient.connect({ host: '127.0.0.1', port: settings.ipmiRange.first + i, user: BENCH_USER, password: BENCH_PASSWORD, timeoutMs: 2_000, retries: 3 }));
     const result = await churn(page, bmcs, names, o.progress);
     await context.close();
-    return { chromium: version, loadAverage: [loadAtStart, loadavg()[0] ?? 0], loadsMs, churn: result };
+    const ranAt = new Date().toISOString();
+    const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB`;
+    return { chromium: version, ranAt, machine, loadAverage: [loadAtStart, loadavg()[0] ?? 0], loadsMs, churn: result };
   } finally {
     await Promise.all(bmcs.map((bmc) => bmc.close().catch(() => undefined)));
     await browser?.close();

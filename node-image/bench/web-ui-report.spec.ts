@@ -5,6 +5,8 @@ const insert = (doc: string, section: string): string => doc.replace('\n## Repro
 describe('web UI report', () => {
   const section = renderWebUi({
     chromium: '156',
+    ranAt: '2026-12-07T20:30:00.000Z',
+    machine: '2 cores (Example CPU), 24 GiB',
     loadAverage: [1, 2],
     loadsMs: [900, 1100, 1000],
     churn: { changes: 1500, busy: 0, unanswered: 0, seconds: 15, lagMs: { p50: 1, p99: 40, max: 90 }, keys: 70, keyToPaintMs: { p50: 16, p99: 48, max: 64 }, longTasks: 0, longestTaskMs: 0, probeMs: [200, 300], probesMissed: 0, consistent: true },
@@ -12,6 +14,7 @@ describe('web UI report', () => {
 
   it('states both targets with the median load and the p99 key-to-paint time', () => {
     expect(section).toContain(WEB_UI_HEADING);
+    expect(section).toContain('Run on 2026-12-07 (20:30 UTC) on 2 cores (Example CPU), 24 GiB.');
     expect(section).toContain('median 1000 ms over 3 loads (slowest 1100 ms) — met');
     expect(section).toContain('p99 48 ms (worst 64 ms) over 70 keys during 1500 power changes in 15.0 s — met');
   });

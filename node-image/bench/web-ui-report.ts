@@ -11,6 +11,7 @@ export function renderWebUi(r: WebUiReport): string {
   const out: string[] = [WEB_UI_HEADING, ''];
   out.push('Measured by node-image/bench/web-ui-bench.ts (part of `npm run bench`; `--web-ui-runs N` sets the page loads, 0 skips');
   out.push('this part; `--only-web-ui` runs only it) in Debian\'s chromium driven by playwright-core.');
+  if (r.ranAt !== undefined) out.push(`Run on ${r.ranAt.slice(0, 10)} (${r.ranAt.slice(11, 16)} UTC) on ${r.machine ?? 'an unnamed machine'}.`);
   out.push('');
   if (r.skipped !== undefined) {
     out.push(`Not measured: ${r.skipped}.`, '');
