@@ -22,13 +22,14 @@ source "$REPO_ROOT/scripts/install-node.sh"
 #   ipmitool, freeipmi-tools (ipmipower, ipmiconsole, bmc-info), python3-pyghmi (Ironic's library),
 #   openipmi (ipmi_sim, a reference BMC for benchmarks), tcpdump (captures), python3-cryptography (pyghmi);
 #   python3-sushy, python3-sushy-cli and redfishtool (Redfish clients: Ironic's library, its CLI, DMTF's tool);
-#   chromium (the web UI's browser tests drive it with playwright-core; its own browser downloads are unreachable);
+#   chromium and firefox-esr (the web UI's browser tests drive both with puppeteer-core: chromium over the
+#   DevTools Protocol, firefox-esr over WebDriver BiDi; their own browser downloads are unreachable);
 # curl and CA certificates to fetch Node.js from the npm registry (NODE_FETCH_PACKAGES);
 # a C++ tool chain and python3 for node-gyp (BUILD_PACKAGES), which builds native modules that come
 # without a binary for this node (better-sqlite3 13, the orchestrator's SQLite driver, brings its own).
 readonly NODE_FETCH_PACKAGES=(curl ca-certificates)
 readonly BUILD_PACKAGES=(g++ make python3)
-readonly DEBIAN_PACKAGES=(ipmitool freeipmi-tools openipmi python3-pyghmi python3-sushy python3-sushy-cli redfishtool tcpdump python3-cryptography chromium
+readonly DEBIAN_PACKAGES=(ipmitool freeipmi-tools openipmi python3-pyghmi python3-sushy python3-sushy-cli redfishtool tcpdump python3-cryptography chromium firefox-esr
   "${NODE_FETCH_PACKAGES[@]}" "${BUILD_PACKAGES[@]}")
 
 started_at=$SECONDS

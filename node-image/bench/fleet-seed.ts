@@ -59,6 +59,8 @@ export interface SeedOptions {
   readonly ipmiFirstPort: number;
   readonly vncFirstPort: number;
   readonly now: Date;
+  /** One IPMI password for every node (a farm of BMCs shares its credentials); default: one each. */
+  readonly ipmiPassword?: string;
 }
 
 /** Prisma's SQLite adapter stores DateTime as ISO 8601 text with an explicit +00:00 offset. */
@@ -84,7 +86,7 @@ export function seedNodes(o: SeedOptions): Seed {
     const containerName = `${o.fleetName}-${name}`;
     nodes.push({
       id, name, state: 'running', powerState: 'off', powerObservedAt: at, machine: 'sim', memoryMiB: 2048, cpus: 2, diskSizeGiB: 20,
-      bootMode: 'bios', bootMenuTimeoutMs: 0, enableKvm: 'false', powerOnAtStart: 0, ipmiUser: 'admin', ipmiPassword: `seed-password-${i}`,
+      bootMode: 'bios', bootMenuTimeoutMs: 0, enableKvm: 'false', powerOnAtStart: 0, ipmiUser: 'admin', ipmiPassword: o.ipmiPassword ?? `seed-password-${i}`,
       runtimeRef: containerName, runtimeId: fakeContainerId(containerName), host: 'bench-host', createdAt: at, updatedAt: at,
     });
     leases.push({ kind: 'ipmi', port: o.ipmiFirstPort + i, nodeId: id, createdAt: at });

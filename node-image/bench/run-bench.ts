@@ -365,7 +365,7 @@ async function main(): Promise<void> {
     return;
   }
   if (options.onlyWebUi) {
-    const section = renderWebUi(await runWebUiBench({ runs: options.webUiRuns, repoRoot: REPO_ROOT, progress }));
+    const section = renderWebUi(await runWebUiBench({ runs: options.webUiRuns, repoRoot: REPO_ROOT, farmMain: FARM_MAIN, progress }));
     if (options.write) {
       writeFileSync(REPORT_PATH, replaceWebUiSection(readFileSync(REPORT_PATH, 'utf8'), section, insertBeforeReproduce));
       progress(`wrote the web UI section of ${REPORT_PATH}`);
@@ -397,7 +397,7 @@ async function main(): Promise<void> {
   text = insertBeforeReproduce(text, renderPages(await runPagesBench({ repoRoot: REPO_ROOT, rows: PAGE_ROWS, progress })));
   text = insertBeforeReproduce(text, await vmedia());
   if (options.redfishRequests > 0) text = replaceRedfishSection(text, await redfishSection(options));
-  text = insertBeforeReproduce(text, renderWebUi(await runWebUiBench({ runs: options.webUiRuns, repoRoot: REPO_ROOT, progress })));
+  text = insertBeforeReproduce(text, renderWebUi(await runWebUiBench({ runs: options.webUiRuns, repoRoot: REPO_ROOT, farmMain: FARM_MAIN, progress })));
   if (options.farmBmcs > 0) text = replaceFarmSection(text, await farmSection(options));
   if (options.write) {
     writeFileSync(REPORT_PATH, text);

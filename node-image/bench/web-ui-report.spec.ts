@@ -5,21 +5,24 @@ const insert = (doc: string, section: string): string => doc.replace('\n## Repro
 describe('web UI report', () => {
   const section = renderWebUi({
     chromium: '156',
+    ranAt: '2026-12-07T20:30:00.000Z',
+    machine: '2 cores (Example CPU), 24 GiB',
     loadAverage: [1, 2],
     loadsMs: [900, 1100, 1000],
-    churn: { changes: 1500, seconds: 15, lagMs: { p50: 1, p99: 40, max: 90 }, longTasks: 0, longestTaskMs: 0, probeMs: [200, 300], consistent: true },
+    churn: { changes: 1500, busy: 0, unanswered: 0, seconds: 15, lagMs: { p50: 1, p99: 40, max: 90 }, keys: 70, keyToPaintMs: { p50: 16, p99: 48, max: 64 }, longTasks: 0, longestTaskMs: 0, probeMs: [200, 300], probesMissed: 0, consistent: true },
   });
 
-  it('states both targets with the median load and the p99 lag', () => {
+  it('states both targets with the median load and the p99 key-to-paint time', () => {
     expect(section).toContain(WEB_UI_HEADING);
+    expect(section).toContain('Run on 2026-12-07 (20:30 UTC) on 2 cores (Example CPU), 24 GiB.');
     expect(section).toContain('median 1000 ms over 3 loads (slowest 1100 ms) — met');
-    expect(section).toContain('p99 40 ms (worst 90 ms) during 1500 changes in 15.0 s — met');
+    expect(section).toContain('p99 48 ms (worst 64 ms) over 70 keys during 1500 power changes in 15.0 s — met');
   });
 
   it('replaces an earlier section and leaves the rest', () => {
-    const doc = `# Benchmarks\n\n## Fleet\n\nx\n\n${WEB_UI_HEADING}\n\nold\n\n## Reproduce\n\ny\n`;
+    const doc = `# Benchmarks\n\n## Fleet\n\nx\n\n${WEB_UI_HEADING}\n\nprevious-section-text\n\n## Reproduce\n\ny\n`;
     const out = replaceWebUiSection(doc, section, insert);
-    expect(out).not.toContain('old');
+    expect(out).not.toContain('previous-section-text');
     expect(out).toContain('## Fleet\n\nx\n');
     expect(out.indexOf(WEB_UI_HEADING)).toBeLessThan(out.indexOf('## Reproduce'));
     expect(out.match(new RegExp(WEB_UI_HEADING, 'g'))).toHaveLength(1);

@@ -3,7 +3,9 @@
  * RECONCILE_INTERVAL_S, too slow for a page where a change made with ipmitool must show within
  * seconds. While the fleet feed has listeners, this keeps one USER-privilege IPMI session per running
  * node and reads Get Chassis Status every POWER_POLL_MS; a state that differs from the row is stored
- * (as the reconciler would) and the feed is poked. Sessions close when the last listener leaves.
+ * (as the reconciler would) and the feed is poked. Polling stops when the last listener leaves; the
+ * sessions close LINGER_MS later, so a page reloaded (or a browser moving from page to page) does not
+ * open every session again.
  * A session that fails is dropped and opened again at a later tick; marking a BMC unreachable stays
  * the reconciler's decision.
  */
@@ -16,6 +18,8 @@ import { bmcTargetOf, type NodeWithLeases } from '../nodes/node.model';
 import { FleetWatch } from './fleet-watch.service';
 
 export const POWER_POLL_MS = 700;
+/** How long the sessions stay open after the last listener left. */
+export const LINGER_MS = 30_000;
 /** A session that failed is tried again after this long. */
 const REOPEN_AFTER_MS = 5_000;
 const PATIENCE = { timeoutMs: 1000, retries: 1 };
@@ -33,6 +37,7 @@ export class PowerWatch implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('PowerWatch');
   private readonly watched = new Map<string, Watched>();
   private timer: NodeJS.Timeout | null = null;
+  private lingering: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly config: AppConfig,
@@ -42,7 +47,19 @@ export class PowerWatch implements OnModuleInit, BeforeApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
-    this.fleet.onListening((listening) => (listening ? this.start() : void this.stop()));
+    this.fleet.onListening((listening) => (listening ? this.start() : this.stopLater()));
+  }
+
+  /** Stops polling now (nobody watches the rows); the sessions close after LINGER_MS unless wanted again. */
+  private stopLater(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    if (this.lingering !== null) return;
+    this.lingering = setTimeout(() => {
+      this.lingering = null;
+      void this.stop();
+    }, LINGER_MS);
+    this.lingering.unref();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -50,6 +67,8 @@ export class PowerWatch implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   private start(): void {
+    if (this.lingering !== null) clearTimeout(this.lingering);
+    this.lingering = null;
     if (this.timer !== null) return;
     this.timer = setInterval(() => this.tick(), POWER_POLL_MS);
     this.timer.unref();
@@ -57,6 +76,8 @@ export class PowerWatch implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   private async stop(): Promise<void> {
+    if (this.lingering !== null) clearTimeout(this.lingering);
+    this.lingering = null;
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
     const sessions = [...this.watched.values()].map((entry) => entry.session);

@@ -20,7 +20,7 @@ import { basicAuthorization, callerAuthOf, credentialsMatch, type BmcCredentials
 import { fleetLocationOf, routeFleetPath, rewriteNodeBody, type FleetRoute, type NodeCollection } from './fleet-paths';
 import { fleetServiceRoot, nodeCollection, odataServiceDocument, sessionCollection, sessionResource, sessionServiceResource } from './fleet-resources';
 import { FleetSessions } from './fleet-sessions';
-import { LoginLimiter } from './login-limiter';
+import { LoginLimiter } from '../common/auth/login-limiter';
 import { CertificateNotReady, NodeCertificates } from './node-certificates';
 import { NodeRedfishClient, NodeRedfishUnreachable, type NodeHttpResponse } from './node-redfish-client';
 

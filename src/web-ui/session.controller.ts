@@ -2,15 +2,21 @@
  * Browser log-in (docs/security.md): POST /api/v1/session trades API_TOKEN for the HttpOnly,
  * SameSite=Strict session cookie (Secure when the request came over TLS); DELETE ends it; GET says
  * whether a token is needed and whether this browser has a valid session. All three are public.
+ * After MAX_FAILURES wrong tokens in a row from one address, that address gets 429 with Retry-After
+ * for LOCKOUT_MS without its token being checked.
  */
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post, Req, Res, UnauthorizedException } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, HttpException, HttpStatus, Post, Req, Res, UnauthorizedException } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { IsString, MaxLength, MinLength } from 'class-validator';
 import { ApiProperty } from '@nestjs/swagger';
 import { AppConfig } from '../config/app-config';
 import { clearedSessionCookie, issueSession, sessionCookie } from '../common/auth/browser-session';
 import { PublicRoute } from '../common/auth/public-route.decorator';
+import { LoginLimiter } from '../common/auth/login-limiter';
 import { checkCredentials, tokenMatches } from '../common/auth/request-credentials';
+
+/** The limiter's user name for the API token (there is one token, no user names). */
+const TOKEN_USER = 'api-token';
 
 export class LoginDto {
   @ApiProperty({ description: 'The orchestrator\'s API_TOKEN' })
@@ -28,6 +34,7 @@ export class SessionStateDto {
 interface SessionRequest {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly secure: boolean;
+  readonly socket: { readonly remoteAddress?: string };
 }
 interface SessionResponse {
   setHeader(name: string, value: string): unknown;
@@ -41,6 +48,8 @@ function single(value: string | string[] | undefined): string | undefined {
 @PublicRoute()
 @Controller('session')
 export class SessionController {
+  private readonly limiter = new LoginLimiter();
+
   constructor(private readonly config: AppConfig) {}
 
   @Get()
@@ -55,10 +64,23 @@ export class SessionController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse({ description: 'Logged in: the response sets the session cookie' })
   @ApiUnauthorizedResponse({ description: 'Not the API token' })
+  @ApiTooManyRequestsResponse({ description: 'Too many wrong tokens from this address: try again after Retry-After seconds' })
   login(@Body() body: LoginDto, @Req() request: SessionRequest, @Res({ passthrough: true }) response: SessionResponse): void {
     const token = this.config.http.apiToken;
     if (token === null) return; // nothing to trade: without API_TOKEN the loopback API is open
-    if (!tokenMatches(body.token, token)) throw new UnauthorizedException('not the API token');
+    const remote = request.socket.remoteAddress ?? 'unknown';
+    const now = Date.now();
+    const lockedUntil = this.limiter.lockedUntil(TOKEN_USER, remote, now);
+    if (lockedUntil > now) {
+      const seconds = Math.ceil((lockedUntil - now) / 1000);
+      response.setHeader('Retry-After', String(seconds));
+      throw new HttpException(`too many wrong tokens from this address: try again in ${seconds} s`, HttpStatus.TOO_MANY_REQUESTS);
+    }
+    if (!tokenMatches(body.token, token)) {
+      this.limiter.failed(TOKEN_USER, remote, now);
+      throw new UnauthorizedException('not the API token');
+    }
+    this.limiter.succeeded(TOKEN_USER, remote);
     response.setHeader('Set-Cookie', sessionCookie(issueSession(token, Date.now()).value, request.secure));
   }
 

@@ -11,7 +11,7 @@ export type ConsoleAuth =
   | { readonly ok: true; readonly principal: Principal }
   | { readonly ok: false; readonly status: 401 | 403; readonly message: string };
 
-/** Roles that may type on the serial console and use the graphical one (bmcweb: Operator and Administrator). */
+/** Roles that may type on the serial console and control the graphical one (bmcweb: Operator and Administrator); ReadOnly users watch. */
 export const INPUT_ROLES: readonly Role[] = ['administrator', 'operator'];
 
 export function canType(role: Role): boolean {

@@ -3,7 +3,8 @@
  *   WebSocket /console0   the serial console (binary frames: console bytes both ways); any role may
  *                         watch, Operator and Administrator may type (serial-console.ts)
  *   WebSocket /kvm/0      the graphical console: RFB 3.8, security None, bridged to QEMU's VNC
- *                         (vnc-bridge.ts); Operator and Administrator
+ *                         (vnc-bridge.ts); Operator and Administrator control it, ReadOnly
+ *                         users watch (their keyboard and pointer messages are dropped: rfb-view-only.ts)
  *   GET /kvm/0/screenshot.png[?width=N]  the screen as PNG (N: 16-4096, shrinks for thumbnails)
  * Every one needs Basic or X-Auth-Token (console-auth.ts). A refused upgrade is an HTTP answer with a
  * Redfish error body (401, 403, 404, 503); after the upgrade, close codes carry the reason (CLOSE).
@@ -16,6 +17,7 @@ import type { Authenticator, Principal } from '../redfish/router';
 import type { Logger } from '../util/logger';
 import { authenticateConsole, canType } from './console-auth';
 import { CLOSE, SerialConsole } from './serial-console';
+import { RfbViewOnlyFilter } from './rfb-view-only';
 import { bridge, openVnc, VncUnavailableError, type VncTarget } from './vnc-bridge';
 
 export const CONSOLE_PATHS = { serial: '/console0', graphical: '/kvm/0', screenshot: '/kvm/0/screenshot.png' } as const;
@@ -80,10 +82,6 @@ export class HostConsoles {
       this.wss.handleUpgrade(req, socket, head, (ws) => this.serveSerial(ws, principal));
       return;
     }
-    if (!canType(principal.role)) {
-      refuseUpgrade(socket, new RedfishError(403, 'InsufficientPrivilege', `The graphical console needs the Operator or Administrator role; user ${principal.userName} is ReadOnly.`));
-      return;
-    }
     const vnc = this.o.vnc;
     if (!vnc) {
       refuseUpgrade(socket, new RedfishError(404, 'ResourceMissingAtURI', 'This machine has no graphical console (MACHINE=sim or VNC_PORT=none).', [path]));
@@ -93,8 +91,9 @@ export class HostConsoles {
     openVnc(vnc, VNC_HANDSHAKE_TIMEOUT_MS).then((conn) => {
       if (socket.destroyed) { conn.socket.destroy(); return; }
       this.wss.handleUpgrade(req, socket, head, (ws) => {
-        this.o.log.info('graphical console opened', { user: principal.userName, remote: req.socket.remoteAddress });
-        bridge(clientOf(ws), conn, { displayGone: CLOSE.displayGone, protocolError: CLOSE.internalError });
+        const viewOnly = !canType(principal.role);
+        this.o.log.info('graphical console opened', { user: principal.userName, remote: req.socket.remoteAddress, viewOnly });
+        bridge(clientOf(ws), conn, { displayGone: CLOSE.displayGone, protocolError: CLOSE.internalError }, viewOnly ? new RfbViewOnlyFilter() : undefined);
       });
     }, (err: unknown) => {
       const message = err instanceof VncUnavailableError ? err.message : String(err);

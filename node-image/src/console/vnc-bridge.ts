@@ -7,6 +7,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { RfbClientHandshake, RfbServerHandshake, type HandshakeStep } from './rfb-handshake';
+import type { RfbViewOnlyFilter } from './rfb-view-only';
 
 export interface VncTarget {
   readonly host: string;
@@ -64,10 +65,10 @@ export async function openVnc(target: VncTarget, timeoutMs: number): Promise<{ s
 }
 
 /**
- * Runs the server side toward `client` and then copies bytes until either side ends. `onEnd` gets
- * the close code and reason given to the client.
+ * Runs the server side toward `client` and then copies bytes until either side ends. With `viewOnly`,
+ * the client's input messages (keys, pointer, cut text, power) never reach QEMU (rfb-view-only.ts).
  */
-export function bridge(client: BridgeClient, vnc: { socket: Socket; rest: Buffer }, codes: { displayGone: number; protocolError: number }): void {
+export function bridge(client: BridgeClient, vnc: { socket: Socket; rest: Buffer }, codes: { displayGone: number; protocolError: number }, viewOnly?: RfbViewOnlyFilter): void {
   const server = new RfbServerHandshake();
   const { socket } = vnc;
   let open = true;
@@ -76,6 +77,12 @@ export function bridge(client: BridgeClient, vnc: { socket: Socket; rest: Buffer
     open = false;
     socket.destroy();
     client.close(code, reason);
+  };
+  const toVnc = (data: Buffer): void => {
+    if (viewOnly === undefined) { socket.write(data); return; }
+    const step = viewOnly.receive(data);
+    if (step.kind === 'failed') end(codes.protocolError, `view-only console: ${step.reason}`);
+    else if (step.forward.length > 0) socket.write(step.forward);
   };
   client.send(server.start());
   client.onMessage((data) => {
@@ -87,11 +94,11 @@ export function bridge(client: BridgeClient, vnc: { socket: Socket; rest: Buffer
       if (step.kind !== 'done') return;
       // Security done on both sides: QEMU now expects ClientInit, the client now expects ServerInit.
       if (vnc.rest.length > 0) client.send(vnc.rest);
-      if (step.rest.length > 0) socket.write(step.rest);
+      if (step.rest.length > 0) toVnc(step.rest);
       socket.resume();
       return;
     }
-    socket.write(data);
+    toVnc(data);
   });
   client.onClose(() => { open = false; socket.destroy(); });
   socket.on('data', (data: Buffer) => { if (open) client.send(data); });

@@ -3,7 +3,9 @@
  * test guest's ISO, VNC_PASSWORD set): /kvm/0 completes RFB 3.8 with security type None only (the
  * agent answered QEMU's VNC Authentication itself) and sends a framebuffer that is not black once
  * the guest booted; /kvm/0/screenshot.png is a PNG of the screen, shrunk on request; with the VM off,
- * both answer 503. Needs qemu-system-x86_64, qemu-img, ipmitool and the test guest
+ * both answer 503. A ReadOnly user watches the same screen (view-only: its key and pointer messages
+ * are dropped by the agent, rfb-view-only.spec.ts shows which) and its console stays open after
+ * sending them. Needs qemu-system-x86_64, qemu-img, ipmitool and the test guest
  * (scripts/build-test-guest.sh); skipped loudly without them, failing under CI=true.
  */
 import { execFileSync } from 'node:child_process';
@@ -16,12 +18,15 @@ import { describeWithTools } from '../support/tools';
 import { ipmitool } from '../support/ipmitool-runner';
 import { freeTcpPort, startRedfishAgent, type RedfishAgent } from '../support/redfish-http';
 import { basicAuth, openConsole, refusedUpgrade, type ConsoleClient } from '../support/console-ws';
-import { rfbFramebuffer } from '../support/rfb-over-websocket';
+import { QNUM_POWER, rfbFramebuffer, rfbPressKey } from '../support/rfb-over-websocket';
 
 const REPO_ROOT = join(__dirname, '..', '..', '..');
 const GUEST_ISO = join(process.env['BMCFLEET_TEST_GUEST_DIR'] ?? join(REPO_ROOT, '.cache', 'test-guest'), 'guest.iso');
 const READY = /BMCFLEET-GUEST-READY firmware=\w+ bootdev=\w+/;
 const ADMIN = basicAuth('admin', 'password');
+const VIEWER = { id: 3, user: 'viewer', password: 'viewpass1' };
+/** How long the view-only console is given to close after its dropped input (it must not). */
+const AFTER_INPUT_WAIT_MS = 2_000;
 
 jest.setTimeout(300_000);
 
@@ -101,5 +106,30 @@ describeWithGuest()('graphical console of the agent (MACHINE=qemu, TCG)', () => 
     // Power off: the open graphical console closes with 4503 and a reason.
     expect((await ipmitool(rf.agent.port, ['chassis', 'power', 'off'])).status).toBe(0);
     expect(await kvm.closed).toEqual({ code: 4503, reason: 'the VM display ended (powered off or restarted); connect again' });
+  });
+
+  it('lets a ReadOnly user watch the screen; its keys and pointer are dropped and the console stays open', async () => {
+    for (const args of [['user', 'set', 'name', String(VIEWER.id), VIEWER.user], ['user', 'set', 'password', String(VIEWER.id), VIEWER.password], ['user', 'priv', String(VIEWER.id), '2', '1'], ['user', 'enable', String(VIEWER.id)]]) {
+      expect((await ipmitool(rf.agent.port, args)).status).toBe(0);
+    }
+    const serial = await openConsole({ url: url('/console0'), headers: ADMIN, ca: rf.ca });
+    open.push(serial);
+    const bootsBefore = serial.received().toString('latin1').split('BMCFLEET-GUEST-READY').length;
+    expect((await ipmitool(rf.agent.port, ['chassis', 'power', 'on'])).status).toBe(0);
+    const deadline = Date.now() + 180_000;
+    while (serial.received().toString('latin1').split('BMCFLEET-GUEST-READY').length === bootsBefore) {
+      if (Date.now() > deadline) throw new Error('the guest did not boot again within 180 s');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+
+    const viewer = await openConsole({ url: url('/kvm/0'), headers: basicAuth(VIEWER.user, VIEWER.password), ca: rf.ca });
+    open.push(viewer);
+    const fb = await rfbFramebuffer(viewer, 60_000);
+    expect(fb.pixels.some((b, i) => i % 4 !== 3 && b > 0x10)).toBe(true);
+    rfbPressKey(viewer, QNUM_POWER);
+    viewer.send(Buffer.from([5, 1, 0, 16, 0, 16])); // PointerEvent: button 1 at (16, 16)
+    await new Promise((r) => setTimeout(r, AFTER_INPUT_WAIT_MS));
+    expect(viewer.ws.readyState).toBe(viewer.ws.OPEN);
+    expect((await ipmitool(rf.agent.port, ['chassis', 'power', 'status'])).stdout).toContain('is on');
   });
 });

@@ -69,3 +69,30 @@ export async function rfbFramebuffer(client: ConsoleClient, timeoutMs = 30_000):
   }
   return { securityTypes, width, height, name, pixels: Buffer.concat(pixels) };
 }
+
+/** QEMU's pseudo-encoding that enables its extended key events (raw key codes, not keysyms). */
+const QEMU_EXTENDED_KEY_EVENT_ENCODING = -258;
+/** The power key in QEMU's key numbers (XT scan code E0 5E: 0x80 | 0x5e); Linux reads KEY_POWER. */
+export const QNUM_POWER = 0xde;
+
+/**
+ * Presses and releases a key by its QEMU key number, after a SetEncodings that asks for QEMU's
+ * extended key events (call after rfbFramebuffer: the session is initialised).
+ */
+export function rfbPressKey(client: ConsoleClient, qnum: number): void {
+  const encodings = Buffer.alloc(12);
+  encodings.writeUInt8(2, 0);
+  encodings.writeUInt16BE(2, 2);
+  encodings.writeInt32BE(0, 4);
+  encodings.writeInt32BE(QEMU_EXTENDED_KEY_EVENT_ENCODING, 8);
+  client.send(encodings);
+  for (const down of [1, 0]) {
+    const key = Buffer.alloc(12);
+    key.writeUInt8(255, 0); // QEMU client message
+    key.writeUInt8(0, 1); // extended key event
+    key.writeUInt16BE(down, 2);
+    key.writeUInt32BE(0, 4); // keysym: none, the key number says it
+    key.writeUInt32BE(qnum, 8);
+    client.send(key);
+  }
+}

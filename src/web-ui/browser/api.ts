@@ -82,15 +82,47 @@ export function socketUrl(path: string): string {
   return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${path}`;
 }
 
-/** The fleet's event stream; calls back on every message, and with the connection's state. */
+/** Longest wait before the page opens the event stream again itself. */
+const REOPEN_MAX_MS = 10_000;
+
+/**
+ * The fleet's event stream; calls back on every message, and with the connection's state. The
+ * browser reconnects by itself after most network errors; when it gives up (readyState CLOSED:
+ * Firefox does so for an interrupted stream, every browser for a refused one), the page asks whether
+ * it is still logged in and either goes to the log-in page or opens the stream again, waiting 1 s,
+ * 2 s, … up to 10 s between tries. Each new stream starts with a snapshot, so nothing is missed.
+ */
 export function watchFleet(onMessage: (message: FleetMessage) => void, onLive: (live: boolean) => void): () => void {
-  const source = new EventSource('/api/v1/events');
-  source.onopen = () => onLive(true);
-  source.onerror = () => {
-    onLive(false);
-    // A stream refused for want of a login ends for good: find out, and go to the log-in page.
-    if (source.readyState === EventSource.CLOSED) void api('GET', '/session').then((state) => (state as { authenticated: boolean }).authenticated || goToLogin());
+  let source: EventSource | null = null;
+  let stopped = false;
+  let reopenMs = 1_000;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const open = (): void => {
+    const current = new EventSource('/api/v1/events');
+    source = current;
+    current.onopen = () => {
+      reopenMs = 1_000;
+      onLive(true);
+    };
+    current.onerror = () => {
+      onLive(false);
+      if (current.readyState !== EventSource.CLOSED || stopped) return;
+      void api('GET', '/session')
+        .then((state) => (state as { authenticated: boolean }).authenticated)
+        .catch(() => true)
+        .then((authenticated) => {
+          if (!authenticated) return goToLogin();
+          if (stopped) return;
+          timer = setTimeout(open, reopenMs);
+          reopenMs = Math.min(REOPEN_MAX_MS, reopenMs * 2);
+        });
+    };
+    current.onmessage = (event: MessageEvent<string>) => onMessage(JSON.parse(event.data) as FleetMessage);
   };
-  source.onmessage = (event: MessageEvent<string>) => onMessage(JSON.parse(event.data) as FleetMessage);
-  return () => source.close();
+  open();
+  return () => {
+    stopped = true;
+    if (timer !== null) clearTimeout(timer);
+    source?.close();
+  };
 }

@@ -1,7 +1,8 @@
 /**
- * The fleet endpoint's own lockout (pure; time comes in): after MAX_FAILURES wrong credentials in a
- * row for one user name from one address, that pair is refused without checking for LOCKOUT_MS. Per
- * address, so a stranger cannot lock a node's real user out; the nodes keep their own lockout too.
+ * A log-in failure limit (pure; time comes in): after MAX_FAILURES wrong credentials in a row for one
+ * user name from one address, that pair is refused without checking for LOCKOUT_MS. Per address, so a
+ * stranger cannot lock a real user out. The fleet Redfish endpoint keys it by the BMC user name (the
+ * nodes keep their own lockout too); the web UI's log-in by the API token's fixed name.
  */
 export const MAX_FAILURES = 5;
 export const LOCKOUT_MS = 60_000;
@@ -40,6 +41,12 @@ export class LoginLimiter {
       const oldest = this.failures.keys().next().value;
       if (oldest !== undefined) this.failures.delete(oldest);
     }
+  }
+
+  /** When a locked pair may try again (0 when it is not locked). */
+  lockedUntil(user: string, remote: string, now: number): number {
+    const entry = this.failures.get(LoginLimiter.key(user, remote));
+    return entry !== undefined && entry.lockedUntil > now ? entry.lockedUntil : 0;
   }
 
   succeeded(user: string, remote: string): void {
