@@ -1,6 +1,7 @@
 /** ContainerlabError → the HTTP error the API answers (every code mapped: a new one fails to compile). */
 import { BadRequestException, ConflictException, HttpException, NotFoundException } from '@nestjs/common';
 import { ContainerlabError, ContainerlabErrorCode } from './containerlab.error';
+import { httpErrorsOf } from '../common/http/domain-errors';
 
 function assertNever(value: never): never {
   throw new Error(`unmapped containerlab error code ${String(value)}`);
@@ -28,11 +29,4 @@ export function toHttpException(error: ContainerlabError): HttpException {
 }
 
 /** Runs `fn`, turning a ContainerlabError into its HTTP error; anything else passes through. */
-export async function withHttpErrors<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (error instanceof ContainerlabError) throw toHttpException(error);
-    throw error;
-  }
-}
+export const withHttpErrors = httpErrorsOf(ContainerlabError, toHttpException);

@@ -1,6 +1,7 @@
 /** ExportError → the HTTP error the API answers (every code mapped: a new one fails to compile). */
 import { BadRequestException, ConflictException, HttpException, NotFoundException } from '@nestjs/common';
 import { ExportError, ExportErrorCode } from './export.error';
+import { httpErrorsOf } from '../common/http/domain-errors';
 
 function assertNever(value: never): never {
   throw new Error(`unmapped export error code ${String(value)}`);
@@ -24,11 +25,4 @@ export function toHttpException(error: ExportError): HttpException {
 }
 
 /** Runs `fn`, turning an ExportError into its HTTP error; anything else passes through. */
-export async function withHttpErrors<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (error instanceof ExportError) throw toHttpException(error);
-    throw error;
-  }
-}
+export const withHttpErrors = httpErrorsOf(ExportError, toHttpException);
