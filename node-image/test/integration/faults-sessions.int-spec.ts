@@ -15,16 +15,14 @@
  * - a slow reply (4 s, past ipmitool's 1 s retransmission timeout): ipmitool keeps trying within its
  *   retries and prints the power state once the answer comes.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AGENT_MAIN, type RunningAgent } from '../support/agent-process';
+import type { RunningAgent } from '../support/agent-process';
 import { startRedfishAgent, type RedfishAgent } from '../support/redfish-http';
 import { ipmitool, pollUntil, runAsync, TerminalSession } from '../support/ipmitool-runner';
 import { describeWithTools, ipmitoolArgs, run } from '../support/tools';
+import { addRule, ensureAgentAndFaultCtlBuilt, faultCtl, ruleNow } from '../support/fault-ctl';
 
-const REPO_ROOT = join(__dirname, '..', '..', '..');
-const FAULT_CTL = join(__dirname, '..', '..', 'dist', 'faults', 'fault-ctl.js');
 const SUSHY_DRIVER = join(__dirname, 'faults-sushy-driver.py');
 const PYGHMI_DRIVER = join(__dirname, 'pyghmi-driver.py');
 const PYTHON = '/usr/bin/python3';
@@ -33,19 +31,6 @@ const STEP_MS = 30_000;
 
 jest.setTimeout(120_000);
 
-function ensureBuilt(): void {
-  if (!existsSync(AGENT_MAIN) || !existsSync(FAULT_CTL)) execFileSync('npm', ['run', 'build:agent', '--silent'], { cwd: REPO_ROOT, stdio: 'inherit', timeout: 180_000 });
-}
-
-interface RuleView { id: string; matches: number; applied: number }
-
-function faultCtl(agent: RunningAgent, args: string[]): any {
-  const r = run(process.execPath, [FAULT_CTL, ...args], { env: { PATH: process.env.PATH ?? '', BMC_STATE_DIR: agent.stateDir } });
-  if (r.status !== 0) throw new Error(`fault-ctl ${args.join(' ')} failed (${r.status}): ${r.stdout}${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
-const addRule = (agent: RunningAgent, rule: unknown): RuleView => faultCtl(agent, ['add', JSON.stringify(rule)]);
-const ruleNow = (agent: RunningAgent, id: string): RuleView => (faultCtl(agent, ['ls']).rules as RuleView[]).find((r) => r.id === id)!;
 
 /** python3-sushy and python3-pyghmi as Debian ships them; missing → skipped loudly, or failed under CI=true. */
 function describeWithPythonClients(): jest.Describe {
@@ -76,7 +61,7 @@ describeWithPythonClients()('fault injection seen by real clients: sessions, SOL
   const powerStatus = async (): Promise<string> => (await ipmitool(agent.port, ['power', 'status'])).stdout.trim();
 
   beforeAll(async () => {
-    ensureBuilt();
+    ensureAgentAndFaultCtlBuilt();
     rf = await startRedfishAgent();
     agent = rf.agent;
   });

@@ -12,15 +12,12 @@
  * - Redfish 503 with Retry-After: sushy retries the GET and succeeds; 409 on Reset On: sushy raises it.
  * Every applied fault is a `fault applied` line of the agent's log and a count in the rule.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { AGENT_MAIN, freeUdpPortBelow32768, type RunningAgent } from '../support/agent-process';
+import { freeUdpPortBelow32768, type RunningAgent } from '../support/agent-process';
 import { startRedfishAgent, type RedfishAgent } from '../support/redfish-http';
 import { describeWithTools, ipmitoolArgs, run } from '../support/tools';
+import { addRule, ensureAgentAndFaultCtlBuilt, FAULT_CTL, faultCtl, ruleNow } from '../support/fault-ctl';
 
-const REPO_ROOT = join(__dirname, '..', '..', '..');
-const FAULT_CTL = join(__dirname, '..', '..', 'dist', 'faults', 'fault-ctl.js');
 const SUSHY_DRIVER = join(__dirname, 'faults-sushy-driver.py');
 const HOST = '127.0.0.1';
 
@@ -28,20 +25,6 @@ jest.setTimeout(120_000);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function ensureBuilt(): void {
-  if (!existsSync(AGENT_MAIN) || !existsSync(FAULT_CTL)) execFileSync('npm', ['run', 'build:agent', '--silent'], { cwd: REPO_ROOT, stdio: 'inherit', timeout: 180_000 });
-}
-
-interface RuleView { id: string; matches: number; applied: number }
-
-function faultCtl(agent: RunningAgent, args: string[]): any {
-  const r = run(process.execPath, [FAULT_CTL, ...args], { env: { PATH: process.env.PATH ?? '', BMC_STATE_DIR: agent.stateDir } });
-  if (r.status !== 0) throw new Error(`fault-ctl ${args.join(' ')} failed (${r.status}): ${r.stdout}${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
-
-const addRule = (agent: RunningAgent, rule: unknown): RuleView => faultCtl(agent, ['add', JSON.stringify(rule)]);
-const ruleNow = (agent: RunningAgent, id: string): RuleView => (faultCtl(agent, ['ls']).rules as RuleView[]).find((r) => r.id === id)!;
 const appliedLines = (agent: RunningAgent, rule: string): number => agent.output().split('\n').filter((l) => l.includes('"fault applied"') && l.includes(`"rule":"${rule}"`)).length;
 
 /** The agent's log arrives through a pipe the synchronous client runs kept waiting: bounded wait for it. */
@@ -68,7 +51,7 @@ describeWithSushy()('fault injection seen by real clients', () => {
   const ipmitool = (extra: string[]) => run('ipmitool', ipmitoolArgs(agent.port, extra), { timeoutMs: 60_000 });
 
   beforeAll(async () => {
-    ensureBuilt();
+    ensureAgentAndFaultCtlBuilt();
     // ipmipower takes host:port only below 32768 (see freeUdpPortBelow32768).
     rf = await startRedfishAgent({ IPMI_PORT: String(await freeUdpPortBelow32768()) });
     agent = rf.agent;
