@@ -1,7 +1,8 @@
 /**
- * A sweep of a farm with the project's own client: every BMC gets a full RMCP+ session (open,
- * Get Device ID, Get System GUID, close), `concurrency` at a time. Failures are collected per BMC,
- * never thrown, so a sweep always reports how many answered.
+ * A sweep of a farm with the project's own client: every BMC gets a full RMCP+ session as the
+ * orchestrator opens one (Open Session, RAKP 1 and 3, Set Session Privilege Level to Administrator),
+ * one command (Get System GUID, which also tells the BMCs apart) and Close Session, `concurrency`
+ * at a time. Failures are collected per BMC, never thrown, so a sweep always reports how many answered.
  */
 import { IpmiClient } from '../src/client/ipmi-client';
 import { AppCmd, NetFn } from '../src/protocol/netfn';
@@ -33,7 +34,6 @@ export async function sweep(targets: readonly SweepTarget[], o: { user: string; 
       let client: IpmiClient | undefined;
       try {
         client = await IpmiClient.connect({ host: t.address, port: t.port, user: o.user, password: o.password, timeoutMs: o.timeoutMs ?? 2_000, retries: o.retries ?? 3 });
-        await client.getDeviceId();
         guids[i] = (await client.requestOk(NetFn.App, AppCmd.GetSystemGuid)).toString('hex');
         answered++;
       } catch (err) {
