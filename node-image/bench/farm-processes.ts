@@ -19,7 +19,7 @@ export interface RunningFarm {
 
 export async function startFarmProcess(group: ProcessGroup, farmMain: string, env: Record<string, string>, timeoutMs: number): Promise<RunningFarm> {
   const started = Date.now();
-  const child = group.spawn(process.execPath, ['--max-semi-space-size=1', '--expose-gc', farmMain], {
+  const child = group.spawn(process.execPath, ['--max-semi-space-size=8', '--expose-gc', farmMain], {
     env: { PATH: process.env.PATH ?? '', IPMI_USER: BENCH_USER, IPMI_PASS: BENCH_PASSWORD, ...env },
   });
   let tail = '';

@@ -20,7 +20,7 @@ const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 60_000;
 const RESTART_DELAY_MS = 500;
 /** V8 flags of a worker, as in `npm run farm`: a small young generation, a collection after the start (docs/architecture.md). */
-export const WORKER_EXEC_ARGV = ['--max-semi-space-size=1', '--expose-gc'];
+export const WORKER_EXEC_ARGV = ['--max-semi-space-size=8', '--expose-gc'];
 
 /** Parent → worker, then worker → parent messages. */
 export type ToWorker = { readonly type: 'start'; readonly from: number; readonly to: number; readonly documents: Record<number, BmcDocuments> };
