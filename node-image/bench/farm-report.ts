@@ -49,7 +49,7 @@ export function renderFarm(r: FarmBenchReport, measuredOn: string): string {
     'a session as the orchestrator opens one (suite 17: Open Session, RAKP 1 and 3, Set Session Privilege Level),',
     'one command (Get System GUID) and Close Session: six round trips. Every BMC rests before the sweep, so each',
     'session also wakes its BMC. Sessions/s depend on what else the machine runs (the load average is given);',
-    'the CPU time per session, farm and client side, hardly does, and says what two otherwise idle cores allow.', '');
+    'the CPU time per session, farm and client side, moves far less with it, and says what two otherwise idle cores allow.', '');
   const f = r.farm;
   const targets: string[] = [];
   if (f) {
