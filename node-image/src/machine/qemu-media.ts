@@ -37,7 +37,8 @@ export function urlBlockdev(nodeName: string, medium: RemoteMedium): Record<stri
       'url': medium.url,
       'read-only': true,
       'timeout': CURL_READ_TIMEOUT_S,
-      ...(https ? { sslverify: false } : {}),
+      // The BMC's VerifyCertificate with the system's CA store (core/virtual-media.ts); else unchecked.
+      ...(https ? { sslverify: medium.verifyTls === true } : {}),
     },
   };
 }
