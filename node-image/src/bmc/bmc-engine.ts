@@ -5,7 +5,8 @@
  *
  * Framings handled (reference sections 1–6): ASF presence ping; IPMI 1.5 (pre-session commands,
  * Get Session Challenge / Activate Session, MD5 or straight-password sessions); RMCP+ (pre-session
- * commands, Open Session, RAKP 1–4, protected session traffic, SOL payloads).
+ * commands, Open Session, RAKP 1–4 (session/rmcpplus-handshake.ts), protected session traffic,
+ * SOL payloads).
  */
 import { timingSafeEqual } from 'node:crypto';
 import { CompletionCode, Privilege, ProtocolError, RakpStatus } from '../protocol/errors';
@@ -27,6 +28,7 @@ import type { Dispatcher } from './dispatcher';
 import { SessionTable, SessionLimits, DEFAULT_SESSION_LIMITS } from './session/session-table';
 import type { EstablishedSession, HalfOpenSession, Ipmi15Session, Remote, RmcpPlusSession, UserAuthority } from './session/session-types';
 import type { Logger } from '../util/logger';
+import { RmcpPlusHandshake } from './session/rmcpplus-handshake';
 import { LogDigest } from '../util/log-digest';
 
 export interface EngineConfig {
@@ -94,10 +96,21 @@ export class BmcEngine {
   /** The channel privilege limit last applied to the live sessions (enforceChannelLimit). */
   private enforcedChannelLimit: number | undefined;
   private lastNow = 0;
+  /** RMCP+ Open Session and RAKP 1–4. */
+  private readonly handshake: RmcpPlusHandshake;
 
   constructor(private readonly deps: EngineDeps) {
     this.sessions = new SessionTable(deps.config.limits);
     this.digest = new LogDigest(deps.log);
+    this.handshake = new RmcpPlusHandshake({
+      config: deps.config, users: deps.users, guid: deps.guid, random: deps.random, log: deps.log, sessions: this.sessions,
+      channelLimit: () => this.channelLimit(),
+      userLimit: (userId) => this.userLimit(userId),
+      freeSessionId: () => this.freeSessionId(),
+      drop: (reason, fields) => this.drop(reason, fields),
+      refused: (kind, now, fields) => this.refused(kind, now, fields),
+      sendSessionless: (payloadType, payload, to) => this.sendSessionless(payloadType, payload, to),
+    });
     deps.users.onChange?.((change) => this.onUserChanged(change.userId, change.kind));
   }
 
@@ -353,142 +366,14 @@ export class BmcEngine {
         return this.sendSessionless(PayloadType.Ipmi, responseFor(req, result.cc, result.data), from);
       }
       case PayloadType.OpenSessionRequest:
-        return this.openSession(decodeOpenSessionRequest(p.payload), from, now);
+        return this.handshake.openSession(decodeOpenSessionRequest(p.payload), from, now);
       case PayloadType.Rakp1:
-        return this.rakp1(p.payload, from, now);
+        return this.handshake.rakp1(p.payload, from, now);
       case PayloadType.Rakp3:
-        return this.rakp3(p.payload, from, now);
+        return this.handshake.rakp3(p.payload, from, now);
       default:
         return this.drop('bad-payload-type', { payloadType: p.payloadType });
     }
-  }
-
-  private openSession(req: OpenSessionRequest, from: Remote, now: number): void {
-    const refuse = (status: number): void => {
-      this.deps.log.debug('open session refused', { status, remote: from.address });
-      this.sendSessionless(PayloadType.OpenSessionResponse, encodeOpenSessionResponse({ tag: req.tag, status, maxPrivilege: 0, consoleSessionId: req.consoleSessionId }), from);
-    };
-    const suite = this.chooseSuite(req);
-    if (typeof suite === 'number') return refuse(suite);
-    if (req.requestedPrivilege > Privilege.Oem) return refuse(RakpStatus.InvalidRole);
-    if (this.channelLimit() === Privilege.None || req.requestedPrivilege > this.channelLimit()) return refuse(RakpStatus.UnauthorizedRole);
-    if (!this.sessions.hasEstablishedCapacity()) return refuse(RakpStatus.InsufficientResources);
-    // "0" asks for the highest level the channel allows; the answer is never 0 (FreeIPMI requires it).
-    const maxPrivilege = req.requestedPrivilege === Privilege.None ? this.channelLimit() : req.requestedPrivilege;
-    const bmcSessionId = this.freeSessionId();
-    const evicted = this.sessions.addHalfOpen({ stage: 'awaiting-rakp1', bmcSessionId, consoleSessionId: req.consoleSessionId, suite, maxPrivilege, remote: from, createdAt: now });
-    if (evicted) this.drop('unknown-session', { evictedHalfOpen: evicted.bmcSessionId });
-    this.sendSessionless(PayloadType.OpenSessionResponse, encodeOpenSessionResponse({
-      tag: req.tag,
-      status: RakpStatus.NoErrors,
-      maxPrivilege,
-      consoleSessionId: req.consoleSessionId,
-      accepted: { bmcSessionId, auth: suite.auth.id, integrity: suite.integrity.id, confidentiality: suite.confidentiality.id },
-    }), from);
-  }
-
-  /** Validates the proposed algorithms against the enabled suites; a status code when none fits. */
-  private chooseSuite(req: OpenSessionRequest): CipherSuite | number {
-    const { auth, integrity, confidentiality } = req;
-    if (auth.payloadType !== 0) return RakpStatus.NoMatchingAuthPayload;
-    if (integrity.payloadType !== 1) return RakpStatus.NoMatchingIntegrityPayload;
-    if (confidentiality.payloadType !== 2) return RakpStatus.IllegalParameter;
-    if (auth.algorithm !== null && !isKnownAuthAlgorithm(auth.algorithm)) return RakpStatus.InvalidAuthAlgorithm;
-    if (integrity.algorithm !== null && !isKnownIntegrityAlgorithm(integrity.algorithm)) return RakpStatus.InvalidIntegrityAlgorithm;
-    if (confidentiality.algorithm !== null && !isKnownConfidentialityAlgorithm(confidentiality.algorithm)) return RakpStatus.InvalidConfidentialityAlgorithm;
-    // Wildcards (null) take the strongest enabled suite that matches the named algorithms.
-    const candidates = [...this.config.cipherSuites].reverse().filter((s) =>
-      (auth.algorithm === null || s.auth.id === auth.algorithm) &&
-      (integrity.algorithm === null || s.integrity.id === integrity.algorithm) &&
-      (confidentiality.algorithm === null || s.confidentiality.id === confidentiality.algorithm));
-    if (auth.algorithm !== null && integrity.algorithm !== null && confidentiality.algorithm !== null) {
-      return findSuite(this.config.cipherSuites, auth.algorithm, integrity.algorithm, confidentiality.algorithm) ?? RakpStatus.NoCipherSuiteMatch;
-    }
-    return candidates[0] ?? RakpStatus.NoCipherSuiteMatch;
-  }
-
-  private rakp1(payload: Buffer, from: Remote, now: number): void {
-    const m = decodeRakp1(payload);
-    const half = this.sessions.getHalfOpen(m.bmcSessionId);
-    const reply = (status: number, consoleSessionId: number, body: Buffer[] = []): void =>
-      this.sendSessionless(PayloadType.Rakp2, encodeRakpReply(m.tag, status, consoleSessionId, body), from);
-    if (!half) {
-      // The spec answers an unknown session id with status 0x02; the console id is unknown, so 0.
-      return reply(RakpStatus.InvalidSessionId, 0);
-    }
-    const fail = (status: number): void => { this.sessions.removeHalfOpen(half.bmcSessionId); reply(status, half.consoleSessionId); };
-    const requested = m.role & ROLE_PRIVILEGE_MASK;
-    if (m.userNameLength > MAX_USER_NAME_LENGTH || m.userName.length !== m.userNameLength) return fail(RakpStatus.InvalidNameLength);
-    if (requested === Privilege.None || requested > Privilege.Oem || (m.role & ~(ROLE_PRIVILEGE_MASK | ROLE_NAME_ONLY_LOOKUP)) !== 0) return fail(RakpStatus.InvalidRole);
-    if (m.userNameLength === 0) return fail(RakpStatus.UnauthorizedName); // no null user
-    const user = this.deps.users.findByName(m.userName);
-    if (!user) return fail(RakpStatus.UnauthorizedName);
-    if (!this.deps.users.checkLogin(user.id, from.address, now).allowed) {
-      this.refused('login refused: user locked out from this address', now, { user: user.name, remote: from.address, protocol: 'rmcpplus' });
-      return fail(RakpStatus.UnauthorizedName);
-    }
-    const userLimit = this.userLimit(user.id);
-    if ((m.role & ROLE_NAME_ONLY_LOOKUP) === 0 && requested !== userLimit) return fail(RakpStatus.UnauthorizedName);
-    if (requested < Privilege.User || requested > userLimit || requested > half.maxPrivilege) return fail(RakpStatus.UnauthorizedRole);
-    // The slots left are reserved for higher privileges (session-table.ts).
-    if (!this.sessions.admits(userLimit)) return fail(RakpStatus.InsufficientResources);
-    const participants: RakpParticipants = {
-      consoleSessionId: half.consoleSessionId,
-      bmcSessionId: half.bmcSessionId,
-      consoleRandom: m.consoleRandom,
-      bmcRandom: this.deps.random(RAKP_RANDOM_LENGTH),
-      bmcGuid: this.deps.guid(),
-      role: m.role,
-      userName: m.userName,
-    };
-    this.sessions.replaceHalfOpen({ ...half, stage: 'awaiting-rakp3', remote: from, rakp: { participants, user, requestedPrivilege: requested } });
-    reply(RakpStatus.NoErrors, half.consoleSessionId, [participants.bmcRandom, participants.bmcGuid, rakp2Hmac(half.suite.auth, user.password, participants)]);
-  }
-
-  private rakp3(payload: Buffer, from: Remote, now: number): void {
-    const m = decodeRakp3(payload);
-    const half = this.sessions.getHalfOpen(m.bmcSessionId);
-    if (!half || half.stage !== 'awaiting-rakp3' || !half.rakp) {
-      return this.sendSessionless(PayloadType.Rakp4, encodeRakpReply(m.tag, RakpStatus.InvalidSessionId, 0), from);
-    }
-    const { participants, user, requestedPrivilege } = half.rakp;
-    this.sessions.removeHalfOpen(half.bmcSessionId);
-    const reply = (status: number, body: Buffer[] = []): void =>
-      this.sendSessionless(PayloadType.Rakp4, encodeRakpReply(m.tag, status, half.consoleSessionId, body), from);
-    if (m.status !== RakpStatus.NoErrors) {
-      // The console rejected our RAKP2. Anyone can send this without knowing anything, so it
-      // proves nothing about a password and is not counted against the user (only a wrong RAKP3
-      // AuthCode is). A console with a wrong password learns nothing here it did not from RAKP2.
-      return this.drop('handshake-refused-by-console', { status: m.status });
-    }
-    const expected = rakp3Hmac(half.suite.auth, user.password, participants);
-    if (m.authCode.length !== expected.length || !timingSafeEqual(expected, m.authCode)) {
-      this.deps.users.recordFailure(user.id, from.address, now);
-      this.refused('login refused: wrong password', now, { user: user.name, remote: from.address, protocol: 'rmcpplus' });
-      return reply(RakpStatus.InvalidIntegrityCheckValue);
-    }
-    if (!this.sessions.admits(this.userLimit(user.id))) return reply(RakpStatus.InsufficientResources);
-    const keys = deriveSessionKeys(half.suite.auth, user.password, this.config.kg, participants);
-    const session: RmcpPlusSession = {
-      protocol: 'rmcpplus',
-      bmcSessionId: half.bmcSessionId,
-      consoleSessionId: half.consoleSessionId,
-      handle: this.sessions.nextHandle(),
-      userId: user.id,
-      userName: user.name,
-      remote: from,
-      privilege: Math.min(Privilege.User, requestedPrivilege),
-      maxPrivilege: Math.min(requestedPrivilege, this.userLimit(user.id)),
-      inbound: EMPTY_WINDOW,
-      outboundSequence: 0,
-      lastActivity: now,
-      suite: half.suite,
-      keys,
-    };
-    this.sessions.addEstablished(session);
-    this.deps.users.recordSuccess(user.id, from.address, now);
-    reply(RakpStatus.NoErrors, [rakp4Icv(half.suite.auth, keys.sik, participants)]);
-    this.deps.log.info('session activated', { protocol: 'rmcpplus', suite: half.suite.id, user: user.name, remote: from.address, handle: session.handle });
   }
 
   // ---------------------------------------------------------------- commands
