@@ -175,6 +175,13 @@ describeWithSushy()('Redfish virtual media (MACHINE=sim)', () => {
     const secure = await startRangeFileServer({ 'ramdisk.iso': join(dir, 'ramdisk.iso') }, '127.0.0.1', own);
     try {
       const iso = secure.url('ramdisk.iso');
+      // The Certificates collection and a member, valid against DMTF's schema (the crawler sees them empty).
+      const created = await call('POST', `${MANAGER_CD}/Certificates`, { body: { CertificateString: own.cert, CertificateType: 'PEM' } });
+      expect(created.status).toBe(201);
+      await expectRedfishValid((await call('GET', created.headers.location as string)).body);
+      await expectRedfishValid(await slot(`${SYSTEM_CD.replace('Cd', 'UsbStick')}/Certificates`));
+      await expectRedfishValid((await call('GET', `${MANAGER_CD}/Certificates`)).body);
+      expect((await call('DELETE', created.headers.location as string)).status).toBe(204);
       const r = await runAsync('env', ['-u', 'REQUESTS_CA_BUNDLE', '-u', 'CURL_CA_BUNDLE', '/usr/bin/python3', SUSHY_MEDIA, `https://127.0.0.1:${rf.redfishPort}`, rf.caFile, ADMIN.user, ADMIN.password, 'verify', certFile, iso], { timeoutMs: 90_000 });
       if (r.status !== 0) throw new Error(`sushy verify failed (${r.status}):\n${r.stderr}\n${r.stdout}`);
       const seen = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, any>;

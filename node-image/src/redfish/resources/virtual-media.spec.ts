@@ -18,7 +18,6 @@ import { PowerService } from '../../core/power-service';
 import { VirtualMediaService, type ImageProbe, type MediaEvent } from '../../core/virtual-media';
 import { HttpImageProbe } from '../../media/http-image-probe';
 import { generateSelfSigned } from '../self-signed-certificate';
-import { expectRedfishValid } from '../../../test/support/redfish-schema';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { silentLogger } from '../../util/logger';
@@ -126,7 +125,6 @@ describe('Redfish VirtualMedia', () => {
       try {
         const initial = (await env.send('GET', cd)).body;
         expect(initial).toMatchObject({ VerifyCertificate: false, Certificates: { '@odata.id': `${cd}/Certificates` } });
-        await expectRedfishValid(initial);
         expect((await insert()).status).toBe(204);
         expect((await env.send('POST', `${cd}/Actions/VirtualMedia.EjectMedia`)).status).toBe(204);
 
@@ -144,10 +142,8 @@ describe('Redfish VirtualMedia', () => {
         const created = await env.send('POST', `${cd}/Certificates`, { CertificateString: pem, CertificateType: 'PEM' });
         expect(created.status).toBe(201);
         expect(created.body).toMatchObject({ '@odata.id': `${cd}/Certificates/1`, 'Id': '1', 'CertificateType': 'PEM', 'Subject': { CommonName: '127.0.0.1' } });
-        await expectRedfishValid(created.body);
         const listed = (await env.send('GET', `${cd}/Certificates`)).body;
         expect(listed.Members).toEqual([{ '@odata.id': `${cd}/Certificates/1` }]);
-        await expectRedfishValid(listed);
         expect((await env.send('GET', '/redfish/v1/Managers/1/VirtualMedia/UsbStick/Certificates')).body.Members).toEqual([]);
         expect((await insert()).status).toBe(204);
         expect((await env.send('GET', cd)).body).toMatchObject({ Image: image, Inserted: true, ConnectedVia: 'URI' });
