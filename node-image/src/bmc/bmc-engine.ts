@@ -9,26 +9,25 @@
  * SOL payloads).
  */
 import { timingSafeEqual } from 'node:crypto';
-import { CompletionCode, Privilege, ProtocolError, RakpStatus } from '../protocol/errors';
+import { CompletionCode, Privilege, ProtocolError } from '../protocol/errors';
 import { AppCmd, NetFn, PayloadType } from '../protocol/netfn';
 import { decodeAsfMessage, decodeRmcpHeader, encodePresencePong, AsfMessageType, ASF_IANA, RmcpClass } from '../protocol/rmcp';
 import { ByteReader } from '../protocol/wire/byte-reader';
 import { decodeIpmiRequest, IpmiRequest, responseFor } from '../protocol/ipmi-message';
 import { AUTH_TYPE_RMCPPLUS, decodeRmcpPlusPacket, encodeRmcpPlusPacket, RmcpPlusPacket, verifyIntegrity } from '../protocol/session/rmcpplus-packet';
 import { decodeIpmi15Packet, encodeIpmi15Packet, Ipmi15Packet } from '../protocol/session/ipmi15-packet';
-import { decodeOpenSessionRequest, encodeOpenSessionResponse, OpenSessionRequest } from '../protocol/session/open-session';
-import { decodeRakp1, decodeRakp3, encodeRakpReply, MAX_USER_NAME_LENGTH, RAKP_RANDOM_LENGTH, ROLE_NAME_ONLY_LOOKUP, ROLE_PRIVILEGE_MASK } from '../protocol/session/rakp';
-import { acceptSequence, EMPTY_WINDOW, nextOutboundSequence } from '../protocol/session/sequence-window';
-import { CipherSuite, findSuite, isKnownAuthAlgorithm, isKnownConfidentialityAlgorithm, isKnownIntegrityAlgorithm } from '../protocol/crypto/cipher-suites';
-import { deriveSessionKeys, rakp2Hmac, rakp3Hmac, rakp4Icv, RakpParticipants } from '../protocol/crypto/session-keys';
+import { decodeOpenSessionRequest } from '../protocol/session/open-session';
+import { acceptSequence, nextOutboundSequence } from '../protocol/session/sequence-window';
+import type { CipherSuite } from '../protocol/crypto/cipher-suites';
 import { decryptAesCbc128, encryptAesCbc128, AES_BLOCK } from '../protocol/crypto/confidentiality';
-import { AUTH_CODE_15_LENGTH, authCode15, AuthType15 } from '../protocol/crypto/auth15';
+import { authCode15, AuthType15 } from '../protocol/crypto/auth15';
 import type { CommandContext, SessionView } from './commands/command-types';
 import type { Dispatcher } from './dispatcher';
 import { SessionTable, SessionLimits, DEFAULT_SESSION_LIMITS } from './session/session-table';
 import type { EstablishedSession, HalfOpenSession, Ipmi15Session, Remote, RmcpPlusSession, UserAuthority } from './session/session-types';
 import type { Logger } from '../util/logger';
 import { RmcpPlusHandshake } from './session/rmcpplus-handshake';
+import { Ipmi15Activation } from './session/ipmi15-activation';
 import { LogDigest } from '../util/log-digest';
 
 export interface EngineConfig {
@@ -75,6 +74,8 @@ export interface EngineDeps {
   readonly channelPrivilegeLimit?: () => number;
 }
 
+export { ActivateSessionCode, ChallengeCode } from './session/ipmi15-activation';
+
 /** Reasons a datagram was dropped without an answer; counted for metrics and tests. */
 export type DropReason =
   | 'malformed' | 'not-ipmi' | 'bad-checksum' | 'unknown-session' | 'unauthenticated' | 'bad-authcode'
@@ -82,7 +83,6 @@ export type DropReason =
   | 'duplicate-in-flight' | 'handshake-refused-by-console';
 
 const RETRY_CACHE_MS = 10_000;
-const IPMI15_MAX_PRIVILEGE_MASK = 0x0f;
 
 export class BmcEngine {
   readonly sessions: SessionTable;
@@ -98,6 +98,8 @@ export class BmcEngine {
   private lastNow = 0;
   /** RMCP+ Open Session and RAKP 1–4. */
   private readonly handshake: RmcpPlusHandshake;
+  /** IPMI 1.5 Get Session Challenge and Activate Session. */
+  private readonly activation: Ipmi15Activation;
 
   constructor(private readonly deps: EngineDeps) {
     this.sessions = new SessionTable(deps.config.limits);
@@ -110,6 +112,15 @@ export class BmcEngine {
       drop: (reason, fields) => this.drop(reason, fields),
       refused: (kind, now, fields) => this.refused(kind, now, fields),
       sendSessionless: (payloadType, payload, to) => this.sendSessionless(payloadType, payload, to),
+    });
+    this.activation = new Ipmi15Activation({
+      config: deps.config, users: deps.users, random: deps.random, log: deps.log, sessions: this.sessions, send: deps.send,
+      userLimit: (userId) => this.userLimit(userId),
+      freeSessionId: () => this.freeSessionId(),
+      nonZeroU32: () => this.nonZeroU32(),
+      drop: (reason, fields) => this.drop(reason, fields),
+      refused: (kind, now, fields) => this.refused(kind, now, fields),
+      decodeRequest: (message) => this.decodeRequest(message),
     });
     deps.users.onChange?.((change) => this.onUserChanged(change.userId, change.kind));
   }
@@ -185,68 +196,7 @@ export class BmcEngine {
     if (!this.config.ipmi15Enabled) return this.drop('ipmi15-disabled');
     const session = this.sessions.getEstablished(p.sessionId);
     if (session?.protocol === 'ipmi15') return this.handleIpmi15Session(session, p, from, now);
-    return this.handleActivateSession(p, from, now);
-  }
-
-  private async handleActivateSession(p: Ipmi15Packet, from: Remote, now: number): Promise<void> {
-    const pending = this.sessions.takeChallenge(p.sessionId);
-    if (!pending) return this.drop('unknown-session');
-    const req = this.decodeRequest(p.message);
-    if (!req) return;
-    if (req.netFn !== NetFn.App || req.cmd !== AppCmd.ActivateSession) return this.drop('unknown-session');
-    const reply = (cc: number, data: Buffer = Buffer.alloc(0), authCode: Buffer | null = null, sequence = 0): void => {
-      // A refusal carries a zeroed AuthCode: computing one with our password would hand the sender an oracle.
-      this.deps.send(encodeIpmi15Packet({ authType: p.authType, sequence, sessionId: p.sessionId, authCode: authCode ?? Buffer.alloc(AUTH_CODE_15_LENGTH), message: responseFor(req, cc, data) }), from);
-    };
-    if (p.authType !== pending.authType) return this.drop('bad-authcode');
-    const expected = authCode15(p.authType, pending.user.password, p.sessionId, p.message, p.sequence);
-    if (!expected || !p.authCode || !timingSafeEqual(expected, p.authCode)) {
-      this.deps.users.recordFailure(pending.user.id, from.address, now);
-      this.refused('IPMI 1.5 activation refused: wrong password', now, { user: pending.user.name, remote: from.address });
-      return reply(ActivateSessionCode.InvalidSessionId);
-    }
-    if (req.data.length !== 22) return reply(CompletionCode.RequestDataLengthInvalid);
-    const authType = req.data[0]! & IPMI15_MAX_PRIVILEGE_MASK;
-    const requestedPrivilege = req.data[1]! & IPMI15_MAX_PRIVILEGE_MASK;
-    const challenge = req.data.subarray(2, 18);
-    const initialOutbound = req.data.readUInt32LE(18);
-    if (authType !== pending.authType || !timingSafeEqual(challenge, pending.challenge)) return reply(ActivateSessionCode.InvalidSessionId);
-    const limit = this.userLimit(pending.user.id);
-    if (requestedPrivilege < Privilege.Callback || requestedPrivilege > Privilege.Oem) return reply(CompletionCode.InvalidDataField);
-    if (requestedPrivilege > limit) return reply(ActivateSessionCode.PrivilegeExceedsLimit);
-    if (initialOutbound === 0) return reply(ActivateSessionCode.SequenceOutOfRange);
-    if (!this.sessions.hasEstablishedCapacity()) return reply(ActivateSessionCode.NoSessionSlot);
-    if (!this.sessions.admits(limit)) return reply(ActivateSessionCode.NoSlotAtPrivilege);
-    const sessionId = this.freeSessionId();
-    const initialInbound = this.nonZeroU32();
-    const session: Ipmi15Session = {
-      protocol: 'ipmi15',
-      bmcSessionId: sessionId,
-      handle: this.sessions.nextHandle(),
-      userId: pending.user.id,
-      userName: pending.user.name,
-      remote: from,
-      privilege: Math.min(Privilege.User, requestedPrivilege),
-      maxPrivilege: requestedPrivilege,
-      inbound: EMPTY_WINDOW,
-      outboundSequence: initialOutbound,
-      lastActivity: now,
-      authType,
-      password: pending.user.password,
-    };
-    // The console's next packet carries initialInbound; start the window just below it.
-    session.inbound = { highest: (initialInbound - 1) >>> 0, seenBelow: 0 };
-    this.sessions.addEstablished(session);
-    this.deps.users.recordSuccess(pending.user.id, from.address, now);
-    const data = Buffer.alloc(10);
-    data[0] = authType;
-    data.writeUInt32LE(sessionId, 1);
-    data.writeUInt32LE(initialInbound, 5);
-    data[9] = requestedPrivilege;
-    const message = responseFor(req, CompletionCode.Ok, data);
-    const code = authCode15(authType, pending.user.password, p.sessionId, message, initialOutbound) ?? null;
-    this.deps.send(encodeIpmi15Packet({ authType, sequence: initialOutbound, sessionId: p.sessionId, authCode: code, message }), from);
-    this.deps.log.info('session activated', { protocol: 'ipmi15', user: pending.user.name, remote: from.address, handle: session.handle });
+    return this.activation.activateSession(p, from, now);
   }
 
   private async handleIpmi15Session(session: Ipmi15Session, p: Ipmi15Packet, from: Remote, now: number): Promise<void> {
@@ -270,29 +220,6 @@ export class BmcEngine {
     session.outboundSequence = nextOutboundSequence(session.outboundSequence);
     const authCode = authCode15(session.authType, session.password, session.bmcSessionId, message, session.outboundSequence) ?? null;
     this.deps.send(encodeIpmi15Packet({ authType: session.authType, sequence: session.outboundSequence, sessionId: session.bmcSessionId, authCode, message }), session.remote);
-  }
-
-  /** Get Session Challenge (IPMI 1.5, section 22.16), answered outside a session. */
-  sessionChallenge(authType: number, userName: Buffer, from: Remote, now: number): { cc: number; data?: Buffer } {
-    if (!this.config.ipmi15Enabled) return { cc: CompletionCode.InvalidDataField };
-    if (!this.config.ipmi15AuthTypes.includes(authType) || authType === AuthType15.None) return { cc: CompletionCode.InvalidDataField };
-    const end = userName.indexOf(0);
-    const name = end === -1 ? userName : userName.subarray(0, end);
-    if (name.length === 0) return { cc: ChallengeCode.NullUserNameDisabled };
-    const user = this.deps.users.findByName(name);
-    // A 20-byte password cannot key an IPMI 1.5 AuthCode (16 bytes); such users log in over RMCP+ only.
-    if (!user || (user.passwordSize ?? 16) > AUTH_CODE_15_LENGTH) return { cc: ChallengeCode.InvalidUserName };
-    if (!this.deps.users.checkLogin(user.id, from.address, now).allowed) {
-      this.refused('login refused: user locked out from this address', now, { user: user.name, remote: from.address, protocol: 'ipmi15' });
-      return { cc: ChallengeCode.InvalidUserName };
-    }
-    const temporarySessionId = this.freeSessionId();
-    const challenge = this.deps.random(16);
-    this.sessions.addChallenge({ temporarySessionId, challenge, authType, user, remote: from, createdAt: now });
-    const data = Buffer.alloc(20);
-    data.writeUInt32LE(temporarySessionId, 0);
-    challenge.copy(data, 4);
-    return { cc: CompletionCode.Ok, data };
   }
 
   // ---------------------------------------------------------------- RMCP+
@@ -402,7 +329,7 @@ export class BmcEngine {
     const ctx: CommandContext = { session, now };
     if (session.protocol === 'none' && req.netFn === NetFn.App && req.cmd === AppCmd.GetSessionChallenge) {
       if (req.data.length !== 17) return { cc: CompletionCode.RequestDataLengthInvalid };
-      return this.sessionChallenge(req.data[0]! & 0x0f, req.data.subarray(1), { address: session.remoteAddress, port: session.remotePort }, now);
+      return this.activation.sessionChallenge(req.data[0]! & 0x0f, req.data.subarray(1), { address: session.remoteAddress, port: session.remotePort }, now);
     }
     return this.deps.dispatcher.dispatch(req.netFn, req.cmd, req.data, ctx);
   }
@@ -537,19 +464,3 @@ export class BmcEngine {
     }
   }
 }
-
-/** Activate Session completion codes (IPMI v2.0 section 22.17). */
-export const ActivateSessionCode = {
-  NoSessionSlot: 0x81,
-  NoSlotForUser: 0x82,
-  NoSlotAtPrivilege: 0x83,
-  SequenceOutOfRange: 0x84,
-  InvalidSessionId: 0x85,
-  PrivilegeExceedsLimit: 0x86,
-} as const;
-
-/** Get Session Challenge completion codes (IPMI v2.0 section 22.16). */
-export const ChallengeCode = {
-  InvalidUserName: 0x81,
-  NullUserNameDisabled: 0x82,
-} as const;
