@@ -30,6 +30,13 @@ describe('QemuMedia', () => {
     expect(calls).toHaveLength(5);
   });
 
+  it('https checks the image server certificate (system CA store) only when the medium asks', async () => {
+    const { calls, qmp } = recorder();
+    const media = new QemuMedia(qmp, undefined, async () => {}, () => undefined);
+    await media.set('usb', { url: 'https://h/stick.img', verifyTls: true });
+    expect(calls[0]![1]!.file).toMatchObject({ driver: 'https', url: 'https://h/stick.img', sslverify: true });
+  });
+
   it('https does not check the image server certificate; eject puts VM_CDROM back', async () => {
     const { calls, qmp } = recorder();
     const media = new QemuMedia(qmp, '/iso/own.iso', async () => {}, () => undefined);
