@@ -5,28 +5,29 @@
  *
  * Framings handled (reference sections 1–6): ASF presence ping; IPMI 1.5 (pre-session commands,
  * Get Session Challenge / Activate Session, MD5 or straight-password sessions); RMCP+ (pre-session
- * commands, Open Session, RAKP 1–4, protected session traffic, SOL payloads).
+ * commands, Open Session, RAKP 1–4 (session/rmcpplus-handshake.ts), protected session traffic,
+ * SOL payloads).
  */
 import { timingSafeEqual } from 'node:crypto';
-import { CompletionCode, Privilege, ProtocolError, RakpStatus } from '../protocol/errors';
+import { CompletionCode, Privilege, ProtocolError } from '../protocol/errors';
 import { AppCmd, NetFn, PayloadType } from '../protocol/netfn';
 import { decodeAsfMessage, decodeRmcpHeader, encodePresencePong, AsfMessageType, ASF_IANA, RmcpClass } from '../protocol/rmcp';
 import { ByteReader } from '../protocol/wire/byte-reader';
 import { decodeIpmiRequest, IpmiRequest, responseFor } from '../protocol/ipmi-message';
 import { AUTH_TYPE_RMCPPLUS, decodeRmcpPlusPacket, encodeRmcpPlusPacket, RmcpPlusPacket, verifyIntegrity } from '../protocol/session/rmcpplus-packet';
 import { decodeIpmi15Packet, encodeIpmi15Packet, Ipmi15Packet } from '../protocol/session/ipmi15-packet';
-import { decodeOpenSessionRequest, encodeOpenSessionResponse, OpenSessionRequest } from '../protocol/session/open-session';
-import { decodeRakp1, decodeRakp3, encodeRakpReply, MAX_USER_NAME_LENGTH, RAKP_RANDOM_LENGTH, ROLE_NAME_ONLY_LOOKUP, ROLE_PRIVILEGE_MASK } from '../protocol/session/rakp';
-import { acceptSequence, EMPTY_WINDOW, nextOutboundSequence } from '../protocol/session/sequence-window';
-import { CipherSuite, findSuite, isKnownAuthAlgorithm, isKnownConfidentialityAlgorithm, isKnownIntegrityAlgorithm } from '../protocol/crypto/cipher-suites';
-import { deriveSessionKeys, rakp2Hmac, rakp3Hmac, rakp4Icv, RakpParticipants } from '../protocol/crypto/session-keys';
+import { decodeOpenSessionRequest } from '../protocol/session/open-session';
+import { acceptSequence, nextOutboundSequence } from '../protocol/session/sequence-window';
+import type { CipherSuite } from '../protocol/crypto/cipher-suites';
 import { decryptAesCbc128, encryptAesCbc128, AES_BLOCK } from '../protocol/crypto/confidentiality';
-import { AUTH_CODE_15_LENGTH, authCode15, AuthType15 } from '../protocol/crypto/auth15';
+import { authCode15, AuthType15 } from '../protocol/crypto/auth15';
 import type { CommandContext, SessionView } from './commands/command-types';
 import type { Dispatcher } from './dispatcher';
 import { SessionTable, SessionLimits, DEFAULT_SESSION_LIMITS } from './session/session-table';
 import type { EstablishedSession, HalfOpenSession, Ipmi15Session, Remote, RmcpPlusSession, UserAuthority } from './session/session-types';
 import type { Logger } from '../util/logger';
+import { RmcpPlusHandshake } from './session/rmcpplus-handshake';
+import { Ipmi15Activation } from './session/ipmi15-activation';
 import { LogDigest } from '../util/log-digest';
 
 export interface EngineConfig {
@@ -73,6 +74,8 @@ export interface EngineDeps {
   readonly channelPrivilegeLimit?: () => number;
 }
 
+export { ActivateSessionCode, ChallengeCode } from './session/ipmi15-activation';
+
 /** Reasons a datagram was dropped without an answer; counted for metrics and tests. */
 export type DropReason =
   | 'malformed' | 'not-ipmi' | 'bad-checksum' | 'unknown-session' | 'unauthenticated' | 'bad-authcode'
@@ -80,7 +83,6 @@ export type DropReason =
   | 'duplicate-in-flight' | 'handshake-refused-by-console';
 
 const RETRY_CACHE_MS = 10_000;
-const IPMI15_MAX_PRIVILEGE_MASK = 0x0f;
 
 export class BmcEngine {
   readonly sessions: SessionTable;
@@ -94,10 +96,32 @@ export class BmcEngine {
   /** The channel privilege limit last applied to the live sessions (enforceChannelLimit). */
   private enforcedChannelLimit: number | undefined;
   private lastNow = 0;
+  /** RMCP+ Open Session and RAKP 1–4. */
+  private readonly handshake: RmcpPlusHandshake;
+  /** IPMI 1.5 Get Session Challenge and Activate Session. */
+  private readonly activation: Ipmi15Activation;
 
   constructor(private readonly deps: EngineDeps) {
     this.sessions = new SessionTable(deps.config.limits);
     this.digest = new LogDigest(deps.log);
+    this.handshake = new RmcpPlusHandshake({
+      config: deps.config, users: deps.users, guid: deps.guid, random: deps.random, log: deps.log, sessions: this.sessions,
+      channelLimit: () => this.channelLimit(),
+      userLimit: (userId) => this.userLimit(userId),
+      freeSessionId: () => this.freeSessionId(),
+      drop: (reason, fields) => this.drop(reason, fields),
+      refused: (kind, now, fields) => this.refused(kind, now, fields),
+      sendSessionless: (payloadType, payload, to) => this.sendSessionless(payloadType, payload, to),
+    });
+    this.activation = new Ipmi15Activation({
+      config: deps.config, users: deps.users, random: deps.random, log: deps.log, sessions: this.sessions, send: deps.send,
+      userLimit: (userId) => this.userLimit(userId),
+      freeSessionId: () => this.freeSessionId(),
+      nonZeroU32: () => this.nonZeroU32(),
+      drop: (reason, fields) => this.drop(reason, fields),
+      refused: (kind, now, fields) => this.refused(kind, now, fields),
+      decodeRequest: (message) => this.decodeRequest(message),
+    });
     deps.users.onChange?.((change) => this.onUserChanged(change.userId, change.kind));
   }
 
@@ -172,68 +196,7 @@ export class BmcEngine {
     if (!this.config.ipmi15Enabled) return this.drop('ipmi15-disabled');
     const session = this.sessions.getEstablished(p.sessionId);
     if (session?.protocol === 'ipmi15') return this.handleIpmi15Session(session, p, from, now);
-    return this.handleActivateSession(p, from, now);
-  }
-
-  private async handleActivateSession(p: Ipmi15Packet, from: Remote, now: number): Promise<void> {
-    const pending = this.sessions.takeChallenge(p.sessionId);
-    if (!pending) return this.drop('unknown-session');
-    const req = this.decodeRequest(p.message);
-    if (!req) return;
-    if (req.netFn !== NetFn.App || req.cmd !== AppCmd.ActivateSession) return this.drop('unknown-session');
-    const reply = (cc: number, data: Buffer = Buffer.alloc(0), authCode: Buffer | null = null, sequence = 0): void => {
-      // A refusal carries a zeroed AuthCode: computing one with our password would hand the sender an oracle.
-      this.deps.send(encodeIpmi15Packet({ authType: p.authType, sequence, sessionId: p.sessionId, authCode: authCode ?? Buffer.alloc(AUTH_CODE_15_LENGTH), message: responseFor(req, cc, data) }), from);
-    };
-    if (p.authType !== pending.authType) return this.drop('bad-authcode');
-    const expected = authCode15(p.authType, pending.user.password, p.sessionId, p.message, p.sequence);
-    if (!expected || !p.authCode || !timingSafeEqual(expected, p.authCode)) {
-      this.deps.users.recordFailure(pending.user.id, from.address, now);
-      this.refused('IPMI 1.5 activation refused: wrong password', now, { user: pending.user.name, remote: from.address });
-      return reply(ActivateSessionCode.InvalidSessionId);
-    }
-    if (req.data.length !== 22) return reply(CompletionCode.RequestDataLengthInvalid);
-    const authType = req.data[0]! & IPMI15_MAX_PRIVILEGE_MASK;
-    const requestedPrivilege = req.data[1]! & IPMI15_MAX_PRIVILEGE_MASK;
-    const challenge = req.data.subarray(2, 18);
-    const initialOutbound = req.data.readUInt32LE(18);
-    if (authType !== pending.authType || !timingSafeEqual(challenge, pending.challenge)) return reply(ActivateSessionCode.InvalidSessionId);
-    const limit = this.userLimit(pending.user.id);
-    if (requestedPrivilege < Privilege.Callback || requestedPrivilege > Privilege.Oem) return reply(CompletionCode.InvalidDataField);
-    if (requestedPrivilege > limit) return reply(ActivateSessionCode.PrivilegeExceedsLimit);
-    if (initialOutbound === 0) return reply(ActivateSessionCode.SequenceOutOfRange);
-    if (!this.sessions.hasEstablishedCapacity()) return reply(ActivateSessionCode.NoSessionSlot);
-    if (!this.sessions.admits(limit)) return reply(ActivateSessionCode.NoSlotAtPrivilege);
-    const sessionId = this.freeSessionId();
-    const initialInbound = this.nonZeroU32();
-    const session: Ipmi15Session = {
-      protocol: 'ipmi15',
-      bmcSessionId: sessionId,
-      handle: this.sessions.nextHandle(),
-      userId: pending.user.id,
-      userName: pending.user.name,
-      remote: from,
-      privilege: Math.min(Privilege.User, requestedPrivilege),
-      maxPrivilege: requestedPrivilege,
-      inbound: EMPTY_WINDOW,
-      outboundSequence: initialOutbound,
-      lastActivity: now,
-      authType,
-      password: pending.user.password,
-    };
-    // The console's next packet carries initialInbound; start the window just below it.
-    session.inbound = { highest: (initialInbound - 1) >>> 0, seenBelow: 0 };
-    this.sessions.addEstablished(session);
-    this.deps.users.recordSuccess(pending.user.id, from.address, now);
-    const data = Buffer.alloc(10);
-    data[0] = authType;
-    data.writeUInt32LE(sessionId, 1);
-    data.writeUInt32LE(initialInbound, 5);
-    data[9] = requestedPrivilege;
-    const message = responseFor(req, CompletionCode.Ok, data);
-    const code = authCode15(authType, pending.user.password, p.sessionId, message, initialOutbound) ?? null;
-    this.deps.send(encodeIpmi15Packet({ authType, sequence: initialOutbound, sessionId: p.sessionId, authCode: code, message }), from);
-    this.deps.log.info('session activated', { protocol: 'ipmi15', user: pending.user.name, remote: from.address, handle: session.handle });
+    return this.activation.activateSession(p, from, now);
   }
 
   private async handleIpmi15Session(session: Ipmi15Session, p: Ipmi15Packet, from: Remote, now: number): Promise<void> {
@@ -257,29 +220,6 @@ export class BmcEngine {
     session.outboundSequence = nextOutboundSequence(session.outboundSequence);
     const authCode = authCode15(session.authType, session.password, session.bmcSessionId, message, session.outboundSequence) ?? null;
     this.deps.send(encodeIpmi15Packet({ authType: session.authType, sequence: session.outboundSequence, sessionId: session.bmcSessionId, authCode, message }), session.remote);
-  }
-
-  /** Get Session Challenge (IPMI 1.5, section 22.16), answered outside a session. */
-  sessionChallenge(authType: number, userName: Buffer, from: Remote, now: number): { cc: number; data?: Buffer } {
-    if (!this.config.ipmi15Enabled) return { cc: CompletionCode.InvalidDataField };
-    if (!this.config.ipmi15AuthTypes.includes(authType) || authType === AuthType15.None) return { cc: CompletionCode.InvalidDataField };
-    const end = userName.indexOf(0);
-    const name = end === -1 ? userName : userName.subarray(0, end);
-    if (name.length === 0) return { cc: ChallengeCode.NullUserNameDisabled };
-    const user = this.deps.users.findByName(name);
-    // A 20-byte password cannot key an IPMI 1.5 AuthCode (16 bytes); such users log in over RMCP+ only.
-    if (!user || (user.passwordSize ?? 16) > AUTH_CODE_15_LENGTH) return { cc: ChallengeCode.InvalidUserName };
-    if (!this.deps.users.checkLogin(user.id, from.address, now).allowed) {
-      this.refused('login refused: user locked out from this address', now, { user: user.name, remote: from.address, protocol: 'ipmi15' });
-      return { cc: ChallengeCode.InvalidUserName };
-    }
-    const temporarySessionId = this.freeSessionId();
-    const challenge = this.deps.random(16);
-    this.sessions.addChallenge({ temporarySessionId, challenge, authType, user, remote: from, createdAt: now });
-    const data = Buffer.alloc(20);
-    data.writeUInt32LE(temporarySessionId, 0);
-    challenge.copy(data, 4);
-    return { cc: CompletionCode.Ok, data };
   }
 
   // ---------------------------------------------------------------- RMCP+
@@ -353,142 +293,14 @@ export class BmcEngine {
         return this.sendSessionless(PayloadType.Ipmi, responseFor(req, result.cc, result.data), from);
       }
       case PayloadType.OpenSessionRequest:
-        return this.openSession(decodeOpenSessionRequest(p.payload), from, now);
+        return this.handshake.openSession(decodeOpenSessionRequest(p.payload), from, now);
       case PayloadType.Rakp1:
-        return this.rakp1(p.payload, from, now);
+        return this.handshake.rakp1(p.payload, from, now);
       case PayloadType.Rakp3:
-        return this.rakp3(p.payload, from, now);
+        return this.handshake.rakp3(p.payload, from, now);
       default:
         return this.drop('bad-payload-type', { payloadType: p.payloadType });
     }
-  }
-
-  private openSession(req: OpenSessionRequest, from: Remote, now: number): void {
-    const refuse = (status: number): void => {
-      this.deps.log.debug('open session refused', { status, remote: from.address });
-      this.sendSessionless(PayloadType.OpenSessionResponse, encodeOpenSessionResponse({ tag: req.tag, status, maxPrivilege: 0, consoleSessionId: req.consoleSessionId }), from);
-    };
-    const suite = this.chooseSuite(req);
-    if (typeof suite === 'number') return refuse(suite);
-    if (req.requestedPrivilege > Privilege.Oem) return refuse(RakpStatus.InvalidRole);
-    if (this.channelLimit() === Privilege.None || req.requestedPrivilege > this.channelLimit()) return refuse(RakpStatus.UnauthorizedRole);
-    if (!this.sessions.hasEstablishedCapacity()) return refuse(RakpStatus.InsufficientResources);
-    // "0" asks for the highest level the channel allows; the answer is never 0 (FreeIPMI requires it).
-    const maxPrivilege = req.requestedPrivilege === Privilege.None ? this.channelLimit() : req.requestedPrivilege;
-    const bmcSessionId = this.freeSessionId();
-    const evicted = this.sessions.addHalfOpen({ stage: 'awaiting-rakp1', bmcSessionId, consoleSessionId: req.consoleSessionId, suite, maxPrivilege, remote: from, createdAt: now });
-    if (evicted) this.drop('unknown-session', { evictedHalfOpen: evicted.bmcSessionId });
-    this.sendSessionless(PayloadType.OpenSessionResponse, encodeOpenSessionResponse({
-      tag: req.tag,
-      status: RakpStatus.NoErrors,
-      maxPrivilege,
-      consoleSessionId: req.consoleSessionId,
-      accepted: { bmcSessionId, auth: suite.auth.id, integrity: suite.integrity.id, confidentiality: suite.confidentiality.id },
-    }), from);
-  }
-
-  /** Validates the proposed algorithms against the enabled suites; a status code when none fits. */
-  private chooseSuite(req: OpenSessionRequest): CipherSuite | number {
-    const { auth, integrity, confidentiality } = req;
-    if (auth.payloadType !== 0) return RakpStatus.NoMatchingAuthPayload;
-    if (integrity.payloadType !== 1) return RakpStatus.NoMatchingIntegrityPayload;
-    if (confidentiality.payloadType !== 2) return RakpStatus.IllegalParameter;
-    if (auth.algorithm !== null && !isKnownAuthAlgorithm(auth.algorithm)) return RakpStatus.InvalidAuthAlgorithm;
-    if (integrity.algorithm !== null && !isKnownIntegrityAlgorithm(integrity.algorithm)) return RakpStatus.InvalidIntegrityAlgorithm;
-    if (confidentiality.algorithm !== null && !isKnownConfidentialityAlgorithm(confidentiality.algorithm)) return RakpStatus.InvalidConfidentialityAlgorithm;
-    // Wildcards (null) take the strongest enabled suite that matches the named algorithms.
-    const candidates = [...this.config.cipherSuites].reverse().filter((s) =>
-      (auth.algorithm === null || s.auth.id === auth.algorithm) &&
-      (integrity.algorithm === null || s.integrity.id === integrity.algorithm) &&
-      (confidentiality.algorithm === null || s.confidentiality.id === confidentiality.algorithm));
-    if (auth.algorithm !== null && integrity.algorithm !== null && confidentiality.algorithm !== null) {
-      return findSuite(this.config.cipherSuites, auth.algorithm, integrity.algorithm, confidentiality.algorithm) ?? RakpStatus.NoCipherSuiteMatch;
-    }
-    return candidates[0] ?? RakpStatus.NoCipherSuiteMatch;
-  }
-
-  private rakp1(payload: Buffer, from: Remote, now: number): void {
-    const m = decodeRakp1(payload);
-    const half = this.sessions.getHalfOpen(m.bmcSessionId);
-    const reply = (status: number, consoleSessionId: number, body: Buffer[] = []): void =>
-      this.sendSessionless(PayloadType.Rakp2, encodeRakpReply(m.tag, status, consoleSessionId, body), from);
-    if (!half) {
-      // The spec answers an unknown session id with status 0x02; the console id is unknown, so 0.
-      return reply(RakpStatus.InvalidSessionId, 0);
-    }
-    const fail = (status: number): void => { this.sessions.removeHalfOpen(half.bmcSessionId); reply(status, half.consoleSessionId); };
-    const requested = m.role & ROLE_PRIVILEGE_MASK;
-    if (m.userNameLength > MAX_USER_NAME_LENGTH || m.userName.length !== m.userNameLength) return fail(RakpStatus.InvalidNameLength);
-    if (requested === Privilege.None || requested > Privilege.Oem || (m.role & ~(ROLE_PRIVILEGE_MASK | ROLE_NAME_ONLY_LOOKUP)) !== 0) return fail(RakpStatus.InvalidRole);
-    if (m.userNameLength === 0) return fail(RakpStatus.UnauthorizedName); // no null user
-    const user = this.deps.users.findByName(m.userName);
-    if (!user) return fail(RakpStatus.UnauthorizedName);
-    if (!this.deps.users.checkLogin(user.id, from.address, now).allowed) {
-      this.refused('login refused: user locked out from this address', now, { user: user.name, remote: from.address, protocol: 'rmcpplus' });
-      return fail(RakpStatus.UnauthorizedName);
-    }
-    const userLimit = this.userLimit(user.id);
-    if ((m.role & ROLE_NAME_ONLY_LOOKUP) === 0 && requested !== userLimit) return fail(RakpStatus.UnauthorizedName);
-    if (requested < Privilege.User || requested > userLimit || requested > half.maxPrivilege) return fail(RakpStatus.UnauthorizedRole);
-    // The slots left are reserved for higher privileges (session-table.ts).
-    if (!this.sessions.admits(userLimit)) return fail(RakpStatus.InsufficientResources);
-    const participants: RakpParticipants = {
-      consoleSessionId: half.consoleSessionId,
-      bmcSessionId: half.bmcSessionId,
-      consoleRandom: m.consoleRandom,
-      bmcRandom: this.deps.random(RAKP_RANDOM_LENGTH),
-      bmcGuid: this.deps.guid(),
-      role: m.role,
-      userName: m.userName,
-    };
-    this.sessions.replaceHalfOpen({ ...half, stage: 'awaiting-rakp3', remote: from, rakp: { participants, user, requestedPrivilege: requested } });
-    reply(RakpStatus.NoErrors, half.consoleSessionId, [participants.bmcRandom, participants.bmcGuid, rakp2Hmac(half.suite.auth, user.password, participants)]);
-  }
-
-  private rakp3(payload: Buffer, from: Remote, now: number): void {
-    const m = decodeRakp3(payload);
-    const half = this.sessions.getHalfOpen(m.bmcSessionId);
-    if (!half || half.stage !== 'awaiting-rakp3' || !half.rakp) {
-      return this.sendSessionless(PayloadType.Rakp4, encodeRakpReply(m.tag, RakpStatus.InvalidSessionId, 0), from);
-    }
-    const { participants, user, requestedPrivilege } = half.rakp;
-    this.sessions.removeHalfOpen(half.bmcSessionId);
-    const reply = (status: number, body: Buffer[] = []): void =>
-      this.sendSessionless(PayloadType.Rakp4, encodeRakpReply(m.tag, status, half.consoleSessionId, body), from);
-    if (m.status !== RakpStatus.NoErrors) {
-      // The console rejected our RAKP2. Anyone can send this without knowing anything, so it
-      // proves nothing about a password and is not counted against the user (only a wrong RAKP3
-      // AuthCode is). A console with a wrong password learns nothing here it did not from RAKP2.
-      return this.drop('handshake-refused-by-console', { status: m.status });
-    }
-    const expected = rakp3Hmac(half.suite.auth, user.password, participants);
-    if (m.authCode.length !== expected.length || !timingSafeEqual(expected, m.authCode)) {
-      this.deps.users.recordFailure(user.id, from.address, now);
-      this.refused('login refused: wrong password', now, { user: user.name, remote: from.address, protocol: 'rmcpplus' });
-      return reply(RakpStatus.InvalidIntegrityCheckValue);
-    }
-    if (!this.sessions.admits(this.userLimit(user.id))) return reply(RakpStatus.InsufficientResources);
-    const keys = deriveSessionKeys(half.suite.auth, user.password, this.config.kg, participants);
-    const session: RmcpPlusSession = {
-      protocol: 'rmcpplus',
-      bmcSessionId: half.bmcSessionId,
-      consoleSessionId: half.consoleSessionId,
-      handle: this.sessions.nextHandle(),
-      userId: user.id,
-      userName: user.name,
-      remote: from,
-      privilege: Math.min(Privilege.User, requestedPrivilege),
-      maxPrivilege: Math.min(requestedPrivilege, this.userLimit(user.id)),
-      inbound: EMPTY_WINDOW,
-      outboundSequence: 0,
-      lastActivity: now,
-      suite: half.suite,
-      keys,
-    };
-    this.sessions.addEstablished(session);
-    this.deps.users.recordSuccess(user.id, from.address, now);
-    reply(RakpStatus.NoErrors, [rakp4Icv(half.suite.auth, keys.sik, participants)]);
-    this.deps.log.info('session activated', { protocol: 'rmcpplus', suite: half.suite.id, user: user.name, remote: from.address, handle: session.handle });
   }
 
   // ---------------------------------------------------------------- commands
@@ -517,7 +329,7 @@ export class BmcEngine {
     const ctx: CommandContext = { session, now };
     if (session.protocol === 'none' && req.netFn === NetFn.App && req.cmd === AppCmd.GetSessionChallenge) {
       if (req.data.length !== 17) return { cc: CompletionCode.RequestDataLengthInvalid };
-      return this.sessionChallenge(req.data[0]! & 0x0f, req.data.subarray(1), { address: session.remoteAddress, port: session.remotePort }, now);
+      return this.activation.sessionChallenge(req.data[0]! & 0x0f, req.data.subarray(1), { address: session.remoteAddress, port: session.remotePort }, now);
     }
     return this.deps.dispatcher.dispatch(req.netFn, req.cmd, req.data, ctx);
   }
@@ -652,19 +464,3 @@ export class BmcEngine {
     }
   }
 }
-
-/** Activate Session completion codes (IPMI v2.0 section 22.17). */
-export const ActivateSessionCode = {
-  NoSessionSlot: 0x81,
-  NoSlotForUser: 0x82,
-  NoSlotAtPrivilege: 0x83,
-  SequenceOutOfRange: 0x84,
-  InvalidSessionId: 0x85,
-  PrivilegeExceedsLimit: 0x86,
-} as const;
-
-/** Get Session Challenge completion codes (IPMI v2.0 section 22.16). */
-export const ChallengeCode = {
-  InvalidUserName: 0x81,
-  NullUserNameDisabled: 0x82,
-} as const;

@@ -42,6 +42,17 @@ describe('BootOverrideRecord: one record, read and written as IPMI parameter 5',
     expect(record.get(T0)).toEqual({ target: 'pxe', enabled: 'continuous', mode: 'uefi' });
   });
 
+  it.each([
+    ['ipmitool chassis bootdev floppy (floppy/primary removable media)', '80 3c 00 00 00', 'floppy'],
+    ['remotely connected floppy/primary removable media', '80 1c 00 00 00', 'floppy'],
+    ['primary remote media', '80 24 00 00 00', 'remote-primary'],
+  ] as const)('reads %s as the USB stick, which the machine boots as that device', (_what, bytes, device) => {
+    const { boot, record } = setup();
+    expect(boot.write(5, false, hex(bytes), T0)).toEqual({ ok: true });
+    expect(record.get(T0)).toEqual({ target: 'usb', enabled: 'once', mode: 'legacy' });
+    expect(boot.takeNextBoot()).toEqual({ device, efi: false });
+  });
+
   it('an IPMI write is cleared by the 60 s rule; a write from here is not', () => {
     const { boot, record } = setup();
     boot.write(5, false, hex('80 04 00 00 00'), T0);

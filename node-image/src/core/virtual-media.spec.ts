@@ -1,7 +1,8 @@
 import { MachineError } from '../machine/machine-control';
 import type { MediaDriveId, MediaDrives, RemoteMedium } from '../machine/media-drives';
 import { MemoryStateStore } from '../state/state-store';
-import { parseImageUrl, VirtualMediaError, VirtualMediaService, type ImageProbe, type MediaEvent, type ProbeResult } from './virtual-media';
+import { parseImageUrl, VirtualMediaError, VirtualMediaService, type ImageProbe, type MediaEvent, type ProbeResult, type ProbeTls } from './virtual-media';
+import { generateSelfSigned } from '../redfish/self-signed-certificate';
 
 const ISO = 'http://images.example/boot.iso';
 
@@ -24,11 +25,12 @@ function setup(probeResult: ProbeResult = { ok: true, sizeBytes: 1000 }) {
   const store = new MemoryStateStore();
   const drives = new RecordingDrives();
   const probed: string[] = [];
-  const probe: ImageProbe = { probe: async (url) => { probed.push(url.href); return probeResult; } };
+  const probeTls: ProbeTls[] = [];
+  const probe: ImageProbe = { probe: async (url, _ms, tls) => { probed.push(url.href); probeTls.push(tls); return probeResult; } };
   const events: MediaEvent[] = [];
   const service = new VirtualMediaService({ store, drives, probe });
   service.onChange((e) => events.push(e));
-  return { store, drives, probed, service, events };
+  return { store, drives, probed, probeTls, service, events };
 }
 
 const code = async (p: Promise<unknown>): Promise<string> => p.then(() => 'resolved', (e: unknown) => (e instanceof VirtualMediaError ? e.code : String(e)));
@@ -56,7 +58,7 @@ describe('VirtualMediaService', () => {
   it('inserts: probes, hands the URL to the CD drive, records, persists and tells the listeners', async () => {
     const env = setup();
     const state = await env.service.insert('Cd', { image: ISO });
-    expect(state).toEqual({ slot: 'Cd', image: ISO, inserted: true, writeProtected: true, transferProtocolType: 'HTTP' });
+    expect(state).toEqual({ slot: 'Cd', image: ISO, inserted: true, writeProtected: true, transferProtocolType: 'HTTP', verifyCertificate: false });
     expect(env.probed).toEqual([ISO]);
     expect(env.drives.calls).toEqual([['cd', ISO]]);
     expect(env.events.map((e) => [e.kind, e.state.slot])).toEqual([['inserted', 'Cd']]);
@@ -136,5 +138,56 @@ describe('VirtualMediaService', () => {
     const service = new VirtualMediaService({ store: new MemoryStateStore(), drives: undefined, probe: { probe: async () => ({ ok: true, sizeBytes: 1 }) } });
     expect(await code(service.insert('Cd', { image: ISO }))).toBe('no-drives');
     expect(await code(service.eject('Cd'))).toBe('resolved');
+  });
+
+  describe('VerifyCertificate and the slot\'s Certificates', () => {
+    const HTTPS = 'https://images.example/boot.iso';
+    let pem: string;
+    beforeAll(async () => { pem = (await generateSelfSigned(['images.example'], new Date())).cert; });
+
+    it('is off by default: the probe does not check, the machine reads without checking', async () => {
+      const env = setup();
+      await env.service.insert('Cd', { image: HTTPS });
+      expect(env.probeTls).toEqual([{ verify: false }]);
+      expect(env.drives.held.get('cd')).toEqual({ url: HTTPS });
+    });
+
+    it('on without certificates: the system store, and the machine checks too; kept across an eject and a restart', async () => {
+      const env = setup();
+      expect(await env.service.update('Cd', { verifyCertificate: true })).toMatchObject({ image: undefined, verifyCertificate: true });
+      await env.service.insert('Cd', { image: HTTPS });
+      expect(env.probeTls).toEqual([{ verify: true, ca: undefined }]);
+      expect(env.drives.held.get('cd')).toEqual({ url: HTTPS, verifyTls: true });
+      await env.service.eject('Cd');
+      const again = new VirtualMediaService({ store: env.store, drives: new RecordingDrives(), probe: { probe: async () => ({ ok: true, sizeBytes: 1 }) } });
+      expect(again.slot('Cd').verifyCertificate).toBe(true);
+      expect(again.slot('UsbStick').verifyCertificate).toBe(false);
+    });
+
+    it('on with certificates: the probe trusts only them; an untrusted server leaves the slot empty', async () => {
+      const env = setup({ ok: false, reason: 'untrusted', message: 'the image server\'s certificate is not trusted' });
+      const cert = await env.service.addCertificate('UsbStick', pem, 'PEM');
+      expect(cert).toMatchObject({ id: '1', type: 'PEM' });
+      await env.service.update('UsbStick', { verifyCertificate: true });
+      expect(await code(env.service.insert('UsbStick', { image: HTTPS }))).toBe('untrusted');
+      expect(env.probeTls).toEqual([{ verify: true, ca: [cert.pem] }]);
+      expect([env.service.slot('UsbStick').image, env.drives.calls]).toEqual([undefined, []]);
+    });
+
+    it('keeps certificates per slot, numbered, across a restart; removes them; refuses what is not PEM', async () => {
+      const env = setup();
+      await env.service.addCertificate('Cd', pem, 'PEM');
+      await env.service.addCertificate('Cd', `${pem}${pem}`, 'PEMchain');
+      expect(await code(env.service.addCertificate('Cd', `${pem}${pem}`, 'PEM'))).toBe('bad-certificate');
+      expect(await code(env.service.addCertificate('Cd', 'not a certificate', 'PEM'))).toBe('bad-certificate');
+      expect(await code(env.service.addCertificate('Cd', pem.replace(/[A-Za-z]{8}\n/, 'AAAAAAAA\n'), 'PEM'))).toBe('bad-certificate');
+      expect(env.service.certificates('Cd').map((c) => c.id)).toEqual(['1', '2']);
+      expect(env.service.certificates('UsbStick')).toEqual([]);
+      expect(await env.service.removeCertificate('Cd', '1')).toBe(true);
+      expect(await env.service.removeCertificate('Cd', '1')).toBe(false);
+      await env.service.addCertificate('Cd', pem, 'PEM');
+      const again = new VirtualMediaService({ store: env.store, drives: undefined, probe: { probe: async () => ({ ok: true, sizeBytes: 1 }) } });
+      expect(again.certificates('Cd').map((c) => c.id)).toEqual(['2', '3']);
+    });
   });
 });

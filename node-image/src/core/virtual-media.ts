@@ -15,11 +15,21 @@
  * - The slots are kept in BMC_STATE_DIR (`virtual-media.json`) and handed to the machine again when
  *   the BMC starts (`restore()`), so media stay inserted across BMC and machine restarts.
  * - Every committed change is told to the listeners (`onChange`), e.g. an event service.
+ * - `VerifyCertificate` (a setting of the slot, false by default, kept across ejects): when true, an
+ *   https image server's certificate must be trusted before the medium is attached: by one of the
+ *   slot's own certificates (media-certificates.ts) when it has any, else by the system's CA store;
+ *   an untrusted one leaves the slot as it was. With the system store the machine's reads check it
+ *   too (QEMU's curl driver, sslverify); QEMU's driver cannot take other CAs, so with the slot's own
+ *   certificates the check is the BMC's, before it hands the URL over. When false, nothing is checked.
  */
-import type { MediaDriveId, MediaDrives } from '../machine/media-drives';
+import type { MediaDriveId, MediaDrives, RemoteMedium } from '../machine/media-drives';
 import { MachineError } from '../machine/machine-control';
 import { readJson, writeJson, type StateStore } from '../state/state-store';
 import type { Logger } from '../util/logger';
+import {
+  CertificateTextError, MAX_CERTIFICATES_PER_SLOT, parseCertificateText,
+  type MediaCertificate, type MediaCertificateType,
+} from './media-certificates';
 import { silentLogger } from '../util/logger';
 
 export const MEDIA_SLOTS = ['Cd', 'UsbStick'] as const;
@@ -39,6 +49,8 @@ export interface MediaSlotState {
   readonly inserted: boolean;
   readonly writeProtected: boolean;
   readonly transferProtocolType: TransferProtocol | undefined;
+  /** Whether an https image server's certificate is verified at insert. */
+  readonly verifyCertificate: boolean;
 }
 
 /** Whether a slot's image reaches the machine (Redfish ConnectedVia URI). */
@@ -50,11 +62,13 @@ export interface MediaChange {
   readonly inserted?: boolean;
   readonly writeProtected?: boolean;
   readonly transferProtocolType?: TransferProtocol;
+  readonly verifyCertificate?: boolean;
 }
 
 export type VirtualMediaErrorCode =
   | 'bad-url' | 'scheme-not-supported' | 'protocol-mismatch' | 'read-only' | 'in-use'
-  | 'unreachable' | 'image-refused' | 'no-drives' | 'machine-failed';
+  | 'unreachable' | 'untrusted' | 'image-refused' | 'no-drives' | 'machine-failed'
+  | 'bad-certificate' | 'too-many-certificates';
 
 export class VirtualMediaError extends Error {
   constructor(readonly code: VirtualMediaErrorCode, message: string) {
@@ -66,12 +80,21 @@ export class VirtualMediaError extends Error {
 /** The outcome of reading an image URL's headers. */
 export type ProbeResult =
   | { readonly ok: true; readonly sizeBytes: number | undefined }
-  /** unreachable: no HTTP answer (DNS, connection, TLS, time limit); refused: an answer that says no. */
-  | { readonly ok: false; readonly reason: 'unreachable' | 'refused'; readonly message: string };
+  /**
+   * unreachable: no HTTP answer (DNS, connection, TLS, time limit); untrusted: the server's
+   * certificate failed verification; refused: an answer that says no.
+   */
+  | { readonly ok: false; readonly reason: 'unreachable' | 'untrusted' | 'refused'; readonly message: string };
+
+/** How the probe treats an https server's certificate. */
+export type ProbeTls =
+  | { readonly verify: false }
+  /** ca: the PEM certificates to trust instead of the system's CA store (undefined: the store). */
+  | { readonly verify: true; readonly ca: readonly string[] | undefined };
 
 /** Checks that an image can be read by byte ranges (the adapter: media/http-image-probe.ts). */
 export interface ImageProbe {
-  probe(url: URL, timeoutMs: number): Promise<ProbeResult>;
+  probe(url: URL, timeoutMs: number, tls: ProbeTls): Promise<ProbeResult>;
 }
 
 export interface MediaEvent {
@@ -113,26 +136,33 @@ export function parseImageUrl(image: string, protocol?: TransferProtocol): { url
   return { url, protocol: scheme };
 }
 
-const empty = (slot: MediaSlotId): MediaSlotState => ({ slot, image: undefined, inserted: false, writeProtected: true, transferProtocolType: undefined });
+const empty = (slot: MediaSlotId, verifyCertificate: boolean): MediaSlotState => ({ slot, image: undefined, inserted: false, writeProtected: true, transferProtocolType: undefined, verifyCertificate });
 
 interface StoredSlots {
   readonly slots: Partial<Record<MediaSlotId, { image?: string; inserted?: boolean; writeProtected?: boolean; transferProtocolType?: TransferProtocol }>>;
+  /** Settings of every slot, with or without an image. */
+  readonly settings?: Partial<Record<MediaSlotId, { verifyCertificate?: boolean; certificates?: MediaCertificate[] }>>;
 }
 
 export class VirtualMediaService {
   private readonly state = new Map<MediaSlotId, MediaSlotState>();
+  private readonly certs = new Map<MediaSlotId, readonly MediaCertificate[]>();
   private readonly listeners = new Set<(event: MediaEvent) => void>();
   private chain: Promise<unknown> = Promise.resolve();
   private readonly log: Logger;
 
   constructor(private readonly deps: VirtualMediaDeps) {
     this.log = deps.log ?? silentLogger;
-    const stored = readJson<StoredSlots>(deps.store, STATE_DOC)?.slots ?? {};
+    const doc = readJson<StoredSlots>(deps.store, STATE_DOC);
+    const stored = doc?.slots ?? {};
     for (const slot of MEDIA_SLOTS) {
       const s = stored[slot];
-      this.state.set(slot, s?.image === undefined ? empty(slot) : {
+      const settings = doc?.settings?.[slot];
+      const verifyCertificate = settings?.verifyCertificate === true;
+      this.certs.set(slot, settings?.certificates ?? []);
+      this.state.set(slot, s?.image === undefined ? empty(slot, verifyCertificate) : {
         slot, image: s.image, inserted: s.inserted ?? true, writeProtected: true,
-        transferProtocolType: s.transferProtocolType,
+        transferProtocolType: s.transferProtocolType, verifyCertificate,
       });
     }
   }
@@ -143,6 +173,45 @@ export class VirtualMediaService {
 
   slot(id: MediaSlotId): MediaSlotState {
     return this.state.get(id)!;
+  }
+
+  /** The certificates `id` trusts for its image server when VerifyCertificate is true. */
+  certificates(id: MediaSlotId): readonly MediaCertificate[] {
+    return this.certs.get(id)!;
+  }
+
+  /** Adds a trusted certificate to the slot (Redfish POST to its Certificates collection). */
+  addCertificate(id: MediaSlotId, text: string, type: MediaCertificateType): Promise<MediaCertificate> {
+    return this.serially(async () => {
+      const current = this.certificates(id);
+      if (current.length >= MAX_CERTIFICATES_PER_SLOT) {
+        throw new VirtualMediaError('too-many-certificates', `${id} already has ${MAX_CERTIFICATES_PER_SLOT} certificates, the most it keeps: delete one first`);
+      }
+      let pem: string;
+      try {
+        pem = parseCertificateText(text, type);
+      } catch (err) {
+        if (err instanceof CertificateTextError) throw new VirtualMediaError('bad-certificate', err.message);
+        throw err;
+      }
+      const next = 1 + current.reduce((max, c) => Math.max(max, Number(c.id) || 0), 0);
+      const cert: MediaCertificate = { id: String(next), type, pem };
+      this.certs.set(id, [...current, cert]);
+      this.persist();
+      return cert;
+    });
+  }
+
+  /** Removes one of the slot's certificates; false when it has none by that id. */
+  removeCertificate(id: MediaSlotId, certId: string): Promise<boolean> {
+    return this.serially(async () => {
+      const current = this.certificates(id);
+      const kept = current.filter((c) => c.id !== certId);
+      if (kept.length === current.length) return false;
+      this.certs.set(id, kept);
+      this.persist();
+      return true;
+    });
   }
 
   /** Calls `listener` after every committed change; returns the function that stops it. */
@@ -165,7 +234,7 @@ export class VirtualMediaService {
     return this.serially(async () => {
       for (const s of this.slots()) {
         if (!isConnected(s) || !this.deps.drives) continue;
-        await this.deps.drives.setMedium(DRIVE_OF[s.slot], { url: s.image! }).catch((err: unknown) => {
+        await this.deps.drives.setMedium(DRIVE_OF[s.slot], this.medium(s)).catch((err: unknown) => {
           this.log.error('virtual media: could not hand a kept medium to the machine', { slot: s.slot, image: s.image, error: String(err) });
         });
       }
@@ -198,24 +267,27 @@ export class VirtualMediaService {
     if (change.writeProtected === false) {
       throw new VirtualMediaError('read-only', 'media by URL are read-only: WriteProtected must be true');
     }
+    const verifyCertificate = change.verifyCertificate ?? prev.verifyCertificate;
     let next: MediaSlotState;
     if (change.image === null) {
-      next = empty(id);
+      next = empty(id, verifyCertificate);
     } else {
       const image = change.image ?? prev.image;
       if (image === undefined) {
         if (change.inserted === true) throw new VirtualMediaError('bad-url', `${id} holds no image to insert: give Image`);
-        return prev;
+        if (verifyCertificate !== prev.verifyCertificate) this.commit({ ...prev, verifyCertificate });
+        return this.slot(id);
       }
       const protocol = change.transferProtocolType ?? (change.image === undefined ? prev.transferProtocolType : undefined);
       const parsed = parseImageUrl(image, protocol);
-      next = { slot: id, image, inserted: change.inserted ?? (change.image !== undefined ? true : prev.inserted), writeProtected: true, transferProtocolType: parsed.protocol };
+      next = { slot: id, image, inserted: change.inserted ?? (change.image !== undefined ? true : prev.inserted), writeProtected: true, transferProtocolType: parsed.protocol, verifyCertificate };
     }
+    // A new VerifyCertificate applies from the next attach on (the medium in use stays as it is).
     const attach = isConnected(next) && (!isConnected(prev) || next.image !== prev.image);
     const detach = isConnected(prev) && !isConnected(next);
     if (attach) {
-      await this.checkReadable(next.image!);
-      await this.drive(id, next.image);
+      await this.checkReadable(next);
+      await this.drive(id, this.medium(next));
     } else if (detach) {
       await this.drive(id, undefined);
     }
@@ -230,32 +302,47 @@ export class VirtualMediaService {
     return next;
   }
 
-  private async checkReadable(image: string): Promise<void> {
-    const result = await this.deps.probe.probe(new URL(image), this.deps.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS);
-    if (!result.ok) throw new VirtualMediaError(result.reason === 'unreachable' ? 'unreachable' : 'image-refused', `${image}: ${result.message}`);
+  private async checkReadable(s: MediaSlotState): Promise<void> {
+    const own = this.certificates(s.slot);
+    const tls: ProbeTls = s.verifyCertificate ? { verify: true, ca: own.length > 0 ? own.map((c) => c.pem) : undefined } : { verify: false };
+    const result = await this.deps.probe.probe(new URL(s.image!), this.deps.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS, tls);
+    if (!result.ok) throw new VirtualMediaError(result.reason === 'refused' ? 'image-refused' : result.reason, `${s.image!}: ${result.message}`);
   }
 
-  private async drive(id: MediaSlotId, image: string | undefined): Promise<void> {
+  /** What the machine is given for a connected slot: its URL, and whether its reads check TLS. */
+  private medium(s: MediaSlotState): RemoteMedium {
+    // With the slot's own certificates the BMC has checked them (the machine cannot take other CAs).
+    return { url: s.image!, ...(s.verifyCertificate && this.certificates(s.slot).length === 0 ? { verifyTls: true } : {}) };
+  }
+
+  private async drive(id: MediaSlotId, medium: RemoteMedium | undefined): Promise<void> {
     const drives = this.deps.drives;
     if (!drives) {
-      if (image === undefined) return;
+      if (medium === undefined) return;
       throw new VirtualMediaError('no-drives', 'this machine has no virtual media drives');
     }
     try {
-      await drives.setMedium(DRIVE_OF[id], image === undefined ? undefined : { url: image });
+      await drives.setMedium(DRIVE_OF[id], medium);
     } catch (err) {
       if (!(err instanceof MachineError)) throw err;
-      throw new VirtualMediaError('machine-failed', `the machine did not ${image === undefined ? 'eject' : 'attach'} the ${id} medium: ${err.message}`);
+      throw new VirtualMediaError('machine-failed', `the machine did not ${medium === undefined ? 'eject' : 'attach'} the ${id} medium: ${err.message}`);
     }
   }
 
   private commit(next: MediaSlotState): void {
     this.state.set(next.slot, next);
+    this.persist();
+  }
+
+  private persist(): void {
     const slots: StoredSlots['slots'] = {};
+    const settings: NonNullable<StoredSlots['settings']> = {};
     for (const s of this.slots()) {
       if (s.image !== undefined) slots[s.slot] = { image: s.image, inserted: s.inserted, writeProtected: s.writeProtected, ...(s.transferProtocolType ? { transferProtocolType: s.transferProtocolType } : {}) };
+      const certificates = this.certificates(s.slot);
+      if (s.verifyCertificate || certificates.length > 0) settings[s.slot] = { verifyCertificate: s.verifyCertificate, certificates: [...certificates] };
     }
-    writeJson(this.deps.store, STATE_DOC, { slots });
+    writeJson(this.deps.store, STATE_DOC, { slots, settings } satisfies StoredSlots);
   }
 
   /** Runs `task` after every change queued before it. */

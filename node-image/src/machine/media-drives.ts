@@ -10,6 +10,8 @@ export type MediaDriveId = 'cd' | 'usb';
 export interface RemoteMedium {
   /** http:// or https:// URL of the image (checked by the caller). */
   readonly url: string;
+  /** https: check the server's certificate against the system's CA store on every read. */
+  readonly verifyTls?: boolean;
 }
 
 export interface MediaDrives {

@@ -161,8 +161,8 @@ describe('buildQemuArgs', () => {
       'pcie-root-port,id=port-net0,chassis=1,bus=pcie.0,addr=0x10.0,multifunction=on',
       'pcie-root-port,id=port-net1,chassis=2,bus=pcie.0,addr=0x10.1',
       'pcie-root-port,id=port-net2,chassis=3,bus=pcie.0,addr=0x10.2',
-      'virtio-net-pci,netdev=netdev-net0,id=net0,mac=52:54:00:aa:bb:01,bus=port-net0,bootindex=2',
-      'virtio-net-pci,netdev=netdev-net2,id=net2,mac=52:54:00:aa:bb:03,bus=port-net2,bootindex=3',
+      'virtio-net-pci,netdev=netdev-net0,id=net0,mac=52:54:00:aa:bb:01,bus=port-net0,bootindex=3',
+      'virtio-net-pci,netdev=netdev-net2,id=net2,mac=52:54:00:aa:bb:03,bus=port-net2,bootindex=4',
     ]);
     // A port is created before the NIC that names it as its bus.
     expect(args.indexOf('pcie-root-port,id=port-net2,chassis=3,bus=pcie.0,addr=0x10.2')).toBeLessThan(args.indexOf('tap,id=netdev-net2,ifname=tap-eth3,script=no,downscript=no'));
@@ -196,8 +196,8 @@ describe('resolveBoot', () => {
     ['remote-disk', 'disk', false],
     ['cdrom', 'cdrom', false],
     ['remote-cdrom', 'cdrom', false],
-    ['remote-primary', 'cdrom', false],
-    ['floppy', 'cdrom', false],
+    ['remote-primary', 'usb', false],
+    ['floppy', 'usb', false],
     ['bios', 'disk', true],
   ])('device %s boots %s first (setup %s)', (device, first, setup) => {
     expect(resolveBoot({ device }, bios)).toEqual({ first, efi: false, setup });
@@ -220,16 +220,21 @@ describe('resolveBoot', () => {
 describe('boot order', () => {
   const config = QEMU_CONFIG_DEFAULTS;
   it('puts the selected device first, then VM_BOOT\'s order', () => {
-    expect(bootOrder(resolveBoot({ device: 'default' }, config), config, NICS)).toEqual(['disk0', 'cd0', 'net0', 'net1']);
-    expect(bootOrder(resolveBoot({ device: 'cdrom' }, config), config, NICS)).toEqual(['cd0', 'disk0', 'net0', 'net1']);
-    expect(bootOrder(resolveBoot({ device: 'pxe' }, config), config, NICS)).toEqual(['net0', 'net1', 'disk0', 'cd0']);
+    expect(bootOrder(resolveBoot({ device: 'default' }, config), config, NICS)).toEqual(['disk0', 'cd0', 'usbstick0', 'net0', 'net1']);
+    expect(bootOrder(resolveBoot({ device: 'cdrom' }, config), config, NICS)).toEqual(['cd0', 'disk0', 'usbstick0', 'net0', 'net1']);
+    expect(bootOrder(resolveBoot({ device: 'pxe' }, config), config, NICS)).toEqual(['net0', 'net1', 'disk0', 'cd0', 'usbstick0']);
     const netFirst = { ...config, bootDevice: 'network' as const };
-    expect(bootOrder(resolveBoot({ device: 'default' }, netFirst), netFirst, NICS)).toEqual(['net0', 'net1', 'disk0', 'cd0']);
-    expect(bootOrder(resolveBoot({ device: 'cdrom' }, netFirst), netFirst, NICS)).toEqual(['cd0', 'net0', 'net1', 'disk0']);
+    expect(bootOrder(resolveBoot({ device: 'default' }, netFirst), netFirst, NICS)).toEqual(['net0', 'net1', 'disk0', 'cd0', 'usbstick0']);
+    expect(bootOrder(resolveBoot({ device: 'cdrom' }, netFirst), netFirst, NICS)).toEqual(['cd0', 'net0', 'net1', 'disk0', 'usbstick0']);
+  });
+
+  it('puts the virtual media USB stick first for IPMI floppy / primary remote media (Redfish Usb)', () => {
+    expect(bootOrder(resolveBoot({ device: 'floppy' }, config), config, NICS)).toEqual(['usbstick0', 'disk0', 'cd0', 'net0', 'net1']);
+    expect(bootOrder(resolveBoot({ device: 'remote-primary', efi: true }, config), config, [])).toEqual(['usbstick0', 'disk0', 'cd0']);
   });
 
   it('numbers bootindex from 0 without gaps', () => {
-    expect([...bootIndexes(resolveBoot({ device: 'pxe' }, config), config, [])]).toEqual([['disk0', 0], ['cd0', 1]]);
+    expect([...bootIndexes(resolveBoot({ device: 'pxe' }, config), config, [])]).toEqual([['disk0', 0], ['cd0', 1], ['usbstick0', 2]]);
   });
 });
 

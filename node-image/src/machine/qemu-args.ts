@@ -12,6 +12,10 @@
  *   then the rest of VM_BOOT's order (a real BIOS also falls through to its normal order when the
  *   override device does not boot). bootindex can be changed at run time (qom-set) and QEMU rebuilds
  *   the firmware's boot order at every reset, so a reset to another device needs no new process.
+ *   The virtual media USB stick (IPMI floppy/primary removable media, Redfish `Usb`) is plugged
+ *   over QMP with its bootindex; the firmware reads the boot order (fw_cfg `bootorder`) only as
+ *   QEMU rebuilds it at a reset, so a stick plugged before the first boot needs one reset before
+ *   `cont` (qemu-machine.ts). SeaBIOS and OVMF both boot a stick that way.
  * - Secure Boot (the BMC's SecureBoot setting, UEFI boots only): OVMF's Secure Boot build
  *   (OVMF_CODE_4M.secboot.fd) with its own variable store made from OVMF_VARS_4M.ms.fd (Microsoft's
  *   keys enrolled, as servers ship), on q35 with `smm=on` and the flash marked secure
@@ -59,6 +63,8 @@ export const QEMU_IDS = {
   video: 'video0',
   /** xHCI controller for the virtual media USB stick. */
   usb: 'usb',
+  /** The virtual media USB stick (usb-storage on `usb`), plugged over QMP when it holds a medium. */
+  usbStick: 'usbstick0',
 } as const;
 
 export const QEMU_MACHINE_TYPE = 'q35';
@@ -79,10 +85,13 @@ const PCI_FUNCTIONS_PER_SLOT = 8;
 /** QEMU's own locally administered OUI for virtual NICs. */
 const QEMU_MAC_PREFIX = [0x52, 0x54, 0x00];
 
+/** A class of boot devices: VM_BOOT's three, and the virtual media USB stick. */
+export type BootClass = VmBootDevice | 'usb';
+
 /** The boot as QEMU sees it. */
 export interface ResolvedBoot {
   /** Device class tried first. */
-  readonly first: VmBootDevice;
+  readonly first: BootClass;
   /** OVMF (true) or SeaBIOS (false). */
   readonly efi: boolean;
   /** Boot device 'bios': show the firmware menu and wait for a key press. */
@@ -93,8 +102,11 @@ export interface ResolvedBoot {
   readonly menuTimeoutMs?: number;
 }
 
-/** IPMI boot device → what this machine has. No floppy: removable media is the CD-ROM drive. */
-const DEVICE_CLASS: Readonly<Record<BootDevice, VmBootDevice | 'default' | 'setup'>> = {
+/**
+ * IPMI boot device → what this machine has. No floppy: "floppy/primary removable media" and
+ * "primary remote media" are the virtual media USB stick (Redfish `Usb`, see core/boot-override.ts).
+ */
+const DEVICE_CLASS: Readonly<Record<BootDevice, BootClass | 'default' | 'setup'>> = {
   'default': 'default',
   'pxe': 'network',
   'disk': 'disk',
@@ -103,12 +115,12 @@ const DEVICE_CLASS: Readonly<Record<BootDevice, VmBootDevice | 'default' | 'setu
   'remote-disk': 'disk',
   'cdrom': 'cdrom',
   'remote-cdrom': 'cdrom',
-  'remote-primary': 'cdrom',
-  'floppy': 'cdrom',
+  'remote-primary': 'usb',
+  'floppy': 'usb',
   'bios': 'setup',
 };
 
-const BOOT_CLASS_ORDER: readonly VmBootDevice[] = ['disk', 'cdrom', 'network'];
+const BOOT_CLASS_ORDER: readonly BootClass[] = ['disk', 'cdrom', 'usb', 'network'];
 
 /** The boot flags' selection applied to the VM's defaults (VM_BOOT, VM_BOOT_MODE). */
 export function resolveBoot(selection: BootSelection, config: Pick<QemuConfig, 'bootDevice' | 'bootMode'>): ResolvedBoot {
@@ -155,13 +167,17 @@ export function nicPortDevices(count: number): string[] {
   return devices;
 }
 
-/** Device ids in boot priority order. */
+/**
+ * Device ids in boot priority order. The USB stick has its place whether it is plugged or not (it is
+ * plugged with that bootindex; see qemu-media.ts).
+ */
 export function bootOrder(boot: ResolvedBoot, config: Pick<QemuConfig, 'bootDevice'>, nics: readonly QemuNic[]): string[] {
   const classes = [boot.first, ...[config.bootDevice, ...BOOT_CLASS_ORDER].filter((c) => c !== boot.first)];
   const ids: string[] = [];
   for (const cls of new Set(classes)) {
     if (cls === 'disk') ids.push(QEMU_IDS.disk);
     else if (cls === 'cdrom') ids.push(QEMU_IDS.cdrom);
+    else if (cls === 'usb') ids.push(QEMU_IDS.usbStick);
     else ids.push(...nics.map((n) => n.id));
   }
   return ids;

@@ -87,8 +87,10 @@ const handlers = {
   netdev_del: () => ({}),
   device_add: (a) => {
     if (behaviour.failDeviceAdd) throw { class: 'GenericError', desc: "Bus '" + a.bus + "' not found" };
-    boot[a.id] = -1; return {};
+    if (a.bootindex !== undefined && Object.keys(boot).some((k) => boot[k] === a.bootindex)) throw { class: 'GenericError', desc: 'The bootindex ' + a.bootindex + ' has already been used' };
+    boot[a.id] = a.bootindex ?? -1; return {};
   },
+  'blockdev-add': () => ({}),
   'chardev-send-break': (a) => { if (a.id !== 'serial0') throw { class: 'GenericError', desc: "Chardev '" + a.id + "' not found" }; print('BREAK\r\n'); return {}; },
 };
 if (!behaviour.noQmp) {
@@ -438,6 +440,41 @@ describe('QemuMachine (with a fake qemu)', () => {
       expect(t.power).toEqual([['on', 'command']]);
     });
 
+    it('boots the virtual media USB stick for IPMI floppy: plugged with bootindex 0, one reset before the first boot; the next boot reorders it', async () => {
+      const t = setup();
+      await t.sut.media.setMedium('usb', { url: 'http://images.example/stick.img' });
+      next.push({ device: 'floppy', efi: false });
+      await t.sut.power('on');
+      const calls = t.qmp().map((c) => [c.execute, c.arguments]);
+      const plug = calls.findIndex(([c]) => c === 'device_add');
+      expect(calls[plug]![1]).toMatchObject({ driver: 'usb-storage', id: 'usbstick0', bootindex: 0 });
+      // The firmware reads the boot order QEMU builds at a reset: one before the guest first runs.
+      expect(calls.slice(plug + 1)).toEqual([
+        ['set-action', { reboot: 'reset' }],
+        ['system_reset', undefined],
+        ['set-action', { reboot: 'shutdown' }],
+        ['cont', undefined],
+      ]);
+      await waitFor(() => t.serial().includes('boot=usbstick0'), 'the boot from the USB stick');
+      const before = t.qmp().length;
+      await t.sut.power('reset');
+      const sets = t.qmp().slice(before).filter((c) => c.execute === 'qom-set' && c.arguments?.['value'] !== -1)
+        .map((c) => [String(c.arguments?.['path']).replace('/machine/peripheral/', ''), c.arguments?.['value']]);
+      expect(sets).toEqual([['disk0', 0], ['cd0', 1], ['usbstick0', 2]]);
+      await waitFor(() => t.serial().includes('boot=disk0'), 'the next boot from the disk');
+    });
+
+    it('leaves the empty USB stick slot out of the boot order changes and warns that a USB boot has nothing to boot', async () => {
+      const t = setup();
+      next.push({ device: 'floppy', efi: false });
+      await t.sut.power('on');
+      expect(t.qmp().map((c) => c.execute)).not.toContain('system_reset');
+      expect(logLines.some((l) => l.level === 'warn' && /USB boot selected, but no virtual media/.test(l.msg))).toBe(true);
+      await t.sut.power('reset');
+      expect(t.qmp().some((c) => c.execute === 'qom-set' && String(c.arguments?.['path']).endsWith('usbstick0'))).toBe(false);
+      await waitFor(() => t.serial().includes('boot=disk0'), 'the boot from the disk');
+    });
+
     it('does not touch bootindex when the order stays the same', async () => {
       const t = setup();
       await t.sut.power('on');
@@ -642,7 +679,7 @@ describe('QemuMachine (with a fake qemu)', () => {
         'pcie-root-port,id=port-net0,chassis=1,bus=pcie.0,addr=0x10.0,multifunction=on',
         'pcie-root-port,id=port-net1,chassis=2,bus=pcie.0,addr=0x10.1',
         'tap,id=netdev-net0,ifname=tap-eth1,script=no,downscript=no',
-        'virtio-net-pci,netdev=netdev-net0,id=net0,mac=52:54:00:00:00:01,bus=port-net0,bootindex=2',
+        'virtio-net-pci,netdev=netdev-net0,id=net0,mac=52:54:00:00:00:01,bus=port-net0,bootindex=3',
       ]));
       expect(argv.some((a) => a.includes('tap-eth2'))).toBe(false);
     });

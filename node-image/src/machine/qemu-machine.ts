@@ -330,6 +330,9 @@ export class QemuMachine implements MachineControl {
     if (boot.first === 'network' && nics.length === 0) {
       this.log.warn('network boot selected, but the VM has no network interface (VM_NETWORKS is empty): booting the next device');
     }
+    if (boot.first === 'usb' && !this.wantedMedia.has('usb')) {
+      this.log.warn('USB boot selected, but no virtual media is in the USB stick slot: booting the next device');
+    }
     const ovmfVars = this.options.ovmfVars ?? join(dirname(config.disk), 'OVMF_VARS.fd');
     const ovmfSecureVars = this.options.ovmfSecureVars ?? join(dirname(config.disk), 'OVMF_VARS.secboot.fd');
     if (boot.efi && !boot.secure && prepareVarsFile(this.options.ovmfVarsTemplate ?? DEFAULT_OVMF_VARS_TEMPLATE, ovmfVars)) {
@@ -367,7 +370,7 @@ export class QemuMachine implements MachineControl {
         process: proc, qmp, key: launchKey(boot, config), nics,
         bootIndexes: bootIndexes(boot, config, nics), selection,
         bootStartedAt: this.clock(), stopping: false, lastShutdown: undefined, resetting: false, resetQueued: false, unsubscribe: [],
-        media: new QemuMedia((command, args) => this.qmp(inst, command, args), config.cdrom, (id, ms) => this.deviceDeleted(inst, id, ms)),
+        media: new QemuMedia((command, args) => this.qmp(inst, command, args), config.cdrom, (id, ms) => this.deviceDeleted(inst, id, ms), (id) => inst.bootIndexes.get(id)),
       };
       this.watch(inst);
       await this.applyVncPassword(inst);
@@ -379,6 +382,8 @@ export class QemuMachine implements MachineControl {
           throw new MachineError(`virtual media (${drive}) ${medium.url} could not be attached: ${(err as Error).message}`, 'failed');
         }
       }
+      // The firmware reads the boot order QEMU builds at a reset: one for the stick plugged just now.
+      if (inst.media.urlIn('usb') !== undefined) await this.resetBeforeFirstBoot(inst);
       if (!await serial.waitForConnection(connectionsBefore, this.timing.serialConnectTimeoutMs)) {
         this.log.warn('QEMU has not connected the serial port: the console may miss the first lines');
       }
@@ -535,10 +540,25 @@ export class QemuMachine implements MachineControl {
   private async applyBootOrder(inst: Instance, boot: ResolvedBoot): Promise<void> {
     const next = bootIndexes(boot, this.config, inst.nics);
     if (sameMap(next, inst.bootIndexes)) return;
+    // The USB stick is a device only while it holds a medium (it is plugged with its index then).
+    const present = (id: string): boolean => id !== QEMU_IDS.usbStick || inst.media.urlIn('usb') !== undefined;
     // QEMU refuses a bootindex that another device still holds: clear them all first.
-    for (const id of inst.bootIndexes.keys()) await this.setBootIndex(inst, id, -1);
-    for (const [id, index] of next) await this.setBootIndex(inst, id, index);
+    for (const id of inst.bootIndexes.keys()) if (present(id)) await this.setBootIndex(inst, id, -1);
     inst.bootIndexes = next;
+    for (const [id, index] of next) if (present(id)) await this.setBootIndex(inst, id, index);
+  }
+
+  /**
+   * A reset of the VM that has not run yet (prelaunch), so that the firmware's boot order (fw_cfg
+   * `bootorder`, rebuilt by QEMU at each reset) includes devices plugged over QMP since QEMU started.
+   */
+  private async resetBeforeFirstBoot(inst: Instance): Promise<void> {
+    await this.qmp(inst, 'set-action', { reboot: 'reset' });
+    const reset = this.nextEvent(inst, 'RESET');
+    reset.catch(() => undefined); // awaited below, unless system_reset itself fails
+    await this.qmp(inst, 'system_reset');
+    await reset;
+    await this.qmp(inst, 'set-action', { reboot: 'shutdown' });
   }
 
   private setBootIndex(inst: Instance, id: string, index: number): Promise<unknown> {

@@ -15,7 +15,7 @@ const URL1 = 'http://h/x.iso';
 describe('QemuMedia', () => {
   it('inserts a URL into the CD drive as a read-only curl node, without copying it', async () => {
     const { calls, qmp } = recorder();
-    const media = new QemuMedia(qmp, undefined, async () => {});
+    const media = new QemuMedia(qmp, undefined, async () => {}, () => undefined);
     await media.set('cd', { url: URL1 });
     expect(calls.map(([c]) => c)).toEqual(['blockdev-add', 'blockdev-open-tray', 'blockdev-remove-medium', 'blockdev-insert-medium', 'blockdev-close-tray']);
     expect(calls[0]![1]).toEqual({
@@ -30,9 +30,16 @@ describe('QemuMedia', () => {
     expect(calls).toHaveLength(5);
   });
 
+  it('https checks the image server certificate (system CA store) only when the medium asks', async () => {
+    const { calls, qmp } = recorder();
+    const media = new QemuMedia(qmp, undefined, async () => {}, () => undefined);
+    await media.set('usb', { url: 'https://h/stick.img', verifyTls: true });
+    expect(calls[0]![1]!.file).toMatchObject({ driver: 'https', url: 'https://h/stick.img', sslverify: true });
+  });
+
   it('https does not check the image server certificate; eject puts VM_CDROM back', async () => {
     const { calls, qmp } = recorder();
-    const media = new QemuMedia(qmp, '/iso/own.iso', async () => {});
+    const media = new QemuMedia(qmp, '/iso/own.iso', async () => {}, () => undefined);
     await media.set('cd', { url: 'https://h/x.iso' });
     expect((calls[0]![1]!.file as Record<string, unknown>).sslverify).toBe(false);
     calls.length = 0;
@@ -51,7 +58,7 @@ describe('QemuMedia', () => {
 
   it('a URL QEMU cannot open leaves the drive untouched and the error goes to the caller', async () => {
     const { calls, qmp } = recorder('blockdev-add');
-    const media = new QemuMedia(qmp, undefined, async () => {});
+    const media = new QemuMedia(qmp, undefined, async () => {}, () => undefined);
     await expect(media.set('cd', { url: URL1 })).rejects.toThrow(/Could not open/);
     expect(calls.map(([c]) => c)).toEqual(['blockdev-add']);
     expect(media.urlIn('cd')).toBeUndefined();
@@ -60,17 +67,18 @@ describe('QemuMedia', () => {
   it('plugs the USB stick with device_add and unplugs it once QEMU reports DEVICE_DELETED', async () => {
     const { calls, qmp } = recorder();
     const waited: string[] = [];
-    const media = new QemuMedia(qmp, undefined, async (id) => { waited.push(id); });
+    const media = new QemuMedia(qmp, undefined, async (id) => { waited.push(id); }, (id) => (id === USB_STICK_ID ? 2 : undefined));
     await media.set('usb', { url: URL1 });
     await media.set('usb', undefined);
     expect(calls.map(([c]) => c)).toEqual(['blockdev-add', 'device_add', 'device_del', 'blockdev-del']);
-    expect(calls[1]![1]).toEqual({ driver: 'usb-storage', id: USB_STICK_ID, drive: 'vmedia-usb-1', bus: 'usb.0', removable: true });
+    // With its place in the boot order, so a boot override to the stick boots it.
+    expect(calls[1]![1]).toEqual({ driver: 'usb-storage', id: USB_STICK_ID, drive: 'vmedia-usb-1', bus: 'usb.0', removable: true, bootindex: 2 });
     expect(waited).toEqual([USB_STICK_ID]);
   });
 
   it('a refused device_add removes the node it added', async () => {
     const { calls, qmp } = recorder('device_add');
-    const media = new QemuMedia(qmp, undefined, async () => {});
+    const media = new QemuMedia(qmp, undefined, async () => {}, () => undefined);
     await expect(media.set('usb', { url: URL1 })).rejects.toThrow(/device_add/);
     expect(calls.map(([c]) => c)).toEqual(['blockdev-add', 'device_add', 'blockdev-del']);
     expect(media.urlIn('usb')).toBeUndefined();

@@ -9,7 +9,8 @@
  *   medium; VM_CDROM's image, when the node has one, goes back into the drive.
  * - The USB stick is a usb-storage device on the xHCI controller `usb` of the command line,
  *   plugged with device_add over a read-only curl node and unplugged with device_del (done when QEMU
- *   reports DEVICE_DELETED), then blockdev-del.
+ *   reports DEVICE_DELETED), then blockdev-del. It is plugged with its bootindex of the boot order
+ *   (qemu-args.ts bootOrder), so a boot override to it (IPMI floppy, Redfish Usb) boots it.
  *
  * Every QMP failure is thrown (as MachineError by the caller), never ignored.
  */
@@ -36,7 +37,8 @@ export function urlBlockdev(nodeName: string, medium: RemoteMedium): Record<stri
       'url': medium.url,
       'read-only': true,
       'timeout': CURL_READ_TIMEOUT_S,
-      ...(https ? { sslverify: false } : {}),
+      // The BMC's VerifyCertificate with the system's CA store (core/virtual-media.ts); else unchecked.
+      ...(https ? { sslverify: medium.verifyTls === true } : {}),
     },
   };
 }
@@ -46,7 +48,7 @@ export function fileBlockdev(nodeName: string, path: string): Record<string, unk
   return { 'driver': 'raw', 'node-name': nodeName, 'read-only': true, 'file': { 'driver': 'file', 'filename': path, 'read-only': true } };
 }
 
-export const USB_STICK_ID = 'usbstick0';
+export const USB_STICK_ID = QEMU_IDS.usbStick;
 
 /** The media of one QEMU process: what is in each drive, by block node. */
 export class QemuMedia {
@@ -57,11 +59,13 @@ export class QemuMedia {
   /**
    * @param cdromFile VM_CDROM, which the command line put into the CD drive (and goes back in on eject).
    * @param waitDeviceDeleted resolves when QEMU reports DEVICE_DELETED for the device id.
+   * @param bootIndexOf the device's bootindex in the current boot order (undefined: none).
    */
   constructor(
     private readonly qmp: QmpCall,
     private readonly cdromFile: string | undefined,
     private readonly waitDeviceDeleted: (id: string, timeoutMs: number) => Promise<void>,
+    private readonly bootIndexOf: (id: string) => number | undefined,
   ) {}
 
   /** The URL in `drive`, when this QEMU has one there. */
@@ -114,7 +118,8 @@ export class QemuMedia {
     const node = this.nextNode('usb');
     await this.qmp('blockdev-add', urlBlockdev(node, medium));
     try {
-      await this.qmp('device_add', { driver: 'usb-storage', id: USB_STICK_ID, drive: node, bus: `${QEMU_IDS.usb}.0`, removable: true });
+      const bootindex = this.bootIndexOf(USB_STICK_ID);
+      await this.qmp('device_add', { driver: 'usb-storage', id: USB_STICK_ID, drive: node, bus: `${QEMU_IDS.usb}.0`, removable: true, ...(bootindex === undefined ? {} : { bootindex }) });
     } catch (err) {
       await this.qmp('blockdev-del', { 'node-name': node }).catch(() => undefined);
       throw err;

@@ -5,8 +5,10 @@
  * and powers on, and the guest's READY marker comes on SOL (booted from the CD). The next boot
  * (Ironic's reboot: ForceOff, On, a new QEMU) starts from the disk again, the Once override consumed,
  * and falls through to the CD, still attached.
- * Ironic's clean-up then ejects the CD at both Redfish paths. TLS is verified against the node's
- * generated certificate throughout.
+ * Ironic's clean-up then ejects the CD at both Redfish paths. The same ISO (a hybrid image) as the
+ * UsbStick medium with boot device Usb once boots from the stick (the first BIOS disk), and the next
+ * boot starts from the node's empty disk again. TLS is verified against the node's generated
+ * certificate throughout.
  */
 import { join } from 'node:path';
 import { runAsync } from '../support/ipmitool-runner';
@@ -19,6 +21,7 @@ import {
 } from './node-container';
 
 const SUSHY_VMEDIA = join(__dirname, '..', 'support', 'ironic-vmedia-sushy.py');
+const SUSHY_MEDIA = join(__dirname, '..', 'support', 'vmedia-sushy.py');
 const ISO_SERVER_DIR = join(__dirname, 'iso-server');
 const ISO_SERVER_PORT = 8080;
 const ADMIN = { user: 'admin', password: 'password' };
@@ -48,8 +51,8 @@ describeWithSushy()('Redfish virtual media on a QEMU node: Ironic\'s flow with s
   beforeAll(() => checkPrerequisites());
   afterAll(() => fleet.cleanup());
 
-  it('eject all, insert the ISO by URL, Cd once, On: the guest boots from the virtual CD; the next boot does not', async () => {
-    // The image server: another container (the node image's Node.js), on Docker's default bridge.
+  /** The image server: another container (the node image's Node.js), on Docker's default bridge. */
+  async function startIsoServer(): Promise<{ server: string; iso: string }> {
     const server = (await dockerOk([
       'run', '-d', '--label', TEST_LABEL, '--label', fleet.runLabel, '--entrypoint', '/usr/local/bin/node',
       '-v', `${GUEST_DIR}:/srv/iso:ro`, '-v', `${ISO_SERVER_DIR}:/srv/bin:ro`,
@@ -57,7 +60,11 @@ describeWithSushy()('Redfish virtual media on a QEMU node: Ironic\'s flow with s
     ])).trim();
     await waitForLog('ISO server', async () => (await docker(['logs', server])).stdout, `listening on ${ISO_SERVER_PORT}`);
     const serverIp = (await dockerOk(['inspect', '--format', '{{.NetworkSettings.IPAddress}}', server])).trim();
-    const iso = `http://${serverIp}:${ISO_SERVER_PORT}/guest.iso`;
+    return { server, iso: `http://${serverIp}:${ISO_SERVER_PORT}/guest.iso` };
+  }
+
+  it('eject all, insert the ISO by URL, Cd once, On: the guest boots from the virtual CD; the next boot does not', async () => {
+    const { server, iso } = await startIsoServer();
 
     const redfishPort = await freeTcpPort();
     const node = await fleet.start({
@@ -109,6 +116,44 @@ describeWithSushy()('Redfish virtual media on a QEMU node: Ironic\'s flow with s
       for (const path of ['/redfish/v1/Systems/1/VirtualMedia/Cd', '/redfish/v1/Managers/1/VirtualMedia/Cd']) {
         expect((await call('GET', path)).body).toMatchObject({ Image: null, Inserted: false, ConnectedVia: 'NotConnected' });
       }
+    });
+  });
+
+  it('the ISO as the UsbStick medium, Usb once, On: the guest boots from the stick; the next boot is the disk again', async () => {
+    const { iso } = await startIsoServer();
+    const redfishPort = await freeTcpPort();
+    const node = await fleet.start({
+      env: { VM_CDROM: undefined, REDFISH_PORT: String(redfishPort) },
+      extraArgs: ['-p', `127.0.0.1:${redfishPort}:${redfishPort}/tcp`],
+    });
+    await withNodeLogs(node, async () => {
+      await waitForLog(node.name, () => node.logs(), '"Redfish listening"');
+      const caFile = join(node.vmDir, 'bmc', 'redfish-cert.pem');
+      const rf = { redfishPort, caFile, ca: readFileSync(caFile, 'utf8') } as RedfishAgent;
+      const call = (method: string, path: string) => redfishCall(rf, method, path, { auth: ADMIN });
+      const sushy = async (script: string, phase: string, ...extra: string[]): Promise<Record<string, unknown>> => {
+        const r = await runAsync('env', ['-u', 'REQUESTS_CA_BUNDLE', '-u', 'CURL_CA_BUNDLE', '/usr/bin/python3', script, `https://127.0.0.1:${redfishPort}`, caFile, ADMIN.user, ADMIN.password, phase, ...extra], { timeoutMs: 120_000 });
+        if (r.status !== 0) throw new Error(`sushy ${phase} failed (${r.status}):\n${r.stderr}\n${r.stdout}`);
+        return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+      };
+      let sol = await node.sol();
+
+      let from = sol.mark();
+      expect(await sushy(SUSHY_MEDIA, 'usb', iso)).toMatchObject({ off: true, inserted: ['UsbStick', iso, true], boot: ['Usb', 'Once'], on: true });
+      // The stick is the first BIOS disk (hd0); the node's own disk is empty and boots nothing.
+      expect(await sol.ready('boot from the virtual USB stick', from)).toMatchObject({ firmware: 'bios', bootdev: 'disk' });
+      expect(sol.text(from)).toMatch(/grub: root=hd0 bootdev=disk/);
+      expect((await call('GET', '/redfish/v1/Systems/1/VirtualMedia/UsbStick')).body).toMatchObject({ Image: iso, Inserted: true, ConnectedVia: 'URI' });
+      expect((await call('GET', '/redfish/v1/Systems/1')).body.Boot).toMatchObject({ BootSourceOverrideTarget: 'None', BootSourceOverrideEnabled: 'Disabled' });
+
+      // The next boot (ForceOff, On: a new QEMU, the stick still in): the empty disk first, not the stick.
+      expect(await sol.quit('~.')).toEqual({ code: 0, signal: null });
+      sol = await node.sol();
+      from = sol.mark();
+      expect(await sushy(SUSHY_VMEDIA, 'reboot')).toMatchObject({ off: true, on: true, boot_after: ['None', 'Disabled'] });
+      await sol.expect(/Booting from Hard Disk\.\.\.\s*Boot failed: not a bootable disk/, 'the boot from the empty disk after the Usb boot', { from, timeoutMs: BOOT_TIMEOUT_MS });
+      expect(sol.text(from)).not.toMatch(/grub:/);
+      expect((await call('GET', '/redfish/v1/Managers/1/VirtualMedia/UsbStick')).body).toMatchObject({ Image: iso, Inserted: true });
     });
   });
 });

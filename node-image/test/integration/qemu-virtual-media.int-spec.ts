@@ -3,7 +3,9 @@
  * guest's ISO, served over HTTP by this test, is put into the CD drive while the machine is off,
  * boots at power-on (boot device CD), stays attached across a power cycle (a new QEMU), and is read
  * in place (far fewer bytes served than the ISO has). The USB stick plugs and unplugs while the VM
- * runs; a URL QEMU cannot open is an error and leaves the CD as it was. Needs qemu-system-x86_64,
+ * runs; a URL QEMU cannot open is an error and leaves the CD as it was. The hybrid ISO as the USB
+ * stick boots for a floppy/primary-removable override (Redfish Usb) under SeaBIOS and OVMF, whether
+ * plugged before power-on or while the guest runs, and the boot after it goes back to the disk. Needs qemu-system-x86_64,
  * qemu-block-extra and the test guest (scripts/build-test-guest.sh); skipped loudly without them,
  * failing under CI=true.
  */
@@ -93,4 +95,44 @@ describeWithCurlDriver()('QemuMachine virtual media (curl block driver, TCG)', (
     await sut.media.setMedium('cd', undefined);
     expect(sut.media.media().size).toBe(0);
   }, 2 * BOOT_TIMEOUT_MS + 30_000);
+
+  it('boots the USB stick for a floppy override (SeaBIOS and OVMF, plugged before power-on or while running); the next boot is the disk again', async () => {
+    server = await startRangeFileServer({ 'guest.iso': GUEST_ISO });
+    const url = server.url('guest.iso');
+    const next: BootSelection[] = [{ device: 'floppy', efi: false }];
+    const sut = new QemuMachine({
+      boot: { takeNextBoot: () => next.shift() ?? { device: 'default', efi: false } },
+      config: { ...QEMU_CONFIG_DEFAULTS, memoryMiB: 512, cpus: 1, disk: join(dir, 'disk.qcow2'), diskSizeBytes: 64 * 1024 ** 2, kvm: 'off', vncPort: undefined },
+      runDir: join(dir, 'run'),
+    });
+    machine = sut;
+    let serial = '';
+    sut.on('serial', (d) => { serial += d.toString('latin1'); });
+
+    // Plugged while off: at power-on the stick is the first BIOS disk (hd0), the VM's own disk is not booted.
+    await sut.media.setMedium('usb', { url });
+    let from = serial.length;
+    await sut.power('on');
+    await waitFor(() => /grub: root=hd0 bootdev=disk[\s\S]*BMCFLEET-GUEST-READY firmware=bios bootdev=disk/.test(serial.slice(from)), 'the BIOS boot from the USB stick', BOOT_TIMEOUT_MS);
+
+    // Plugged again while the guest runs, then a reset in the same QEMU (boot order by qom-set).
+    await sut.media.setMedium('usb', undefined);
+    await sut.media.setMedium('usb', { url });
+    next.push({ device: 'floppy', efi: false });
+    from = serial.length;
+    await sut.power('reset');
+    await waitFor(() => /grub: root=hd0 bootdev=disk[\s\S]*BMCFLEET-GUEST-READY firmware=bios/.test(serial.slice(from)), 'the BIOS boot from the hot-plugged USB stick', BOOT_TIMEOUT_MS);
+
+    // The override is consumed: the next boot starts from the VM's (empty) disk, not from the stick.
+    from = serial.length;
+    await sut.power('reset');
+    await waitFor(() => /Booting from Hard Disk\.\.\.\s*Boot failed: not a bootable disk/.test(serial.slice(from)), 'the boot from the empty disk', BOOT_TIMEOUT_MS);
+    expect(serial.slice(from)).not.toMatch(/grub:/);
+
+    // UEFI (a new QEMU with OVMF): OVMF boots the stick's EFI system partition.
+    next.push({ device: 'floppy', efi: true });
+    from = serial.length;
+    await sut.power('reset');
+    await waitFor(() => /BdsDxe: starting Boot\w+ "UEFI QEMU QEMU USB HARDDRIVE[\s\S]*BMCFLEET-GUEST-READY firmware=uefi/.test(serial.slice(from)), 'the UEFI boot from the USB stick', BOOT_TIMEOUT_MS);
+  }, 4 * BOOT_TIMEOUT_MS + 30_000);
 });

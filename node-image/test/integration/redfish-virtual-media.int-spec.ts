@@ -5,6 +5,8 @@
  * banner on SOL names the image; insert, eject and PATCH at both the Manager and the System path;
  * a URL that 404s, one nobody answers, `file:` and other schemes, wrong JSON types — each a Redfish
  * 4xx naming the reason, with nothing inserted; every answer valid against DMTF's JSON Schema.
+ * VerifyCertificate with sushy's own calls against an https image server with a self-signed
+ * certificate: refused while the slot does not trust it, inserted once its certificate is added.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,9 +18,11 @@ import { runAsync, TerminalSession } from '../support/ipmitool-runner';
 import { freeTcpPort, redfishCall, startRedfishAgent, type CallOptions, type RedfishAgent } from '../support/redfish-http';
 import { expectRedfishValid } from '../support/redfish-schema';
 import { startRangeFileServer, type RangeFileServer } from '../support/range-file-server';
+import { generateSelfSigned } from '../../src/redfish/self-signed-certificate';
 
 const REPO_ROOT = join(__dirname, '..', '..', '..');
 const SUSHY_VMEDIA = join(__dirname, '..', 'support', 'ironic-vmedia-sushy.py');
+const SUSHY_MEDIA = join(__dirname, '..', 'support', 'vmedia-sushy.py');
 const ADMIN = { user: 'admin', password: 'password' };
 const MANAGER_CD = '/redfish/v1/Managers/1/VirtualMedia/Cd';
 const SYSTEM_CD = '/redfish/v1/Systems/1/VirtualMedia/Cd';
@@ -162,5 +166,37 @@ describeWithSushy()('Redfish virtual media (MACHINE=sim)', () => {
     expect(await slot(MANAGER_CD)).toMatchObject({ Image: null, Inserted: false });
     // The agent is still there.
     expect((await call('GET', '/redfish/v1/Systems/1')).status).toBe(200);
+  });
+
+  it('VerifyCertificate with sushy: an https image server with a self-signed certificate is refused until the slot trusts it', async () => {
+    const own = await generateSelfSigned(['127.0.0.1'], new Date());
+    const certFile = join(dir, 'image-server.pem');
+    writeFileSync(certFile, own.cert);
+    const secure = await startRangeFileServer({ 'ramdisk.iso': join(dir, 'ramdisk.iso') }, '127.0.0.1', own);
+    try {
+      const iso = secure.url('ramdisk.iso');
+      // The Certificates collection and a member, valid against DMTF's schema (the crawler sees them empty).
+      const created = await call('POST', `${MANAGER_CD}/Certificates`, { body: { CertificateString: own.cert, CertificateType: 'PEM' } });
+      expect(created.status).toBe(201);
+      await expectRedfishValid((await call('GET', created.headers.location as string)).body);
+      await expectRedfishValid(await slot(`${SYSTEM_CD.replace('Cd', 'UsbStick')}/Certificates`));
+      await expectRedfishValid((await call('GET', `${MANAGER_CD}/Certificates`)).body);
+      expect((await call('DELETE', created.headers.location as string)).status).toBe(204);
+      const r = await runAsync('env', ['-u', 'REQUESTS_CA_BUNDLE', '-u', 'CURL_CA_BUNDLE', '/usr/bin/python3', SUSHY_MEDIA, `https://127.0.0.1:${rf.redfishPort}`, rf.caFile, ADMIN.user, ADMIN.password, 'verify', certFile, iso], { timeoutMs: 90_000 });
+      if (r.status !== 0) throw new Error(`sushy verify failed (${r.status}):\n${r.stderr}\n${r.stdout}`);
+      const seen = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, any>;
+      expect(seen).toMatchObject({
+        verify_before: false, verify_set: true, inserted_after_refusal: [null, false],
+        certificate: ['1', 'PEM', '127.0.0.1'], certificates: [`${MANAGER_CD}/Certificates/1`],
+        trusted_insert: [iso, true], after_cleanup: [false, [], false],
+      });
+      expect(seen.untrusted_insert.slice(0, 2)).toEqual([400, 'Base.1.16.0.CouldNotEstablishConnection']);
+      expect(seen.untrusted_insert[2]).toMatch(/not trusted by the system's CA store: DEPTH_ZERO_SELF_SIGNED_CERT/);
+      // Unverified (the default again), the same server is accepted.
+      expect((await call('POST', INSERT(MANAGER_CD), { body: { Image: iso } })).status).toBe(204);
+      expect((await call('POST', EJECT(MANAGER_CD), { body: {} })).status).toBe(204);
+    } finally {
+      await secure.close();
+    }
   });
 });

@@ -174,6 +174,8 @@ describeWithSushy()('Redfish service of the agent', () => {
       [['chassis', 'bootdev', 'disk', 'options=persistent'], ['Hdd', 'Continuous', 'Legacy']],
       [['chassis', 'bootdev', 'cdrom'], ['Cd', 'Once', 'Legacy']],
       [['chassis', 'bootdev', 'bios', 'options=efiboot,persistent'], ['BiosSetup', 'Continuous', 'UEFI']],
+      // Floppy/primary removable media: the virtual media USB stick.
+      [['chassis', 'bootdev', 'floppy'], ['Usb', 'Once', 'Legacy']],
       // "No override" with the valid bit set: the next boot uses the default device (and clears it).
       [['chassis', 'bootdev', 'none'], ['None', 'Once', 'Legacy']],
     ];
@@ -185,6 +187,7 @@ describeWithSushy()('Redfish service of the agent', () => {
       [{ BootSourceOverrideTarget: 'Pxe', BootSourceOverrideEnabled: 'Once', BootSourceOverrideMode: 'UEFI' }, [/Boot Flag Valid/, /only next boot/, /BIOS EFI boot/, /Force PXE/]],
       [{ BootSourceOverrideTarget: 'Hdd', BootSourceOverrideEnabled: 'Continuous', BootSourceOverrideMode: 'Legacy' }, [/Boot Flag Valid/, /all future boots/, /legacy\) boot/, /default Hard-Drive/]],
       [{ BootSourceOverrideTarget: 'Cd', BootSourceOverrideEnabled: 'Once' }, [/Boot Flag Valid/, /only next boot/, /CD\/DVD/]],
+      [{ BootSourceOverrideTarget: 'Usb', BootSourceOverrideEnabled: 'Continuous', BootSourceOverrideMode: 'UEFI' }, [/Boot Flag Valid/, /all future boots/, /BIOS EFI boot/, /Floppy\/primary removable media/]],
       [{ BootSourceOverrideEnabled: 'Disabled' }, [/Boot Flag Invalid/]],
     ];
     for (const [patch, patterns] of fromRedfish) {

@@ -1,10 +1,11 @@
 /**
  * A static HTTP server for tests: serves files by name with byte ranges (what QEMU's curl block
  * driver needs), answers 404 for anything else, and counts the bytes it sent (to show an image is
- * read in place, not downloaded whole).
+ * read in place, not downloaded whole). With `tls` (a certificate and its key) it serves https.
  */
 import { createReadStream, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export interface RangeFileServer {
@@ -13,9 +14,9 @@ export interface RangeFileServer {
   readonly close: () => Promise<void>;
 }
 
-export async function startRangeFileServer(files: Record<string, string>, host = '127.0.0.1'): Promise<RangeFileServer> {
+export async function startRangeFileServer(files: Record<string, string>, host = '127.0.0.1', tls?: { cert: string; key: string }): Promise<RangeFileServer> {
   let sent = 0;
-  const server: Server = createServer((req, res) => {
+  const serve = (req: IncomingMessage, res: ServerResponse): void => {
     const path = files[(req.url ?? '').replace(/^\//, '')];
     if (path === undefined) { res.writeHead(404, 'Not Found'); res.end(); return; }
     const size = statSync(path).size;
@@ -29,11 +30,12 @@ export async function startRangeFileServer(files: Record<string, string>, host =
     if (req.method === 'HEAD') { res.end(); return; }
     sent += end - start + 1;
     createReadStream(path, { start, end }).pipe(res);
-  });
+  };
+  const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, serve) : createServer(serve);
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const port = (server.address() as AddressInfo).port;
   return {
-    url: (name) => `http://${host}:${port}/${name}`,
+    url: (name) => `${tls ? 'https' : 'http'}://${host}:${port}/${name}`,
     bytesSent: () => sent,
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };

@@ -58,6 +58,7 @@ export const SCHEMA = {
   LogService: 'LogService.v1_9_0',
   LogEntry: 'LogEntry.v1_21_0',
   VirtualMedia: 'VirtualMedia.v1_6_5',
+  Certificate: 'Certificate.v1_11_0',
   EthernetInterface: 'EthernetInterface.v1_12_4',
   Processor: 'Processor.v1_22_0',
   Memory: 'Memory.v1_23_0',

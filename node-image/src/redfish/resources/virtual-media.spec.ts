@@ -15,7 +15,11 @@ import { Accounts } from '../../core/accounts';
 import { BootOverrideRecord } from '../../core/boot-override';
 import { EventLog } from '../../core/event-log';
 import { PowerService } from '../../core/power-service';
-import { VirtualMediaService, type MediaEvent } from '../../core/virtual-media';
+import { VirtualMediaService, type ImageProbe, type MediaEvent } from '../../core/virtual-media';
+import { HttpImageProbe } from '../../media/http-image-probe';
+import { generateSelfSigned } from '../self-signed-certificate';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { silentLogger } from '../../util/logger';
 import { Privilege } from '../../protocol/errors';
 import { RedfishService } from '../redfish-service';
@@ -23,14 +27,14 @@ import { RedfishService } from '../redfish-service';
 const ISO = 'http://images.example/ramdisk.iso';
 const ADMIN = { authorization: `Basic ${Buffer.from('admin:password').toString('base64')}` };
 
-function setup(drives?: (machine: SimMachine) => MediaDrives) {
+function setup(drives?: (machine: SimMachine) => MediaDrives, probe: ImageProbe = { probe: async () => ({ ok: true, sizeBytes: 1 }) }) {
   const store = new MemoryStateStore();
   const users = new UserStore({ state: store, adminName: 'admin', adminPassword: 'password' });
   const boot = new BootOptions({ store, clock: Date.now });
   const chassis = new ChassisState({ store });
   const eventLog = new EventLog(new SystemEventLog(store));
   const machine = new SimMachine({ boot, nodeName: 'n1', powerDelayMs: 0 });
-  const virtualMedia = new VirtualMediaService({ store, drives: drives ? drives(machine) : machine.media, probe: { probe: async () => ({ ok: true, sizeBytes: 1 }) } });
+  const virtualMedia = new VirtualMediaService({ store, drives: drives ? drives(machine) : machine.media, probe });
   const events: MediaEvent[] = [];
   virtualMedia.onChange((e) => events.push(e));
   const service = new RedfishService({
@@ -99,5 +103,73 @@ describe('Redfish VirtualMedia', () => {
     } finally {
       await env.machine.close();
     }
+  });
+
+  describe('VerifyCertificate and Certificates, against an https image server with a self-signed certificate', () => {
+    let server: HttpsServer;
+    let image: string;
+    let pem: string;
+    beforeAll(async () => {
+      const own = await generateSelfSigned(['127.0.0.1'], new Date());
+      pem = own.cert;
+      server = createHttpsServer({ cert: own.cert, key: own.key }, (_req, res) => { res.writeHead(200, { 'Accept-Ranges': 'bytes', 'Content-Length': '4096' }); res.end(); });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      image = `https://127.0.0.1:${(server.address() as AddressInfo).port}/ramdisk.iso`;
+    });
+    afterAll(async () => { server.closeAllConnections(); await new Promise((r) => server.close(r)); });
+
+    it('off: inserts unchecked; on: refuses until the slot trusts the certificate; Certificates create, read, delete', async () => {
+      const env = setup(undefined, new HttpImageProbe());
+      const cd = '/redfish/v1/Managers/1/VirtualMedia/Cd';
+      const insert = (): ReturnType<typeof env.send> => env.send('POST', `${cd}/Actions/VirtualMedia.InsertMedia`, { Image: image, TransferProtocolType: 'HTTPS' });
+      try {
+        const initial = (await env.send('GET', cd)).body;
+        expect(initial).toMatchObject({ VerifyCertificate: false, Certificates: { '@odata.id': `${cd}/Certificates` } });
+        expect((await insert()).status).toBe(204);
+        expect((await env.send('POST', `${cd}/Actions/VirtualMedia.EjectMedia`)).status).toBe(204);
+
+        // sushy's set_verify_certificate(True): a PATCH; it reads back at both paths and stays after eject.
+        const patched = await env.send('PATCH', cd, { VerifyCertificate: true });
+        expect([patched.status, patched.body.VerifyCertificate]).toEqual([200, true]);
+        expect((await env.send('GET', '/redfish/v1/Systems/1/VirtualMedia/Cd')).body.VerifyCertificate).toBe(true);
+        const refused = await insert();
+        expect(refused.status).toBe(400);
+        expect(refused.body.error['@Message.ExtendedInfo'][0].MessageId).toBe('Base.1.16.0.CouldNotEstablishConnection');
+        expect(refused.body.error.message).toMatch(/not trusted by the system's CA store: DEPTH_ZERO_SELF_SIGNED_CERT.*Nothing was inserted/);
+        expect((await env.send('GET', cd)).body).toMatchObject({ Image: null, Inserted: false });
+
+        // sushy's certificates.create_member(pem, 'PEM').
+        const created = await env.send('POST', `${cd}/Certificates`, { CertificateString: pem, CertificateType: 'PEM' });
+        expect(created.status).toBe(201);
+        expect(created.body).toMatchObject({ '@odata.id': `${cd}/Certificates/1`, 'Id': '1', 'CertificateType': 'PEM', 'Subject': { CommonName: '127.0.0.1' } });
+        const listed = (await env.send('GET', `${cd}/Certificates`)).body;
+        expect(listed.Members).toEqual([{ '@odata.id': `${cd}/Certificates/1` }]);
+        expect((await env.send('GET', '/redfish/v1/Managers/1/VirtualMedia/UsbStick/Certificates')).body.Members).toEqual([]);
+        expect((await insert()).status).toBe(204);
+        expect((await env.send('GET', cd)).body).toMatchObject({ Image: image, Inserted: true, ConnectedVia: 'URI' });
+
+        // Bad input, each named.
+        const cases: Array<[unknown, string]> = [
+          [{ CertificateString: 'not a certificate', CertificateType: 'PEM' }, 'PropertyValueFormatError'],
+          [{ CertificateString: `${pem}${pem}`, CertificateType: 'PEM' }, 'PropertyValueFormatError'],
+          [{ CertificateString: pem }, 'PropertyMissing'],
+          [{ CertificateString: pem, CertificateType: 'PKCS7' }, 'PropertyValueNotInList'],
+          [{ CertificateString: 7, CertificateType: 'PEM' }, 'PropertyValueTypeError'],
+          [{ CertificateString: pem, CertificateType: 'PEM', KeyUsage: [] }, 'PropertyUnknown'],
+        ];
+        for (const [body, id] of cases) {
+          const r = await env.send('POST', `${cd}/Certificates`, body);
+          expect([r.status, r.body.error['@Message.ExtendedInfo'][0].MessageId]).toEqual([400, `Base.1.16.0.${id}`]);
+        }
+        const typeError = await env.send('PATCH', cd, { VerifyCertificate: 'yes' });
+        expect([typeError.status, typeError.body.error['@Message.ExtendedInfo'][0].MessageId]).toEqual([400, 'Base.1.16.0.PropertyValueTypeError']);
+
+        expect((await env.send('DELETE', `${cd}/Certificates/1`)).status).toBe(204);
+        expect((await env.send('GET', `${cd}/Certificates/1`)).status).toBe(404);
+        expect((await env.send('DELETE', `${cd}/Certificates/1`)).status).toBe(404);
+      } finally {
+        await env.machine.close();
+      }
+    });
   });
 });

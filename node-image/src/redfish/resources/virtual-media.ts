@@ -9,7 +9,11 @@
  *   medium (no task to poll: clients power on right after). A slot that holds an image is refused
  *   with 409 ResourceInUse (eject first, as the action's definition asks).
  * - `#VirtualMedia.EjectMedia`: no body, or `{}`.
- * - PATCH: Image (a URL, or null to eject), Inserted, WriteProtected, TransferProtocolType; merged.
+ * - PATCH: Image (a URL, or null to eject), Inserted, WriteProtected, TransferProtocolType,
+ *   VerifyCertificate; merged.
+ * - `VerifyCertificate` (false by default): when true, an https image server's certificate must be
+ *   trusted by the slot's `Certificates` (virtual-media-certificates.ts), or by the system's CA store
+ *   when it has none, or the insert is refused (400 CouldNotEstablishConnection) and nothing attached.
  */
 import type { BmcCore } from '../../core/bmc-core';
 import {
@@ -20,13 +24,14 @@ import type { Json, JsonObject } from '../http-types';
 import { notFound, notWritable, RedfishError, typeError, unknownProperty } from '../errors';
 import { collection, noContent, resourceResponse, type Route, type RouteContext } from '../router';
 import { P, SCHEMA, typeOf } from './paths';
+import { CERTIFICATES, certificateRoutes } from './virtual-media-certificates';
 
 const SLOT_MEDIA_TYPES: Readonly<Record<MediaSlotId, readonly string[]>> = { Cd: ['CD', 'DVD'], UsbStick: ['USBStick'] };
 const SLOT_NAMES: Readonly<Record<MediaSlotId, string>> = { Cd: 'Virtual CD/DVD', UsbStick: 'Virtual USB stick' };
 const INSERT = 'VirtualMedia.InsertMedia';
 const EJECT = 'VirtualMedia.EjectMedia';
 /** PATCH may change these; the other properties are read-only. */
-const WRITABLE = ['Image', 'Inserted', 'WriteProtected', 'TransferProtocolType'] as const;
+const WRITABLE = ['Image', 'Inserted', 'WriteProtected', 'TransferProtocolType', 'VerifyCertificate'] as const;
 
 function slotOf(ctx: RouteContext): MediaSlotId {
   const id = ctx.params[0];
@@ -58,7 +63,8 @@ export function virtualMediaBody(base: string, s: MediaSlotState): JsonObject {
     ConnectedVia: isConnected(s) ? 'URI' : 'NotConnected',
     TransferProtocolType: s.transferProtocolType ?? null,
     TransferMethod: 'Stream',
-    VerifyCertificate: false,
+    VerifyCertificate: s.verifyCertificate,
+    Certificates: { '@odata.id': `${path}/${CERTIFICATES}` },
     Status: { State: 'Enabled', Health: 'OK' },
     Actions: {
       [`#${INSERT}`]: { 'target': `${path}/Actions/${INSERT}`, 'TransferProtocolType@Redfish.AllowableValues': [...TRANSFER_PROTOCOLS] },
@@ -91,6 +97,11 @@ function mediaError(err: unknown, image: string | undefined, where: string | und
       throw new RedfishError(409, 'ResourceInUse', `The change to the requested resource failed because the resource is in use or in transition: ${err.message}.`);
     case 'unreachable':
       throw new RedfishError(400, 'CouldNotEstablishConnection', `The service failed to establish a connection with the URI '${shown}': ${err.message}. Nothing was inserted.`, [shown]);
+    case 'untrusted':
+      throw new RedfishError(400, 'CouldNotEstablishConnection', `The service failed to establish a connection with the URI '${shown}': ${err.message}. VerifyCertificate is true: add the server's certificate or its CA to this slot's Certificates, or set VerifyCertificate to false. Nothing was inserted.`, [shown]);
+    case 'bad-certificate':
+    case 'too-many-certificates':
+      throw new RedfishError(400, 'GeneralError', `${err.message}.`);
     case 'image-refused':
       throw new RedfishError(400, where ? 'ActionParameterValueError' : 'PropertyValueError', `The value for ${param} is invalid: ${err.message}. Nothing was inserted.`, where ? ['Image', where] : ['Image']);
     case 'no-drives':
@@ -144,9 +155,11 @@ function patchChange(body: JsonObject, current: JsonObject): MediaChange {
     if (key === 'Image') {
       if (value !== null && typeof value !== 'string') throw typeError(value, key);
       if (value !== current.Image) change.image = value;
-    } else if (key === 'Inserted' || key === 'WriteProtected') {
+    } else if (key === 'Inserted' || key === 'WriteProtected' || key === 'VerifyCertificate') {
       if (typeof value !== 'boolean') throw typeError(value, key);
-      if (key === 'Inserted') change.inserted = value; else change.writeProtected = value;
+      if (key === 'Inserted') change.inserted = value;
+      else if (key === 'WriteProtected') change.writeProtected = value;
+      else change.verifyCertificate = value;
     } else if (value !== null) {
       if (typeof value !== 'string') throw typeError(value, key);
       if (!(TRANSFER_PROTOCOLS as readonly string[]).includes(value)) throw new RedfishError(400, 'PropertyValueNotInList', `The value '${value}' for the property TransferProtocolType is not in the list of acceptable values (${TRANSFER_PROTOCOLS.join(', ')}).`, [value, key]);
@@ -223,6 +236,7 @@ function routesAt(base: string, core: BmcCore): Route[] {
         },
       },
     },
+    ...certificateRoutes(base, core, slotOf),
   ];
 }
 
