@@ -1,6 +1,6 @@
 /** The web UI section of docs/benchmarks.md (pure). */
 import { quantile } from './stats';
-import { CHURN_NOTE, CHURN_PER_SECOND, CHURN_SECONDS, INPUT_TARGET_MS, LOAD_TARGET_MS, MAX_IN_FLIGHT, WEB_UI_NODES, type WebUiReport } from './web-ui-bench';
+import { CHURN_NOTE, CHURN_PER_SECOND, CONSISTENT_WITHIN_MS, CHURN_SECONDS, INPUT_TARGET_MS, LOAD_TARGET_MS, MAX_IN_FLIGHT, WEB_UI_NODES, type WebUiReport } from './web-ui-bench';
 
 export const WEB_UI_HEADING = `## Web UI: the fleet page with ${WEB_UI_NODES} nodes`;
 
@@ -46,7 +46,7 @@ export function renderWebUi(r: WebUiReport): string {
     out.push(`| page timer lateness p50 / p99 / max | ${ms(c.lagMs.p50)} / ${ms(c.lagMs.p99)} / ${ms(c.lagMs.max)} |`);
     out.push(`| long tasks (> 50 ms) / longest | ${c.longTasks} / ${c.longTasks === 0 ? '–' : ms(c.longestTaskMs)} |`);
     out.push(`| probe node: Chassis Control answered → shown, median / max | ${ms(quantile(probes, 0.5))} / ${ms(probes[probes.length - 1] ?? NaN)}${c.probesMissed > 0 ? ` (**${c.probesMissed} not shown within 30 s**)` : ''} |`);
-    out.push(`| page equals every BMC's power after the churn | ${c.consistent ? 'yes, all rows' : '**no**'} |`, '');
+    out.push(`| page equals every BMC's power after the churn | ${c.consistentAfterMs === null ? `**no**, not within ${CONSISTENT_WITHIN_MS / 1000} s` : `yes, all rows, ${ms(c.consistentAfterMs)} after the last change was answered`} |`, '');
   }
   return out.join('\n');
 }
