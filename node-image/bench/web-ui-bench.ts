@@ -310,7 +310,8 @@ export async function runWebUiBench(o: { runs: number; repoRoot: string; farmMai
     await orchestrator.start();
     const url = `${orchestrator.http.baseUrl}/`;
     browser = await puppeteer.launch({ browser: 'chrome', executablePath: CHROMIUM, headless: true, args: FLAGS, timeout: 60_000 });
-    const version = await browser.version();
+    // puppeteer says "Chrome/156.0…"; the section names the browser itself.
+    const version = (await browser.version()).replace(/^[A-Za-z]+\//, '');
     await loadOnce(browser, url); // warm-up: the orchestrator's first page and the browser's caches
     const loadsMs: number[] = [];
     for (let run = 0; run < o.runs; run += 1) {
