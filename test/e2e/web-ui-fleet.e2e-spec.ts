@@ -2,6 +2,7 @@
  * The web UI's fleet page in Debian's chromium and firefox-esr against a real orchestrator with
  * simulated nodes: an empty fleet, the API's validation message next to the field, a create through
  * the form, the power buttons, a power change made with ipmitool showing without reload, the filter,
+ * the node page's addresses, soft/reset buttons, boot override (read back with ipmitool) and live events,
  * delete with purge confirmation; the live feed never reconnecting, also while the host's network
  * changes; the CSP header present and nothing violating it. The same scenario
  * runs in each browser, with its own fleet. Writes docs/screenshots/fleet.png (from chromium).
@@ -161,6 +162,34 @@ function fleetScenario(kind: BrowserKind): void {
       }
       expect(await page.eventStreamOpens()).toBe(opens);
       expect(await page.text('#live')).toBe('live');
+    });
+
+    it('node page: its addresses to copy, soft and reset with the BMC\'s answer, a boot override, and its events as they happen', async () => {
+      const view = (await fleet.request<{ ipmi: { host: string; port: number }; vnc: { host: string; port: number } }>('GET', '/api/v1/nodes/sim-a')).body;
+      const node = await browser.newPage();
+      await node.goto(`${fleet.url}/nodes/sim-a`);
+      await node.waitForText('.panel.addresses', `${view.ipmi.host}:${view.ipmi.port}`);
+      expect(await node.text('.panel.addresses')).toContain(`ipmitool -I lanplus -H ${view.ipmi.host} -p ${view.ipmi.port}`);
+      expect(await node.text('.panel.addresses')).toContain(`${view.vnc.host}:${view.vnc.port}`);
+      await node.waitForText('#events', 'power on');
+      for (const action of ['reset', 'soft']) {
+        await node.click(`.toolbar button[data-action="${action}"]`);
+        await node.waitForText('#power-result.ok', `${action}: done`, 30_000);
+        // The page's event list grows from the fleet stream (no reload).
+        await node.waitForText('#events', `power ${action}`);
+      }
+      await node.click('.toolbar button[data-action="on"]');
+      await node.waitForText('#power-result.ok', 'on: done', 30_000);
+      await node.select('#boot-device', 'pxe');
+      await node.click('.panel.boot button[type=submit]');
+      await node.waitForText('#boot-result.ok', 'next boot: pxe (once)');
+      await node.waitForText('#events', 'boot override pxe once');
+      const port = view.ipmi.port;
+      const bootparam = await ipmitool(port, ['chassis', 'bootparam', 'get', '5'], { password: PASSWORD });
+      expect(bootparam.stdout).toContain('Force PXE');
+      expect(node.problems.violations).toEqual([]);
+      // noVNC logs the agent's refusal: a simulated server has no screen. Nothing else.
+      expect(node.problems.consoleErrors.filter((line) => !line.startsWith('Failed when connecting: Connection closed (code: 4404, reason: This machine has no graphical console'))).toEqual([]);
     });
 
     it('node page: reads the virtual CD through the BMC\'s Redfish and shows its refusal of an image it cannot reach', async () => {
