@@ -4,7 +4,7 @@
  * Event Timing API's duration: from the key's hardware timestamp to the next paint after its handlers
  * ran (input delay + processing + presentation; Chromium reports events of 16 ms or more).
  */
-import type { Page } from 'playwright-core';
+import type { Page } from 'puppeteer-core';
 
 export interface PageTimings {
   readonly lagsMs: number[];
@@ -55,8 +55,9 @@ export function shownPowerStates(page: Page): Promise<Record<string, string | nu
 
 export async function waitForShownPower(page: Page, name: string, state: string, timeoutMs: number): Promise<void> {
   await page.waitForFunction(
-    ([row, want]) => (globalThis as unknown as { document: { querySelector(s: string): { getAttribute(a: string): string | null } | null } }).document.querySelector(`tr[data-name="${row}"]`)?.getAttribute('data-power') === want,
-    [name, state] as const,
+    (row: string, want: string) => (globalThis as unknown as { document: { querySelector(s: string): { getAttribute(a: string): string | null } | null } }).document.querySelector(`tr[data-name="${row}"]`)?.getAttribute('data-power') === want,
     { polling: 'raf', timeout: timeoutMs },
+    name,
+    state,
   );
 }

@@ -1,14 +1,21 @@
 /**
  * GET /api/v1/events: the fleet as Server-Sent Events (HTML Living Standard section 9.2), one JSON
  * FleetMessage per `data:` line: first a snapshot, then each change as it happens. A comment line
- * every KEEPALIVE_MS keeps proxies from closing an idle stream.
+ * every KEEPALIVE_MS keeps the stream from ever looking idle (section 9.2.7 suggests such comments).
  */
 import { Controller, Get, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FleetMessage } from './fleet-message';
 import { FleetWatch } from './fleet-watch.service';
 
-const KEEPALIVE_MS = 15_000;
+/**
+ * Well under 5 s: whenever Firefox sees the host's network change (any interface or address added or
+ * removed, e.g. each container started or removed on a Docker host), it closes every HTTP connection
+ * that then receives nothing for 5 s (its `network.http.network-changed.timeout`), and its
+ * EventSource takes that close as fatal: readyState CLOSED, no reconnection. A comment every 2 s
+ * keeps bytes arriving in any such window; proxies' idle timeouts (tens of seconds) are met too.
+ */
+export const KEEPALIVE_MS = 2_000;
 
 interface StreamRequest {
   on(event: 'close', listener: () => void): unknown;

@@ -4,7 +4,7 @@
  * driven by puppeteer-core (their own browser downloads are unreachable here; docs/adr/0015). Each
  * launch is headless with a fresh profile; chromium without sandbox (root) and background networking
  * (no internet). Every page is in its own browser context (no shared cookies or cache) and records
- * console errors, uncaught exceptions and Content-Security-Policy violations.
+ * console errors, uncaught exceptions, Content-Security-Policy violations and its event streams' connections.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -81,6 +81,11 @@ export class TestBrowser {
     // A string: it runs in the page, whose types (DOM) this Node-side project does not compile against.
     await page.evaluateOnNewDocument(`document.addEventListener('securitypolicyviolation', (event) =>
       window.__reportViolation(event.violatedDirective + ' blocked ' + (event.blockedURI || 'inline') + ' (' + event.sourceFile + ':' + event.lineNumber + ')'));`);
+    // Counts the connections each EventSource of the page opens (its first and every reconnection).
+    await page.evaluateOnNewDocument(`window.__eventStreamOpens = 0;
+      window.EventSource = class extends window.EventSource {
+        constructor(url, init) { super(url, init); this.addEventListener('open', () => { window.__eventStreamOpens += 1; }); }
+      };`);
     page.on('console', (message) => {
       if (message.type() === 'error') problems.consoleErrors.push(`${message.text()} ${message.location().url ?? ''}`.trim());
     });
@@ -237,6 +242,11 @@ export class TestPage {
       name,
       state,
     );
+  }
+
+  /** How many times the page's event streams have opened a connection since the document loaded. */
+  eventStreamOpens(): Promise<number> {
+    return this.page.evaluate(() => (globalThis as unknown as { __eventStreamOpens: number }).__eventStreamOpens);
   }
 
   /** The cookies of this page's browser context. */
