@@ -60,7 +60,8 @@ async function run(config: ManagedFarmConfig, log: Logger): Promise<void> {
   const state = FarmStateStore.open(a.stateDir);
   const roster = FarmRoster.open(a.stateDir);
   const tls = await loadTlsMaterial({
-    store: new FileStateStore(join(a.stateDir, 'redfish-tls')),
+    // Where a node's agent keeps its certificate (BMC_STATE_DIR), so the orchestrator reads a farm's as a node's.
+    store: new FileStateStore(a.stateDir),
     ...(a.redfishTlsCert && a.redfishTlsKey ? { certFile: a.redfishTlsCert, keyFile: a.redfishTlsKey } : {}),
     names: [...new Set([hostname(), 'localhost', '127.0.0.1', ...config.tlsNames])],
     now: new Date(),
