@@ -42,7 +42,7 @@ export interface CreatedNode extends NodeView {
 
 const includeLeases = { leases: true } as const;
 /** A row for a view: its leases and its farm's name. */
-const includeView = { leases: true, farm: { select: { name: true } } } as const;
+const includeView = { leases: true, farm: { select: { name: true, runtimeRef: true } } } as const;
 
 /** The node's leased ports by kind. */
 function portsOf(node: NodeWithLeases): Partial<Record<LeaseKind, number>> {
