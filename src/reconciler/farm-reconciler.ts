@@ -63,9 +63,12 @@ export class FarmReconciler {
     const listed = await this.farms.states(farm);
     const plan = planFarmReconcile(members, listed, settledBefore);
 
-    if (plan.strays.length > 0) {
-      await this.farms.removeBmcs(farm.id, plan.strays.map((bmc) => ({ id: bmc.nodeId, name: bmc.name })), false);
-      for (const bmc of plan.strays) this.repair(log, 'removed-orphan', bmc.name, `removed BMC ${bmc.name} (node ${bmc.nodeId}) from farm ${farm.name}: no such node of it (its state kept)`);
+    // A batch may have written rows and added BMCs since the rows were read: those are no strays.
+    const since = plan.strays.length === 0 ? [] : await this.prisma.node.findMany({ where: { id: { in: plan.strays.map((bmc) => bmc.nodeId) }, farmId: farm.id }, select: { id: true } });
+    const strays = plan.strays.filter((bmc) => !since.some((row) => row.id === bmc.nodeId));
+    if (strays.length > 0) {
+      await this.farms.removeBmcs(farm.id, strays.map((bmc) => ({ id: bmc.nodeId, name: bmc.name })), false);
+      for (const bmc of strays) this.repair(log, 'removed-orphan', bmc.name, `removed BMC ${bmc.name} (node ${bmc.nodeId}) from farm ${farm.name}: no such node of it (its state kept)`);
     }
     for (const purge of [true, false]) {
       const rows = plan.finishDeletes.filter((row) => row.purgeOnDelete === purge);
