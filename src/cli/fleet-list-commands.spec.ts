@@ -31,7 +31,7 @@ function nodeView(name: string, powerState: NodeView['powerState'] = 'off'): Nod
   return {
     id: `id-${name}`, name, state: 'running', powerState, powerObservedAt: null, machine: 'sim', memoryMiB: 2048, cpus: 2, diskSizeGiB: 20, cdrom: null,
     bootMode: 'bios', bootMenuTimeoutMs: 0, enableKvm: 'auto', powerOnAtStart: false, networks: [], labInterfaces: [],
-    ipmi: { host: '127.0.0.1', port: 16230, user: 'admin' }, vnc: { host: '127.0.0.1', port: 15900, passwordAt: null }, redfish: { host: '127.0.0.1', port: 17000 }, bmcUsers: 'reset', bmcReachable: true, container: { name: `bmcfleet-${name}`, id: null }, host: null,
+    ipmi: { host: '127.0.0.1', port: 16230, user: 'admin' }, vnc: { host: '127.0.0.1', port: 15900, passwordAt: null }, redfish: { host: '127.0.0.1', port: 17000 }, bmcUsers: 'reset', bmcReachable: true, container: { name: `bmcfleet-${name}`, id: null }, host: null, farm: null,
     lastError: null, createdAt: '2026-11-24T10:00:00.000Z', updatedAt: '2026-11-24T10:00:00.000Z',
   };
 }

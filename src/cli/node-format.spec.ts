@@ -26,6 +26,7 @@ function nodeView(overrides: Partial<NodeView> = {}): NodeView {
     bmcReachable: true,
     container: { name: 'bmcfleet-node1', id: '0123456789abcdef0123' },
     host: 'lab-host-1',
+    farm: null,
     lastError: null,
     createdAt: '2026-11-24T10:00:00.000Z',
     updatedAt: '2026-11-24T10:00:00.000Z',

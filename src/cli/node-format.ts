@@ -27,7 +27,7 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
 
 export function formatNodeTable(nodes: readonly NodeView[]): string {
   if (nodes.length === 0) return 'no nodes\n';
-  return formatTable(NODE_TABLE_HEADERS, nodes.map((n) => [n.name, n.state, n.powerState, formatEndpoint(n.ipmi), formatEndpoint(n.vnc), formatRedfish(n.redfish), n.machine, n.host ?? '-']));
+  return formatTable(NODE_TABLE_HEADERS, nodes.map((n) => [n.name, n.state, n.powerState, formatEndpoint(n.ipmi), formatRedfish(n.vnc), formatRedfish(n.redfish), n.machine, n.host ?? '-']));
 }
 
 /** `nodes show` and the create answer: one "key: value" line each. */
@@ -38,7 +38,7 @@ export function formatNodeDetails(n: NodeView): string {
     ['power', n.powerObservedAt ? `${n.powerState} (seen ${n.powerObservedAt})` : n.powerState],
     ['machine', n.machine],
     ['ipmi', `${formatEndpoint(n.ipmi)} user ${n.ipmi.user}`],
-    ['vnc', formatEndpoint(n.vnc)],
+    ['vnc', formatRedfish(n.vnc)],
     ['redfish', n.redfish === null ? '- (made before Redfish ports; its next re-create leases one)' : `https://${formatEndpoint(n.redfish)}/redfish/v1`],
     ['memory', `${n.memoryMiB} MiB`],
     ['cpus', String(n.cpus)],

@@ -72,4 +72,8 @@ export abstract class AppConfig {
   abstract readonly runtime: RuntimeName;
   /** Milliseconds between reconciler runs (RECONCILE_INTERVAL_S); 0 turns the periodic run off. */
   abstract readonly reconcileIntervalMs: number;
+  /** Where `machine: sim` nodes go (SIM_PLACEMENT): BMCs in farms, or a runtime node each. */
+  abstract readonly simPlacement: 'farm' | 'container';
+  /** BMCs per farm at most (FARM_CAPACITY); a farm that is full makes the next farm. */
+  abstract readonly farmCapacity: number;
 }

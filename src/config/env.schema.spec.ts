@@ -46,6 +46,8 @@ describe('parseAppConfig', () => {
       fleetName: 'bmcfleet',
       runtime: 'docker',
       reconcileIntervalMs: 15_000,
+      simPlacement: 'farm',
+      farmCapacity: 2000,
     });
   });
 
@@ -70,6 +72,8 @@ describe('parseAppConfig', () => {
       ISO_DIR: '/srv/iso',
       MAX_DISK_GIB: '500',
       RUNTIME: 'swarm',
+      SIM_PLACEMENT: 'container',
+      FARM_CAPACITY: '500',
     });
     expect(sut).toEqual({
       http: { port: 9000, bindAddress: '0.0.0.0', apiToken: GOOD_TOKEN },
@@ -87,12 +91,20 @@ describe('parseAppConfig', () => {
       fleetName: 'lab-a',
       runtime: 'swarm',
       reconcileIntervalMs: 0,
+      simPlacement: 'container',
+      farmCapacity: 500,
     });
   });
 
   it('refuses a fleet name Docker names cannot carry and a reconcile interval that is not a number', () => {
     const error = issuesOf({ FLEET_NAME: 'Lab_A', RECONCILE_INTERVAL_S: '5s' });
     expect(error.issues.map((issue) => issue.variable)).toEqual(['FLEET_NAME', 'RECONCILE_INTERVAL_S']);
+  });
+
+  it('refuses a sim placement it does not know and a farm capacity out of range', () => {
+    const error = issuesOf({ SIM_PLACEMENT: 'cloud', FARM_CAPACITY: '0' });
+    expect(error.issues.map((issue) => issue.variable)).toEqual(['SIM_PLACEMENT', 'FARM_CAPACITY']);
+    expect(issuesOf({ FARM_CAPACITY: '9001' }).issues[0]?.problem).toContain('from 1 to 9000');
   });
 
   it('treats blank variables as unset and trims values', () => {

@@ -28,7 +28,18 @@ export const ENV_DEFAULTS = {
   RECONCILE_INTERVAL_S: '15',
   MAX_DISK_GIB: '2048',
   RUNTIME: 'docker',
+  SIM_PLACEMENT: 'farm',
+  FARM_CAPACITY: '2000',
 } as const;
+
+/** Where `machine: sim` nodes go: BMCs in farms (src/farms), or one runtime node each. */
+export const SIM_PLACEMENTS = ['farm', 'container'] as const;
+export type SimPlacement = (typeof SIM_PLACEMENTS)[number];
+/**
+ * BMCs one farm hosts at most: each holds an IPMI socket and a Redfish listener (2 of a process's
+ * ~20,000 open files, see docs/operations.md).
+ */
+export const MAX_FARM_CAPACITY = 9000;
 
 /** Where ISO_DIR is when unset: beside the database, under DATA_DIR. */
 export const DEFAULT_ISO_SUBDIR = 'iso';
@@ -343,6 +354,13 @@ export function parseAppConfig(env: Environment, options: ParseOptions): AppConf
     issues.add('RECONCILE_INTERVAL_S', reconcileRaw, 'must be an integer number of seconds from 0 (off) to 86400');
   }
 
+  const simPlacement: SimPlacement = parseChoice('SIM_PLACEMENT', readOr(env, 'SIM_PLACEMENT'), SIM_PLACEMENTS, issues);
+  const farmCapacityRaw = readOr(env, 'FARM_CAPACITY');
+  const farmCapacity = parseInteger(farmCapacityRaw);
+  if (farmCapacity === null || farmCapacity < 1 || farmCapacity > MAX_FARM_CAPACITY) {
+    issues.add('FARM_CAPACITY', farmCapacityRaw, `must be a whole number of BMCs per farm from 1 to ${MAX_FARM_CAPACITY}`);
+  }
+
   checkDefaultIpmiPassword(env, issues);
   const dataDir = resolveDataDir(readOr(env, 'DATA_DIR'), options.cwd);
   const isoDir = resolveIsoDir(env, dataDir, options.cwd, issues);
@@ -371,6 +389,8 @@ export function parseAppConfig(env: Environment, options: ParseOptions): AppConf
     fleetName,
     runtime,
     reconcileIntervalMs: (reconcileSeconds ?? 0) * 1000,
+    simPlacement,
+    farmCapacity: farmCapacity ?? 1,
   };
   return Object.freeze(config);
 }

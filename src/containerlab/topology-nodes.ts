@@ -100,8 +100,7 @@ export function labLabels(view: NodeView): Record<string, string> {
     [LAB_LABELS.ipmiAddress]: text(view.ipmi.host, 'IPMI address'),
     [LAB_LABELS.ipmiPort]: String(view.ipmi.port),
     [LAB_LABELS.ipmiUser]: text(view.ipmi.user, 'IPMI user'),
-    [LAB_LABELS.vncAddress]: text(view.vnc.host, 'VNC address'),
-    [LAB_LABELS.vncPort]: String(view.vnc.port),
+    ...(view.vnc === null ? {} : { [LAB_LABELS.vncAddress]: text(view.vnc.host, 'VNC address'), [LAB_LABELS.vncPort]: String(view.vnc.port) }),
     // Absent for a node made before Redfish ports (until its container is made anew).
     ...(view.redfish === null
       ? {}

@@ -37,10 +37,10 @@ export interface NodeContainerSpec {
   readonly labels: Readonly<Record<string, string>>;
   /** The agent's environment (design.md section 1). */
   readonly env: Readonly<Record<string, string>>;
-  /** Published as `<containerPort>/udp` on hostIp:port. */
-  readonly ipmi: PublishedPort;
-  /** Published as `<containerPort>/tcp` on hostIp:port. */
-  readonly vnc: PublishedPort;
+  /** Published as `<containerPort>/udp` on hostIp:port; null with hostNetwork. */
+  readonly ipmi: PublishedPort | null;
+  /** Published as `<containerPort>/tcp` on hostIp:port; null with hostNetwork. */
+  readonly vnc: PublishedPort | null;
   /** Published as `<containerPort>/tcp` on hostIp:port; null for a node made before Redfish ports. */
   readonly redfish: PublishedPort | null;
   /** Named volume mounted at /vm (disk, NVRAM, BMC state); created with the same labels if missing. */
@@ -55,6 +55,10 @@ export interface NodeContainerSpec {
   /** Docker security options, e.g. no-new-privileges:true. */
   readonly securityOpt: readonly string[];
   readonly limits: ContainerLimits;
+  /** The container's program instead of the image's entrypoint (argv); null: the image's. */
+  readonly entrypoint?: readonly string[] | null;
+  /** Docker's host network mode: nothing published, no health check (it probes one BMC at 623). */
+  readonly hostNetwork?: boolean;
 }
 
 /** What one node container may use of the host. */

@@ -51,13 +51,15 @@ export function tcpPortKey(port: number): string {
  * an empty directory at that path on the host as Binds would.
  */
 export function containerCreateOptions(spec: NodeContainerSpec, engineCpus: number): Dockerode.ContainerCreateOptions {
-  const ipmiKey = udpPortKey(spec.ipmi.containerPort);
-  const vncKey = tcpPortKey(spec.vnc.containerPort);
-  const published: Array<[string, PublishedPort]> = [[ipmiKey, spec.ipmi], [vncKey, spec.vnc]];
+  const published: Array<[string, PublishedPort]> = [];
+  if (spec.ipmi !== null) published.push([udpPortKey(spec.ipmi.containerPort), spec.ipmi]);
+  if (spec.vnc !== null) published.push([tcpPortKey(spec.vnc.containerPort), spec.vnc]);
   if (spec.redfish !== null) published.push([tcpPortKey(spec.redfish.containerPort), spec.redfish]);
   return {
     name: spec.name,
     Image: spec.image,
+    ...(spec.entrypoint ? { Entrypoint: [...spec.entrypoint], Cmd: [] } : {}),
+    ...(spec.hostNetwork ? { Healthcheck: { Test: ['NONE'] } } : {}),
     Labels: { ...spec.labels },
     Env: Object.entries(spec.env).map(([name, value]) => `${name}=${value}`),
     ExposedPorts: Object.fromEntries(published.map(([key]) => [key, {}])),
@@ -81,6 +83,7 @@ export function containerCreateOptions(spec: NodeContainerSpec, engineCpus: numb
       PidsLimit: spec.limits.pids,
       LogConfig: { Type: LOG_DRIVER, Config: { 'max-size': spec.limits.logMaxSize, 'max-file': String(spec.limits.logMaxFiles) } },
       RestartPolicy: { Name: RESTART_POLICY },
+      ...(spec.hostNetwork ? { NetworkMode: 'host' } : {}),
     },
   };
 }

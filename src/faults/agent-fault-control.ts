@@ -8,10 +8,26 @@ import { Injectable } from '@nestjs/common';
 import { messageOf } from '../common/errors/message-of';
 import { NodeRuntime } from '../runtime/node-runtime';
 import { NodeNotFoundError } from '../runtime/runtime-errors';
+import { FARM_CTL_ARGV } from '../farms/farm-spec';
 import type { AgentFaultRule, AgentFaults } from './fault-report';
 
 /** Where the node image keeps the client (node-image/Dockerfile). */
 export const FAULT_CTL_ARGV = ['node', '/opt/bmcfleet/agent/faults/fault-ctl.js'] as const;
+
+/**
+ * Where a node's fault rules live: its runtime node's name, or for a BMC in a farm
+ * `<farm runtime name>/<node name>` (the farm's own client, `farm-ctl faults <bmc> ...`, answers
+ * as fault-ctl does). A runtime name never holds a "/".
+ */
+export function faultRefOf(node: { readonly name: string; readonly runtimeRef: string; readonly farm?: { readonly runtimeRef: string } | null }): string {
+  return node.farm ? `${node.farm.runtimeRef}/${node.name}` : node.runtimeRef;
+}
+
+function argvOf(ref: string, args: readonly string[]): { ref: string; argv: string[] } {
+  const at = ref.indexOf('/');
+  if (at < 0) return { ref, argv: [...FAULT_CTL_ARGV, ...args] };
+  return { ref: ref.slice(0, at), argv: [...FARM_CTL_ARGV, 'faults', ref.slice(at + 1), ...args] };
+}
 const EXEC_LIMITS = { timeoutMs: 20_000, maxOutputBytes: 256 * 1024 };
 
 /** Why a call failed: the agent refused (its message), the rule id is unknown, or the channel is out of reach. */
@@ -43,7 +59,8 @@ export class AgentFaultControl {
   private async call(ref: string, args: string[]): Promise<unknown> {
     let result;
     try {
-      result = await this.runtime.exec(ref, [...FAULT_CTL_ARGV, ...args], EXEC_LIMITS);
+      const target = argvOf(ref, args);
+      result = await this.runtime.exec(target.ref, target.argv, EXEC_LIMITS);
     } catch (error) {
       const why = error instanceof NodeNotFoundError ? 'the node does not exist in its runtime' : messageOf(error);
       throw new FaultControlError('unreachable', `the fault control channel of ${ref} cannot be reached: ${why}`);

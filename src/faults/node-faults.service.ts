@@ -13,7 +13,7 @@ import { FleetMetrics } from '../metrics/fleet-metrics.service';
 import { NodeEvents } from '../nodes/fleet-context';
 import { NodesService } from '../nodes/nodes.service';
 import type { NodeWithLeases } from '../nodes/node.model';
-import { AgentFaultControl, FaultControlError } from './agent-fault-control';
+import { AgentFaultControl, FaultControlError, faultRefOf } from './agent-fault-control';
 import { describeRule, reportFaults, type AgentFaultRule, type RuleSeen } from './fault-report';
 
 export const FAULT_POLL_MS = 2_000;
@@ -106,10 +106,10 @@ export class NodeFaultsService implements OnApplicationBootstrap, BeforeApplicat
       const added: AgentFaultRule[] = [];
       for (const spec of specs) {
         try {
-          added.push(await this.control.add(node.runtimeRef, spec));
+          added.push(await this.control.add(faultRefOf(node), spec));
         } catch (error) {
           // All or nothing: the rules of this request that went in come out again.
-          for (const rule of added) await this.control.clear(node.runtimeRef, rule.id).catch(() => 0);
+          for (const rule of added) await this.control.clear(faultRefOf(node), rule.id).catch(() => 0);
           throw this.httpError(node.name, error);
         }
       }
@@ -138,7 +138,7 @@ export class NodeFaultsService implements OnApplicationBootstrap, BeforeApplicat
       await this.read(watched, true);
       let removed: number;
       try {
-        removed = await this.control.clear(node.runtimeRef, ruleId);
+        removed = await this.control.clear(faultRefOf(node), ruleId);
       } catch (error) {
         throw this.httpError(node.name, error);
       }
@@ -155,8 +155,8 @@ export class NodeFaultsService implements OnApplicationBootstrap, BeforeApplicat
 
   private watch(node: NodeWithLeases): Watched {
     let entry = this.watched.get(node.id);
-    if (entry === undefined || entry.ref !== node.runtimeRef) {
-      entry = { id: node.id, name: node.name, ref: node.runtimeRef, seen: entry?.seen ?? new Map() };
+    if (entry === undefined || entry.ref !== faultRefOf(node)) {
+      entry = { id: node.id, name: node.name, ref: faultRefOf(node), seen: entry?.seen ?? new Map() };
       this.watched.set(node.id, entry);
     }
     return entry;
@@ -210,11 +210,12 @@ export class NodeFaultsService implements OnApplicationBootstrap, BeforeApplicat
     }
     for (const row of rows) {
       if (this.closed) return;
-      if (row.state !== 'running' || this.watched.has(row.id)) continue;
-      const entry: Watched = { id: row.id, name: row.name, ref: row.runtimeRef, seen: new Map() };
+      // Farm nodes are watched from their first fault request on (one exec per node at start would be thousands).
+      if (row.state !== 'running' || row.farmId !== null || this.watched.has(row.id)) continue;
+      const entry: Watched = { id: row.id, name: row.name, ref: faultRefOf(row), seen: new Map() };
       // Rules found now already acted before this start: counted from here on, not told as new.
       await this.serial(row.id, async () => {
-        const faults = await this.control.list(row.runtimeRef);
+        const faults = await this.control.list(entry.ref);
         if (faults.rules.length === 0) return;
         entry.seen = reportFaults(new Map(), faults.rules, Date.now(), FAULT_EVENT_GAP_MS).seen;
         this.watched.set(row.id, entry);

@@ -2,9 +2,10 @@
 import { Module } from '@nestjs/common';
 import { NodeBatchesController } from './node-batches.controller';
 import { NodeBatchesService } from './node-batches.service';
+import { FarmBatch } from './farm-batch';
 
 @Module({
   controllers: [NodeBatchesController],
-  providers: [NodeBatchesService],
+  providers: [NodeBatchesService, FarmBatch],
 })
 export class NodeBatchesModule {}

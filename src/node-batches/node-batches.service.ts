@@ -1,5 +1,8 @@
 /**
- * POST /api/v1/node-batches: many `machine: sim` nodes in one call. Each node is made by the same
+ * POST /api/v1/node-batches: many `machine: sim` nodes in one call. With SIM_PLACEMENT=farm (the
+ * default) the nodes become BMCs in farms (src/farms, farm-batch.ts): rows and leases in one
+ * transaction, each farm's BMCs added with one control call per few hundred. With
+ * SIM_PLACEMENT=container each node is made by the same
  * create as POST /api/v1/nodes (NodesService.create: row and leases, runtime node, BMC answering), a few
  * at a time, so a batch node is exactly a node made alone. All or nothing: when one node cannot be
  * made, no further one starts, and the nodes this batch made are undone the way an interrupted create
@@ -14,10 +17,12 @@ import { messageOf } from '../common/errors/message-of';
 import { NodeDeployer } from '../nodes/node-deployer';
 import { NodesService } from '../nodes/nodes.service';
 import { generateSecret, GENERATED_IPMI_PASSWORD_LENGTH } from '../nodes/generate-secret';
-import { LEASE_KIND_INFO, LEASE_KINDS, leaseRange } from '../nodes/lease-kinds';
+import { LEASE_KIND_INFO, LEASE_KINDS, leaseRange, type LeaseKind } from '../nodes/lease-kinds';
 import type { Endpoint, NodeView } from '../nodes/node.model';
 import { rangeText } from '../nodes/port-allocation';
 import { BatchNameError, batchNames } from './batch-names';
+import { FARM_LEASE_KINDS, FarmsService } from '../farms/farms.service';
+import { FarmBatch } from './farm-batch';
 import { CreateNodeBatchDto } from './dto/create-node-batch.dto';
 
 /** Creates in flight at once: each starts a runtime node and waits for its BMC (2 cores, shared). */
@@ -59,6 +64,8 @@ export class NodeBatchesService {
     private readonly prisma: PrismaService,
     private readonly nodes: NodesService,
     private readonly deployer: NodeDeployer,
+    private readonly farms: FarmsService,
+    private readonly farmBatch: FarmBatch,
   ) {}
 
   async create(dto: CreateNodeBatchDto): Promise<CreatedBatch> {
@@ -70,9 +77,15 @@ export class NodeBatchesService {
       throw error;
     }
     await this.checkNamesFree(names);
-    await this.checkPortsFree(names.length);
     const givenPassword = dto.ipmiPassword ?? this.config.nodeDefaults['IPMI_PASS'];
     const password = givenPassword ?? generateSecret(GENERATED_IPMI_PASSWORD_LENGTH);
+    if (this.farms.enabled) {
+      await this.checkPortsFree(names.length, FARM_LEASE_KINDS);
+      const views = await this.farmBatch.create(names, { password, ipmiUser: dto.ipmiUser, powerOnAtStart: dto.powerOnAtStart ?? false });
+      this.logger.log(`batch ${dto.namePrefix}: ${names.length} sim node(s) placed in farms (${names[0]} … ${names[names.length - 1]})`);
+      return { namePrefix: dto.namePrefix, count: views.length, machine: 'sim', nodes: views.map(batchNode), ...(givenPassword === undefined ? { generatedIpmiPassword: password } : {}) };
+    }
+    await this.checkPortsFree(names.length, LEASE_KINDS);
     const made: NodeView[] = [];
     let failure: { name: string; error: unknown } | null = null;
     let next = 0;
@@ -111,8 +124,8 @@ export class NodeBatchesService {
   }
 
   /** Each node leases one port of every kind: refuse a batch the ranges cannot hold before making any. */
-  private async checkPortsFree(count: number): Promise<void> {
-    for (const kind of LEASE_KINDS) {
+  private async checkPortsFree(count: number, kinds: readonly LeaseKind[]): Promise<void> {
+    for (const kind of kinds) {
       const range = leaseRange(this.config, kind);
       const leased = await this.prisma.portLease.count({ where: { kind, port: { gte: range.first, lte: range.last } } });
       const free = range.last - range.first + 1 - leased;

@@ -14,6 +14,7 @@ import { LEASE_KINDS } from './lease-kinds';
 import { nodeSpec } from './node-spec';
 import type { NodeWithLeases } from './node.model';
 import { PortLeases } from './port-leases.service';
+import { FarmsService, type FarmRow } from '../farms/farms.service';
 
 /** Which runtime node a row means. */
 export function nodeRefOf(node: Pick<NodeWithLeases, 'id' | 'name' | 'runtimeRef' | 'host'>): NodeRef {
@@ -28,6 +29,7 @@ export class NodeDeployer {
     private readonly prisma: PrismaService,
     private readonly media: IsoLibrary,
     private readonly leases: PortLeases,
+    private readonly farms: FarmsService,
   ) {}
 
   /** The node as its runtime runs it (also what containerlab's `linux` mode renders). */
@@ -52,6 +54,13 @@ export class NodeDeployer {
    * Rejects with the runtime's errors (PortInUseError, …) or the ISO's CdromRejectedError.
    */
   async ensureRunning(given: NodeWithLeases): Promise<NodeWithLeases> {
+    if (given.farmId !== null) {
+      // A farm node: its farm runs, and hosts its BMC.
+      const farm = await this.farms.ensureRunning(await this.farmOf(given));
+      const failed = await this.farms.addBmcs(farm, [given]);
+      if (failed.length > 0) throw new Error(`farm ${farm.name} could not start the BMC: ${failed[0]?.error ?? ''}`);
+      return given;
+    }
     const node = await this.withNewInstanceSettings(given);
     // Checked again at every (re-)creation: the file may have been replaced since the node was made.
     if (node.cdrom !== null) await this.media.resolve(node.cdrom);
@@ -63,12 +72,21 @@ export class NodeDeployer {
 
   /** Removes the node's runtime node; its disk too with purge (NodeRuntime.remove). */
   async remove(node: NodeWithLeases, purge: boolean): Promise<void> {
+    if (node.farmId !== null) return this.farms.removeBmcs(node.farmId, [node], purge);
     await this.runtime.remove(nodeRefOf(node), purge ? 'purge' : 'keep');
   }
 
   /** Undoes a create that did not finish: its runtime node, and its disk only when this create made it. */
   async discard(node: NodeWithLeases): Promise<void> {
+    // A farm BMC's state stays under its name, as a kept disk (the next node of that name finds it).
+    if (node.farmId !== null) return this.farms.removeBmcs(node.farmId, [node], false);
     await this.runtime.remove(nodeRefOf(node), 'discard');
+  }
+
+  private async farmOf(node: NodeWithLeases): Promise<FarmRow> {
+    const farm = await this.farms.farmOf(node.farmId as string);
+    if (farm === null) throw new Error(`node ${node.name}: its farm is gone`);
+    return farm;
   }
 
   /**

@@ -28,7 +28,7 @@ export function nodeListCondition(filters: NodeListFilters, after: string | null
   return conditions.length === 0 ? Prisma.empty : Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}`;
 }
 
-type ListedRow = NodeRow & { leasesJson: string };
+type ListedRow = NodeRow & { leasesJson: string; farmName: string | null };
 
 function leasesOf(json: string): LeaseRef[] {
   const value: unknown = JSON.parse(json);
@@ -56,9 +56,10 @@ export class NodeListing {
     // One more than the page: it only tells whether another page follows.
     const limit = plan.paged ? Prisma.sql`LIMIT ${plan.limit + 1}` : Prisma.empty;
     const rows = await this.prisma.$queryRaw<ListedRow[]>`
-      SELECT n.*, (SELECT json_group_array(json_object('kind', l."kind", 'port', l."port")) FROM "PortLease" l WHERE l."nodeId" = n."id") AS "leasesJson"
+      SELECT n.*, (SELECT json_group_array(json_object('kind', l."kind", 'port', l."port")) FROM "PortLease" l WHERE l."nodeId" = n."id") AS "leasesJson",
+        (SELECT f."name" FROM "Farm" f WHERE f."id" = n."farmId") AS "farmName"
       FROM "Node" n ${where} ORDER BY n."name" ASC ${limit}`;
-    const views = rows.map(({ leasesJson, ...row }) => toNodeView({ ...row, leases: leasesOf(leasesJson) }, this.config.publishAddress));
+    const views = rows.map(({ leasesJson, farmName, ...row }) => toNodeView({ ...row, leases: leasesOf(leasesJson) }, this.config.publishAddress, farmName));
     return plan.paged ? pageOf(views, plan.limit, plan.filters) : views;
   }
 }

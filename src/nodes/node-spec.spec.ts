@@ -11,7 +11,7 @@ function node(overrides: Partial<NodeWithLeases> = {}): NodeWithLeases {
     id: 'id-1', name: 'n1', state: 'running', powerState: 'off', powerObservedAt: null, machine: 'qemu', memoryMiB: 1024, cpus: 2,
     diskSizeGiB: 10, cdrom: null, bootMode: 'uefi', bootMenuTimeoutMs: 0, enableKvm: 'auto', powerOnAtStart: false, networks: '[]',
     labInterfaces: '[]', ipmiUser: 'admin', ipmiPassword: 'pw', vncPassword: null, bmcUsersResetId: null, macId: null, bmcReachable: null, runtimeRef: 'bmcfleet-n1', runtimeId: null, host: null,
-    lastError: null, purgeOnDelete: false, createdAt: now, updatedAt: now,
+    lastError: null, purgeOnDelete: false, farmId: null, createdAt: now, updatedAt: now,
     leases: [
       { id: 1, kind: 'ipmi', port: 16230, nodeId: 'id-1', createdAt: now },
       { id: 2, kind: 'vnc', port: 15900, nodeId: 'id-1', createdAt: now },

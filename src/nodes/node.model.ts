@@ -59,8 +59,13 @@ export interface NodeView {
   /** Interfaces others plug in after start (containerlab links), bridged into the VM as they appear. */
   readonly labInterfaces: readonly string[];
   readonly ipmi: Endpoint & { readonly user: string };
-  /** The VNC console; the password is never here: `passwordAt` is where to read it (null: none set). */
-  readonly vnc: Endpoint & { readonly passwordAt: string | null };
+  /**
+   * The VNC console; the password is never here: `passwordAt` is where to read it (null: none set).
+   * null for a node whose BMC lives in a farm (a simulated machine has no screen).
+   */
+  readonly vnc: (Endpoint & { readonly passwordAt: string | null }) | null;
+  /** The farm hosting the node's BMC (farm-1, …); null for a node that is its own runtime node. */
+  readonly farm: string | null;
   /**
    * The node's Redfish service (HTTPS, the agent's own certificate) on its leased port; null for a node
    * made before Redfish ports, until its container is made anew.
@@ -112,7 +117,8 @@ function endpointOrNull(host: string, port: number | null): Endpoint | null {
 }
 
 /** The API's view of a node; publishAddress is where its ports are reachable. */
-export function toNodeView(node: NodeWithLeaseRefs, publishAddress: string): NodeView {
+export function toNodeView(node: NodeWithLeaseRefs & { readonly farm?: { readonly name: string } | null }, publishAddress: string, farmName?: string | null): NodeView {
+  const vncPort = leasePortOrNull(node, 'vnc');
   return {
     id: node.id,
     name: node.name,
@@ -131,7 +137,8 @@ export function toNodeView(node: NodeWithLeaseRefs, publishAddress: string): Nod
     networks: parseNetworks(node.networks),
     labInterfaces: parseNetworks(node.labInterfaces),
     ipmi: { host: publishAddress, port: leasePort(node, 'ipmi'), user: node.ipmiUser },
-    vnc: { host: publishAddress, port: leasePort(node, 'vnc'), passwordAt: node.vncPassword === null ? null : vncPasswordPath(node.name) },
+    vnc: vncPort === null ? null : { host: publishAddress, port: vncPort, passwordAt: node.vncPassword === null ? null : vncPasswordPath(node.name) },
+    farm: farmName ?? node.farm?.name ?? null,
     redfish: endpointOrNull(publishAddress, leasePortOrNull(node, 'redfish')),
     bmcUsers: node.bmcUsersResetId === null ? 'kept' : 'reset',
     bmcReachable: node.bmcReachable,

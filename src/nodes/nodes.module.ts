@@ -28,6 +28,8 @@ import { NodeListing } from './node-listing.service';
 import { PortLeases } from './port-leases.service';
 import { ContainerlabNodeSource } from '../containerlab/containerlab-node-source';
 import { NodesContainerlabSource } from './nodes-containerlab-source';
+import { FarmControlClient } from '../farms/farm-control.client';
+import { FarmsService } from '../farms/farms.service';
 
 @Global()
 @Module({
@@ -53,8 +55,10 @@ import { NodesContainerlabSource } from './nodes-containerlab-source';
           : new DockerNodeRuntime(docker, fleet, image),
     },
     NodeDeployer,
+    FarmControlClient,
+    FarmsService,
     { provide: ContainerlabNodeSource, useClass: NodesContainerlabSource },
   ],
-  exports: [NodesService, PortLeases, NodeImageService, FleetIdentity, NodeEvents, NodeRuntime, NodeDeployer, NodeBmc, ContainerlabNodeSource],
+  exports: [FarmsService, FarmControlClient, NodesService, PortLeases, NodeImageService, FleetIdentity, NodeEvents, NodeRuntime, NodeDeployer, NodeBmc, ContainerlabNodeSource],
 })
 export class NodesModule {}

@@ -20,7 +20,7 @@ import { NodeRuntime } from '../runtime/node-runtime';
 import { ImageMissingError, NameTakenError, NetworkRefusedError, NodeSpecRefusedError, PortInUseError, RuntimeUnavailableError } from '../runtime/runtime-errors';
 import { NodeEvents } from './fleet-context';
 import { NodeDeployer } from './node-deployer';
-import { bmcTargetOf, KvmMode, leasePort, NodeView, NodeWithLeases, PowerActionName, PowerState, toNodeView } from './node.model';
+import { bmcTargetOf, KvmMode, leasePort, leasePortOrNull, NodeView, NodeWithLeases, PowerActionName, PowerState, toNodeView } from './node.model';
 import { vmInterfaces } from './node-spec';
 import { isLeaseKind, leasesText, type LeaseKind } from './lease-kinds';
 import { noBusyPorts, PortLeases } from './port-leases.service';
@@ -41,6 +41,8 @@ export interface CreatedNode extends NodeView {
 }
 
 const includeLeases = { leases: true } as const;
+/** A row for a view: its leases and its farm's name. */
+const includeView = { leases: true, farm: { select: { name: true, runtimeRef: true } } } as const;
 
 /** The node's leased ports by kind. */
 function portsOf(node: NodeWithLeases): Partial<Record<LeaseKind, number>> {
@@ -74,11 +76,11 @@ export class NodesService {
   }
 
   async rows(): Promise<NodeWithLeases[]> {
-    return this.prisma.node.findMany({ include: includeLeases, orderBy: { name: 'asc' } });
+    return this.prisma.node.findMany({ include: includeView, orderBy: { name: 'asc' } });
   }
 
   async row(name: string): Promise<NodeWithLeases> {
-    const row = await this.prisma.node.findUnique({ where: { name }, include: includeLeases });
+    const row = await this.prisma.node.findUnique({ where: { name }, include: includeView });
     if (row === null) throw new NotFoundException(`node ${name} does not exist`);
     return row;
   }
@@ -166,6 +168,7 @@ export class NodesService {
   /** The VNC console's address and password (null for a node made before VNC passwords, until re-created). */
   async vnc(name: string): Promise<{ name: string; host: string; port: number; password: string | null }> {
     const node = await this.row(name);
+    if (leasePortOrNull(node, 'vnc') === null) throw new NotFoundException(`node ${name} has no VNC console (its BMC lives in a farm: a simulated machine has no screen)`);
     return { name, host: this.config.publishAddress, port: leasePort(node, 'vnc'), password: node.vncPassword };
   }
 

@@ -37,6 +37,7 @@ function row(overrides: Partial<NodeWithLeases> = {}): NodeWithLeases {
     host: 'host-1',
     lastError: null,
     purgeOnDelete: false,
+    farmId: null,
     createdAt: at,
     updatedAt: at,
     leases: [

@@ -39,6 +39,7 @@ function node(name: string, state: NodeState, updatedAt: Date = LONG_AGO): NodeW
     host: null,
     lastError: null,
     purgeOnDelete: false,
+    farmId: null,
     createdAt: LONG_AGO,
     updatedAt,
     leases: [

@@ -22,6 +22,7 @@ import { bmcTargetOf, type NodeWithLeases, type PowerState } from '../nodes/node
 import { messageOf } from '../common/errors/message-of';
 import { AdoptedNode, AdoptionContext, nodeFromContainer } from './node-from-container';
 import { planReconcile, type ContainerRepair, type LeaseRow, type ReconcilePlan } from './reconcile-plan';
+import { FarmReconciler } from './farm-reconciler';
 
 /** Name of the interval in the SchedulerRegistry. */
 export const RECONCILE_INTERVAL_NAME = 'reconciler';
@@ -94,6 +95,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     private readonly bmc: NodeBmc,
     private readonly metrics: FleetMetrics,
     private readonly scheduler: SchedulerRegistry,
+    private readonly farms: FarmReconciler,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -160,19 +162,27 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     // Runtime nodes first, rows second: a create writes its row before its runtime node, so every
     // listed one's row (if any) is already visible and no fresh node looks like an orphan.
     const instances = await this.runtime.list();
-    const [nodes, leases] = await Promise.all([
+    const [allNodes, allLeases, farms] = await Promise.all([
       this.prisma.node.findMany({ include: includeLeases, orderBy: { name: 'asc' } }),
       this.prisma.portLease.findMany({ select: { id: true, kind: true, port: true, nodeId: true }, orderBy: { id: 'asc' } }),
+      this.prisma.farm.findMany({ orderBy: { name: 'asc' } }),
     ]);
+    // Farm nodes and farms' runtime nodes are the farm reconciler's (farm-reconciler.ts).
+    const farmIds = new Set(farms.map((farm) => farm.id));
+    const farmNodes = allNodes.filter((node) => node.farmId !== null);
+    const farmNodeIds = new Set(farmNodes.map((node) => node.id));
+    const nodes = allNodes.filter((node) => node.farmId === null);
+    const leases = allLeases.filter((lease) => !farmNodeIds.has(lease.nodeId));
+    const settledBefore = new Date(Math.max(this.startedAt.getTime(), Date.now() - SETTLE_MS));
     const plan = planReconcile({
       nodes,
       leases,
-      instances,
+      instances: instances.filter((instance) => instance.nodeId === null || !farmIds.has(instance.nodeId)),
       ipmiPortRange: this.config.ipmiPortRange,
       vncPortRange: this.config.vncPortRange,
       redfishPortRange: this.config.redfishPortRange,
       // Settled: older than this process, or untouched for SETTLE_MS.
-      settledBefore: new Date(Math.max(this.startedAt.getTime(), Date.now() - SETTLE_MS)),
+      settledBefore,
     });
     log.warnings.push(...plan.warnings);
 
@@ -184,6 +194,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     for (const { node, repair, why } of plan.repairs) await this.repair(node, repair, why, log);
     // Only nodes that needed no repair: a BMC that has just started may not answer yet.
     await forEachLimited(plan.powerChecks, POWER_CHECK_CONCURRENCY, (node) => this.refreshPower(node));
+    await this.farms.run(farms, farmNodes, instances, settledBefore, log);
   }
 
   private recordRepair(log: RunLog, kind: RepairKind, node: string, message: string): void {

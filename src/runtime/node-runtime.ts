@@ -78,6 +78,18 @@ export interface NodeSpec {
   readonly limits: NodeLimits;
   /** Host to place the node on; null lets the runtime choose (an adapter with one host ignores it). */
   readonly host: string | null;
+  /**
+   * The program to run instead of the image's own (argv, no shell), e.g. the managed farm's entry;
+   * absent: the image's.
+   */
+  readonly entrypoint?: readonly string[];
+  /**
+   * The node shares its host's network: it binds its ports at the host's addresses itself, nothing
+   * is published (`ports` empty) and no network is attached. For a farm of thousands of BMCs, each
+   * on its own leased port, which publishing one by one does not scale to. An adapter that cannot
+   * give it refuses the spec (NodeSpecRefusedError).
+   */
+  readonly hostNetwork?: boolean;
 }
 
 /**

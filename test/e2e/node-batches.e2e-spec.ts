@@ -29,7 +29,7 @@ async function powerStatus(port: number): Promise<string> {
 }
 
 describeWithTools(['docker', 'ipmitool'])('node batches end to end', () => {
-  const fleet = new OrchestratorProcess(newFleetSettings(BATCH + 4, { RECONCILE_INTERVAL_S: '0' }));
+  const fleet = new OrchestratorProcess(newFleetSettings(BATCH + 4, { RECONCILE_INTERVAL_S: '0', SIM_PLACEMENT: 'container' }));
   beforeAll(() => buildOrchestrator());
   afterAll(() => fleet.cleanup());
 

@@ -53,7 +53,7 @@ describe('database on a real SQLite file', () => {
     const rows = db.prepare('SELECT migration_name, checksum, finished_at, applied_steps_count FROM _prisma_migrations').all() as {
       migration_name: string; checksum: string; finished_at: string | null; applied_steps_count: number;
     }[];
-    expect(rows.map((row) => row.migration_name)).toEqual(['20261124000000_init', '20261207000000_node_vnc_password_bmc_users', '20261207100000_node_runtime_ref', '20261207120000_node_list_indexes', '20261207140000_node_vm_mac_id']);
+    expect(rows.map((row) => row.migration_name)).toEqual(['20261124000000_init', '20261207000000_node_vnc_password_bmc_users', '20261207100000_node_runtime_ref', '20261207120000_node_list_indexes', '20261207140000_node_vm_mac_id', '20261208000000_farms']);
     expect(rows[0]?.checksum).toMatch(/^[0-9a-f]{64}$/);
     expect(rows[0]?.finished_at).not.toBeNull();
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -169,5 +169,16 @@ describe('database on a real SQLite file', () => {
 
   it('enforces foreign keys: a lease for a node that does not exist is refused', async () => {
     await expect(prisma.portLease.create({ data: { kind: 'ipmi', port: 1, nodeId: 'nobody' } })).rejects.toBeDefined();
+  });
+
+  it('keeps a farm while it hosts nodes, and names each farm once', async () => {
+    await prisma.farm.create({ data: { id: 'farm-id-1', name: 'farm-1', runtimeRef: 'bmcfleet_farm-1' } });
+    await prisma.node.create({ data: { ...nodeData('in-farm'), farmId: 'farm-id-1' } });
+    const farm = await prisma.farm.findUniqueOrThrow({ where: { name: 'farm-1' }, include: { nodes: true } });
+    expect(farm.nodes.map((node) => node.name)).toEqual(['in-farm']);
+    await expect(prisma.farm.delete({ where: { id: 'farm-id-1' } })).rejects.toBeDefined();
+    await expect(prisma.farm.create({ data: { id: 'farm-id-2', name: 'farm-1', runtimeRef: 'other' } })).rejects.toMatchObject({ code: 'P2002' });
+    await prisma.node.delete({ where: { name: 'in-farm' } });
+    await prisma.farm.delete({ where: { id: 'farm-id-1' } });
   });
 });

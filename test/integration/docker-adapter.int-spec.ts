@@ -201,7 +201,7 @@ describeWithDockerEngine()('DockerodeAdapter (real engine, node image, MACHINE=s
 
     it('creates it as the engine reports: ports on 127.0.0.1 with host = container port, /vm volume, tun, NET_ADMIN, unless-stopped', async () => {
       const raw = await docker.getContainer(id).inspect();
-      const { ipmi, vnc } = node.spec;
+      const ipmi = node.spec.ipmi!; const vnc = node.spec.vnc!;
       expect(raw.HostConfig.PortBindings).toEqual({
         [`${ipmi.port}/udp`]: [{ HostIp: '127.0.0.1', HostPort: String(ipmi.port) }],
         [`${vnc.port}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: String(vnc.port) }],
@@ -227,7 +227,7 @@ describeWithDockerEngine()('DockerodeAdapter (real engine, node image, MACHINE=s
         labels: node.spec.labels,
         env: expect.objectContaining(node.spec.env),
         image: NODE_IMAGE,
-        publishedPorts: { [`${node.spec.ipmi.port}/udp`]: node.spec.ipmi.port, [`${node.spec.vnc.port}/tcp`]: node.spec.vnc.port },
+        publishedPorts: { [`${node.spec.ipmi!.port}/udp`]: node.spec.ipmi!.port, [`${node.spec.vnc!.port}/tcp`]: node.spec.vnc!.port },
         networks: ['bridge'],
         // A created container has no address on its network yet.
         addresses: {},
@@ -242,7 +242,7 @@ describeWithDockerEngine()('DockerodeAdapter (real engine, node image, MACHINE=s
       const running = await sut.inspectContainer(node.spec.name);
       expect(running?.state).toBe('running');
       expect(running?.addresses).toEqual({ bridge: expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/) });
-      const deviceId = await deviceIdThrough(node.spec.ipmi.port);
+      const deviceId = await deviceIdThrough(node.spec.ipmi!.port);
       expect(deviceId.ipmiVersion).toBe('2.0');
     });
 
@@ -360,7 +360,7 @@ describeWithDockerEngine()('DockerodeAdapter (real engine, node image, MACHINE=s
 
     it('says port-in-use when another container published the VNC port', async () => {
       const first = await testNode();
-      const second = await testNode({ vncPort: first.spec.vnc.port });
+      const second = await testNode({ vncPort: first.spec.vnc!.port });
       await sut.createNodeContainer(first.spec);
       await sut.startContainer(first.spec.name);
       await sut.createNodeContainer(second.spec);
@@ -434,13 +434,13 @@ describeWithDockerEngine()('DockerodeAdapter (real engine, node image, MACHINE=s
       const node = await testNode();
       await sut.createNodeContainer(node.spec);
       await sut.startContainer(node.spec.name);
-      await deviceIdThrough(node.spec.ipmi.port);
+      await deviceIdThrough(node.spec.ipmi!.port);
 
       await sut.connectNetwork(node.spec.name, lanName);
       await sut.connectNetwork(node.spec.name, internalName);
       await sut.connectNetwork(node.spec.name, lanName);
       expect([...((await sut.inspectContainer(node.spec.name))?.networks ?? [])].sort()).toEqual(['bridge', internalName, lanName].sort());
-      const deviceId = await deviceIdThrough(node.spec.ipmi.port);
+      const deviceId = await deviceIdThrough(node.spec.ipmi!.port);
       expect(deviceId.ipmiVersion).toBe('2.0');
     });
 

@@ -38,9 +38,9 @@ describeWithDocker('reconciler states')('reconciler: paused, unreachable, interr
     // Never in the create's answer, list or get; readable through vnc().
     expect(JSON.stringify(created)).not.toContain(row.vncPassword);
     expect(JSON.stringify(await fleet.nodes.list())).not.toContain(row.vncPassword);
-    expect(created.vnc.passwordAt).toBe('/api/v1/nodes/limited/vnc');
+    expect(created.vnc?.passwordAt).toBe('/api/v1/nodes/limited/vnc');
     expect(created.bmcUsers).toBe('reset');
-    expect(await fleet.nodes.vnc('limited')).toEqual({ name: 'limited', host: fleet.config.publishAddress, port: created.vnc.port, password: row.vncPassword });
+    expect(await fleet.nodes.vnc('limited')).toEqual({ name: 'limited', host: fleet.config.publishAddress, port: created.vnc?.port, password: row.vncPassword });
   });
 
   it('keeps the BMC users when asked (no reset id), and a reconciler re-create keeps the same reset id', async () => {
@@ -63,7 +63,7 @@ describeWithDocker('reconciler states')('reconciler: paused, unreachable, interr
     await fleet.prisma.node.update({ where: { id: row.id }, data: { vncPassword: null } });
     await dockerOk(['restart', '-t', '1', row.runtimeRef]);
     expect((await fleet.nodes.vnc('older')).password).toBeNull();
-    expect((await fleet.nodes.get('older')).vnc.passwordAt).toBeNull();
+    expect((await fleet.nodes.get('older')).vnc?.passwordAt).toBeNull();
 
     await dockerOk(['rm', '-f', row.runtimeRef]);
     await fleet.reconciler.reconcileNow();

@@ -47,6 +47,22 @@ export interface FarmSliceOptions {
   readonly restCheckMs?: number;
 }
 
+/**
+ * One BMC a managed farm hosts at its own address and port (farm-control.ts): its own credentials
+ * and, when redfishPort is a number, its own Redfish service at that port on its address.
+ */
+export interface FarmBmcSettings {
+  readonly index: number;
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly redfishPort: number | null;
+  /** Power the machine on when the BMC first starts in this farm process (POWER_ON_AT_START). */
+  readonly powerOnAtStart: boolean;
+}
+
 export interface FarmBmc {
   readonly name: string;
   readonly endpoint: BmcEndpoint;
@@ -107,11 +123,20 @@ class Slot implements FarmBmc {
   lastActive = 0;
   /** Awake before in this process: a later wake is no BMC restart (no SEL event). */
   wokenBefore = false;
-  constructor(readonly name: string, readonly endpoint: BmcEndpoint, readonly socket: Socket | null) {}
+  /** Taken out of the farm (Farm.remove): it wakes no more. */
+  removed = false;
+  constructor(
+    readonly name: string,
+    readonly endpoint: BmcEndpoint,
+    readonly socket: Socket | null,
+    /** A managed farm's BMC: its own credentials and Redfish port (else the farm's configuration). */
+    readonly settings: FarmBmcSettings | null = null,
+  ) {}
 }
 
 export class Farm {
   private readonly awake = new Set<Slot>();
+  private readonly named = new Map<string, Slot>();
   private readonly restTimer: NodeJS.Timeout;
   private stopped = false;
 
@@ -123,6 +148,8 @@ export class Farm {
     private readonly log: Logger,
     private readonly restAfterMs: number,
     restCheckMs: number,
+    private readonly tlsReady: boolean,
+    private readonly storeOf: (index: number) => StateStore,
   ) {
     this.restTimer = setInterval(() => this.restQuiet(), restCheckMs);
     this.restTimer.unref();
@@ -135,6 +162,77 @@ export class Farm {
 
   /** BMCs awake now (the others rest behind their sockets). */
   get awakeCount(): number { return this.awake.size; }
+
+  /** The BMC of that name, or undefined. */
+  find(name: string): FarmBmc | undefined { return this.named.get(name); }
+
+  /**
+   * Adds one BMC while the farm runs (a managed farm, farm-control.ts): binds its socket, and wakes
+   * it at once when it serves Redfish, powers on at start, or its saved restore policy powers on.
+   * Rejects a name already in the farm and an address:port that cannot be bound, leaving nothing.
+   */
+  async add(settings: FarmBmcSettings): Promise<FarmBmc> {
+    if (this.stopped) throw new Error('the farm is stopping');
+    if (this.named.has(settings.name)) throw new Error(`a BMC named ${settings.name} is in the farm already`);
+    if (settings.redfishPort !== null && !this.tlsReady) throw new Error(`${settings.name}: Redfish needs the farm's TLS certificate, and this farm has none`);
+    const endpoint: BmcEndpoint = { index: settings.index, address: settings.address, port: settings.port };
+    const eager = settings.redfishPort !== null;
+    let socket: Socket | null = null;
+    if (!eager) {
+      try {
+        socket = await bindSocket(endpoint);
+      } catch (err) {
+        throw new Error(`${settings.name}: IPMI ${settings.address}:${settings.port}/udp: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    const slot = new Slot(settings.name, endpoint, socket, settings);
+    this.named.set(settings.name, slot);
+    this.slots.push(slot);
+    if (socket) this.listen(slot);
+    try {
+      if (eager || settings.powerOnAtStart || powersOnAtStart(this.storeOf(settings.index))) await this.wake(slot);
+    } catch (err) {
+      await this.remove(settings.name);
+      throw err;
+    }
+    return slot;
+  }
+
+  /** Takes a BMC out of the farm (sessions end, sockets close); its saved state stays. False when there is none. */
+  async remove(name: string): Promise<boolean> {
+    const slot = this.named.get(name);
+    if (!slot) return false;
+    slot.removed = true;
+    this.named.delete(name);
+    const at = this.slots.indexOf(slot);
+    if (at >= 0) this.slots.splice(at, 1);
+    while (slot.change) await slot.change.catch(() => {});
+    const agent = slot.agent;
+    slot.agent = null;
+    slot.pending.length = 0;
+    this.awake.delete(slot);
+    await agent?.stop();
+    await slot.redfish?.close();
+    const socket = slot.socket;
+    if (socket) await new Promise<void>((resolve) => { try { socket.close(() => resolve()); } catch { resolve(); } });
+    return true;
+  }
+
+  /** The BMC's machine power; a resting BMC is off (a powered-on machine keeps its BMC awake). */
+  async powerOf(name: string): Promise<'on' | 'off' | undefined> {
+    const slot = this.named.get(name);
+    if (!slot) return undefined;
+    if (!slot.agent) return 'off';
+    return (await slot.agent.core.power.powerState()) === 'on' ? 'on' : 'off';
+  }
+
+  /** The BMC's agent, woken when it rests (its fault rules then keep it awake: BmcAgent.restable). */
+  async agentOf(name: string): Promise<BmcAgent | undefined> {
+    const slot = this.named.get(name);
+    if (!slot) return undefined;
+    await this.wake(slot);
+    return slot.agent ?? undefined;
+  }
 
   /**
    * Binds every BMC's socket; BMCs that must run from the start (Redfish, power on at start, a
@@ -158,8 +256,8 @@ export class Farm {
         port: endpoint.port,
         ...(slot.socket ? { socket: slot.socket } : {}),
         ...(slot.wokenBefore ? { restartEventAt: null } : { restartEventAt: startedAt }),
-        adminUser: a.ipmiUser,
-        adminPassword: a.ipmiPassword,
+        adminUser: slot.settings?.user ?? a.ipmiUser,
+        adminPassword: slot.settings?.password ?? a.ipmiPassword,
         cipherSuites: a.cipherSuites,
         ipmi15: a.ipmi15,
         ipmi15AuthTypes: a.ipmi15AuthTypes,
@@ -167,7 +265,7 @@ export class Farm {
         store: o.store(index),
         network: new FarmNetworkInfo(endpoint.address, o.farmTag, index),
         createMachine: (ctx) => new SimMachine({ boot: ctx.boot, nodeName: name, powerDelayMs: a.simPowerDelayMs }),
-        powerOnAtStart: a.powerOnAtStart && !slot.wokenBefore,
+        powerOnAtStart: (slot.settings?.powerOnAtStart ?? a.powerOnAtStart) && !slot.wokenBefore,
         hardware: { cpus, memoryMiB },
         log,
         clock,
@@ -175,10 +273,10 @@ export class Farm {
         scheduler,
       });
       slot.wokenBefore = true;
-      if (lazy) return agent;
+      const port = slot.settings ? slot.settings.redfishPort : (lazy ? null : (o.config.plan.mode === 'ports' ? a.redfishPort! + index : a.redfishPort!));
+      if (port === null || !o.tls) return agent;
       try {
         const service = new RedfishService({ core: agent.core, random, log });
-        const port = o.config.plan.mode === 'ports' ? a.redfishPort! + index : a.redfishPort!;
         slot.redfish = await startRedfishServer({ address: endpoint.address, port, tls: o.tls!, handle: (req, now) => service.handle(req, now), clock, log });
         return agent;
       } catch (err) {
@@ -187,7 +285,7 @@ export class Farm {
       }
     };
     const slots: Slot[] = [];
-    const farm = new Farm(slots, scheduler, startAgent, clock, o.log, o.restAfterMs ?? REST_AFTER_MS, o.restCheckMs ?? REST_CHECK_MS);
+    const farm = new Farm(slots, scheduler, startAgent, clock, o.log, o.restAfterMs ?? REST_AFTER_MS, o.restCheckMs ?? REST_CHECK_MS, o.tls !== undefined, o.store);
     let next = o.from;
     let failure: unknown;
     const worker = async (): Promise<void> => {
@@ -198,6 +296,7 @@ export class Farm {
         try {
           const slot = new Slot(name, endpoint, lazy ? await bindSocket(endpoint) : null);
           slots.push(slot);
+          farm.named.set(name, slot);
           if (slot.socket) farm.listen(slot);
           if (!lazy || a.powerOnAtStart || powersOnAtStart(o.store(index))) await farm.wake(slot);
         } catch (err) {
@@ -216,7 +315,7 @@ export class Farm {
 
   private listen(slot: Slot): void {
     slot.socket!.on('message', (msg: Buffer, from: UdpPeer) => {
-      if (this.stopped) return;
+      if (this.stopped || slot.removed) return;
       slot.lastActive = this.clock();
       if (slot.agent) { slot.agent.receive(msg, from); return; }
       if (slot.pending.length < MAX_PENDING) slot.pending.push([msg, { address: from.address, port: from.port }]);
@@ -228,7 +327,7 @@ export class Farm {
   /** Builds the BMC's agent (once; callers during the build share it) and hands it what came meanwhile. */
   private async wake(slot: Slot): Promise<void> {
     while (slot.change) await slot.change;
-    if (slot.agent || this.stopped) return;
+    if (slot.agent || this.stopped || slot.removed) return;
     slot.change = (async () => {
       try {
         slot.agent = await this.wakeAgent(slot);

@@ -53,7 +53,9 @@ function published(spec: NodeSpec, name: string): PublishedPort | null {
 export function containerSpecOf(spec: NodeSpec, fleetId: string): NodeContainerSpec {
   const ipmi = published(spec, 'ipmi');
   const vnc = published(spec, 'vnc');
-  if (ipmi === null || vnc === null) throw new Error(`node ${spec.name}: a node spec publishes ipmi and vnc ports`);
+  const hostNetwork = spec.hostNetwork === true;
+  if (hostNetwork && (spec.ports.length > 0 || spec.networks.length > 0)) throw new Error(`node ${spec.name}: a node on the host network publishes no port and joins no network`);
+  if (!hostNetwork && (ipmi === null || vnc === null)) throw new Error(`node ${spec.name}: a node spec publishes ipmi and vnc ports`);
   if (spec.diskPath !== VM_MOUNT_PATH) throw new Error(`node ${spec.name}: the Docker container mounts its disk at ${VM_MOUNT_PATH}, not ${spec.diskPath}`);
   const other = spec.ports.filter((port) => !['ipmi', 'vnc', 'redfish'].includes(port.name));
   if (other.length > 0) throw new Error(`node ${spec.name}: the Docker container spec has no place for port ${other.map((port) => port.name).join(', ')}`);
@@ -72,5 +74,7 @@ export function containerSpecOf(spec: NodeSpec, fleetId: string): NodeContainerS
     capAdd: [...spec.capabilities],
     securityOpt: spec.noNewPrivileges ? ['no-new-privileges:true'] : [],
     limits: containerLimits(spec.limits),
+    entrypoint: spec.entrypoint ?? null,
+    hostNetwork,
   };
 }

@@ -56,6 +56,12 @@ export function refuseUnrunnable(spec: NodeSpec): void {
         '(QEMU under TCG) or machine "sim", or run it on a plain Docker engine (RUNTIME=docker).',
     );
   }
+  if (spec.hostNetwork === true || spec.entrypoint !== undefined) {
+    throw new NodeSpecRefusedError(
+      `${spec.name} is a farm (host network, its own entry), which this runtime does not place on a swarm; ` +
+        'set SIM_PLACEMENT=container to make sim nodes one task each, or run the fleet on a plain Docker engine (RUNTIME=docker).',
+    );
+  }
 }
 
 /** Where a service's task must run: the swarm node's id. */

@@ -17,7 +17,7 @@ export interface NodeView {
   readonly cdrom: string | null;
   readonly bootMode: string;
   readonly ipmi: Endpoint & { readonly user: string };
-  readonly vnc: Endpoint;
+  readonly vnc: Endpoint | null;
   readonly redfish?: Endpoint | null;
   readonly redfishPort?: number | null;
   readonly bmcReachable: boolean | null;

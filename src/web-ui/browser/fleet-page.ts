@@ -26,7 +26,7 @@ export function redfishPortOf(node: NodeView): number | null {
 }
 
 function searchText(node: NodeView): string {
-  return [node.name, node.state, node.powerState, node.machine, node.ipmi.port, node.vnc.port, redfishPortOf(node) ?? '', node.lastError ?? ''].join(' ').toLowerCase();
+  return [node.name, node.state, node.powerState, node.machine, node.ipmi.port, node.vnc?.port ?? '', redfishPortOf(node) ?? '', node.lastError ?? ''].join(' ').toLowerCase();
 }
 
 export function fleetPage(main: HTMLElement, setLive: (live: boolean) => void): () => void {
@@ -91,8 +91,8 @@ export function fleetPage(main: HTMLElement, setLive: (live: boolean) => void): 
       replace(row.state, h('span', { class: `badge state ${node.state}` }, node.state), node.lastError === null ? null : h('span', { class: 'last-error', title: node.lastError }, ' ⚠'));
     }
     const redfish = redfishPortOf(node);
-    if (fresh || before.ipmi.port !== node.ipmi.port || before.vnc.port !== node.vnc.port || redfishPortOf(before) !== redfish) {
-      replace(row.ports, h('span', {}, `IPMI ${node.ipmi.port}/udp`), h('span', {}, `VNC ${node.vnc.port}`), redfish === null ? null : h('span', {}, `Redfish ${redfish}`));
+    if (fresh || before.ipmi.port !== node.ipmi.port || before.vnc?.port !== node.vnc?.port || redfishPortOf(before) !== redfish) {
+      replace(row.ports, h('span', {}, `IPMI ${node.ipmi.port}/udp`), node.vnc === null ? null : h('span', {}, `VNC ${node.vnc.port}`), redfish === null ? null : h('span', {}, `Redfish ${redfish}`));
     }
     thumbnails.update(row.thumbnail, node);
     const hidden = !matches(row);

@@ -13,8 +13,8 @@ export function addressesPanel(node: NodeView): HTMLElement {
   const rows: [string, HTMLElement][] = [
     ['IPMI', copyable(ipmi, 'IPMI address')],
     ['ipmitool', copyable(`ipmitool -I lanplus -H ${node.ipmi.host} -p ${node.ipmi.port} -U ${node.ipmi.user} -P <password> power status`, 'ipmitool command')],
-    ['VNC', copyable(`${node.vnc.host}:${node.vnc.port}`, 'VNC address')],
   ];
+  if (node.vnc !== null) rows.push(['VNC', copyable(`${node.vnc.host}:${node.vnc.port}`, 'VNC address')]);
   if (redfish !== null) rows.splice(2, 0, ['Redfish', copyable(`https://${node.redfish?.host ?? node.ipmi.host}:${redfish}/redfish/v1/`, 'Redfish address')]);
   return h(
     'section',

@@ -148,11 +148,13 @@ export class OrchestratorProcess {
   /** Removes the fleet's containers and volumes (by name prefix) and its data directory. */
   async cleanup(): Promise<void> {
     await this.stop('SIGKILL');
-    const prefix = `${this.settings.fleetName}-`;
-    const containers = spawnSync('docker', ['ps', '-aq', '--filter', `name=^/${prefix}`], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
-    if (containers.length > 0) spawnSync('docker', ['rm', '-f', '-v', ...containers], { encoding: 'utf8' });
-    const volumes = spawnSync('docker', ['volume', 'ls', '-q', '--filter', `name=^${prefix}`], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
-    if (volumes.length > 0) spawnSync('docker', ['volume', 'rm', '-f', ...volumes], { encoding: 'utf8' });
+    // Nodes are `<fleet>-<name>`, farms `<fleet>_<farm>`.
+    for (const prefix of [`${this.settings.fleetName}-`, `${this.settings.fleetName}_`]) {
+      const containers = spawnSync('docker', ['ps', '-aq', '--filter', `name=^/${prefix}`], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+      if (containers.length > 0) spawnSync('docker', ['rm', '-f', '-v', ...containers], { encoding: 'utf8' });
+      const volumes = spawnSync('docker', ['volume', 'ls', '-q', '--filter', `name=^${prefix}`], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+      if (volumes.length > 0) spawnSync('docker', ['volume', 'rm', '-f', ...volumes], { encoding: 'utf8' });
+    }
     rmSync(this.settings.dataDir, { recursive: true, force: true });
   }
 }
