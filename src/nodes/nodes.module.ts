@@ -26,6 +26,7 @@ import { AgentRedfish, HttpsAgentRedfish } from '../bmc/agent-redfish';
 import { NodesService } from './nodes.service';
 import { NodeListing } from './node-listing.service';
 import { PortLeases } from './port-leases.service';
+import { HostAddresses } from './host-addresses.service';
 import { ContainerlabNodeSource } from '../containerlab/containerlab-node-source';
 import { NodesContainerlabSource } from './nodes-containerlab-source';
 
@@ -39,6 +40,7 @@ import { NodesContainerlabSource } from './nodes-containerlab-source';
     VirtualMediaService,
     { provide: AgentRedfish, useClass: HttpsAgentRedfish },
     PortLeases,
+    HostAddresses,
     NodeImageService,
     { provide: FleetIdentity, inject: [PrismaService], useFactory: (prisma: PrismaService) => DatabaseFleetIdentity.load(prisma) },
     { provide: NodeEvents, useClass: DatabaseNodeEvents },
@@ -55,6 +57,6 @@ import { NodesContainerlabSource } from './nodes-containerlab-source';
     NodeDeployer,
     { provide: ContainerlabNodeSource, useClass: NodesContainerlabSource },
   ],
-  exports: [NodesService, PortLeases, NodeImageService, FleetIdentity, NodeEvents, NodeRuntime, NodeDeployer, NodeBmc, ContainerlabNodeSource],
+  exports: [NodesService, PortLeases, HostAddresses, NodeImageService, FleetIdentity, NodeEvents, NodeRuntime, NodeDeployer, NodeBmc, ContainerlabNodeSource],
 })
 export class NodesModule {}
