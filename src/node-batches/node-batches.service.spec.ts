@@ -4,6 +4,7 @@ import type { PrismaService } from '../database/prisma.service';
 import type { NodeDeployer } from '../nodes/node-deployer';
 import type { NodeView } from '../nodes/node.model';
 import type { NodesService } from '../nodes/nodes.service';
+import type { NodeRuntime } from '../runtime/node-runtime';
 import { BATCH_CREATE_CONCURRENCY, NodeBatchesService } from './node-batches.service';
 
 const RANGE = { first: 20_000, last: 29_999 };
@@ -39,7 +40,8 @@ function setUp(failOn: string | null, error: unknown = new ConflictException('th
   };
   const deployer = { discard: jest.fn(async (node: { id: string }) => void calls.discarded.push(node.id)) };
   const config = { nodeDefaults: {}, ipmiPortRange: RANGE, vncPortRange: RANGE, redfishPortRange: RANGE } as unknown as AppConfig;
-  const sut = new NodeBatchesService(config, prisma as unknown as PrismaService, nodes as unknown as NodesService, deployer as unknown as NodeDeployer);
+  const runtime = { hosts: jest.fn(async () => [{ name: 'host-a', accepting: true }]) };
+  const sut = new NodeBatchesService(config, prisma as unknown as PrismaService, nodes as unknown as NodesService, deployer as unknown as NodeDeployer, runtime as unknown as NodeRuntime);
   return { sut, calls, nodes };
 }
 

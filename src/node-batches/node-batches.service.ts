@@ -17,6 +17,8 @@ import { generateSecret, GENERATED_IPMI_PASSWORD_LENGTH } from '../nodes/generat
 import { LEASE_KIND_INFO, LEASE_KINDS, leaseRange } from '../nodes/lease-kinds';
 import type { Endpoint, NodeView } from '../nodes/node.model';
 import { rangeText } from '../nodes/port-allocation';
+import { ANY_HOST } from '../nodes/port-leases.service';
+import { NodeRuntime } from '../runtime/node-runtime';
 import { BatchNameError, batchNames } from './batch-names';
 import { CreateNodeBatchDto } from './dto/create-node-batch.dto';
 
@@ -59,6 +61,7 @@ export class NodeBatchesService {
     private readonly prisma: PrismaService,
     private readonly nodes: NodesService,
     private readonly deployer: NodeDeployer,
+    private readonly runtime: NodeRuntime,
   ) {}
 
   async create(dto: CreateNodeBatchDto): Promise<CreatedBatch> {
@@ -110,12 +113,24 @@ export class NodeBatchesService {
     if (taken.length > 0) throw new ConflictException(`${taken.length} of the batch's names are taken: ${namesText(taken)}; choose another namePrefix or firstIndex`);
   }
 
-  /** Each node leases one port of every kind: refuse a batch the ranges cannot hold before making any. */
+  /**
+   * Each node leases one port of every kind on its host: refuse a batch the ranges of the hosts taking
+   * new nodes cannot hold before making any (a port leased on every host, host "", counts on each).
+   */
   private async checkPortsFree(count: number): Promise<void> {
+    let hosts;
+    try {
+      hosts = (await this.runtime.hosts()).filter((host) => host.accepting).map((host) => host.name);
+    } catch (error) {
+      throw new ServiceUnavailableException(messageOf(error));
+    }
     for (const kind of LEASE_KINDS) {
       const range = leaseRange(this.config, kind);
-      const leased = await this.prisma.portLease.count({ where: { kind, port: { gte: range.first, lte: range.last } } });
-      const free = range.last - range.first + 1 - leased;
+      let free = 0;
+      for (const host of hosts) {
+        const leased = await this.prisma.portLease.count({ where: { kind, host: { in: [host, ANY_HOST] }, port: { gte: range.first, lte: range.last } } });
+        free += range.last - range.first + 1 - leased;
+      }
       if (free < count) {
         const info = LEASE_KIND_INFO[kind];
         throw new ServiceUnavailableException(`a batch of ${count} needs ${count} free ${info.title} ports; ${info.rangeVariable} ${rangeText(range)} has ${free}: widen the range, delete nodes, or make a smaller batch`);

@@ -94,7 +94,9 @@ describeE2eWith(['ipmitool'])('the orchestrator with RUNTIME=swarm, through its 
 
     const unknown = await create('x1', { host: 'no-such-host' });
     expect(unknown.status).toBe(400);
-    expect(JSON.stringify(unknown.body.message)).toContain(`host must be one of the runtime's hosts: ${swarm.hosts.map((h) => h.name).sort().join(', ')}`);
+    const refusal = JSON.stringify(unknown.body.message);
+    expect(refusal).toContain('host must be one of the runtime\'s hosts: ');
+    for (const h of swarm.hosts) expect(refusal).toContain(h.name);
     const kvm = await create('x2', { enableKvm: 'true' });
     expect(kvm.status).toBe(400);
     expect(JSON.stringify(kvm.body.message)).toContain('moby/swarmkit#1244');
