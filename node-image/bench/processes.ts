@@ -147,9 +147,10 @@ export function runCommand(group: ProcessGroup, command: string, args: readonly 
 
 /**
  * Waits until a BMC answers Get Channel Authentication Capabilities (IPMI 1.5 framing, outside a
- * session, as every client's first packet) on 127.0.0.1:port. Tries every 100 ms up to timeoutMs.
+ * session, as every client's first packet) on address:port (default 127.0.0.1). Tries every 100 ms up
+ * to timeoutMs.
  */
-export async function waitForBmc(port: number, timeoutMs: number): Promise<boolean> {
+export async function waitForBmc(port: number, timeoutMs: number, address = '127.0.0.1'): Promise<boolean> {
   const socket = createSocket('udp4');
   let answered = false;
   socket.on('message', (m) => {
@@ -161,10 +162,10 @@ export async function waitForBmc(port: number, timeoutMs: number): Promise<boole
   });
   socket.on('error', () => undefined);
   try {
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve) => socket.bind(0, address === '127.0.0.1' ? '127.0.0.1' : '0.0.0.0', () => resolve()));
     const deadline = Date.now() + timeoutMs;
     while (!answered && Date.now() < deadline) {
-      socket.send(encodeGetChannelAuthCapabilities(), port, '127.0.0.1');
+      socket.send(encodeGetChannelAuthCapabilities(), port, address);
       await new Promise((r) => setTimeout(r, 100));
     }
     return answered;

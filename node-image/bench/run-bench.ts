@@ -38,6 +38,7 @@ const REDFISH_OPTIONS_HELP = [
   '--only-redfish     measure only the Redfish part; rewrite only its section of docs/benchmarks.md',
 ];
 import { runFarmBench } from './farm-bench';
+import { DEFAULT_SWARM_RUNS, renderSwarm, replaceSwarmSection, SWARM_OPTIONS_HELP, type SwarmBenchModule } from './swarm-bench-report';
 import { renderFarm, replaceFarmSection } from './farm-report';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
@@ -88,9 +89,13 @@ export interface BenchOptions {
   readonly farmLarge: number;
   /** Runs the farm part alone and replaces only its section of docs/benchmarks.md. */
   readonly farmOnly: boolean;
+  /** Rounds per side of the Swarm part (swarm-bench.ts); 0 skips it. */
+  readonly swarmRuns: number;
+  /** Measure only the Swarm part and rewrite only its section of docs/benchmarks.md. */
+  readonly onlySwarm: boolean;
 }
 
-export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900, bootRuns: DEFAULT_BOOT_RUNS, fleetRuns: DEFAULT_FLEET_RUNS, vmediaRuns: DEFAULT_VMEDIA_RUNS, webUiRuns: DEFAULT_WEB_UI_RUNS, onlyWebUi: false, onlyVmedia: false, redfishRequests: 20_000, sushyRuns: 20, onlyRedfish: false, farmBmcs: 10_000, farmLarge: 0, farmOnly: false };
+export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900, bootRuns: DEFAULT_BOOT_RUNS, fleetRuns: DEFAULT_FLEET_RUNS, vmediaRuns: DEFAULT_VMEDIA_RUNS, webUiRuns: DEFAULT_WEB_UI_RUNS, onlyWebUi: false, onlyVmedia: false, redfishRequests: 20_000, sushyRuns: 20, onlyRedfish: false, farmBmcs: 10_000, farmLarge: 0, farmOnly: false, swarmRuns: DEFAULT_SWARM_RUNS, onlySwarm: false };
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const o = { ...DEFAULT_OPTIONS };
@@ -122,9 +127,11 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       case '--farm-bmcs': o.farmBmcs = num(a, argv[++i], 0, 60_000); break;
       case '--farm-large': o.farmLarge = num(a, argv[++i], 0, 1_000_000); break;
       case '--farm-only': o.farmOnly = true; break;
+      case '--swarm-runs': o.swarmRuns = num(a, argv[++i], 0, 20); break;
+      case '--only-swarm': o.onlySwarm = true; break;
       case '--no-write': o.write = false; break;
       case '--help': case '-h':
-        process.stdout.write(`npm run bench -- [options]\n${[...OPTIONS_HELP, ...NODE_RUNTIME_OPTIONS_HELP, ...FLEET_OPTIONS_HELP, ...VIRTUAL_MEDIA_OPTIONS_HELP, '--only-vmedia      measure only the virtual-media part; rewrite only its section of docs/benchmarks.md', ...REDFISH_OPTIONS_HELP, ...WEB_UI_OPTIONS_HELP].map((l) => `  ${l}`).join('\n')}\n`);
+        process.stdout.write(`npm run bench -- [options]\n${[...OPTIONS_HELP, ...NODE_RUNTIME_OPTIONS_HELP, ...FLEET_OPTIONS_HELP, ...VIRTUAL_MEDIA_OPTIONS_HELP, '--only-vmedia      measure only the virtual-media part; rewrite only its section of docs/benchmarks.md', ...REDFISH_OPTIONS_HELP, ...WEB_UI_OPTIONS_HELP, ...SWARM_OPTIONS_HELP].map((l) => `  ${l}`).join('\n')}\n`);
         process.exit(0);
         break;
       default: throw new Error(`unknown option ${a} (see --help)`);
@@ -332,6 +339,18 @@ async function redfishSection(o: BenchOptions): Promise<string> {
   }
 }
 
+/** The Swarm part: swarm-bench.ts as `npm run build:bench` bundles it (it reaches into src/ and test/support/). */
+async function swarmSection(o: BenchOptions): Promise<string> {
+  const started = Date.now();
+  const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' / ');
+  const atStart = load();
+  const bench = require(join(__dirname, 'swarm-bench.js')) as SwarmBenchModule;
+  const image = process.env['BMCFLEET_NODE_IMAGE'] ?? 'bmcfleet/node:latest';
+  const r = await bench.runSwarmBench({ repoRoot: REPO_ROOT, image, runs: Math.max(1, o.swarmRuns), progress });
+  const machine = `${cpuModel()}, ${cpus().length} cores, Node.js ${process.version}, Linux ${release()}, load average at start ${atStart}, at the end ${load()}`;
+  return renderSwarm(r, { date: new Date(started).toISOString(), machine, seconds: Math.round((Date.now() - started) / 1000) });
+}
+
 /** The farm part (farm-bench.ts), rendered with the date and machine it ran on. */
 async function farmSection(o: BenchOptions): Promise<string> {
   const group = new ProcessGroup();
@@ -379,6 +398,12 @@ async function main(): Promise<void> {
     process.stdout.write(text);
     return;
   }
+  if (options.onlySwarm) {
+    const text = replaceSwarmSection(readFileSync(REPORT_PATH, 'utf8'), await swarmSection(options));
+    if (options.write) { writeFileSync(REPORT_PATH, text); progress(`wrote the Swarm section of ${REPORT_PATH}`); }
+    process.stdout.write(text);
+    return;
+  }
   const vmedia = (): Promise<string> => runVirtualMediaBench({ runs: options.vmediaRuns, agentMain: AGENT_MAIN, progress, deadline: Date.now() + options.maxSeconds * 1000 }).then(renderVirtualMedia);
   if (options.onlyVmedia) {
     const text = replaceVirtualMediaSection(readFileSync(REPORT_PATH, 'utf8'), await vmedia(), insertBeforeReproduce);
@@ -399,6 +424,7 @@ async function main(): Promise<void> {
   if (options.redfishRequests > 0) text = replaceRedfishSection(text, await redfishSection(options));
   text = insertBeforeReproduce(text, renderWebUi(await runWebUiBench({ runs: options.webUiRuns, repoRoot: REPO_ROOT, farmMain: FARM_MAIN, progress })));
   if (options.farmBmcs > 0) text = replaceFarmSection(text, await farmSection(options));
+  if (options.swarmRuns > 0) text = replaceSwarmSection(text, await swarmSection(options));
   if (options.write) {
     writeFileSync(REPORT_PATH, text);
     progress(`wrote ${REPORT_PATH}`);

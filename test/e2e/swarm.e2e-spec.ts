@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { SwarmNodeRuntime } from '../../src/runtime/swarm/swarm-node-runtime';
 import { volumeNameOf } from '../../src/runtime/swarm/service-spec';
 import { NodeSpecRefusedError } from '../../src/runtime/runtime-errors';
-import { checkPrerequisites, describeE2eWith, GUEST_DIR, NODE_IMAGE, type SolConsole } from '../../node-image/test/e2e/node-container';
+import { checkPrerequisites, describeE2eWith, GUEST_DIR, GUEST_PROMPT, NODE_IMAGE, type SolConsole } from '../../node-image/test/e2e/node-container';
 import { guestPing, guestRun } from '../../node-image/test/e2e/support-network';
 import { pollUntil } from '../../node-image/test/support/ipmitool-runner';
 import { SwarmHarness, type SwarmHost } from '../support/swarm-harness';
@@ -32,6 +32,8 @@ const FLEET_ID = `fleet-${randomBytes(4).toString('hex')}`;
 /** Two port sets, each used by one node on every host. */
 const PORTS = [{ ipmi: 16_000 + randomInt(0, 500), redfish: 17_000 + randomInt(0, 500) }, { ipmi: 16_600 + randomInt(0, 300), redfish: 17_600 + randomInt(0, 300) }];
 const PINNED_PORTS = [{ ipmi: 15_100, redfish: 15_200 }, { ipmi: 15_101, redfish: 15_201 }];
+/** The test guest's line after its DHCP attempt on eth0 (node-image/test/guest/init). */
+const NET_MARKER = /BMCFLEET-GUEST-NET iface=eth0 addr=(\S+)/;
 /** Generous: three TCG guests boot at once, on a machine other work may be loading too. */
 const BOOT_TIMEOUT_MS = 480_000;
 /** Per test: two rounds of boots, or one round and the pings. */
@@ -145,6 +147,13 @@ describeE2eWith(['curl'])('Swarm runtime on a three-host Docker Swarm (Docker-in
     } catch (err) {
       for (const n of pinned) await ipmitoolAt(n, ['power', 'off']);
       throw err;
+    }
+    // The guest tries DHCP on eth0 in the background after its READY line, and udhcpc starts by
+    // flushing eth0's addresses: an address typed before that attempt ended would be gone by the ping.
+    // Nothing answers DHCP on this network, so each attempt ends with addr=none.
+    for (const [sol, n] of [[solA!, pinned[0]!], [solB!, pinned[1]!]] as const) {
+      expect((await sol.expect(NET_MARKER, `${n.spec.name}: the guest's DHCP attempt on eth0`, { timeoutMs: BOOT_TIMEOUT_MS }))[1]).toBe('none');
+      await sol.expect(GUEST_PROMPT, `${n.spec.name}: guest shell prompt`);
     }
     await guestRun(solA!, 'ip addr add 192.168.77.1/24 dev eth0 && ip link set eth0 up && echo ADDR-$((1+0))-UP', /ADDR-1-UP/, 'address on A');
     await guestRun(solB!, 'ip addr add 192.168.77.2/24 dev eth0 && ip link set eth0 up && echo ADDR-$((2+0))-UP', /ADDR-2-UP/, 'address on B');

@@ -52,6 +52,8 @@ export interface SwarmHarnessOptions {
   readonly hosts?: number;
   /** Images of this machine's engine to load into every host. */
   readonly images?: readonly string[];
+  /** Build context of the host image (default: test/support/swarm-host next to this file). */
+  readonly hostImageContext?: string;
 }
 
 /** `docker ARGS` on this machine's engine, failing with Docker's text. */
@@ -84,7 +86,7 @@ export class SwarmHarness {
   static async start(options: SwarmHarnessOptions = {}): Promise<SwarmHarness> {
     const harness = new SwarmHarness();
     try {
-      await harness.bringUp(options.hosts ?? 3, options.images ?? []);
+      await harness.bringUp(options.hosts ?? 3, options.images ?? [], options.hostImageContext ?? SWARM_HOST_CONTEXT);
       return harness;
     } catch (err) {
       await harness.stop();
@@ -143,14 +145,14 @@ export class SwarmHarness {
     await runAsync('docker', ['network', 'rm', this.network], { timeoutMs: DOCKER_TIMEOUT_MS });
   }
 
-  private async bringUp(count: number, images: readonly string[]): Promise<void> {
+  private async bringUp(count: number, images: readonly string[], hostImageContext: string): Promise<void> {
     const phase = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
       const started = Date.now();
       const result = await work();
       this.timings[name] = Date.now() - started;
       return result;
     };
-    await phase('build host image', () => dockerOk(['build', '-q', '-t', SWARM_HOST_IMAGE, SWARM_HOST_CONTEXT], BUILD_TIMEOUT_MS));
+    await phase('build host image', () => dockerOk(['build', '-q', '-t', SWARM_HOST_IMAGE, hostImageContext], BUILD_TIMEOUT_MS));
     await dockerOk(['network', 'create', '--label', TEST_LABEL, '--label', `${RUN_LABEL_KEY}=${this.runId}`, this.network]);
     const started = await phase('start hosts', () => Promise.all(Array.from({ length: count }, (_, i) => this.startHost(`${this.runId}-h${i + 1}`))));
     // Saved once to a file, then loaded by every host at the same time.
