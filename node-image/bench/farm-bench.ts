@@ -5,6 +5,7 @@
  * interleaved; the memory one BMC costs in OpenIPMI's ipmi_sim and pyghmi's fakebmc run one process
  * per BMC; and, with --farm-large N, N BMCs spread over the farm's worker processes.
  */
+import { loadavg } from 'node:os';
 import { addIpv4 } from '../src/farm/address-plan';
 import { findExecutable, freeUdpPort, waitForBmc, type ProcessGroup } from './processes';
 import { startAgent, startIpmiSim, BENCH_PASSWORD, BENCH_USER } from './servers';
@@ -29,6 +30,15 @@ export interface SweepFigures {
   readonly firstFailure?: string;
   readonly sessionsPerSecond: number;
   readonly concurrency: number;
+  /**
+   * CPU time (user + system) per swept session: of the farm's processes (/proc), and of the bench
+   * process running the client (process.cpuUsage). Unlike sessions/s, these hardly move with the
+   * load of other work on the machine.
+   */
+  readonly farmCpuUsPerSession: number;
+  readonly clientCpuUsPerSession: number;
+  /** 1-minute load average when the sweep started and when it ended. */
+  readonly load: readonly [number, number];
 }
 
 export interface FarmRun {
@@ -89,7 +99,14 @@ async function runFarm(group: ProcessGroup, o: FarmBenchOptions, bmcs: number, f
     // Without a restart, idle figures come before the sweep; with one, from the restarted farm.
     const before = restart ? undefined : await idle();
     o.progress(`farm: sweeping ${bmcs} BMCs`);
+    const loadBefore = loadavg()[0]!;
+    const farmCpu0 = treeCpuMs(farm.process.pid!);
+    const clientCpu0 = process.cpuUsage();
     const s = await sweep(Array.from({ length: bmcs }, (_, i) => ({ address: addIpv4(first, i), port: 623 })), { user: BENCH_USER, password: BENCH_PASSWORD, concurrency: SWEEP_CONCURRENCY });
+    const clientCpu = process.cpuUsage(clientCpu0);
+    const farmCpuUsPerSession = ((treeCpuMs(farm.process.pid!) - farmCpu0) * 1000) / s.attempted;
+    const load: [number, number] = [loadBefore, loadavg()[0]!];
+    o.progress(`farm: ${s.answered}/${s.attempted} answered, ${(s.answered / (s.ms / 1000)).toFixed(0)} sessions/s, CPU per session ${farmCpuUsPerSession.toFixed(0)} µs farm + ${((clientCpu.user + clientCpu.system) / s.attempted).toFixed(0)} µs client, load ${load[0].toFixed(1)} → ${load[1].toFixed(1)}`);
     const rssAfterSweepKiB = treeRssKiB(farm.process.pid!);
     let after = before;
     if (restart) {
@@ -103,7 +120,8 @@ async function runFarm(group: ProcessGroup, o: FarmBenchOptions, bmcs: number, f
     }
     return {
       bmcs, workers: Number(farm.listening.workers), firstStartMs, ...(restartMs === undefined ? {} : { restartMs, restoredState }), rssKiB: after!.rss, idleCpuPercent: after!.idleCpuPercent,
-      sweep: { attempted: s.attempted, answered: s.answered, ...(s.failures[0] ? { firstFailure: `${s.failures.length} failed, first: ${s.failures[0].target.address}: ${s.failures[0].error}` } : {}), sessionsPerSecond: s.answered / (s.ms / 1000), concurrency: SWEEP_CONCURRENCY },
+      sweep: { attempted: s.attempted, answered: s.answered, ...(s.failures[0] ? { firstFailure: `${s.failures.length} failed, first: ${s.failures[0].target.address}: ${s.failures[0].error}` } : {}), sessionsPerSecond: s.answered / (s.ms / 1000), concurrency: SWEEP_CONCURRENCY,
+        farmCpuUsPerSession, clientCpuUsPerSession: (clientCpu.user + clientCpu.system) / s.attempted, load },
       rssAfterSweepKiB,
     };
   } finally {

@@ -3,7 +3,8 @@
  * ProcessGroup and timed until it listens, and /proc readings summed over a process tree (a farm
  * with workers is its parent and their children).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { processCpuMs, type ProcessGroup } from './processes';
 import { BENCH_PASSWORD, BENCH_USER } from './servers';
@@ -17,35 +18,54 @@ export interface RunningFarm {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts a farm whose log goes to a file (not a pipe to this process: the bench process runs the
+ * client whose CPU time per session is measured, and a farm must never wait for a full pipe) and
+ * waits for its "farm listening" line.
+ */
 export async function startFarmProcess(group: ProcessGroup, farmMain: string, env: Record<string, string>, timeoutMs: number): Promise<RunningFarm> {
   const started = Date.now();
-  const child = group.spawn(process.execPath, ['--max-semi-space-size=1', '--expose-gc', farmMain], {
-    env: { PATH: process.env.PATH ?? '', IPMI_USER: BENCH_USER, IPMI_PASS: BENCH_PASSWORD, ...env },
-  });
-  let tail = '';
+  const logFile = join(group.tempDir('bmcfleet-bench-farm-log-'), 'farm.log');
+  const fd = openSync(logFile, 'w');
+  let child: ChildProcess;
+  try {
+    child = group.spawn(process.execPath, ['--max-semi-space-size=8', '--expose-gc', farmMain], {
+      env: { PATH: process.env.PATH ?? '', IPMI_USER: BENCH_USER, IPMI_PASS: BENCH_PASSWORD, ...env },
+      stdio: ['ignore', fd, fd],
+    });
+  } finally {
+    closeSync(fd);
+  }
+  const tail = (): string => { try { return readFileSync(logFile, 'utf8').slice(-2_000); } catch { return ''; } };
   let listening: Record<string, unknown> | undefined;
-  const onData = (d: Buffer): void => {
-    tail = (tail + d.toString()).slice(-1_000_000);
-    if (listening) return;
-    const at = tail.indexOf('"msg":"farm listening"');
-    if (at < 0) return;
-    const line = tail.slice(tail.lastIndexOf('\n', at) + 1, tail.indexOf('\n', at));
-    try { listening = JSON.parse(line) as Record<string, unknown>; } catch { /* not whole yet */ }
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
   while (!listening) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the farm exited before listening: ${tail.slice(-2_000)}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the farm exited before listening: ${tail()}`);
     if (Date.now() - started > timeoutMs) { await group.stop(child); throw new Error(`the farm did not listen within ${timeoutMs} ms`); }
     await new Promise((r) => setTimeout(r, 20));
+    listening = findListening(logFile);
   }
   const startMs = Date.now() - started;
-  // Only the first lines matter; the rest of the log is drained and dropped.
-  child.stdout!.removeListener('data', onData);
-  child.stderr!.removeListener('data', onData);
-  child.stdout!.resume();
-  child.stderr!.resume();
   return { process: child, startMs, listening, stop: () => group.stop(child, 60_000) };
+}
+
+/** The fields of the "farm listening" line in the first MiB of the log, once it is there whole. */
+function findListening(logFile: string): Record<string, unknown> | undefined {
+  let head: string;
+  try {
+    const fd = openSync(logFile, 'r');
+    try {
+      const buf = Buffer.alloc(1 << 20);
+      head = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  const at = head.indexOf('"msg":"farm listening"');
+  const end = head.indexOf('\n', at);
+  if (at < 0 || end < 0) return undefined;
+  try { return JSON.parse(head.slice(head.lastIndexOf('\n', at) + 1, end)) as Record<string, unknown>; } catch { return undefined; }
 }
 
 /** `pid` and every descendant, from /proc/PID/stat parent ids. */

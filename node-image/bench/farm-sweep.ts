@@ -1,7 +1,12 @@
 /**
- * A sweep of a farm with the project's own client: every BMC gets a full RMCP+ session (open,
- * Get Device ID, Get System GUID, close), `concurrency` at a time. Failures are collected per BMC,
- * never thrown, so a sweep always reports how many answered.
+ * A sweep of a farm with the project's own client: every BMC gets a full RMCP+ session as the
+ * orchestrator opens one (Open Session, RAKP 1 and 3, Set Session Privilege Level to Administrator),
+ * one command (Get System GUID, which also tells the BMCs apart) and Close Session, `concurrency`
+ * at a time. Failures are collected per BMC, never thrown, so a sweep always reports how many answered.
+ *
+ * The sessions in flight are spread over the whole address range (sweepOrder), not on neighbours:
+ * a farm's worker processes each host consecutive BMCs, and a sweep in address order would keep
+ * only one of them busy at a time.
  */
 import { IpmiClient } from '../src/client/ipmi-client';
 import { AppCmd, NetFn } from '../src/protocol/netfn';
@@ -20,20 +25,32 @@ export interface SweepResult {
   readonly ms: number;
 }
 
+/**
+ * The order targets are visited in: the range cut into `lanes` consecutive parts, taken one from
+ * each part in turn (0, c, 2c, …, 1, c+1, …), so `lanes` sessions at a time are far apart.
+ */
+export function sweepOrder(count: number, lanes: number): number[] {
+  const l = Math.max(1, Math.min(lanes, count));
+  const part = Math.ceil(count / l);
+  const order: number[] = [];
+  for (let j = 0; j < part; j++) for (let k = 0; k < l; k++) { const i = k * part + j; if (i < count) order.push(i); }
+  return order;
+}
+
 export async function sweep(targets: readonly SweepTarget[], o: { user: string; password: string; concurrency: number; timeoutMs?: number; retries?: number }): Promise<SweepResult> {
   const started = Date.now();
   const failures: SweepResult['failures'] = [];
   const guids: string[] = new Array<string>(targets.length).fill('');
+  const order = sweepOrder(targets.length, o.concurrency);
   let next = 0;
   let answered = 0;
   const worker = async (): Promise<void> => {
-    while (next < targets.length) {
-      const i = next++;
+    while (next < order.length) {
+      const i = order[next++]!;
       const t = targets[i]!;
       let client: IpmiClient | undefined;
       try {
         client = await IpmiClient.connect({ host: t.address, port: t.port, user: o.user, password: o.password, timeoutMs: o.timeoutMs ?? 2_000, retries: o.retries ?? 3 });
-        await client.getDeviceId();
         guids[i] = (await client.requestOk(NetFn.App, AppCmd.GetSystemGuid)).toString('hex');
         answered++;
       } catch (err) {

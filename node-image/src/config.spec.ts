@@ -10,6 +10,18 @@ describe('agent configuration', () => {
     expect(c).toMatchObject({ redfishPort: 443, redfishTlsCert: undefined, redfishTlsKey: undefined });
   });
 
+  it('VM_MAC_ID: the node\'s MAC block, 1 to 16777215; unset or blank: MACs derived from the name', () => {
+    expect(loadConfig({}, 'h').macId).toBeUndefined();
+    expect(loadConfig({ VM_MAC_ID: '' }, 'h').macId).toBeUndefined();
+    expect(loadConfig({ VM_MAC_ID: '16777215' }, 'h').macId).toBe(16777215);
+    for (const bad of ['0', '16777216', 'x', '-3']) {
+      expect(() => loadConfig({ VM_MAC_ID: bad }, 'h')).toThrow(ConfigError);
+    }
+    let err: unknown;
+    try { loadConfig({ VM_MAC_ID: '0' }, 'h'); } catch (e) { err = e; }
+    expect((err as ConfigError).problems).toEqual(['VM_MAC_ID="0" must be a whole number from 1 to 16777215']);
+  });
+
   describe('IPMI_SOL_PORT', () => {
     it('is the port SOL is reported on, independent of IPMI_PORT', () => {
       expect(loadConfig({ IPMI_SOL_PORT: '9831' }, 'h')).toMatchObject({ ipmiPort: 623, ipmiSolPort: 9831 });

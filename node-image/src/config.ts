@@ -4,6 +4,7 @@
  * Only this file reads process.env.
  */
 import { CipherSuite, parseCipherSuiteList } from './protocol/crypto/cipher-suites';
+import { VM_MAC_ID_MAX, VM_MAC_ID_MIN } from './machine/vm-nics';
 
 export interface AgentConfig {
   readonly machine: 'qemu' | 'sim';
@@ -28,6 +29,8 @@ export interface AgentConfig {
   readonly debug: boolean;
   /** Name used in the FRU serial number and the console banner (NODE_NAME, else the host name). */
   readonly nodeName: string;
+  /** VM_MAC_ID: the node's block of VM NIC MACs, allocated by the orchestrator (machine/vm-nics.ts); undefined: MACs derived from nodeName. */
+  readonly macId: number | undefined;
   /** Tuning for tests: how long simulated power transitions take (SIM_POWER_DELAY_MS). */
   readonly simPowerDelayMs: number;
   /** REDFISH_PORT: the HTTPS port of the Redfish service (on IPMI_ADDRESS); undefined = off (`none`). */
@@ -158,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, hostName: string): AgentConfi
     powerOnAtStart: bool('POWER_ON_AT_START', false),
     debug: bool('DEBUG', false),
     nodeName: str('NODE_NAME', hostName),
+    macId: env.VM_MAC_ID === undefined || env.VM_MAC_ID === '' ? undefined : int('VM_MAC_ID', 0, VM_MAC_ID_MIN, VM_MAC_ID_MAX),
     simPowerDelayMs: int('SIM_POWER_DELAY_MS', 300, 0, 60_000),
     redfishPort,
     redfishTlsCert,

@@ -15,7 +15,7 @@ import { SimMachine } from './machine/sim-machine';
 import { QemuMachine } from './machine/qemu-machine';
 import { parseQemuConfig } from './machine/qemu-config';
 import { VmNetworks } from './machine/vm-networks';
-import { vmNicMac, vmNicNames } from './machine/vm-nics';
+import { vmNics } from './machine/vm-nics';
 import { RestartCause } from './bmc/chassis/chassis-state';
 import { applyUsersReset } from './bmc/users/users-reset';
 import type { MachineContext } from './bmc/bmc-agent';
@@ -46,7 +46,7 @@ function createMachine(config: AgentConfig, ctx: MachineContext, log: Logger): M
   }
   // Bad VM_* values do not stop the BMC: they are logged, and power-on is refused with them.
   const { config: qemu, problems } = parseQemuConfig(process.env);
-  const networks = new VmNetworks({ interfaces: qemu.networks, nodeName: config.nodeName, waitMs: qemu.networksWaitMs, log });
+  const networks = new VmNetworks({ interfaces: qemu.networks, nodeName: config.nodeName, ...(config.macId === undefined ? {} : { macId: config.macId }), waitMs: qemu.networksWaitMs, log });
   return qemuMachine = new QemuMachine({
     boot: ctx.bootSource,
     config: qemu,
@@ -163,7 +163,7 @@ async function main(): Promise<void> {
     powerOnAtStart: config.powerOnAtStart,
     hardware: {
       cpus: qemuHardware.cpus, memoryMiB: qemuHardware.memoryMiB, diskSizeBytes: qemuHardware.diskSizeBytes,
-      nics: vmNicNames(config.machine, qemuHardware.networks).map((name) => ({ name, mac: vmNicMac(config.nodeName, name) })),
+      nics: vmNics(config.machine, qemuHardware.networks, { nodeName: config.nodeName, macId: config.macId }),
     },
     firmware: { mode: qemuHardware.bootMode, bootMenuTimeoutMs: qemuHardware.bootMenuTimeoutMs },
     ...(config.redfishPort === undefined ? {} : { redfishPort: config.redfishPort }),

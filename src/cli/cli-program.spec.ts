@@ -10,13 +10,15 @@ import type { NodeView } from '../nodes/node.model';
 import { CliDeps, FAILURE_EXIT_CODE, runCli, USAGE_EXIT_CODE } from './cli-program';
 import type { Connection } from './cli-options';
 import type { ConsoleLink, ConsoleTarget, SerialConsoleTarget } from './console-command';
-import { CreatedNode, CreateNodeRequest, FleetApi, FleetApiError, NodeFaults, OrchestratorUnreachableError, PowerResult, TopologyQuery, VncAccess } from './fleet-api';
+import { CreatedNode, CreatedNodeBatch, CreateNodeBatchRequest, CreateNodeRequest, FleetApi, FleetApiError, NodeFaults, NodeListQuery, NodePage, OrchestratorUnreachableError, PowerResult, TopologyQuery, VncAccess } from './fleet-api';
 import { PromptCancelledError, Terminal, TerminalSignal } from './terminal';
 
 const unstubbed = (what: string) => async (): Promise<never> => { throw new Error(`unexpected call: ${what}`); };
 
 class StubApi extends FleetApi {
-  listNodes = jest.fn<Promise<NodeView[]>, []>(unstubbed('listNodes'));
+  listNodes = jest.fn<Promise<NodeView[]>, [NodeListQuery?]>(unstubbed('listNodes'));
+  listNodePage = jest.fn<Promise<NodePage>, [NodeListQuery]>(unstubbed('listNodePage'));
+  createNodeBatch = jest.fn<Promise<CreatedNodeBatch>, [CreateNodeBatchRequest]>(unstubbed('createNodeBatch'));
   getNode = jest.fn<Promise<NodeView>, [string]>(unstubbed('getNode'));
   createNode = jest.fn<Promise<CreatedNode>, [CreateNodeRequest]>(unstubbed('createNode'));
   deleteNode = jest.fn<Promise<void>, [string, boolean]>(unstubbed('deleteNode'));

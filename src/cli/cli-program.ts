@@ -1,5 +1,5 @@
 /**
- * The `bmcfleet` command line (commander): nodes ls|show|create|rm|power|vnc|console|faults, containerlab
+ * The `bmcfleet` command line (commander): nodes ls|show|create|create-batch|rm|power|vnc|console|faults, containerlab
  * topology and export metal3|ironic|maas, over the orchestrator's HTTP API. Everything outside (HTTP, terminal, files, SOL) comes in
  * through CliDeps, so specs run the real argument parsing against stubs. runCli() maps failures to
  * exit codes: 0 success, 1 the orchestrator or the BMC said no (its message is printed), 2 usage.
@@ -29,8 +29,9 @@ import {
 import { OpenConsole, OpenSerialConsole, runConsole } from './console-command';
 import { registerFaultCommands } from './faults-command';
 import { registerExportCommand } from './export-command';
+import { registerBatchCommand, registerListCommand } from './fleet-list-commands';
 import { FleetApi, FleetApiError, OrchestratorUnreachableError, TOPOLOGY_MODES } from './fleet-api';
-import { formatJson, formatNodeDetails, formatNodeTable, formatPowerResult } from './node-format';
+import { formatJson, formatNodeDetails, formatPowerResult } from './node-format';
 import { PromptCancelledError, Terminal } from './terminal';
 
 export const CLI_NAME = 'bmcfleet';
@@ -71,13 +72,7 @@ export function buildProgram(deps: CliDeps, setExitCode: (code: number) => void)
 
   const nodes = program.command('nodes').description('list, create, remove, power and reach nodes');
 
-  nodes.command('ls')
-    .description('list the nodes: name, state, power, IPMI and VNC endpoints, machine')
-    .option('--json', 'print the API\'s JSON')
-    .action(async (o: { json?: boolean }) => {
-      const list = await api().listNodes();
-      out(o.json ? formatJson(list) : formatNodeTable(list));
-    });
+  registerListCommand(nodes, { api, out, err: (text) => { deps.terminal.stderr.write(text); } });
 
   nodes.command('show').argument('<name>')
     .description('show one node')
@@ -111,6 +106,8 @@ export function buildProgram(deps: CliDeps, setExitCode: (code: number) => void)
       out(formatNodeDetails(created));
       if (created.generatedIpmiPassword) out(`ipmi password: ${created.generatedIpmiPassword} (generated; shown only now)\n`);
     });
+
+  registerBatchCommand(nodes, { api, out, err: (text) => { deps.terminal.stderr.write(text); } });
 
   nodes.command('rm').argument('<name>')
     .description('remove a node (its disk stays unless --purge)')

@@ -36,6 +36,50 @@ export interface CreatedNode extends NodeView {
   readonly generatedIpmiPassword?: string;
 }
 
+/** GET /api/v1/nodes filters (name is a prefix) and page; without limit and cursor the answer is a plain list. */
+export interface NodeListQuery {
+  readonly name?: string;
+  readonly machine?: MachineKind;
+  readonly powerState?: PowerState;
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+/** GET /api/v1/nodes with limit or cursor: one page, and the cursor of the next (null on the last). */
+export interface NodePage {
+  readonly items: NodeView[];
+  readonly nextCursor: string | null;
+}
+
+/** POST /api/v1/node-batches body: `count` simulated nodes named <namePrefix>-<n>. */
+export interface CreateNodeBatchRequest {
+  readonly namePrefix: string;
+  readonly count: number;
+  readonly machine: 'sim';
+  readonly firstIndex?: number;
+  readonly ipmiUser?: string;
+  readonly ipmiPassword?: string;
+  readonly powerOnAtStart?: boolean;
+}
+
+/** One node of a created batch: its name and addresses. */
+export interface BatchNode {
+  readonly id: string;
+  readonly name: string;
+  readonly ipmi: { readonly host: string; readonly port: number; readonly user: string };
+  readonly redfish: { readonly host: string; readonly port: number } | null;
+}
+
+/** POST /api/v1/node-batches answer (201): every node, in name order. */
+export interface CreatedNodeBatch {
+  readonly namePrefix: string;
+  readonly count: number;
+  readonly machine: string;
+  readonly nodes: readonly BatchNode[];
+  /** Only when the password was generated: every node of the batch has it. */
+  readonly generatedIpmiPassword?: string;
+}
+
 /** POST and GET /api/v1/nodes/:name/power answers. */
 export interface PowerResult {
   readonly name?: string;
@@ -81,7 +125,11 @@ export interface NodeFaults {
 }
 
 export abstract class FleetApi {
-  abstract listNodes(): Promise<NodeView[]>;
+  /** GET /api/v1/nodes without a page: every node (matching the filters). */
+  abstract listNodes(filters?: Omit<NodeListQuery, 'limit' | 'cursor'>): Promise<NodeView[]>;
+  /** GET /api/v1/nodes with limit and/or cursor: one page. */
+  abstract listNodePage(query: NodeListQuery): Promise<NodePage>;
+  abstract createNodeBatch(request: CreateNodeBatchRequest): Promise<CreatedNodeBatch>;
   abstract getNode(name: string): Promise<NodeView>;
   abstract createNode(request: CreateNodeRequest): Promise<CreatedNode>;
   abstract deleteNode(name: string, purge: boolean): Promise<void>;

@@ -26,6 +26,24 @@ describe('HttpFleetApi requests', () => {
     expect(calls).toEqual([{ url: 'http://127.0.0.1:8080/api/v1/nodes', method: 'GET', headers: expect.objectContaining({ authorization: 'Bearer s3cret' }), body: undefined }]);
   });
 
+  it('lists with filters and pages as the query; a page must be { items, nextCursor }', async () => {
+    const { fetch, calls } = stubFetch(200, '{"items":[],"nextCursor":"N"}');
+    const sut = new HttpFleetApi({ url: 'http://h:1', token: null, fetch });
+    await expect(sut.listNodePage({ name: 'rack1-', machine: 'sim', powerState: 'on', limit: 50, cursor: 'C+/=' })).resolves.toEqual({ items: [], nextCursor: 'N' });
+    expect(calls[0]!.url).toBe('http://h:1/api/v1/nodes?name=rack1-&machine=sim&powerState=on&limit=50&cursor=C%2B%2F%3D');
+    const plain = stubFetch(200, '[]');
+    await new HttpFleetApi({ url: 'http://h:1', token: null, fetch: plain.fetch }).listNodes({ machine: 'qemu' });
+    expect(plain.calls[0]!.url).toBe('http://h:1/api/v1/nodes?machine=qemu');
+    const old = stubFetch(200, '[]');
+    await expect(new HttpFleetApi({ url: 'http://h:1', token: null, fetch: old.fetch }).listNodePage({ limit: 5 })).rejects.toThrow('without { items, nextCursor }');
+  });
+
+  it('posts a node batch to /api/v1/node-batches', async () => {
+    const { fetch, calls } = stubFetch(201, '{"namePrefix":"r","count":1,"machine":"sim","nodes":[]}');
+    await new HttpFleetApi({ url: 'http://h:1', token: null, fetch }).createNodeBatch({ namePrefix: 'r', count: 1, machine: 'sim' });
+    expect(calls).toEqual([{ url: 'http://h:1/api/v1/node-batches', method: 'POST', headers: expect.objectContaining({ 'content-type': 'application/json' }), body: '{"namePrefix":"r","count":1,"machine":"sim"}' }]);
+  });
+
   it('gets an export with its options as the query, answering the text', async () => {
     const { fetch, calls } = stubFetch(200, '---\nkind: Secret\n');
     const sut = new HttpFleetApi({ url: 'http://h:1/', token: 't', fetch });

@@ -10,7 +10,7 @@ import { topologyHttpRequest } from '../containerlab/topology-client';
 import { exportRequestPath, type ExportQuery } from '../exports/export-client';
 import type { ExportFormat } from '../exports/exports.paths';
 import type { NodeView, PowerActionName } from '../nodes/node.model';
-import { CreatedNode, CreateNodeRequest, FleetApi, FleetApiError, NodeFaults, OrchestratorUnreachableError, PowerResult, TopologyQuery, VncAccess } from './fleet-api';
+import { CreatedNode, CreatedNodeBatch, CreateNodeBatchRequest, CreateNodeRequest, FleetApi, FleetApiError, NodeFaults, NodeListQuery, NodePage, OrchestratorUnreachableError, PowerResult, TopologyQuery, VncAccess } from './fleet-api';
 
 /** A create waits for the node's BMC to answer (up to 90 s on a loaded host): room for that and more. */
 export const REQUEST_TIMEOUT_MS = 300_000;
@@ -48,8 +48,24 @@ export class HttpFleetApi extends FleetApi {
     this.fetchFn = options.fetch ?? fetch;
   }
 
-  async listNodes(): Promise<NodeView[]> {
-    return (await this.json({ method: 'GET', path: '/nodes' })) as NodeView[];
+  async listNodes(filters: Omit<NodeListQuery, 'limit' | 'cursor'> = {}): Promise<NodeView[]> {
+    const query = listQuery(filters);
+    const answer = await this.json({ method: 'GET', path: '/nodes', ...(query ? { query } : {}) });
+    if (!Array.isArray(answer)) throw new FleetApiError(200, `the orchestrator at ${this.base} answered GET ${API_PREFIX}/nodes with something that is not a list of nodes`);
+    return answer as NodeView[];
+  }
+
+  async listNodePage(query: NodeListQuery): Promise<NodePage> {
+    if (query.limit === undefined && query.cursor === undefined) throw new Error('listNodePage needs a limit or a cursor');
+    const answer = (await this.json({ method: 'GET', path: '/nodes', query: listQuery(query) ?? new URLSearchParams() })) as Partial<NodePage> | null;
+    if (answer === null || !Array.isArray(answer.items) || (answer.nextCursor !== null && typeof answer.nextCursor !== 'string')) {
+      throw new FleetApiError(200, `the orchestrator at ${this.base} answered GET ${API_PREFIX}/nodes?limit= without { items, nextCursor } (an orchestrator older than paged lists?)`);
+    }
+    return { items: answer.items, nextCursor: answer.nextCursor };
+  }
+
+  async createNodeBatch(request: CreateNodeBatchRequest): Promise<CreatedNodeBatch> {
+    return (await this.json({ method: 'POST', path: '/node-batches', body: request })) as CreatedNodeBatch;
   }
 
   async screenshot(name: string, width?: number): Promise<Buffer> {
@@ -188,4 +204,14 @@ export function describeFetchFailure(url: string, err: unknown, timeoutMs: numbe
   const cause = (err as { cause?: { message?: unknown } } | null)?.cause?.message;
   const detail = typeof cause === 'string' ? cause : err instanceof Error ? err.message : String(err);
   return `cannot reach the orchestrator at ${url}: ${detail}`;
+}
+
+/** The query string of GET /api/v1/nodes (only the fields given); undefined when there are none. */
+function listQuery(q: NodeListQuery): URLSearchParams | undefined {
+  const query = new URLSearchParams();
+  for (const key of ['name', 'machine', 'powerState', 'limit', 'cursor'] as const) {
+    const value = q[key];
+    if (value !== undefined) query.set(key, String(value));
+  }
+  return query.toString() === '' ? undefined : query;
 }

@@ -29,6 +29,11 @@ describe('nicsOf (the agent\'s NICs: node-image/src/machine/vm-nics.ts)', () => 
     expect(nics.map((nic) => nic.mac)).toEqual(['eth1', 'eth2', 'eth5'].map((i) => vmNicMac('vm1', i)));
   });
 
+  it('gives a node with a MAC block (VM_MAC_ID) the block\'s MACs, by NIC position', () => {
+    const nics = nicsOf({ ...exportRow({ name: 'vm2', machine: 'qemu', networks: ['lan-a'], labInterfaces: ['eth5'] }), macId: 0x010203 });
+    expect(nics).toEqual([{ name: 'eth1', mac: '52:55:01:02:03:00' }, { name: 'eth5', mac: '52:55:01:02:03:01' }]);
+  });
+
   it('gives a VM without networks no NIC', () => {
     expect(nicsOf(exportRow({ name: 'vm2', machine: 'qemu' }))).toEqual([]);
   });

@@ -4,7 +4,7 @@
  * MACs. The MACs are the agent's own (node-image/src/machine/vm-nics.ts): one per VM interface, or
  * eth0 for a simulated machine without networks; the node's Redfish EthernetInterfaces report the same.
  */
-import { vmNicMac, vmNicNames } from '../../node-image/src/machine/vm-nics';
+import { vmNics } from '../../node-image/src/machine/vm-nics';
 import type { BmcCredentials } from '../fleet-redfish/fleet-credentials';
 import { vmInterfaces } from '../nodes/node-spec';
 import {
@@ -33,9 +33,9 @@ export interface ExportNode {
 }
 
 /** The VM's NICs of a stored node, as its agent makes them. */
-export function nicsOf(row: Pick<NodeWithLeases, 'name' | 'machine' | 'networks' | 'labInterfaces'>): ExportNic[] {
+export function nicsOf(row: Pick<NodeWithLeases, 'name' | 'machine' | 'networks' | 'labInterfaces' | 'macId'>): ExportNic[] {
   const interfaces = [...vmInterfaces(parseNetworks(row.networks).length), ...parseNetworks(row.labInterfaces)];
-  return vmNicNames(row.machine, interfaces).map((name) => ({ name, mac: vmNicMac(row.name, name) }));
+  return vmNics(row.machine, interfaces, { nodeName: row.name, macId: row.macId });
 }
 
 /** `host` is where provisioning systems reach the node's published ports. */

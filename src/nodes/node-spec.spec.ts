@@ -10,7 +10,7 @@ function node(overrides: Partial<NodeWithLeases> = {}): NodeWithLeases {
   return {
     id: 'id-1', name: 'n1', state: 'running', powerState: 'off', powerObservedAt: null, machine: 'qemu', memoryMiB: 1024, cpus: 2,
     diskSizeGiB: 10, cdrom: null, bootMode: 'uefi', bootMenuTimeoutMs: 0, enableKvm: 'auto', powerOnAtStart: false, networks: '[]',
-    labInterfaces: '[]', ipmiUser: 'admin', ipmiPassword: 'pw', vncPassword: null, bmcUsersResetId: null, bmcReachable: null, runtimeRef: 'bmcfleet-n1', runtimeId: null, host: null,
+    labInterfaces: '[]', ipmiUser: 'admin', ipmiPassword: 'pw', vncPassword: null, bmcUsersResetId: null, macId: null, bmcReachable: null, runtimeRef: 'bmcfleet-n1', runtimeId: null, host: null,
     lastError: null, purgeOnDelete: false, createdAt: now, updatedAt: now,
     leases: [
       { id: 1, host: '', kind: 'ipmi', port: 16230, nodeId: 'id-1', createdAt: now },
@@ -36,6 +36,11 @@ describe('nodeEnvironment', () => {
     const withoutRedfish = { ...old, leases: old.leases.filter((lease) => lease.kind !== 'redfish') };
     expect(nodeEnvironment(withoutRedfish, {})).not.toHaveProperty('REDFISH_PORT');
     expect(nodeContainerSpec(withoutRedfish, context).redfish).toBeNull();
+  });
+
+  it('passes the node\'s MAC block as VM_MAC_ID when the row has one, never from NODE_DEFAULTS_*', () => {
+    expect(nodeEnvironment(node({ macId: 4242 }), { VM_MAC_ID: '1' })['VM_MAC_ID']).toBe('4242');
+    expect(nodeEnvironment(node({ macId: null }), { VM_MAC_ID: '1' })).not.toHaveProperty('VM_MAC_ID');
   });
 
   it('passes the VNC password and the BMC users reset id when the row has them, never from NODE_DEFAULTS_*', () => {

@@ -107,6 +107,8 @@ export function nodeEnvironment(node: NodeWithLeases, nodeDefaults: Readonly<Rec
   if (node.vncPassword !== null) own['VNC_PASSWORD'] = node.vncPassword;
   // The agent resets its users to IPMI_USER/IPMI_PASS once per distinct id (a kept disk's old users go).
   if (node.bmcUsersResetId !== null) own['BMC_USERS_RESET_ID'] = node.bmcUsersResetId;
+  // The node's block of VM NIC MACs; a row made before it has none and keeps the MACs derived from its name.
+  if (node.macId !== null) own['VM_MAC_ID'] = String(node.macId);
   if (node.cdrom !== null) {
     own['VM_CDROM'] = `${CDROM_DIR}/${basename(node.cdrom)}`;
   }
@@ -115,7 +117,7 @@ export function nodeEnvironment(node: NodeWithLeases, nodeDefaults: Readonly<Rec
     own['VM_NETWORKS'] = interfaces.join(',');
   }
   // Per-node secrets and ids come from the row only: a NODE_DEFAULTS_* of that name would be one for all.
-  const { VNC_PASSWORD: _vnc, BMC_USERS_RESET_ID: _reset, ...defaults } = nodeDefaults;
+  const { VNC_PASSWORD: _vnc, BMC_USERS_RESET_ID: _reset, VM_MAC_ID: _macId, ...defaults } = nodeDefaults;
   return { ...defaults, ...own };
 }
 

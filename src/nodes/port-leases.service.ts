@@ -12,6 +12,7 @@ import { Prisma } from '../generated/prisma/client';
 import { LEASE_KIND_INFO, LEASE_KINDS, leaseRange, type LeaseKind } from './lease-kinds';
 import type { NodeWithLeases } from './node.model';
 import { pickFreePort, rangeText } from './port-allocation';
+import { VM_MAC_ID_MAX, VM_MAC_ID_MIN } from '../../node-image/src/machine/vm-nics';
 
 /** Lease transactions retried when concurrent creates pick the same port. */
 const MAX_LEASE_ATTEMPTS = 20;
@@ -43,6 +44,24 @@ function uniqueFields(error: Prisma.PrismaClientKnownRequestError): string[] {
   return Array.isArray(fields) ? fields.filter((field): field is string => typeof field === 'string') : [];
 }
 
+/**
+ * The block after the highest one in use (blocks are never handed out twice while their node exists;
+ * a deleted node's block may come back only if it was the highest). Past VM_MAC_ID_MAX: the lowest free one.
+ */
+export async function nextMacId(tx: Prisma.TransactionClient): Promise<number> {
+  const { _max } = await tx.node.aggregate({ _max: { macId: true } });
+  const next = (_max.macId ?? 0) + 1;
+  if (next <= VM_MAC_ID_MAX) return next;
+  const used = await tx.node.findMany({ where: { macId: { not: null } }, select: { macId: true }, orderBy: { macId: 'asc' } });
+  let candidate = VM_MAC_ID_MIN;
+  for (const { macId } of used) {
+    if (macId !== candidate) break;
+    candidate += 1;
+  }
+  if (candidate > VM_MAC_ID_MAX) throw new ServiceUnavailableException(`every VM MAC block (${VM_MAC_ID_MAX}) is in use; delete nodes first`);
+  return candidate;
+}
+
 @Injectable()
 export class PortLeases {
   constructor(
@@ -53,7 +72,8 @@ export class PortLeases {
   /**
    * Inserts the row and one lease of every kind in one transaction: the host first (`place`, given the
    * fleet's nodes per host as the transaction sees them, so concurrent creates spread), then the
-   * lowest free ports on it.
+   * lowest free ports on it, with the next MAC block (macId: VM_MAC_ID); a concurrent create that
+   * took the same block is a unique violation like a port race, and the transaction runs again.
    */
   insertWithLeases(data: Omit<Prisma.NodeUncheckedCreateInput, 'host'>, busy: BusyPorts, place: (nodesPerHost: ReadonlyMap<string, number>) => string): Promise<NodeWithLeases> {
     return this.retryOnPortRace(
@@ -62,7 +82,8 @@ export class PortLeases {
           const counts = await tx.node.groupBy({ by: ['host'], _count: { _all: true } });
           const host = place(new Map(counts.flatMap((row) => (row.host === null ? [] : [[row.host, row._count._all] as const]))));
           const create = await this.freePorts(tx, host, LEASE_KINDS, busy);
-          return tx.node.create({ data: { ...data, host, leases: { create } }, include: includeLeases });
+          const macId = await nextMacId(tx);
+          return tx.node.create({ data: { ...data, host, macId, leases: { create } }, include: includeLeases });
         }),
       (fields) => {
         // The container name is derived from the node name: either constraint means the same thing.

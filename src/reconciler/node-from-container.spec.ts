@@ -30,6 +30,7 @@ function row(overrides: Partial<NodeWithLeases> = {}): NodeWithLeases {
     ipmiPassword: 'calvin-secret',
     vncPassword: 'vncpass1',
     bmcUsersResetId: 'node-id-1',
+    macId: null,
     bmcReachable: null,
     runtimeRef: 'bmcfleet-web1',
     runtimeId: 'c0ffee',
@@ -110,6 +111,7 @@ describe('nodeFromContainer', () => {
         ipmiPassword: node.ipmiPassword,
         vncPassword: node.vncPassword,
         bmcUsersResetId: node.bmcUsersResetId,
+        macId: node.macId,
         runtimeRef: node.runtimeRef,
         runtimeId: 'c0ffee',
         host: 'host-1',
@@ -122,6 +124,14 @@ describe('nodeFromContainer', () => {
     const node = row({ networks: '[]', labInterfaces: '[]', machine: 'qemu', enableKvm: 'auto', powerOnAtStart: false });
     const decision = nodeFromContainer(inspectedFrom(node, { ENABLE_KVM: 'true', DEBUG: 'true', VM_DISK: '/vm/other.qcow2' }), context());
     expect(decision).toMatchObject({ adoptable: true, node: { networks: '[]', labInterfaces: '[]', machine: 'qemu', enableKvm: 'auto', powerOnAtStart: false } });
+  });
+
+  it('keeps the container\'s MAC block (VM_MAC_ID); none when it has none', () => {
+    const inspected = inspectedFrom(row());
+    expect(nodeFromContainer({ ...inspected, env: { ...inspected.env, VM_MAC_ID: '77' } }, context())).toMatchObject({ adoptable: true, node: { macId: 77 } });
+    const { VM_MAC_ID: _none, ...without } = inspected.env;
+    expect(nodeFromContainer({ ...inspected, env: without }, context())).toMatchObject({ adoptable: true, node: { macId: null } });
+    expect(nodeFromContainer({ ...inspected, env: { ...inspected.env, VM_MAC_ID: '0' } }, context())).toMatchObject({ adoptable: false, reason: expect.stringMatching(/VM_MAC_ID="0" is not an integer from 1 to 16777215/) });
   });
 
   it('adopts a container whose IPMI_SOL_PORT is its published IPMI port (what the agent would name anyway)', () => {

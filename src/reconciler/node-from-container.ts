@@ -4,6 +4,7 @@
  * reports. The reconciler adopts one only when this rebuilds the node completely, so a later
  * re-create gives the same node; otherwise it says why, and it is removed (its /vm disk stays).
  */
+import { VM_MAC_ID_MAX, VM_MAC_ID_MIN } from '../../node-image/src/machine/vm-nics';
 import type { PortRange } from '../config/app-config';
 import type { ObservedNode } from '../runtime/node-runtime';
 import { vmInterfaces } from '../nodes/node-spec';
@@ -69,6 +70,8 @@ export interface AdoptedNode {
   /** VNC_PASSWORD and BMC_USERS_RESET_ID as the container has them (null: not set). */
   readonly vncPassword: string | null;
   readonly bmcUsersResetId: string | null;
+  /** VM_MAC_ID as the container has it (null: not set, a node made before MAC blocks). */
+  readonly macId: number | null;
   readonly runtimeRef: string;
   readonly runtimeId: string;
   readonly host: string;
@@ -94,6 +97,14 @@ function envOr(env: Readonly<Record<string, string>>, name: keyof typeof AGENT_D
 function integerVariable(env: Readonly<Record<string, string>>, name: keyof typeof AGENT_DEFAULTS, min: number): number {
   const raw = envOr(env, name);
   if (!/^[0-9]+$/.test(raw) || Number(raw) < min) refuse(`${name}=${JSON.stringify(raw)} is not an integer >= ${min}`);
+  return Number(raw);
+}
+
+/** VM_MAC_ID (vm-nics.ts): null when unset; a value the agent would refuse is refused here too. */
+function macIdVariable(env: Readonly<Record<string, string>>): number | null {
+  const raw = env['VM_MAC_ID'];
+  if (raw === undefined || raw === '') return null;
+  if (!/^[0-9]+$/.test(raw) || Number(raw) < VM_MAC_ID_MIN || Number(raw) > VM_MAC_ID_MAX) refuse(`VM_MAC_ID=${JSON.stringify(raw)} is not an integer from ${VM_MAC_ID_MIN} to ${VM_MAC_ID_MAX}`);
   return Number(raw);
 }
 
@@ -202,6 +213,7 @@ function rebuild(container: ObservedNode, context: AdoptionContext): AdoptedNode
     ipmiPassword: envOr(env, 'IPMI_PASS'),
     vncPassword: env['VNC_PASSWORD'] ?? null,
     bmcUsersResetId: env['BMC_USERS_RESET_ID'] ?? null,
+    macId: macIdVariable(env),
     runtimeRef,
     runtimeId: container.runtimeId,
     host: container.host,

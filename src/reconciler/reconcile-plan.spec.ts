@@ -32,6 +32,7 @@ function node(name: string, state: NodeState, updatedAt: Date = LONG_AGO): NodeW
     ipmiPassword: 'secret',
     vncPassword: 'vncpass1',
     bmcUsersResetId: id,
+    macId: null,
     bmcReachable: null,
     runtimeRef: `bmcfleet-${name}`,
     runtimeId: null,

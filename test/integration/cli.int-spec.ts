@@ -174,6 +174,18 @@ describe('bmcfleet CLI: errors, against the real orchestrator app', () => {
     expect(expectExit(await bmcfleet(['--url', open.url, 'nodes', 'ls']), 0).stdout).toBe('no nodes\n');
   });
 
+  it('[nodes API] ls pages and filters and create-batch speak the real API: empty pages, its 400s for a bad cursor and a bad batch', async () => {
+    expect(expectExit(await bmcfleet(['--url', open.url, 'nodes', 'ls', '--limit', '5', '--machine', 'sim']), 0).stdout).toBe('no nodes\n');
+    expect(JSON.parse(expectExit(await bmcfleet(['--url', open.url, 'nodes', 'list', '--limit', '5', '--json']), 0).stdout)).toEqual({ items: [], nextCursor: null });
+    expect(JSON.parse(expectExit(await bmcfleet(['--url', open.url, 'nodes', 'ls', '--all', '--power-state', 'on', '--json']), 0).stdout)).toEqual([]);
+    const badCursor = expectExit(await bmcfleet(['--url', open.url, 'nodes', 'ls', '--cursor', 'not-a-cursor']), 1);
+    expect(badCursor.stderr).toMatch(/^bmcfleet: error: .*cursor.*\(HTTP 400 Bad Request\)\n$/);
+    const tooMany = expectExit(await bmcfleet(['--url', open.url, 'nodes', 'create-batch', '--prefix', 'rack1', '--count', '10000000']), 1);
+    expect(tooMany.stderr).toMatch(/^bmcfleet: error: count must not be greater than \d+ \(HTTP 400 Bad Request\)\n$/);
+    const badPrefix = expectExit(await bmcfleet(['--url', open.url, 'nodes', 'create-batch', '--prefix', 'Rack_1', '--count', '2']), 1);
+    expect(badPrefix.stderr).toContain('namePrefix must be');
+  });
+
   it('[nodes API] a wrong or missing token gets the 401 message and how to give the token; the right one works', async () => {
     const wrong = expectExit(await bmcfleet(['--url', guarded.url, '--token', `${TOKEN}x`, 'nodes', 'ls']), 1);
     expect(wrong.stderr).toBe("bmcfleet: error: invalid bearer token (HTTP 401 Unauthorized): give the orchestrator's API token with --token or BMCFLEET_API_TOKEN\n");

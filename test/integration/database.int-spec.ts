@@ -53,7 +53,7 @@ describe('database on a real SQLite file', () => {
     const rows = db.prepare('SELECT migration_name, checksum, finished_at, applied_steps_count FROM _prisma_migrations').all() as {
       migration_name: string; checksum: string; finished_at: string | null; applied_steps_count: number;
     }[];
-    expect(rows.map((row) => row.migration_name)).toEqual(['20261124000000_init', '20261207000000_node_vnc_password_bmc_users', '20261207100000_node_runtime_ref', '20261207120000_node_list_indexes', '20261207200000_port_lease_host']);
+    expect(rows.map((row) => row.migration_name)).toEqual(['20261124000000_init', '20261207000000_node_vnc_password_bmc_users', '20261207100000_node_runtime_ref', '20261207120000_node_list_indexes', '20261207140000_node_vm_mac_id', '20261207200000_port_lease_host']);
     expect(rows[0]?.checksum).toMatch(/^[0-9a-f]{64}$/);
     expect(rows[0]?.finished_at).not.toBeNull();
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');

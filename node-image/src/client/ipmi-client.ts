@@ -15,7 +15,7 @@
  *   the BMC sends on its own (e.g. the unsolicited SOL Activating request), for SolConsole.
  */
 import { createSocket, Socket } from 'node:dgram';
-import { randomBytes } from 'node:crypto';
+import { pooledRandom } from '../util/random-pool';
 import { performance } from 'node:perf_hooks';
 import { CompletionCode, Privilege, privilegeName } from '../protocol/errors';
 import { AppCmd, ChassisCmd, NetFn, PayloadType } from '../protocol/netfn';
@@ -57,8 +57,13 @@ const SET_PRIVILEGE_TEXT: Readonly<Record<number, string>> = {
 };
 /** Get Device ID: bytes up to and including the product id (table 20-2). */
 const DEVICE_ID_MIN_LENGTH = 11;
-const IV_POOL_SIZE = AES_BLOCK * 256;
 const EMPTY = Buffer.alloc(0);
+/**
+ * IVs, Rm and console session ids of every client in the process come from one pool of strong
+ * random bytes (one getrandom call per 64 KiB): a client lives for one short session as often as
+ * not, and a pool of its own would cost a getrandom call of its own.
+ */
+const random = pooledRandom(64 * 1024);
 
 export interface IpmiClientOptions {
   readonly host: string;
@@ -197,8 +202,6 @@ export class IpmiClient {
   private closing: Promise<void> | null = null;
   private destroyed = false;
   private socketClosed: Promise<void> | null = null;
-  private ivPool = EMPTY;
-  private ivOffset = 0;
   private readonly payloadListeners = new Set<PayloadListener>();
 
   private constructor(
@@ -245,7 +248,7 @@ export class IpmiClient {
       }
       return client;
     } catch (err) {
-      await client.shutdown(err instanceof Error ? err : new Error(String(err)));
+      await client.shutdown(() => (err instanceof Error ? err : new Error(String(err))));
       throw err;
     }
   }
@@ -374,7 +377,7 @@ export class IpmiClient {
         // The BMC may already be gone: one try, and its outcome does not matter.
         await this.enqueue(NetFn.App, AppCmd.CloseSession, id, 1, true).catch(() => undefined);
       }
-      await this.shutdown(new IpmiClientError(IpmiClientErrorCode.Closed, `client for BMC ${this.where} is closed`));
+      await this.shutdown(() => new IpmiClientError(IpmiClientErrorCode.Closed, `client for BMC ${this.where} is closed`));
     })();
     return this.closing;
   }
@@ -482,7 +485,7 @@ export class IpmiClient {
       this.session = session;
       try {
         await this.step(session.openSessionRequest(this.nonZeroU32()), (d) => session.acceptOpenSessionResponse(d));
-        await this.step(session.rakp1(randomBytes(RAKP_RANDOM_LENGTH)), (d) => session.acceptRakp2(d));
+        await this.step(session.rakp1(random(RAKP_RANDOM_LENGTH)), (d) => session.acceptRakp2(d));
         await this.step(session.rakp3(), (d) => session.acceptRakp4(d));
         return;
       } catch (err) {
@@ -532,38 +535,35 @@ export class IpmiClient {
     this.socket.send(datagram);
   }
 
-  /** IVs come from a pool of random bytes: one randomBytes call per 256 packets. */
+  /** A fresh IV per encrypted packet (section 13.29), from the process's random pool. */
   private nextIv(): Buffer | undefined {
-    if (this.suite.confidentiality.cipher === null) return undefined;
-    if (this.ivOffset + AES_BLOCK > this.ivPool.length) {
-      this.ivPool = randomBytes(IV_POOL_SIZE);
-      this.ivOffset = 0;
-    }
-    const iv = this.ivPool.subarray(this.ivOffset, this.ivOffset + AES_BLOCK);
-    this.ivOffset += AES_BLOCK;
-    return iv;
+    return this.suite.confidentiality.cipher === null ? undefined : random(AES_BLOCK);
   }
 
   private nonZeroU32(): number {
     for (;;) {
-      const v = randomBytes(4).readUInt32LE(0);
+      const v = random(4).readUInt32LE(0);
       if (v !== 0) return v;
     }
   }
 
-  /** Rejects everything still waiting, clears every timer and closes the socket (once). */
-  private shutdown(reason: Error): Promise<void> {
+  /**
+   * Rejects everything still waiting with the reason (made only when something waits), clears
+   * every timer and closes the socket (once).
+   */
+  private shutdown(reason: () => Error): Promise<void> {
     if (!this.destroyed) {
       this.destroyed = true;
-      if (this.waiter) this.waiter.reject(reason);
       const waiting = [...this.pending.values(), ...this.queue];
+      const error = this.waiter || waiting.length > 0 ? reason() : undefined;
+      if (this.waiter) this.waiter.reject(error!);
       this.pending.clear();
       this.queue.length = 0;
       this.payloadListeners.clear();
       for (const p of waiting) {
         if (p.timer) clearTimeout(p.timer);
         p.timer = null;
-        p.reject(reason);
+        p.reject(error!);
       }
       this.socketClosed = new Promise<void>((resolve) => {
         try {

@@ -3,8 +3,9 @@
  * descriptors for (one UDP socket per BMC, one more with Redfish) and as one core can serve; past
  * that the farm forks workers, each hosting a slice of consecutive BMCs (slices never split a
  * state shard). The parent keeps the one state store: a worker gets its slice's documents when it
- * starts and sends every change back as it happens, so a worker that dies (killed, crashed) is
- * started again with every change it had made, and the parent writes the shards in batches.
+ * starts and sends every change back as it happens (the changes of one turn of its event loop in one
+ * message), so a worker that dies (killed, crashed) is started again with every change it had made,
+ * and the parent writes the shards in batches.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -19,13 +20,14 @@ const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 60_000;
 const RESTART_DELAY_MS = 500;
 /** V8 flags of a worker, as in `npm run farm`: a small young generation, a collection after the start (docs/architecture.md). */
-export const WORKER_EXEC_ARGV = ['--max-semi-space-size=1', '--expose-gc'];
+export const WORKER_EXEC_ARGV = ['--max-semi-space-size=8', '--expose-gc'];
 
 /** Parent → worker, then worker → parent messages. */
 export type ToWorker = { readonly type: 'start'; readonly from: number; readonly to: number; readonly documents: Record<number, BmcDocuments> };
 export type FromWorker =
   | { readonly type: 'ready'; readonly bmcs: number }
-  | { readonly type: 'state'; readonly index: number; readonly name: string; readonly value: string | null }
+  /** State changes in the order made ([BMC index, document name, stored form or null when removed]), sent once per turn of the worker's event loop. */
+  | { readonly type: 'state'; readonly changes: ReadonlyArray<readonly [number, string, string | null]> }
   | { readonly type: 'failed'; readonly error: string };
 
 /** The open-files limit of this process from /proc/self/limits (Node raises the soft limit to the hard one). */
@@ -105,7 +107,7 @@ export class FarmSupervisor {
       slot.child = child;
       let ready = false;
       child.on('message', (m: FromWorker) => {
-        if (m.type === 'state') this.state.set(m.index, m.name, m.value ?? undefined);
+        if (m.type === 'state') { for (const [index, name, value] of m.changes) this.state.set(index, name, value ?? undefined); }
         else if (m.type === 'ready') {
           ready = true;
           this.log.info('farm worker ready', { worker: slot.id, pid: child.pid, from: slot.from, to: slot.to - 1, bmcs: m.bmcs });

@@ -1,8 +1,9 @@
 /**
  * A logger whose every line names the farm BMC it is about (`bmc`, `endpoint`). Methods live on the
- * prototype: a farm holds one of these per BMC.
+ * prototype: a farm holds one of these per BMC. Over the process's JSON logger the names are
+ * serialised once per BMC (JsonLogger.withFields); any other logger gets them merged per line.
  */
-import type { Logger } from '../util/logger';
+import { JsonLogger, type Logger } from '../util/logger';
 
 class NamedLogger implements Logger {
   constructor(private readonly base: Logger, private readonly fields: Readonly<Record<string, unknown>>) {}
@@ -13,5 +14,5 @@ class NamedLogger implements Logger {
 }
 
 export function namedLogger(base: Logger, fields: Readonly<Record<string, unknown>>): Logger {
-  return new NamedLogger(base, fields);
+  return base instanceof JsonLogger ? base.withFields(fields) : new NamedLogger(base, fields);
 }

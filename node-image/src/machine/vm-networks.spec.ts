@@ -253,6 +253,15 @@ describe('VmNetworks (with a fake ip)', () => {
     expect(net.calls.every((c) => c.endsWith(' show'))).toBe(true);
   });
 
+  it('with a MAC block (VM_MAC_ID) each NIC takes the MAC of its VM_NETWORKS position, missing ones included', async () => {
+    net.plug('eth1');
+    net.plug('eth3');
+    const sut = make(['eth1', 'eth2', 'eth3'], { macId: 0x0a0b0c });
+    const nics = await sut.prepare();
+    expect(nics.map((n) => n.mac)).toEqual(['52:55:0a:0b:0c:00', '52:55:0a:0b:0c:02']);
+    expect(sut.nicFor('eth2').mac).toBe('52:55:0a:0b:0c:01');
+  });
+
   it('waits for a late interface at power-on, and starts without one that does not come (logged)', async () => {
     const sut = make(['eth1', 'eth2', 'eth3'], { waitMs: 300 });
     net.plug('eth1');

@@ -30,7 +30,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { nicId, type QemuNic } from './qemu-args';
-import { vmNicMac } from './vm-nics';
+import { nodeNicMac } from './vm-nics';
 import { runCommand } from '../exec/child-process';
 import type { Logger } from '../util/logger';
 import { silentLogger } from '../util/logger';
@@ -258,8 +258,10 @@ export function sysfsLinkProbe(root = '/sys/class/net'): LinkProbe {
 export interface VmNetworksOptions {
   /** VM_NETWORKS, in order (NIC N is entry N). */
   readonly interfaces: readonly string[];
-  /** Seed of the MACs together with the interface name. */
+  /** Seed of the MACs together with the interface name (when there is no macId). */
   readonly nodeName: string;
+  /** VM_MAC_ID: the node's allocated block of MACs (vm-nics.ts); absent: MACs derived from nodeName. */
+  readonly macId?: number;
   /** VM_NETWORKS_WAIT: how long a power-on waits for missing interfaces. */
   readonly waitMs: number;
   readonly log?: Logger;
@@ -299,7 +301,7 @@ export class VmNetworks {
   nicFor(ifname: string): QemuNic {
     const index = this.options.interfaces.indexOf(ifname);
     if (index < 0) throw new VmNetworkError(`${ifname} is not in VM_NETWORKS`);
-    return { id: nicId(index), tapName: networkNames(ifname).tap, mac: vmNicMac(this.options.nodeName, ifname) };
+    return { id: nicId(index), tapName: networkNames(ifname).tap, mac: nodeNicMac({ nodeName: this.options.nodeName, macId: this.options.macId }, ifname, index) };
   }
 
   /**

@@ -73,11 +73,13 @@ export class UdpServer {
     return { bound: { address: bound.address, port: bound.port }, receive };
   }
 
+  /**
+   * Sends without a completion callback (one callback per datagram costs a turn of the event loop
+   * at session rates): a failed send surfaces as the socket's 'error' event, which is logged.
+   */
   send(data: Buffer, to: UdpPeer): void {
     const socket = (to.localPort === undefined ? undefined : this.sockets.get(to.localPort)) ?? this.sockets.values().next().value;
-    socket?.send(data, to.port, to.address, (err) => {
-      if (err) this.log.warn('udp send failed', { error: err.message, to: `${to.address}:${to.port}` });
-    });
+    socket?.send(data, to.port, to.address);
   }
 
   async close(): Promise<void> {

@@ -26,7 +26,7 @@ export interface RunningFarm {
 export async function startFarm(env: Record<string, string>, opts: { stateDir?: string; timeoutMs?: number } = {}): Promise<RunningFarm> {
   if (!existsSync(FARM_MAIN)) throw new Error(`${FARM_MAIN} is missing: run "npm run build:agent" first`);
   const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'bmcfleet-farm-'));
-  const child = spawn(process.execPath, ['--max-semi-space-size=1', '--expose-gc', FARM_MAIN], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=8', '--expose-gc', FARM_MAIN], {
     env: { PATH: process.env.PATH ?? '', BMC_STATE_DIR: stateDir, SIM_POWER_DELAY_MS: '50', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

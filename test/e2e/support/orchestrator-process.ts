@@ -93,6 +93,8 @@ export class OrchestratorProcess {
       FLEET_REDFISH_PORT: 'none',
       NODE_DEFAULTS_ENABLE_KVM: 'false',
       LOG_FORMAT: 'text',
+      // The node image under test, as node-image/test/e2e/node-container.ts takes it (default: bmcfleet/node:latest).
+      ...(process.env['BMCFLEET_NODE_IMAGE'] ? { NODE_IMAGE: process.env['BMCFLEET_NODE_IMAGE'] } : {}),
       ...s.env,
     };
     this.output = '';

@@ -5,7 +5,8 @@
  * Read FRU Data returns at most what is left of the image from the offset ("count returned" may be
  * smaller than asked, section 34.2; ipmitool and FreeIPMI advance by the count returned). An offset
  * at or past the end is out of range. Writes are refused: the inventory describes a simulated
- * machine and is rebuilt from its identity at every start.
+ * machine and is rebuilt from its identity at every start, the first time it is read (a farm starts
+ * BMCs far more often than anyone reads their FRU).
  */
 import { buildFruImage, type FruIdentity } from './fru-image.codec';
 
@@ -16,10 +17,12 @@ export type FruReadResult =
   | { readonly ok: false; readonly error: 'not-present' | 'offset' | 'count' };
 
 export class FruInventory {
-  private readonly image: Buffer;
+  private built: Buffer | undefined;
 
-  constructor(identity: FruIdentity) {
-    this.image = buildFruImage(identity);
+  constructor(private readonly identity: FruIdentity) {}
+
+  private get image(): Buffer {
+    return (this.built ??= buildFruImage(this.identity));
   }
 
   /** Size in bytes of FRU device `id`, or undefined when there is no such device. */

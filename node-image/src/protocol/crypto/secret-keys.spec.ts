@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { secretKey } from './secret-keys';
+import { secretKey, sharedSecretKey, SHARED_KEYS_MAX } from './secret-keys';
 
 describe('secretKey', () => {
   it('gives the KeyObject of the key bytes, made once per key', () => {
@@ -27,5 +27,30 @@ describe('secretKey', () => {
 
   it('accepts an empty key (a user without a password)', () => {
     expect(createHmac('sha1', secretKey(Buffer.alloc(0))).update('x').digest()).toEqual(createHmac('sha1', Buffer.alloc(0)).update('x').digest());
+  });
+});
+
+describe('sharedSecretKey', () => {
+  it('gives one KeyObject for every Buffer holding the same password', () => {
+    const a = sharedSecretKey(Buffer.from('farm-secret'));
+    expect(sharedSecretKey(Buffer.from('farm-secret'))).toBe(a);
+    expect(a.export()).toEqual(Buffer.from('farm-secret'));
+    expect(sharedSecretKey(Buffer.from('other'))).not.toBe(a);
+  });
+
+  it('keeps a copy: changing the Buffer afterwards does not change the key', () => {
+    const b = Buffer.from('changeable');
+    const k = sharedSecretKey(b);
+    b.fill(0);
+    expect(k.export()).toEqual(Buffer.from('changeable'));
+    expect(sharedSecretKey(b)).not.toBe(k);
+  });
+
+  it('keeps at most SHARED_KEYS_MAX passwords, letting the oldest go', () => {
+    const first = sharedSecretKey(Buffer.from('first-of-many'));
+    for (let i = 0; i < SHARED_KEYS_MAX; i++) sharedSecretKey(Buffer.from(`password-${i}`));
+    const again = sharedSecretKey(Buffer.from('first-of-many'));
+    expect(again).not.toBe(first);
+    expect(again.export()).toEqual(first.export());
   });
 });

@@ -8,8 +8,8 @@
  * K1 = H(SIK, 0x01 x 20); K2 = H(SIK, 0x02 x 20)  (20 constant bytes also for SHA-256)
  * RAKP4 ICV  = H(SIK, Rm | SIDc | GUIDc) truncated to the auth algorithm's ICV length
  */
-import { createHmac } from 'node:crypto';
-import { secretKey } from './secret-keys';
+import { createHmac, type KeyObject } from 'node:crypto';
+import { secretKey, sharedSecretKey } from './secret-keys';
 import type { AuthAlgorithmInfo, HashName } from './cipher-suites';
 
 const KEY_CONSTANT_LENGTH = 20;
@@ -24,8 +24,8 @@ export interface RakpParticipants {
   readonly userName: Buffer; // exact bytes of RAKP1
 }
 
-export function hmac(hash: HashName, key: Buffer, ...parts: Buffer[]): Buffer {
-  const h = createHmac(hash, secretKey(key));
+export function hmac(hash: HashName, key: Buffer | KeyObject, ...parts: Buffer[]): Buffer {
+  const h = createHmac(hash, Buffer.isBuffer(key) ? secretKey(key) : key);
   for (const p of parts) h.update(p);
   return h.digest();
 }
@@ -41,11 +41,11 @@ function roleAndName(p: RakpParticipants): Buffer {
 }
 
 export function rakp2Hmac(auth: AuthAlgorithmInfo, kuid: Buffer, p: RakpParticipants): Buffer {
-  return hmac(auth.hash, kuid, u32le(p.consoleSessionId), u32le(p.bmcSessionId), p.consoleRandom, p.bmcRandom, p.bmcGuid, roleAndName(p));
+  return hmac(auth.hash, sharedSecretKey(kuid), u32le(p.consoleSessionId), u32le(p.bmcSessionId), p.consoleRandom, p.bmcRandom, p.bmcGuid, roleAndName(p));
 }
 
 export function rakp3Hmac(auth: AuthAlgorithmInfo, kuid: Buffer, p: RakpParticipants): Buffer {
-  return hmac(auth.hash, kuid, p.bmcRandom, u32le(p.consoleSessionId), roleAndName(p));
+  return hmac(auth.hash, sharedSecretKey(kuid), p.bmcRandom, u32le(p.consoleSessionId), roleAndName(p));
 }
 
 export interface SessionKeys {
@@ -55,7 +55,7 @@ export interface SessionKeys {
 }
 
 export function deriveSessionKeys(auth: AuthAlgorithmInfo, kuid: Buffer, kg: Buffer | null, p: RakpParticipants): SessionKeys {
-  const sik = hmac(auth.hash, kg ?? kuid, p.consoleRandom, p.bmcRandom, roleAndName(p));
+  const sik = hmac(auth.hash, sharedSecretKey(kg ?? kuid), p.consoleRandom, p.bmcRandom, roleAndName(p));
   const k1 = hmac(auth.hash, sik, Buffer.alloc(KEY_CONSTANT_LENGTH, 0x01));
   const k2 = hmac(auth.hash, sik, Buffer.alloc(KEY_CONSTANT_LENGTH, 0x02));
   return { sik, k1, k2 };
