@@ -34,10 +34,10 @@ describe('createNodeRequest', () => {
   it('maps every option to the API body', () => {
     expect(createNodeRequest('node1', {
       memory: '4096', cpus: '4', disk: '40', cdrom: '/srv/iso/debian.iso', bootMode: 'uefi', bootMenuTimeout: '3000', machine: 'qemu',
-      network: ['vmlan-a', 'vmlan-b'], labInterface: ['eth3'], ipmiUser: 'root', ipmiPassword: 'calvin', powerOn: true, enableKvm: 'false',
+      network: ['vmlan-a', 'vmlan-b'], labInterface: ['eth3'], ipmiUser: 'root', ipmiPassword: 'calvin', powerOn: true, enableKvm: 'false', host: 'host2',
     })).toEqual({
       name: 'node1', memoryMiB: 4096, cpus: 4, diskSizeGiB: 40, cdrom: '/srv/iso/debian.iso', bootMode: 'uefi', bootMenuTimeoutMs: 3000, machine: 'qemu',
-      networks: ['vmlan-a', 'vmlan-b'], labInterfaces: ['eth3'], ipmiUser: 'root', ipmiPassword: 'calvin', powerOnAtStart: true, enableKvm: 'false',
+      networks: ['vmlan-a', 'vmlan-b'], labInterfaces: ['eth3'], ipmiUser: 'root', ipmiPassword: 'calvin', powerOnAtStart: true, enableKvm: 'false', host: 'host2',
     });
   });
 
@@ -56,6 +56,7 @@ describe('createNodeRequest', () => {
     [{ bootMode: 'efi' }, '--boot-mode must be one of bios, uefi, got "efi"'],
     [{ machine: 'kvm' }, '--machine must be one of qemu, sim, got "kvm"'],
     [{ enableKvm: 'yes' }, '--enable-kvm must be one of auto, true, false, got "yes"'],
+    [{ host: ' ' }, '--host needs a host name (a swarm node\'s name or id)'],
     [{ cdrom: ' ' }, '--cdrom needs the name of an ISO file in the orchestrator\'s ISO_DIR'],
   ])('refuses %j: %s', (options, message) => {
     expect(() => createNodeRequest('n4', options)).toThrow(new CliUsageError(message));

@@ -82,6 +82,7 @@ export interface CreateCommandOptions {
   readonly powerOn?: boolean;
   readonly keepBmcUsers?: boolean;
   readonly enableKvm?: string;
+  readonly host?: string;
 }
 
 /** Limits the orchestrator applies too (src/nodes/dto/create-node.dto.ts), checked early for a clear message. */
@@ -110,6 +111,10 @@ export function createNodeRequest(name: string, o: CreateCommandOptions): Create
   if (o.powerOn === true) request.powerOnAtStart = true;
   if (o.keepBmcUsers === true) request.keepBmcUsers = true;
   if (o.enableKvm !== undefined) request.enableKvm = parseChoice<KvmMode>('--enable-kvm', o.enableKvm, KVM_MODES);
+  if (o.host !== undefined) {
+    if (o.host.trim() === '') throw new CliUsageError('--host needs a host name (a swarm node\'s name or id)');
+    request.host = o.host;
+  }
   return request;
 }
 

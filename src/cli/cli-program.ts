@@ -98,6 +98,7 @@ export function buildProgram(deps: CliDeps, setExitCode: (code: number) => void)
     .option('--power-on', 'power the VM on when the node starts')
     .option('--keep-bmc-users', 'on a kept disk, keep the BMC\'s users instead of resetting them to --ipmi-user/--ipmi-password')
     .addOption(new Option('--enable-kvm <mode>', 'use /dev/kvm').choices(KVM_MODES))
+    .option('--host <host>', 'the host to place the node on (RUNTIME=swarm: a swarm node\'s name or id); default: the host with the fewest nodes')
     .option('--json', 'print the API\'s JSON')
     .action(async (name: string, o: CreateCommandOptions & { json?: boolean }) => {
       const created = await api().createNode(createNodeRequest(name, o));

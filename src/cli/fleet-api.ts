@@ -27,6 +27,8 @@ export interface CreateNodeRequest {
   readonly machine?: MachineKind;
   readonly enableKvm?: KvmMode;
   readonly keepBmcUsers?: boolean;
+  /** The host to place the node on (a swarm node's name or id). */
+  readonly host?: string;
 }
 
 /** The create answer: the node, and the BMC password once when the orchestrator generated it. */

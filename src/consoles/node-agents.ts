@@ -10,7 +10,7 @@ import { request } from 'node:https';
 import { X509Certificate } from 'node:crypto';
 import type { PeerCertificate } from 'node:tls';
 import WebSocket from 'ws';
-import { AppConfig } from '../config/app-config';
+import { HostAddresses } from '../nodes/host-addresses.service';
 import { NodeRuntime } from '../runtime/node-runtime';
 import type { NodeWithLeases } from '../nodes/node.model';
 import { agentCertificatePath, agentEndpointOf, type AgentEndpoint } from './agent-endpoint';
@@ -57,7 +57,7 @@ export class NodeAgents {
   /** runtime id + certificate path → certificate PEM. */
   private readonly certificates = new Map<string, string>();
 
-  constructor(private readonly config: AppConfig, private readonly runtime: NodeRuntime) {}
+  constructor(private readonly runtime: NodeRuntime, private readonly addresses: HostAddresses) {}
 
   /** Opens a WebSocket to the agent's `path` (/console0, /kvm/0). */
   async openWebSocket(node: NodeWithLeases, path: string): Promise<WebSocket> {
@@ -125,7 +125,7 @@ export class NodeAgents {
     if (container !== null && container.nodeId !== null && container.nodeId !== node.id) {
       throw new AgentUnavailableError(`the container ${node.runtimeRef} is not node ${node.name}'s`, 502);
     }
-    const found = agentEndpointOf(node, container, this.config.publishAddress);
+    const found = agentEndpointOf(node, container, await this.addresses.of(node.host));
     if (!found.ok) throw new AgentUnavailableError(found.problem, 503);
     if (container === null) throw new AgentUnavailableError(`node ${node.name} has no container`, 503);
     const path = agentCertificatePath(container.env);

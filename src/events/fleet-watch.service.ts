@@ -5,12 +5,12 @@
  * (requests, the reconciler, the power watch, another process). Nothing runs while nobody listens.
  */
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
 import { messageOf } from '../common/errors/message-of';
 import { PrismaService } from '../database/prisma.service';
 import { NodesService } from '../nodes/nodes.service';
 import { toNodeView, type NodeView, type NodeWithLeases } from '../nodes/node.model';
 import { diffFleet, type FleetMessage } from './fleet-message';
+import { HostAddresses } from '../nodes/host-addresses.service';
 
 export const SCAN_INTERVAL_MS = 250;
 /** Node events sent per scan at most; the rest follow in the next scans. */
@@ -32,9 +32,9 @@ export class FleetWatch implements BeforeApplicationShutdown {
   private readonly watchers = new Set<(running: boolean) => void>();
 
   constructor(
-    private readonly config: AppConfig,
     private readonly prisma: PrismaService,
     private readonly nodes: NodesService,
+    private readonly addresses: HostAddresses,
   ) {}
 
   /** Adds a listener; resolves with the fleet as it is now (send it first) and the way to leave. */
@@ -111,8 +111,8 @@ export class FleetWatch implements BeforeApplicationShutdown {
   }
 
   private async scanOnce(): Promise<void> {
-    const rows = await this.nodes.rows();
-    const views = rows.map((row) => toNodeView(row, this.config.publishAddress));
+    const [rows, addressOf] = await Promise.all([this.nodes.rows(), this.addresses.resolver()]);
+    const views = rows.map((row) => toNodeView(row, addressOf(row.host)));
     const { changed, removed, keys } = diffFleet(this.keys, views);
     this.rowsSeen = rows;
     this.views = views;

@@ -11,11 +11,11 @@
  */
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { BmcPowerSession, NodeBmc } from '../bmc/node-bmc';
-import { AppConfig } from '../config/app-config';
 import { messageOf } from '../common/errors/message-of';
 import { PrismaService } from '../database/prisma.service';
 import { bmcTargetOf, type NodeWithLeases } from '../nodes/node.model';
 import { FleetWatch } from './fleet-watch.service';
+import { HostAddresses } from '../nodes/host-addresses.service';
 
 export const POWER_POLL_MS = 700;
 /** How long the sessions stay open after the last listener left. */
@@ -40,10 +40,10 @@ export class PowerWatch implements OnModuleInit, BeforeApplicationShutdown {
   private lingering: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly config: AppConfig,
     private readonly prisma: PrismaService,
     private readonly bmc: NodeBmc,
     private readonly fleet: FleetWatch,
+    private readonly addresses: HostAddresses,
   ) {}
 
   onModuleInit(): void {
@@ -98,7 +98,7 @@ export class PowerWatch implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   private async check(row: NodeWithLeases): Promise<void> {
-    const target = bmcTargetOf(row, this.config.publishAddress);
+    const target = bmcTargetOf(row, await this.addresses.of(row.host));
     const key = `${target.host}:${target.port}:${target.user}:${target.password}`;
     let entry = this.watched.get(row.id);
     if (entry !== undefined && entry.key !== key) {

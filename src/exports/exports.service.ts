@@ -3,7 +3,7 @@
  * answers carry each node's BMC password: nothing here logs them (only counts are logged).
  */
 import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
+import { HostAddresses } from '../nodes/host-addresses.service';
 import { NodesService } from '../nodes/nodes.service';
 import { isUnspecifiedAddress, DEFAULT_EXPORT_DRIVER, type ExportDriver } from './bmc-address';
 import { exportNodeOf, type ExportNode } from './export-node';
@@ -17,7 +17,7 @@ import { manifestsToYaml, renderMetal3 } from './metal3.render';
 export interface ExportRequest {
   readonly driver?: ExportDriver;
   readonly selection: ExportSelection;
-  /** Overrides PUBLISH_ADDRESS as the BMCs' address. */
+  /** Overrides each node's address (its host's; PUBLISH_ADDRESS on a plain Docker engine) as the BMCs' address. */
   readonly host?: string;
   readonly namespace?: string;
   readonly online?: boolean;
@@ -34,7 +34,7 @@ export interface Exported<T> {
 export class ExportsService {
   private readonly logger = new Logger('Exports');
 
-  constructor(private readonly config: AppConfig, private readonly nodes: NodesService) {}
+  constructor(private readonly nodes: NodesService, private readonly addresses: HostAddresses) {}
 
   async metal3(request: ExportRequest): Promise<Exported<string>> {
     return this.render('metal3', request, (nodes, driver) => manifestsToYaml(renderMetal3(nodes, {
@@ -53,13 +53,17 @@ export class ExportsService {
   }
 
   private async render<T>(format: ExportFormat, request: ExportRequest, renderer: (nodes: ExportNode[], driver: ExportDriver) => T): Promise<Exported<T>> {
-    const host = request.host ?? this.config.publishAddress;
-    if (isUnspecifiedAddress(host)) {
-      throw new ExportError(ExportErrorCode.UnreachableHost, `the nodes' ports are published on ${host} (every interface), which no client can dial: give host=<the address provisioning systems reach this machine at>`);
-    }
+    // Each node's BMC at its host's address (PUBLISH_ADDRESS on a plain Docker engine), unless the request names one.
+    const addressOf = await this.addresses.resolver();
+    const hostOf = (row: { host: string | null }): string => request.host ?? addressOf(row.host);
     const driver = request.driver ?? DEFAULT_EXPORT_DRIVER;
     const selected = selectNodes(await this.nodes.rows(), request.selection);
-    const body = renderer(selected.nodes.map((row) => exportNodeOf(row, host)), driver);
+    const addresses = selected.nodes.length === 0 ? [request.host ?? addressOf(null)] : selected.nodes.map(hostOf);
+    const unspecified = addresses.find(isUnspecifiedAddress);
+    if (unspecified !== undefined) {
+      throw new ExportError(ExportErrorCode.UnreachableHost, `the nodes' ports are published on ${unspecified} (every interface), which no client can dial: give host=<the address provisioning systems reach this machine at>`);
+    }
+    const body = renderer(selected.nodes.map((row) => exportNodeOf(row, hostOf(row))), driver);
     this.logger.log(`exported ${selected.nodes.length} node(s) as ${format} (driver ${driver})${selected.notReady.length > 0 ? `, ${selected.notReady.length} not ready left out` : ''}`);
     return { body, nodeCount: selected.nodes.length, notReady: selected.notReady };
   }

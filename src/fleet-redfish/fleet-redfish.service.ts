@@ -11,7 +11,6 @@ import type { Json, JsonObject, RedfishRequest, RedfishResponse } from '../../no
 import { methodNotAllowed, notFound, RedfishError, typeError } from '../../node-image/src/redfish/errors';
 import { noContent, resourceResponse } from '../../node-image/src/redfish/router';
 import { metadataXml } from '../../node-image/src/redfish/resources/service-root';
-import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../database/prisma.service';
 import { FleetIdentity } from '../nodes/fleet-context';
 import { leasePortOrNull, type NodeWithLeases } from '../nodes/node.model';
@@ -23,6 +22,7 @@ import { FleetSessions } from './fleet-sessions';
 import { LoginLimiter } from '../common/auth/login-limiter';
 import { CertificateNotReady, NodeCertificates } from './node-certificates';
 import { NodeRedfishClient, NodeRedfishUnreachable, type NodeHttpResponse } from './node-redfish-client';
+import { HostAddresses } from '../nodes/host-addresses.service';
 
 /** Request headers a node gets from the caller (credentials are the fleet's translation, never copied). */
 const FORWARDED_REQUEST_HEADERS = ['content-type', 'if-match', 'if-none-match', 'accept', 'odata-version', 'odata-maxversion'] as const;
@@ -57,11 +57,11 @@ export class FleetRedfishService {
   private readonly limiter = new LoginLimiter();
 
   constructor(
-    private readonly config: AppConfig,
     private readonly prisma: PrismaService,
     private readonly fleet: FleetIdentity,
     private readonly certificates: NodeCertificates,
     private readonly client: NodeRedfishClient,
+    private readonly addresses: HostAddresses,
   ) {}
 
   async handle(req: RedfishRequest, now: number): Promise<RedfishResponse> {
@@ -207,7 +207,7 @@ export class FleetRedfishService {
       if (error instanceof CertificateNotReady) throw unavailable(error.message);
       if (error instanceof NodeRedfishUnreachable) {
         this.logger.warn(`node ${node.name}: Redfish request ${method} ${route.nodePath} failed: ${error.message}`);
-        throw unavailable(`The BMC of node ${node.name} does not answer on its Redfish port ${this.config.publishAddress}:${port} (${error.message}).`);
+        throw unavailable(`The BMC of node ${node.name} does not answer on its Redfish port ${await this.addresses.of(node.host)}:${port} (${error.message}).`);
       }
       throw error;
     }
@@ -216,7 +216,8 @@ export class FleetRedfishService {
 
   /** A certificate refusal forgets the pin and asks once more with the one read back now (the agent may have made a new one). */
   private async ask(node: NodeWithLeases, port: number, outgoing: { method: string; path: string; headers: Record<string, string>; body: Buffer }): Promise<NodeHttpResponse> {
-    const target = async () => ({ host: this.config.publishAddress, port, certificatePem: await this.certificates.pinned(node) });
+    const host = await this.addresses.of(node.host);
+    const target = async () => ({ host, port, certificatePem: await this.certificates.pinned(node) });
     try {
       return await this.client.request(await target(), outgoing);
     } catch (error) {

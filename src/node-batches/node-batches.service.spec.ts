@@ -6,6 +6,7 @@ import type { NodeView } from '../nodes/node.model';
 import type { NodesService } from '../nodes/nodes.service';
 import type { FarmsService } from '../farms/farms.service';
 import type { FarmBatch } from './farm-batch';
+import type { NodeRuntime } from '../runtime/node-runtime';
 import { BATCH_CREATE_CONCURRENCY, NodeBatchesService } from './node-batches.service';
 
 const RANGE = { first: 20_000, last: 29_999 };
@@ -41,9 +42,10 @@ function setUp(failOn: string | null, error: unknown = new ConflictException('th
   };
   const deployer = { discard: jest.fn(async (node: { id: string }) => void calls.discarded.push(node.id)) };
   const config = { nodeDefaults: {}, ipmiPortRange: RANGE, vncPortRange: RANGE, redfishPortRange: RANGE } as unknown as AppConfig;
+  const runtime = { hosts: jest.fn(async () => [{ name: 'host-a', accepting: true }]) };
   const sut = new NodeBatchesService(config, prisma as unknown as PrismaService, nodes as unknown as NodesService, deployer as unknown as NodeDeployer,
     // SIM_PLACEMENT=container: each node made as a single create (the farm path: farm-batch, test/e2e/farm-nodes).
-    { enabled: false } as unknown as FarmsService, {} as unknown as FarmBatch);
+    { enabled: false } as unknown as FarmsService, {} as unknown as FarmBatch, runtime as unknown as NodeRuntime);
   return { sut, calls, nodes };
 }
 

@@ -20,6 +20,8 @@ import { generateSecret, GENERATED_IPMI_PASSWORD_LENGTH } from '../nodes/generat
 import { LEASE_KIND_INFO, LEASE_KINDS, leaseRange, type LeaseKind } from '../nodes/lease-kinds';
 import type { Endpoint, NodeView } from '../nodes/node.model';
 import { rangeText } from '../nodes/port-allocation';
+import { ANY_HOST } from '../nodes/port-leases.service';
+import { NodeRuntime } from '../runtime/node-runtime';
 import { BatchNameError, batchNames } from './batch-names';
 import { FARM_LEASE_KINDS, FarmsService } from '../farms/farms.service';
 import { FarmBatch } from './farm-batch';
@@ -66,6 +68,7 @@ export class NodeBatchesService {
     private readonly deployer: NodeDeployer,
     private readonly farms: FarmsService,
     private readonly farmBatch: FarmBatch,
+    private readonly runtime: NodeRuntime,
   ) {}
 
   async create(dto: CreateNodeBatchDto): Promise<CreatedBatch> {
@@ -123,12 +126,24 @@ export class NodeBatchesService {
     if (taken.length > 0) throw new ConflictException(`${taken.length} of the batch's names are taken: ${namesText(taken)}; choose another namePrefix or firstIndex`);
   }
 
-  /** Each node leases one port of every kind: refuse a batch the ranges cannot hold before making any. */
+  /**
+   * Each node leases one port of every kind on its host: refuse a batch the ranges of the hosts taking
+   * new nodes cannot hold before making any (a port leased on every host, host "", counts on each).
+   */
   private async checkPortsFree(count: number, kinds: readonly LeaseKind[]): Promise<void> {
+    // A runtime that does not answer: every lease counts against one range (its creates would fail anyway).
+    const hosts: (string | null)[] = await this.runtime.hosts().then(
+      (list) => list.filter((host) => host.accepting).map((host) => host.name),
+      () => [null],
+    );
     for (const kind of kinds) {
       const range = leaseRange(this.config, kind);
-      const leased = await this.prisma.portLease.count({ where: { kind, port: { gte: range.first, lte: range.last } } });
-      const free = range.last - range.first + 1 - leased;
+      let free = 0;
+      for (const host of hosts) {
+        const onHost = host === null ? {} : { host: { in: [host, ANY_HOST] } };
+        const leased = await this.prisma.portLease.count({ where: { kind, ...onHost, port: { gte: range.first, lte: range.last } } });
+        free += range.last - range.first + 1 - leased;
+      }
       if (free < count) {
         const info = LEASE_KIND_INFO[kind];
         throw new ServiceUnavailableException(`a batch of ${count} needs ${count} free ${info.title} ports; ${info.rangeVariable} ${rangeText(range)} has ${free}: widen the range, delete nodes, or make a smaller batch`);

@@ -1,7 +1,7 @@
 /**
  * Brings one node row to life through the runtime (NodeRuntime), whatever the engine: builds its
  * NodeSpec, gives an old row what a new instance needs (leases, VNC password), checks its ISO, and
- * stores where it runs (runtimeId, host). The create path and the reconciler share it, so a node the
+ * stores where it runs (runtimeId, host; leases made before leases were per host take that host). The create path and the reconciler share it, so a node the
  * reconciler repairs is exactly the node a create makes.
  */
 import { Injectable } from '@nestjs/common';
@@ -13,7 +13,7 @@ import { generateSecret, VNC_PASSWORD_LENGTH } from './generate-secret';
 import { LEASE_KINDS } from './lease-kinds';
 import { nodeSpec } from './node-spec';
 import type { NodeWithLeases } from './node.model';
-import { PortLeases } from './port-leases.service';
+import { ANY_HOST, PortLeases } from './port-leases.service';
 import { FarmsService, type FarmRow } from '../farms/farms.service';
 
 /** Which runtime node a row means. */
@@ -65,9 +65,16 @@ export class NodeDeployer {
     // Checked again at every (re-)creation: the file may have been replaced since the node was made.
     if (node.cdrom !== null) await this.media.resolve(node.cdrom);
     const ensured = await this.runtime.ensure(await this.specFor(node));
-    if (node.runtimeId === ensured.runtimeId && node.host === ensured.host) return node;
+    const unclaimed = node.leases.some((lease) => lease.host === ANY_HOST);
+    if (node.runtimeId === ensured.runtimeId && node.host === ensured.host && !unclaimed) return node;
     await this.prisma.node.update({ where: { id: node.id }, data: { runtimeId: ensured.runtimeId, host: ensured.host } });
-    return { ...node, runtimeId: ensured.runtimeId, host: ensured.host };
+    if (unclaimed) await this.leases.claimHost(node.id, ensured.host);
+    return {
+      ...node,
+      runtimeId: ensured.runtimeId,
+      host: ensured.host,
+      leases: node.leases.map((lease) => (lease.host === ANY_HOST ? { ...lease, host: ensured.host } : lease)),
+    };
   }
 
   /** Removes the node's runtime node; its disk too with purge (NodeRuntime.remove). */

@@ -6,11 +6,11 @@
  * of 100 at about 3 ms of CPU over 100,000 rows (docs/benchmarks.md).
  */
 import { BadRequestException, Injectable } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../database/prisma.service';
 import { Prisma, type Node as NodeRow } from '../generated/prisma/client';
 import { NAME_PREFIX_END, NodeListFilters, NodeListQueryError, NodeListRequest, pageOf, planNodeList } from './node-list-query';
 import { toNodeView, type LeaseRef, type NodeView } from './node.model';
+import { HostAddresses } from './host-addresses.service';
 
 export interface NodePage {
   readonly items: NodeView[];
@@ -39,8 +39,8 @@ function leasesOf(json: string): LeaseRef[] {
 @Injectable()
 export class NodeListing {
   constructor(
-    private readonly config: AppConfig,
     private readonly prisma: PrismaService,
+    private readonly addresses: HostAddresses,
   ) {}
 
   /** An array of every matching node (no limit, no cursor), or a page. */
@@ -59,7 +59,8 @@ export class NodeListing {
       SELECT n.*, (SELECT json_group_array(json_object('kind', l."kind", 'port', l."port")) FROM "PortLease" l WHERE l."nodeId" = n."id") AS "leasesJson",
         (SELECT f."name" FROM "Farm" f WHERE f."id" = n."farmId") AS "farmName"
       FROM "Node" n ${where} ORDER BY n."name" ASC ${limit}`;
-    const views = rows.map(({ leasesJson, farmName, ...row }) => toNodeView({ ...row, leases: leasesOf(leasesJson) }, this.config.publishAddress, farmName));
+    const addressOf = await this.addresses.resolver();
+    const views = rows.map(({ leasesJson, farmName, ...row }) => toNodeView({ ...row, leases: leasesOf(leasesJson) }, addressOf(row.host), farmName));
     return plan.paged ? pageOf(views, plan.limit, plan.filters) : views;
   }
 }

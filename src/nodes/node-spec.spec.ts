@@ -13,9 +13,9 @@ function node(overrides: Partial<NodeWithLeases> = {}): NodeWithLeases {
     labInterfaces: '[]', ipmiUser: 'admin', ipmiPassword: 'pw', vncPassword: null, bmcUsersResetId: null, macId: null, bmcReachable: null, runtimeRef: 'bmcfleet-n1', runtimeId: null, host: null,
     lastError: null, purgeOnDelete: false, farmId: null, createdAt: now, updatedAt: now,
     leases: [
-      { id: 1, kind: 'ipmi', port: 16230, nodeId: 'id-1', createdAt: now },
-      { id: 2, kind: 'vnc', port: 15900, nodeId: 'id-1', createdAt: now },
-      { id: 3, kind: 'redfish', port: 17000, nodeId: 'id-1', createdAt: now },
+      { id: 1, host: '', kind: 'ipmi', port: 16230, nodeId: 'id-1', createdAt: now },
+      { id: 2, host: '', kind: 'vnc', port: 15900, nodeId: 'id-1', createdAt: now },
+      { id: 3, host: '', kind: 'redfish', port: 17000, nodeId: 'id-1', createdAt: now },
     ],
     ...overrides,
   };

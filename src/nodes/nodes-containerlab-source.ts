@@ -1,15 +1,15 @@
 /** The fleet as the containerlab renderer reads it: each node's view and the runtime spec it runs with. */
 import { Injectable, ServiceUnavailableException } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
 import { ContainerlabNodeRecord, ContainerlabNodeSource } from '../containerlab/containerlab-node-source';
 import { RuntimeUnavailableError } from '../runtime/runtime-errors';
 import { NodeDeployer } from './node-deployer';
 import { toNodeView } from './node.model';
 import { NodesService } from './nodes.service';
+import { HostAddresses } from './host-addresses.service';
 
 @Injectable()
 export class NodesContainerlabSource extends ContainerlabNodeSource {
-  constructor(private readonly config: AppConfig, private readonly nodes: NodesService, private readonly deployer: NodeDeployer) {
+  constructor(private readonly nodes: NodesService, private readonly deployer: NodeDeployer, private readonly addresses: HostAddresses) {
     super();
   }
 
@@ -23,6 +23,7 @@ export class NodesContainerlabSource extends ContainerlabNodeSource {
       if (error instanceof RuntimeUnavailableError) throw new ServiceUnavailableException(error.message);
       throw error;
     }
-    return Promise.all(rows.map(async (row) => ({ view: toNodeView(row, this.config.publishAddress), spec: await this.deployer.specFor(row, kvm) })));
+    const addressOf = await this.addresses.resolver();
+    return Promise.all(rows.map(async (row) => ({ view: toNodeView(row, addressOf(row.host)), spec: await this.deployer.specFor(row, kvm) })));
   }
 }

@@ -26,6 +26,7 @@ import { AgentRedfish, HttpsAgentRedfish } from '../bmc/agent-redfish';
 import { NodesService } from './nodes.service';
 import { NodeListing } from './node-listing.service';
 import { PortLeases } from './port-leases.service';
+import { HostAddresses } from './host-addresses.service';
 import { ContainerlabNodeSource } from '../containerlab/containerlab-node-source';
 import { NodesContainerlabSource } from './nodes-containerlab-source';
 import { FarmControlClient } from '../farms/farm-control.client';
@@ -41,6 +42,7 @@ import { FarmsService } from '../farms/farms.service';
     VirtualMediaService,
     { provide: AgentRedfish, useClass: HttpsAgentRedfish },
     PortLeases,
+    HostAddresses,
     NodeImageService,
     { provide: FleetIdentity, inject: [PrismaService], useFactory: (prisma: PrismaService) => DatabaseFleetIdentity.load(prisma) },
     { provide: NodeEvents, useClass: DatabaseNodeEvents },
@@ -59,6 +61,6 @@ import { FarmsService } from '../farms/farms.service';
     FarmsService,
     { provide: ContainerlabNodeSource, useClass: NodesContainerlabSource },
   ],
-  exports: [FarmsService, FarmControlClient, NodesService, PortLeases, NodeImageService, FleetIdentity, NodeEvents, NodeRuntime, NodeDeployer, NodeBmc, ContainerlabNodeSource],
+  exports: [FarmsService, FarmControlClient, NodesService, PortLeases, HostAddresses, NodeImageService, FleetIdentity, NodeEvents, NodeRuntime, NodeDeployer, NodeBmc, ContainerlabNodeSource],
 })
 export class NodesModule {}

@@ -33,7 +33,7 @@ describe('NodesService on the in-memory runtime', () => {
     const spec = fleet.runtime.specOf(ref)!;
     expect(spec.ports.map((port) => [port.name, port.outside, port.protocol])).toEqual([['ipmi', IPMI_FIRST, 'udp'], ['vnc', VNC_FIRST, 'tcp'], ['redfish', REDFISH_FIRST, 'tcp']]);
     expect(spec.env).toMatchObject({ NODE_NAME: 'web1', MACHINE: 'sim', IPMI_PORT: String(IPMI_FIRST), IPMI_PASS: created.generatedIpmiPassword });
-    expect(spec).toMatchObject({ diskPath: '/vm', devices: ['tun'], image: 'bmcfleet/node:memory', host: null });
+    expect(spec).toMatchObject({ diskPath: '/vm', devices: ['tun'], image: 'bmcfleet/node:memory', host: 'memory-host' });
     expect(fleet.runtime.disk(ref)).toMatchObject({ nodeId: created.id });
     expect(await fleet.row('web1')).toMatchObject({ state: 'running', runtimeRef: ref, runtimeId: instance!.runtimeId, host: 'memory-host', powerState: 'off' });
     expect(created).toMatchObject({ state: 'running', host: 'memory-host', container: { name: ref, id: instance!.runtimeId } });

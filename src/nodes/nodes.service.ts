@@ -16,7 +16,9 @@ import { BmcTarget, BmcUnreachableError, NodeBmc, PROBE_PATIENCE } from '../bmc/
 import { FleetMetrics, IpmiOperation } from '../metrics/fleet-metrics.service';
 import { CreateNodeDto } from './dto/create-node.dto';
 import { BootDeviceDto } from './dto/power.dto';
-import { NodeRuntime } from '../runtime/node-runtime';
+import { NodeRuntime, type RuntimeHost } from '../runtime/node-runtime';
+import { HostPlacementError, namedHost, placeNode } from './host-placement';
+import { HostAddresses } from './host-addresses.service';
 import { ImageMissingError, NameTakenError, NetworkRefusedError, NodeSpecRefusedError, PortInUseError, RuntimeUnavailableError } from '../runtime/runtime-errors';
 import { NodeEvents } from './fleet-context';
 import { NodeDeployer } from './node-deployer';
@@ -65,14 +67,21 @@ export class NodesService {
     private readonly metrics: FleetMetrics,
     private readonly media: IsoLibrary,
     private readonly leases: PortLeases,
+    private readonly addresses: HostAddresses,
   ) {}
 
   async list(): Promise<NodeView[]> {
-    return (await this.rows()).map((row) => toNodeView(row, this.config.publishAddress));
+    const [rows, addressOf] = await Promise.all([this.rows(), this.addresses.resolver()]);
+    return rows.map((row) => toNodeView(row, addressOf(row.host)));
   }
 
   async get(name: string): Promise<NodeView> {
-    return toNodeView(await this.row(name), this.config.publishAddress);
+    return this.view(await this.row(name));
+  }
+
+  /** The API's view of a row, its addresses its host's (host-addresses.service.ts). */
+  async view(row: NodeWithLeases): Promise<NodeView> {
+    return toNodeView(row, await this.addresses.of(row.host));
   }
 
   async rows(): Promise<NodeWithLeases[]> {
@@ -103,7 +112,9 @@ export class NodesService {
     }
     const size = { memoryMiB: dto.memoryMiB ?? DEFAULTS.memoryMiB, cpus: dto.cpus ?? DEFAULTS.cpus, diskSizeGiB: dto.diskSizeGiB ?? DEFAULTS.diskSizeGiB };
     const cdrom = dto.cdrom === undefined ? null : await this.attachableCdrom(dto.cdrom);
-    await this.checkSize(size);
+    const hosts = await this.runtimeHosts();
+    const wanted = dto.host === undefined ? null : this.namedHost(hosts, dto.host);
+    this.checkSize(size, wanted === null ? hosts.filter((host) => host.accepting) : [wanted]);
     await this.checkNetworks(networks);
 
     const defaults = this.config.nodeDefaults;
@@ -131,8 +142,13 @@ export class NodesService {
       runtimeRef,
     };
 
-    let node = await this.leases.insertWithLeases(data, noBusyPorts());
-    await this.history.record(id, 'created', `node ${dto.name} created with ports ${leasesText(portsOf(node))}`);
+    // The host first, then its ports: leases are per host.
+    const place = (nodesPerHost: ReadonlyMap<string, number>): string => placeNode(hosts, nodesPerHost, wanted, size, this.config.maxDiskGiB).name;
+    let node = await this.leases.insertWithLeases(data, noBusyPorts(), place).catch((error: unknown) => {
+      if (error instanceof HostPlacementError) throw new ServiceUnavailableException(error.message);
+      throw error;
+    });
+    await this.history.record(id, 'created', `node ${dto.name} created on host ${node.host ?? '?'} with ports ${leasesText(portsOf(node))}`);
     const busy = noBusyPorts();
     for (let attempt = 0; ; attempt += 1) {
       try {
@@ -140,7 +156,7 @@ export class NodesService {
         break;
       } catch (error) {
         if (error instanceof PortInUseError && attempt < MAX_PORT_RETRIES) {
-          // Something outside the fleet holds one of the ports: lease others and try again.
+          // Something outside the fleet holds one of the ports on the node's host: lease others there and try again.
           // The message names the port; every port of this try is avoided, the others are free anyway.
           for (const lease of node.leases) if (isLeaseKind(lease.kind)) busy[lease.kind].add(lease.port);
           await this.deployer.remove(node, false).catch(() => undefined);
@@ -161,7 +177,7 @@ export class NodesService {
       await this.deployer.remove(node, false).catch(() => undefined);
       throw new ConflictException(`node ${dto.name} was deleted while it was being created`);
     }
-    const view = toNodeView(await this.row(dto.name), this.config.publishAddress);
+    const view = await this.view(await this.row(dto.name));
     return givenPassword === undefined ? { ...view, generatedIpmiPassword: password } : view;
   }
 
@@ -169,7 +185,7 @@ export class NodesService {
   async vnc(name: string): Promise<{ name: string; host: string; port: number; password: string | null }> {
     const node = await this.row(name);
     if (leasePortOrNull(node, 'vnc') === null) throw new NotFoundException(`node ${name} has no VNC console (its BMC lives in a farm: a simulated machine has no screen)`);
-    return { name, host: this.config.publishAddress, port: leasePort(node, 'vnc'), password: node.vncPassword };
+    return { name, host: await this.addresses.of(node.host), port: leasePort(node, 'vnc'), password: node.vncPassword };
   }
 
   async remove(name: string, purge: boolean): Promise<void> {
@@ -209,8 +225,9 @@ export class NodesService {
     return { name, ...override };
   }
 
-  target(node: NodeWithLeases): BmcTarget {
-    return bmcTargetOf(node, this.config.publishAddress);
+  /** Where and as whom the node's BMC is reached: its IPMI port at its host's address. */
+  async target(node: NodeWithLeases): Promise<BmcTarget> {
+    return bmcTargetOf(node, await this.addresses.of(node.host));
   }
 
   private async usableRow(name: string): Promise<NodeWithLeases> {
@@ -222,7 +239,7 @@ export class NodesService {
 
   private async callBmc<T>(node: NodeWithLeases, operation: IpmiOperation, call: (target: BmcTarget) => Promise<T>): Promise<T> {
     try {
-      return await call(this.target(node));
+      return await call(await this.target(node));
     } catch (error) {
       if (error instanceof BmcUnreachableError) {
         this.metrics.recordIpmiError(operation, error.code);
@@ -235,7 +252,7 @@ export class NodesService {
 
   private async refreshPower(node: NodeWithLeases): Promise<PowerState> {
     try {
-      const state = await this.bmc.powerStatus(this.target(node));
+      const state = await this.bmc.powerStatus(await this.target(node));
       await this.storePower(node.id, state);
       return state;
     } catch {
@@ -254,7 +271,7 @@ export class NodesService {
     let lastError = '';
     while (Date.now() < deadline) {
       try {
-        await this.storePower(node.id, await this.bmc.powerStatus(this.target(node), PROBE_PATIENCE));
+        await this.storePower(node.id, await this.bmc.powerStatus(await this.target(node), PROBE_PATIENCE));
         return;
       } catch (error) {
         lastError = messageOf(error);
@@ -269,14 +286,27 @@ export class NodesService {
     await this.history.record(node.id, 'error', message);
   }
 
-  /** Memory and CPUs against the runtime's largest host, the disk against MAX_DISK_GIB (node-bounds.ts). */
-  private async checkSize(size: { memoryMiB: number; cpus: number; diskSizeGiB: number }): Promise<void> {
-    let hosts;
+  private async runtimeHosts(): Promise<RuntimeHost[]> {
     try {
-      hosts = await this.runtime.hosts();
+      return await this.runtime.hosts();
     } catch (error) {
       throw new ServiceUnavailableException(messageOf(error));
     }
+  }
+
+  /** The host the create body names (`host`): 400 naming the field and the hosts when there is none such or it takes no nodes. */
+  private namedHost(hosts: readonly RuntimeHost[], wanted: string): RuntimeHost {
+    try {
+      return namedHost(hosts, wanted);
+    } catch (error) {
+      if (error instanceof HostPlacementError) throw new BadRequestException(error.message);
+      throw error;
+    }
+  }
+
+  /** Memory and CPUs against the largest of the hosts the node may go on, the disk against MAX_DISK_GIB (node-bounds.ts). */
+  private checkSize(size: { memoryMiB: number; cpus: number; diskSizeGiB: number }, hosts: readonly RuntimeHost[]): void {
+    if (hosts.length === 0) throw new ServiceUnavailableException(`no host of the ${this.runtime.kind} runtime takes new nodes now (every one is down, paused or draining)`);
     const capacity = {
       memoryBytes: Math.max(0, ...hosts.map((host) => host.memoryBytes)),
       cpus: Math.max(0, ...hosts.map((host) => host.cpus)),

@@ -1,7 +1,9 @@
 /**
- * Port leases in the database: a node's row and its leases (IPMI, VNC, Redfish) are written in one
- * transaction; the unique (kind, port) constraint, not the chooser, makes a lease exclusive, so a
- * transaction that lost a race to a concurrent one is run again.
+ * Port leases in the database, per host: a node's row, its host and its leases (IPMI, VNC, Redfish)
+ * on that host are written in one transaction; the unique (host, kind, port) constraint, not the
+ * chooser, makes a lease exclusive, so a transaction that lost a race to a concurrent one is run
+ * again. A lease of host "" (its node had no host when leases became per host) holds its port on
+ * every host until the node's host is known (claimHost).
  */
 import { ConflictException, Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
@@ -16,8 +18,16 @@ import { VM_MAC_ID_MAX, VM_MAC_ID_MIN } from '../../node-image/src/machine/vm-ni
 const MAX_LEASE_ATTEMPTS = 20;
 const includeLeases = { leases: true } as const;
 
-/** Ports of each kind known to be busy outside the fleet (a create's port-in-use retries). */
+/** Ports of each kind known to be busy outside the fleet on the node's host (a create's port-in-use retries). */
 export type BusyPorts = Readonly<Record<LeaseKind, ReadonlySet<number>>>;
+
+/** The lease host of a port held on every host (a lease made before leases were per host). */
+export const ANY_HOST = '';
+
+/** The host a node's new leases go on: its own, or every host while it has none. */
+export function leaseHostOf(node: Pick<NodeWithLeases, 'host'>): string {
+  return node.host ?? ANY_HOST;
+}
 
 export function noBusyPorts(): Record<LeaseKind, Set<number>> {
   return { ipmi: new Set(), vnc: new Set(), redfish: new Set() };
@@ -60,17 +70,20 @@ export class PortLeases {
   ) {}
 
   /**
-   * Inserts the row and one lease of every kind in one transaction, on the lowest free ports, with the
-   * next MAC block (macId: VM_MAC_ID); a concurrent create that took the same block is a unique
-   * violation like a port race, and the transaction runs again.
+   * Inserts the row and one lease of every kind in one transaction: the host first (`place`, given the
+   * fleet's nodes per host as the transaction sees them, so concurrent creates spread), then the
+   * lowest free ports on it, with the next MAC block (macId: VM_MAC_ID); a concurrent create that
+   * took the same block is a unique violation like a port race, and the transaction runs again.
    */
-  insertWithLeases(data: Prisma.NodeUncheckedCreateInput, busy: BusyPorts): Promise<NodeWithLeases> {
+  insertWithLeases(data: Omit<Prisma.NodeUncheckedCreateInput, 'host'>, busy: BusyPorts, place: (nodesPerHost: ReadonlyMap<string, number>) => string): Promise<NodeWithLeases> {
     return this.retryOnPortRace(
       () =>
         this.prisma.$transaction(async (tx) => {
-          const create = await this.freePorts(tx, LEASE_KINDS, busy);
+          const counts = await tx.node.groupBy({ by: ['host'], _count: { _all: true } });
+          const host = place(new Map(counts.flatMap((row) => (row.host === null ? [] : [[row.host, row._count._all] as const]))));
+          const create = await this.freePorts(tx, host, LEASE_KINDS, busy);
           const macId = await nextMacId(tx);
-          return tx.node.create({ data: { ...data, macId, leases: { create } }, include: includeLeases });
+          return tx.node.create({ data: { ...data, host, macId, leases: { create } }, include: includeLeases });
         }),
       (fields) => {
         // The container name is derived from the node name: either constraint means the same thing.
@@ -79,11 +92,11 @@ export class PortLeases {
     );
   }
 
-  /** Moves every lease to other free ports (the old ones are busy outside the fleet). */
+  /** Moves every lease to other free ports of the node's host (the old ones are busy outside the fleet there). */
   releaseLeases(node: NodeWithLeases, busy: BusyPorts): Promise<NodeWithLeases> {
     return this.retryOnPortRace(() =>
       this.prisma.$transaction(async (tx) => {
-        const leases = await this.freePorts(tx, LEASE_KINDS, busy);
+        const leases = await this.freePorts(tx, leaseHostOf(node), LEASE_KINDS, busy);
         await tx.portLease.deleteMany({ where: { nodeId: node.id } });
         await tx.portLease.createMany({ data: leases.map((lease) => ({ ...lease, nodeId: node.id })) });
         return tx.node.findUniqueOrThrow({ where: { id: node.id }, include: includeLeases });
@@ -97,7 +110,7 @@ export class PortLeases {
     if (missing.length === 0) return Promise.resolve(node);
     return this.retryOnPortRace(() =>
       this.prisma.$transaction(async (tx) => {
-        const leases = await this.freePorts(tx, missing, noBusyPorts());
+        const leases = await this.freePorts(tx, leaseHostOf(node), missing, noBusyPorts());
         // A concurrent call that already leased the kind wins; the row then shows its port.
         for (const lease of leases) {
           const held = await tx.portLease.findFirst({ where: { nodeId: node.id, kind: lease.kind } });
@@ -108,26 +121,36 @@ export class PortLeases {
     );
   }
 
-  private async freePorts(tx: Prisma.TransactionClient, kinds: readonly LeaseKind[], busy: BusyPorts): Promise<{ kind: LeaseKind; port: number }[]> {
-    const leases: { kind: LeaseKind; port: number }[] = [];
-    for (const kind of kinds) leases.push({ kind, port: await this.freePort(tx, kind, busy[kind]) });
+  /**
+   * Gives the node's leases of host "" (made before leases were per host) the host it now runs on.
+   * Safe: while their host was "", no lease on any host could take their ports.
+   */
+  async claimHost(nodeId: string, host: string): Promise<void> {
+    await this.prisma.portLease.updateMany({ where: { nodeId, host: ANY_HOST }, data: { host } });
+  }
+
+  private async freePorts(tx: Prisma.TransactionClient, host: string, kinds: readonly LeaseKind[], busy: BusyPorts): Promise<{ host: string; kind: LeaseKind; port: number }[]> {
+    const leases: { host: string; kind: LeaseKind; port: number }[] = [];
+    for (const kind of kinds) leases.push({ host, kind, port: await this.freePort(tx, host, kind, busy[kind]) });
     return leases;
   }
 
-  private async freePort(tx: Prisma.TransactionClient, kind: LeaseKind, avoid: ReadonlySet<number>): Promise<number> {
+  private async freePort(tx: Prisma.TransactionClient, host: string, kind: LeaseKind, avoid: ReadonlySet<number>): Promise<number> {
     const range = leaseRange(this.config, kind);
-    const leased = await tx.portLease.findMany({ where: { kind }, select: { port: true } });
+    // On a host: its own leases and the ones held on every host; for "every host": all of them.
+    const where = host === ANY_HOST ? { kind } : { kind, host: { in: [host, ANY_HOST] } };
+    const leased = await tx.portLease.findMany({ where, select: { port: true } });
     const port = pickFreePort(range, new Set(leased.map((lease) => lease.port)), avoid);
     if (port === null) {
       const info = LEASE_KIND_INFO[kind];
-      throw new ServiceUnavailableException(`no free ${info.title} port left in ${info.rangeVariable} ${rangeText(range)}; delete nodes or widen the range`);
+      throw new ServiceUnavailableException(`no free ${info.title} port left in ${info.rangeVariable} ${rangeText(range)}${host === ANY_HOST ? '' : ` on host ${host}`}; delete nodes or widen the range`);
     }
     return port;
   }
 
   /**
    * Runs a lease-taking transaction again when a concurrent one took the same port (P2002 on
-   * (kind, port)); onConflict may turn other unique violations into an answer first.
+   * (host, kind, port)); onConflict may turn other unique violations into an answer first.
    */
   private async retryOnPortRace<T>(work: () => Promise<T>, onConflict: (fields: string[]) => void = () => undefined): Promise<T> {
     for (let attempt = 0; attempt < MAX_LEASE_ATTEMPTS; attempt += 1) {

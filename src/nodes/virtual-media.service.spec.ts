@@ -3,6 +3,7 @@ import { AgentRedfish, AgentUnreachableError, type AgentRedfishTarget, type Redf
 import type { AppConfig } from '../config/app-config';
 import type { NodeRuntime } from '../runtime/node-runtime';
 import type { NodesService } from './nodes.service';
+import type { HostAddresses } from './host-addresses.service';
 import type { NodeWithLeases } from './node.model';
 import { CD_PATH, VirtualMediaService } from './virtual-media.service';
 
@@ -30,7 +31,8 @@ function sut(agent: AgentRedfish, row: NodeWithLeases = node, certificate: Buffe
   const config = { publishAddress: '127.0.0.1', nodeDefaults: {} } as unknown as AppConfig;
   const nodes = { row: jest.fn().mockResolvedValue(row) } as unknown as NodesService;
   const docker = { readFile: jest.fn().mockResolvedValue(certificate) } as unknown as NodeRuntime;
-  return new VirtualMediaService(config, nodes, docker, agent);
+  const addresses = { of: jest.fn().mockResolvedValue('127.0.0.1') } as unknown as HostAddresses;
+  return new VirtualMediaService(config, nodes, docker, agent, addresses);
 }
 
 const empty: RedfishAnswer = { status: 200, body: { Inserted: false, Image: null } };

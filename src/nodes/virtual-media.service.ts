@@ -9,6 +9,7 @@ import { NodeRuntime } from '../runtime/node-runtime';
 import { messageOf } from '../common/errors/message-of';
 import { NodesService } from './nodes.service';
 import type { NodeWithLeases } from './node.model';
+import { HostAddresses } from './host-addresses.service';
 
 export const CD_PATH = '/redfish/v1/Managers/1/VirtualMedia/Cd';
 const CERTIFICATE_MAX_BYTES = 64 * 1024;
@@ -33,6 +34,7 @@ export class VirtualMediaService {
     private readonly nodes: NodesService,
     private readonly runtime: NodeRuntime,
     private readonly redfish: AgentRedfish,
+    private readonly addresses: HostAddresses,
   ) {}
 
   async get(name: string): Promise<VirtualMediaView> {
@@ -93,6 +95,6 @@ export class VirtualMediaService {
       throw new BadGatewayException(`node ${node.name}: could not read its BMC's certificate: ${messageOf(error)}`);
     }
     if (certificate === null) throw new BadGatewayException(`node ${node.name}: its BMC has no certificate at ${path} yet`);
-    return { host: this.config.publishAddress, port: lease.port, user: node.ipmiUser, password: node.ipmiPassword, certificate };
+    return { host: await this.addresses.of(node.host), port: lease.port, user: node.ipmiUser, password: node.ipmiPassword, certificate };
   }
 }

@@ -41,9 +41,9 @@ function row(overrides: Partial<NodeWithLeases> = {}): NodeWithLeases {
     createdAt: at,
     updatedAt: at,
     leases: [
-      { id: 1, kind: 'ipmi', port: IPMI_PORT, nodeId: 'node-id-1', createdAt: at },
-      { id: 2, kind: 'vnc', port: VNC_PORT, nodeId: 'node-id-1', createdAt: at },
-      { id: 3, kind: 'redfish', port: REDFISH_PORT, nodeId: 'node-id-1', createdAt: at },
+      { id: 1, host: '', kind: 'ipmi', port: IPMI_PORT, nodeId: 'node-id-1', createdAt: at },
+      { id: 2, host: '', kind: 'vnc', port: VNC_PORT, nodeId: 'node-id-1', createdAt: at },
+      { id: 3, host: '', kind: 'redfish', port: REDFISH_PORT, nodeId: 'node-id-1', createdAt: at },
     ],
     ...overrides,
   };

@@ -45,7 +45,7 @@ export interface AdoptionContext {
   readonly takenNames: ReadonlySet<string>;
   /** Runtime refs that have a row (rows made under another FLEET_NAME keep theirs). */
   readonly takenRefs: ReadonlySet<string>;
-  /** Ports leased to rows, by kind. */
+  /** Ports leased to rows on the runtime node's host (or on every host), by kind. */
   readonly leasedPorts: Readonly<Record<LeaseKind, ReadonlySet<number>>>;
 }
 

@@ -43,8 +43,8 @@ function node(name: string, state: NodeState, updatedAt: Date = LONG_AGO): NodeW
     createdAt: LONG_AGO,
     updatedAt,
     leases: [
-      { id: nextPort * 2, kind: 'ipmi', port: 16230 + nextPort, nodeId: id, createdAt: LONG_AGO },
-      { id: nextPort * 2 + 1, kind: 'vnc', port: 15900 + nextPort, nodeId: id, createdAt: LONG_AGO },
+      { id: nextPort * 2, host: '', kind: 'ipmi', port: 16230 + nextPort, nodeId: id, createdAt: LONG_AGO },
+      { id: nextPort * 2 + 1, host: '', kind: 'vnc', port: 15900 + nextPort, nodeId: id, createdAt: LONG_AGO },
     ],
   };
 }
@@ -167,12 +167,12 @@ describe('planReconcile', () => {
     const outside: NodeWithLeases = {
       ...node('old', 'running'),
       leases: [
-        { id: 90, kind: 'ipmi', port: 623, nodeId: 'id-old', createdAt: LONG_AGO },
-        { id: 91, kind: 'vnc', port: 5900, nodeId: 'id-old', createdAt: LONG_AGO },
+        { id: 90, host: '', kind: 'ipmi', port: 623, nodeId: 'id-old', createdAt: LONG_AGO },
+        { id: 91, host: '', kind: 'vnc', port: 5900, nodeId: 'id-old', createdAt: LONG_AGO },
       ],
     };
-    const ghost: LeaseRow = { id: 77, kind: 'ipmi', port: 16500, nodeId: 'id-ghost' };
-    const odd: LeaseRow = { id: 78, kind: 'serial', port: 16443, nodeId: 'id-web' };
+    const ghost: LeaseRow = { id: 77, host: '', kind: 'ipmi', port: 16500, nodeId: 'id-ghost' };
+    const odd: LeaseRow = { id: 78, host: '', kind: 'serial', port: 16443, nodeId: 'id-web' };
     const sut = plan([web, outside], [container('web', 'running'), container('old', 'running')], [ghost, odd]);
     expect(sut.freeLeases).toEqual([
       { lease: ghost, reason: 'ipmi port 16500 was leased to node id id-ghost, which no longer exists' },

@@ -14,6 +14,8 @@ import type { NodeState, NodeWithLeases } from '../nodes/node.model';
 
 export interface LeaseRow {
   readonly id: number;
+  /** The host the port is leased on ("" : every host). */
+  readonly host: string;
   readonly kind: string;
   readonly port: number;
   readonly nodeId: string;

@@ -17,8 +17,8 @@ describe('ReconcilerService on the in-memory runtime', () => {
 
   beforeEach(async () => {
     fleet = new MemoryFleet([
-      { name: 'host-a', memoryBytes: 8 * 1024 ** 3, cpus: 4, kvm: false },
-      { name: 'host-b', memoryBytes: 8 * 1024 ** 3, cpus: 4, kvm: false },
+      { name: 'host-a', memoryBytes: 8 * 1024 ** 3, cpus: 4, kvm: false, address: '10.0.0.1' },
+      { name: 'host-b', memoryBytes: 8 * 1024 ** 3, cpus: 4, kvm: false, address: '10.0.0.2' },
     ]);
     await fleet.start();
   });

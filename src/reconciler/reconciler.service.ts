@@ -18,11 +18,13 @@ import { NodeEvents } from '../nodes/fleet-context';
 import { NodeDeployer } from '../nodes/node-deployer';
 import { NodeRuntime, type OwnedNode } from '../runtime/node-runtime';
 import { LEASE_KINDS, leasesText } from '../nodes/lease-kinds';
+import { ANY_HOST } from '../nodes/port-leases.service';
 import { bmcTargetOf, type NodeWithLeases, type PowerState } from '../nodes/node.model';
 import { messageOf } from '../common/errors/message-of';
 import { AdoptedNode, AdoptionContext, nodeFromContainer } from './node-from-container';
 import { planReconcile, type ContainerRepair, type LeaseRow, type ReconcilePlan } from './reconcile-plan';
 import { FarmReconciler } from './farm-reconciler';
+import { HostAddresses } from '../nodes/host-addresses.service';
 
 /** Name of the interval in the SchedulerRegistry. */
 export const RECONCILE_INTERVAL_NAME = 'reconciler';
@@ -96,6 +98,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     private readonly metrics: FleetMetrics,
     private readonly scheduler: SchedulerRegistry,
     private readonly farms: FarmReconciler,
+    private readonly addresses: HostAddresses,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -164,7 +167,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     const instances = await this.runtime.list();
     const [allNodes, allLeases, farms] = await Promise.all([
       this.prisma.node.findMany({ include: includeLeases, orderBy: { name: 'asc' } }),
-      this.prisma.portLease.findMany({ select: { id: true, kind: true, port: true, nodeId: true }, orderBy: { id: 'asc' } }),
+      this.prisma.portLease.findMany({ select: { id: true, host: true, kind: true, port: true, nodeId: true }, orderBy: { id: 'asc' } }),
       this.prisma.farm.findMany({ orderBy: { name: 'asc' } }),
     ]);
     // Farm nodes and farms' runtime nodes are the farm reconciler's (farm-reconciler.ts).
@@ -285,7 +288,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
       }
       // Gone meanwhile, or the name changed hands since the listing.
       if (observed === null || observed.runtimeId !== orphan.runtimeId) continue;
-      const decision = nodeFromContainer(observed, await this.adoptionContext());
+      const decision = nodeFromContainer(observed, await this.adoptionContext(observed.host));
       if (!decision.adoptable) {
         await this.removeInstance(orphan, null, `no node row, and it cannot be adopted: ${decision.reason}`, log);
         continue;
@@ -296,10 +299,11 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     }
   }
 
-  private async adoptionContext(): Promise<AdoptionContext> {
+  /** What an orphan on `host` must not take: names, and the ports leased on its host (or on every host). */
+  private async adoptionContext(host: string): Promise<AdoptionContext> {
     const [nodes, leases] = await Promise.all([
       this.prisma.node.findMany({ select: { name: true, runtimeRef: true } }),
-      this.prisma.portLease.findMany({ select: { kind: true, port: true } }),
+      this.prisma.portLease.findMany({ where: { host: { in: [host, ANY_HOST] } }, select: { kind: true, port: true } }),
     ]);
     const ports = (kind: string): Set<number> => new Set(leases.filter((lease) => lease.kind === kind).map((lease) => lease.port));
     return {
@@ -322,7 +326,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
         data: {
           ...row,
           state: 'running',
-          leases: { create: LEASE_KINDS.flatMap((kind) => (ports[kind] === undefined ? [] : [{ kind, port: ports[kind] }])) },
+          leases: { create: LEASE_KINDS.flatMap((kind) => (ports[kind] === undefined ? [] : [{ host: row.host, kind, port: ports[kind] }])) },
         },
         include: includeLeases,
       });
@@ -372,7 +376,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     let powerState: PowerState;
     let failure: string | null = null;
     try {
-      powerState = await this.bmc.powerStatus(bmcTargetOf(node, this.config.publishAddress));
+      powerState = await this.bmc.powerStatus(bmcTargetOf(node, await this.addresses.of(node.host)));
     } catch (error) {
       powerState = 'unknown';
       failure = messageOf(error);

@@ -76,7 +76,10 @@ export interface NodeSpec {
   /** Extra networks, in order (they become eth1, eth2, … inside the node); the default one is implied. */
   readonly networks: readonly string[];
   readonly limits: NodeLimits;
-  /** Host to place the node on; null lets the runtime choose (an adapter with one host ignores it). */
+  /**
+   * Host to place the node on (RuntimeHost.name or id; the orchestrator chooses it before leasing the
+   * ports, which are per host); null lets the runtime choose (an adapter with one host ignores it).
+   */
   readonly host: string | null;
   /**
    * The program to run instead of the image's own (argv, no shell), e.g. the managed farm's entry;
@@ -158,9 +161,19 @@ export interface EnsuredNode {
   readonly host: string;
 }
 
-/** A host the runtime may place nodes on. */
+/** A host of the runtime, with what it can give one node. */
 export interface RuntimeHost {
+  /** How the runtime names it (a host name); what NodeSpec.host, NodeRef.host and OwnedNode.host hold. */
   readonly name: string;
+  /** The runtime's own id of it (a swarm node id); the name where the runtime has no other. */
+  readonly id: string;
+  /**
+   * Where the ports published on it answer: a swarm host's advertised address (or its
+   * io.bmcfleet.address label). null: at the address they were published on (PortToPublish.address).
+   */
+  readonly address: string | null;
+  /** Whether new nodes may go there (up and taking work); a host that is down stays listed. */
+  readonly accepting: boolean;
   readonly memoryBytes: number;
   readonly cpus: number;
   /** Whether nodes on it can have /dev/kvm. */
@@ -186,8 +199,9 @@ export abstract class NodeRuntime {
   abstract prepare(): Promise<void>;
 
   /**
-   * The hosts nodes can go on, with what each can give one node. RuntimeUnavailableError when the
-   * engine does not answer.
+   * Every host of the runtime (those down too: their nodes' addresses are still theirs), with what
+   * each can give one node and whether it takes new nodes. RuntimeUnavailableError when the engine
+   * does not answer.
    */
   abstract hosts(): Promise<RuntimeHost[]>;
 

@@ -113,6 +113,13 @@ function fleetScenario(kind: BrowserKind): void {
       }
       expect(await page.text('#create-name-error')).toBe('');
       await page.waitForText('#count', '2 nodes');
+      // Each row names the node's host and the address its ports answer at, as the API reports them.
+      const nodes = (await fleet.request<{ name: string; host: string; ipmi: { host: string } }[]>('GET', '/api/v1/nodes')).body;
+      for (const node of nodes) {
+        expect(node.host).toMatch(/\S/);
+        await page.waitForText(`tr[data-name="${node.name}"] td.host .host-name`, node.host);
+        await page.waitForText(`tr[data-name="${node.name}"] td.host .host-address`, node.ipmi.host);
+      }
     });
 
     it('powers a node on with its button and shows the BMC\'s answer', async () => {

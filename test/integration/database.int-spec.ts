@@ -53,7 +53,7 @@ describe('database on a real SQLite file', () => {
     const rows = db.prepare('SELECT migration_name, checksum, finished_at, applied_steps_count FROM _prisma_migrations').all() as {
       migration_name: string; checksum: string; finished_at: string | null; applied_steps_count: number;
     }[];
-    expect(rows.map((row) => row.migration_name)).toEqual(['20261124000000_init', '20261207000000_node_vnc_password_bmc_users', '20261207100000_node_runtime_ref', '20261207120000_node_list_indexes', '20261207140000_node_vm_mac_id', '20261208000000_farms']);
+    expect(rows.map((row) => row.migration_name)).toEqual(['20261124000000_init', '20261207000000_node_vnc_password_bmc_users', '20261207100000_node_runtime_ref', '20261207120000_node_list_indexes', '20261207140000_node_vm_mac_id', '20261207200000_port_lease_host', '20261208000000_farms']);
     expect(rows[0]?.checksum).toMatch(/^[0-9a-f]{64}$/);
     expect(rows[0]?.finished_at).not.toBeNull();
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -119,10 +119,44 @@ describe('database on a real SQLite file', () => {
     try {
       const row = await reopened.node.findUniqueOrThrow({ where: { name: 'c' }, include: { leases: true, events: true } });
       expect(row).toMatchObject({ runtimeRef: 'bmcfleet-c', runtimeId: 'abc123', host: null, ipmiPassword: 'secret-password' });
-      expect(row.leases.map((lease) => [lease.kind, lease.port])).toEqual([['ipmi', 16230]]);
+      // The node had no host: its lease holds the port on every host ("") until the node runs again.
+      expect(row.leases.map((lease) => [lease.host, lease.kind, lease.port])).toEqual([['', 'ipmi', 16230]]);
       expect(row.events.map((event) => event.message)).toEqual(['made before the runtime columns']);
       // The ref stays unique under its new name.
       await expect(reopened.node.create({ data: { ...nodeData('d'), runtimeRef: 'bmcfleet-c' } })).rejects.toMatchObject({ code: 'P2002' });
+    } finally {
+      await reopened.$disconnect();
+    }
+  });
+
+  it('gives each lease its node\'s host when leases become per host, and lets two hosts lease one port', async () => {
+    const migrations = join(dir, 'migrations-before-lease-host');
+    mkdirSync(migrations);
+    for (const name of ['20261124000000_init', '20261207000000_node_vnc_password_bmc_users', '20261207100000_node_runtime_ref', '20261207120000_node_list_indexes']) {
+      cpSync(join(defaultMigrationsDir(), name), join(migrations, name), { recursive: true });
+    }
+    mkdirSync(join(dir, 'global-leases'));
+    const old = join(dir, 'global-leases', DATABASE_FILE_NAME);
+    migrateDatabase(old, migrations);
+    const db = new Database(old);
+    const insert = db.prepare(
+      `INSERT INTO Node (id, name, machine, memoryMiB, cpus, diskSizeGiB, bootMode, bootMenuTimeoutMs, enableKvm, powerOnAtStart, ipmiUser, ipmiPassword, runtimeRef, host, updatedAt)
+       VALUES (?, ?, 'sim', 512, 1, 1, 'bios', 0, 'false', 0, 'admin', 'secret-password', ?, ?, 0)`,
+    );
+    insert.run('id-placed', 'placed', 'bmcfleet-placed', 'engine-host');
+    insert.run('id-unplaced', 'unplaced', 'bmcfleet-unplaced', null);
+    db.prepare(`INSERT INTO PortLease (kind, port, nodeId) VALUES ('ipmi', 16230, 'id-placed'), ('ipmi', 16231, 'id-unplaced')`).run();
+    db.close();
+
+    const reopened = await PrismaService.open(join(dir, 'global-leases'));
+    try {
+      const leases = await reopened.portLease.findMany({ orderBy: { port: 'asc' } });
+      expect(leases.map((lease) => [lease.nodeId, lease.host, lease.port])).toEqual([['id-placed', 'engine-host', 16230], ['id-unplaced', '', 16231]]);
+      // Unique per (host, kind, port): another host may lease 16230, the same host may not.
+      await reopened.node.create({ data: { ...nodeData('other'), host: 'host-2' } });
+      await expect(reopened.portLease.create({ data: { host: 'host-2', kind: 'ipmi', port: 16230, nodeId: nodeData('other').id } })).resolves.toBeDefined();
+      await expect(reopened.portLease.create({ data: { host: 'engine-host', kind: 'vnc', port: 16230, nodeId: 'id-placed' } })).resolves.toBeDefined();
+      await expect(reopened.portLease.create({ data: { host: 'engine-host', kind: 'ipmi', port: 16230, nodeId: nodeData('other').id } })).rejects.toMatchObject({ code: 'P2002' });
     } finally {
       await reopened.$disconnect();
     }

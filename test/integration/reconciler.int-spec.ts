@@ -239,8 +239,8 @@ describeWithDocker()('reconciler on Docker and SQLite', () => {
       createdAt: now,
       updatedAt: now,
       leases: [
-        { id: -1, kind: 'ipmi', port: outside, nodeId: 'phantom', createdAt: now },
-        { id: -2, kind: 'vnc', port: vncFirst + RANGE_WIDTH - 1, nodeId: 'phantom', createdAt: now },
+        { id: -1, host: '', kind: 'ipmi', port: outside, nodeId: 'phantom', createdAt: now },
+        { id: -2, host: '', kind: 'vnc', port: vncFirst + RANGE_WIDTH - 1, nodeId: 'phantom', createdAt: now },
       ],
     };
     // Made but not started: Docker lists it with our labels all the same.

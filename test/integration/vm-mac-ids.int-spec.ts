@@ -18,6 +18,9 @@ import { nicsOf } from '../../src/exports/export-node';
 import { nodeEnvironment } from '../../src/nodes/node-spec';
 import { noBusyPorts, PortLeases } from '../../src/nodes/port-leases.service';
 
+/** Every node on one host: leases are per host, and these tests are about MAC blocks. */
+const ONE_HOST = (): string => 'test-host';
+
 describe('VM MAC blocks of node rows', () => {
   let app: NestExpressApplication;
   let dataDir: string;
@@ -56,7 +59,7 @@ describe('VM MAC blocks of node rows', () => {
   it('40 inserts racing (8 at a time) get 40 distinct blocks; each node\'s environment and exports carry its own', async () => {
     const names = Array.from({ length: 40 }, (_, i) => `racer-${i}`);
     for (let i = 0; i < names.length; i += 8) {
-      await Promise.all(names.slice(i, i + 8).map((name) => leases.insertWithLeases(row(name), noBusyPorts())));
+      await Promise.all(names.slice(i, i + 8).map((name) => leases.insertWithLeases(row(name), noBusyPorts(), ONE_HOST)));
     }
     const rows = await prisma.node.findMany({ where: { name: { startsWith: 'racer-' } }, include: { leases: true } });
     const ids = rows.map((r) => r.macId);
@@ -77,7 +80,7 @@ describe('VM MAC blocks of node rows', () => {
     const freed = (await prisma.node.findMany({ where: { macId: { not: null } }, orderBy: { macId: 'asc' }, select: { macId: true } })).map((r) => r.macId!);
     let expected = 1;
     for (const id of freed) { if (id !== expected) break; expected += 1; }
-    const next = await leases.insertWithLeases(row('after-top'), noBusyPorts());
+    const next = await leases.insertWithLeases(row('after-top'), noBusyPorts(), ONE_HOST);
     expect(next.macId).toBe(expected);
     expect(expected).toBeLessThan(VM_MAC_ID_MAX);
   });

@@ -25,8 +25,8 @@ import { NodesService } from '../../src/nodes/nodes.service';
 import { ReconcilerModule } from '../../src/reconciler/reconciler.module';
 import { ReconcilerService } from '../../src/reconciler/reconciler.service';
 import { MemoryNodeBmc } from '../../src/runtime/memory/memory-node-bmc';
-import { MemoryNodeRuntime } from '../../src/runtime/memory/memory-node-runtime';
-import { NodeRuntime, type RuntimeHost } from '../../src/runtime/node-runtime';
+import { MemoryNodeRuntime, type MemoryHostSpec } from '../../src/runtime/memory/memory-node-runtime';
+import { NodeRuntime } from '../../src/runtime/node-runtime';
 
 export const MEMORY_FLEET_NAME = 'mem';
 export const IPMI_FIRST = 16230;
@@ -44,7 +44,7 @@ export class MemoryFleet {
   nodes!: NodesService;
   reconciler!: ReconcilerService;
 
-  constructor(hosts?: readonly RuntimeHost[]) {
+  constructor(hosts?: readonly MemoryHostSpec[]) {
     this.runtime = new MemoryNodeRuntime(hosts);
     this.bmc = new MemoryNodeBmc(this.runtime);
   }

@@ -17,6 +17,9 @@ const IPMI_USER_MAX = 16;
 /** Docker network names: what `docker network create` accepts. */
 const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 /** Linux interface names: at most 15 characters, no "/", no blanks; eth0 is the container's own. */
+/** A host name (RFC 1123, up to 253 characters) or a swarm node id (25 lower-case alphanumerics). */
+const HOST_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,251}[A-Za-z0-9])?$/;
+const HOST_MAX_LENGTH = 253;
 export const INTERFACE_NAME = /^(?!eth0$)[a-zA-Z0-9_.-]{1,15}$/;
 
 export class CreateNodeDto {
@@ -80,6 +83,15 @@ export class CreateNodeDto {
   @ApiPropertyOptional({ default: false, description: 'On a kept disk, keep the users its BMC has (made over IPMI by an earlier owner) instead of resetting them to ipmiUser/ipmiPassword' })
   @IsOptional() @IsBoolean()
   keepBmcUsers?: boolean;
+
+  @ApiPropertyOptional({
+    description: 'The host to place the node on: a host name or the runtime\'s id of it (a Docker Swarm node\'s name or id). Default: the host taking new nodes that holds the fewest nodes. On a plain Docker engine only its own host (its name in GET /api/v1/nodes) is accepted.',
+    example: 'host2',
+    maxLength: HOST_MAX_LENGTH,
+  })
+  @IsOptional() @IsString() @MaxLength(HOST_MAX_LENGTH)
+  @Matches(HOST_NAME, { message: 'host must be a host name or a swarm node id (letters, digits, ".", "-", "_")' })
+  host?: string;
 
   @ApiPropertyOptional({ enum: KVM_MODES, description: 'Default: NODE_DEFAULTS_ENABLE_KVM, else auto' })
   @IsOptional() @IsIn(KVM_MODES, { message: `enableKvm must be one of ${KVM_MODES.join(', ')}` })

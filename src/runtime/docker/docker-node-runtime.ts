@@ -41,7 +41,8 @@ export class DockerNodeRuntime extends NodeRuntime {
     this.hostName = capacity.name;
     // Checked where the orchestrator runs, as the node spec always was: an orchestrator in a
     // container without /dev/kvm makes nodes without KVM unless they ask for it (enableKvm=true).
-    return [{ name: capacity.name, memoryBytes: capacity.memoryBytes, cpus: capacity.cpus, kvm: existsSync(KVM_DEVICE) }];
+    // One host, its ports published on PUBLISH_ADDRESS (address null).
+    return [{ name: capacity.name, id: capacity.name, address: null, accepting: true, memoryBytes: capacity.memoryBytes, cpus: capacity.cpus, kvm: existsSync(KVM_DEVICE) }];
   }
 
   async checkNetwork(name: string): Promise<void> {

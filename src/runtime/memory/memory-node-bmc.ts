@@ -1,6 +1,6 @@
 /**
  * NodeBmc for nodes of a MemoryNodeRuntime: a BMC answers while its runtime node runs, at the IPMI
- * port the node publishes, for the user and password of its environment; power is kept per node.
+ * port the node publishes on its host's address (any address for a host that has none), for the user and password of its environment; power is kept per node.
  * Anything else gets the BmcUnreachableError a silent BMC gives.
  */
 import { BmcPowerAction, BmcPowerSession, BmcTarget, BmcUnreachableError, BootOverride, NodeBmc } from '../../bmc/node-bmc';
@@ -41,6 +41,9 @@ export class MemoryNodeBmc extends NodeBmc {
     if (this.beforeAnswer !== null) await this.beforeAnswer(target);
     for (const owned of await this.runtime.list()) {
       if (owned.state !== 'running') continue;
+      // A host with an address answers there only; one without answers wherever the fleet publishes.
+      const address = this.runtime.hostAddress(owned.host);
+      if (address !== null && address !== target.host) continue;
       const node = await this.runtime.observe(owned.ref);
       if (node === null || node.published[`${node.env['IPMI_PORT'] ?? ''}/udp`] !== target.port) continue;
       if (node.env['IPMI_USER'] !== target.user || node.env['IPMI_PASS'] !== target.password) {

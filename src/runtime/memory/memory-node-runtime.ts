@@ -31,13 +31,16 @@ export interface MemoryDisk {
   readonly host: string;
 }
 
-export const MEMORY_HOST: RuntimeHost = { name: 'memory-host', memoryBytes: 64 * 1024 ** 3, cpus: 16, kvm: false };
+/** A host as a test describes it: what hosts() reports of it is derived (id = name, accepting while up). */
+export type MemoryHostSpec = Pick<RuntimeHost, 'name' | 'memoryBytes' | 'cpus' | 'kvm'> & { readonly address?: string | null };
+
+export const MEMORY_HOST: MemoryHostSpec = { name: 'memory-host', memoryBytes: 64 * 1024 ** 3, cpus: 16, kvm: false };
 
 export class MemoryNodeRuntime extends NodeRuntime {
   readonly kind = 'memory';
   private readonly instances = new Map<string, Instance>();
   private readonly disks = new Map<string, MemoryDisk>();
-  /** "udp/16230": ports held by programs outside the fleet. */
+  /** "*|udp/16230" (every host) or "<host>|udp/16230": ports held by programs outside the fleet. */
   private readonly heldOutside = new Set<string>();
   /** Network name → why a node cannot use it (null: usable). */
   private readonly networks = new Map<string, string | null>();
@@ -47,7 +50,7 @@ export class MemoryNodeRuntime extends NodeRuntime {
   /** Every ensure call's spec, in order (what the callers asked for). */
   readonly ensured: NodeSpec[] = [];
 
-  constructor(private readonly hostList: readonly RuntimeHost[] = [MEMORY_HOST]) {
+  constructor(private readonly hostList: readonly MemoryHostSpec[] = [MEMORY_HOST]) {
     super();
   }
 
@@ -57,7 +60,9 @@ export class MemoryNodeRuntime extends NodeRuntime {
 
   async hosts(): Promise<RuntimeHost[]> {
     this.answer();
-    return [...this.hostList];
+    return this.hostList.map((host) => ({
+      name: host.name, id: host.name, address: host.address ?? null, accepting: !this.hostsDown.has(host.name), memoryBytes: host.memoryBytes, cpus: host.cpus, kvm: host.kvm,
+    }));
   }
 
   async checkNetwork(name: string): Promise<void> {
@@ -138,7 +143,7 @@ export class MemoryNodeRuntime extends NodeRuntime {
       networks: [...(spec?.networks ?? [])],
       address: running ? instance.address : null,
       addresses: {},
-      hostAddress: instance.host,
+      hostAddress: this.hostList.find((host) => host.name === instance.host)?.address ?? instance.host,
       exit: instance.state === 'stopped' ? { code: 0, at: null, outOfMemory: false } : null,
     };
   }
@@ -169,13 +174,13 @@ export class MemoryNodeRuntime extends NodeRuntime {
 
   // What happens outside the fleet.
 
-  /** Another program takes a port on every host (`protocol/port`). */
-  holdPort(port: number, protocol: 'udp' | 'tcp'): void {
-    this.heldOutside.add(`${protocol}/${port}`);
+  /** Another program takes a port on one host, or on every host when none is named. */
+  holdPort(port: number, protocol: 'udp' | 'tcp', host?: string): void {
+    this.heldOutside.add(`${host ?? '*'}|${protocol}/${port}`);
   }
 
-  releasePort(port: number, protocol: 'udp' | 'tcp'): void {
-    this.heldOutside.delete(`${protocol}/${port}`);
+  releasePort(port: number, protocol: 'udp' | 'tcp', host?: string): void {
+    this.heldOutside.delete(`${host ?? '*'}|${protocol}/${port}`);
   }
 
   /** A network nodes may use, or one the runtime refuses with `refusal`. */
@@ -228,6 +233,11 @@ export class MemoryNodeRuntime extends NodeRuntime {
     instance.files.set(path, Buffer.from(content));
   }
 
+  /** The address a host's published ports answer at (null: where they were published). */
+  hostAddress(host: string): string | null {
+    return this.hostList.find((candidate) => candidate.name === host)?.address ?? null;
+  }
+
   instance(ref: string): OwnedNode | null {
     const instance = this.instances.get(ref);
     return instance === undefined ? null : this.owned(instance);
@@ -261,14 +271,14 @@ export class MemoryNodeRuntime extends NodeRuntime {
   }
 
   /** The spec's host, else the answering host with the fewest nodes. */
-  private place(spec: NodeSpec): RuntimeHost {
+  private place(spec: NodeSpec): MemoryHostSpec {
     const up = this.hostList.filter((host) => !this.hostsDown.has(host.name));
     if (spec.host !== null) {
       const named = this.hostList.find((host) => host.name === spec.host);
       if (named === undefined) throw new NodeSpecRefusedError(`host ${spec.host} is not one of ${this.hostList.map((host) => host.name).join(', ')}`);
       return named;
     }
-    const count = (host: RuntimeHost): number => [...this.instances.values()].filter((instance) => instance.host === host.name).length;
+    const count = (host: MemoryHostSpec): number => [...this.instances.values()].filter((instance) => instance.host === host.name).length;
     const chosen = [...up].sort((a, b) => count(a) - count(b))[0];
     if (chosen === undefined) throw new RuntimeUnavailableError('no host answers');
     return chosen;
@@ -278,7 +288,7 @@ export class MemoryNodeRuntime extends NodeRuntime {
   private heldPort(instance: Instance): number | null {
     for (const port of instance.spec?.ports ?? []) {
       const key = `${port.protocol}/${port.outside}`;
-      if (this.heldOutside.has(key)) return port.outside;
+      if (this.heldOutside.has(`*|${key}`) || this.heldOutside.has(`${instance.host}|${key}`)) return port.outside;
       for (const other of this.instances.values()) {
         if (other === instance || other.host !== instance.host || other.state !== 'running') continue;
         if (other.spec?.ports.some((candidate) => `${candidate.protocol}/${candidate.outside}` === key)) return port.outside;

@@ -86,7 +86,9 @@ export class SwarmNodeRuntime extends NodeRuntime {
   }
 
   async hosts(): Promise<RuntimeHost[]> {
-    return (await this.swarmHosts()).filter((h) => h.schedulable).map((h) => ({ name: h.name, memoryBytes: h.memoryBytes, cpus: h.cpus, kvm: false }));
+    return (await this.swarmHosts()).map((h) => ({
+      name: h.name, id: h.nodeId, address: h.address === '' ? null : h.address, accepting: h.schedulable, memoryBytes: h.memoryBytes, cpus: h.cpus, kvm: false,
+    }));
   }
 
   /** Every swarm node with its address (for the node view and the tests). */

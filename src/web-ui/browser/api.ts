@@ -21,6 +21,8 @@ export interface NodeView {
   readonly redfish?: Endpoint | null;
   readonly redfishPort?: number | null;
   readonly bmcReachable: boolean | null;
+  /** The host the node runs on, as its runtime names it (null until placed). */
+  readonly host?: string | null;
   readonly lastError: string | null;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The fleet page: every node with its live state and power (from GET /api/v1/events), ports, a
+ * The fleet page: every node with its live state and power (from GET /api/v1/events), ports, its host, a
  * thumbnail of its screen, power buttons, delete; a filter for fleets of hundreds; the create form.
  * Rows are made once and updated in place, so hundreds of power changes a second stay cheap.
  */
@@ -15,6 +15,7 @@ interface Row {
   readonly state: HTMLElement;
   readonly power: HTMLElement;
   readonly ports: HTMLElement;
+  readonly host: HTMLElement;
   readonly result: HTMLElement;
   readonly thumbnail: HTMLImageElement;
   node: NodeView;
@@ -26,13 +27,13 @@ export function redfishPortOf(node: NodeView): number | null {
 }
 
 function searchText(node: NodeView): string {
-  return [node.name, node.state, node.powerState, node.machine, node.ipmi.port, node.vnc?.port ?? '', redfishPortOf(node) ?? '', node.lastError ?? ''].join(' ').toLowerCase();
+  return [node.name, node.state, node.powerState, node.machine, node.ipmi.port, node.vnc?.port ?? '', redfishPortOf(node) ?? '', node.host ?? '', node.ipmi.host, node.lastError ?? ''].join(' ').toLowerCase();
 }
 
 export function fleetPage(main: HTMLElement, setLive: (live: boolean) => void): () => void {
   const rows = new Map<string, Row>();
   const thumbnails = new Thumbnails();
-  const search = h('input', { type: 'search', id: 'filter', placeholder: 'Filter: name, state, power, port…', 'aria-label': 'Filter nodes' });
+  const search = h('input', { type: 'search', id: 'filter', placeholder: 'Filter: name, state, power, port, host…', 'aria-label': 'Filter nodes' });
   const powerFilter = h('select', { id: 'filter-power', 'aria-label': 'Power state' }, ...['any power', 'on', 'off', 'unknown'].map((value) => h('option', { value: value === 'any power' ? '' : value }, value)));
   const count = h('span', { class: 'count', id: 'count', 'aria-live': 'polite' });
   const body = h('tbody', { id: 'nodes' });
@@ -49,7 +50,7 @@ export function fleetPage(main: HTMLElement, setLive: (live: boolean) => void): 
   const table = h(
     'table',
     { class: 'fleet', 'aria-label': 'Nodes' },
-    h('thead', {}, h('tr', {}, ...['Screen', 'Node', 'State', 'Power', 'Ports', 'Actions'].map((title) => h('th', { scope: 'col' }, title)))),
+    h('thead', {}, h('tr', {}, ...['Screen', 'Node', 'State', 'Power', 'Ports', 'Host', 'Actions'].map((title) => h('th', { scope: 'col' }, title)))),
     body,
   );
   replace(main, h('div', { class: 'toolbar' }, h('h1', {}, 'Fleet'), search, powerFilter, count, h('span', { class: 'spacer' }), toggle), formSection, table, empty);
@@ -94,6 +95,10 @@ export function fleetPage(main: HTMLElement, setLive: (live: boolean) => void): 
     if (fresh || before.ipmi.port !== node.ipmi.port || before.vnc?.port !== node.vnc?.port || redfishPortOf(before) !== redfish) {
       replace(row.ports, h('span', {}, `IPMI ${node.ipmi.port}/udp`), node.vnc === null ? null : h('span', {}, `VNC ${node.vnc.port}`), redfish === null ? null : h('span', {}, `Redfish ${redfish}`));
     }
+    if (fresh || before.host !== node.host || before.ipmi.host !== node.ipmi.host) {
+      // The host's name, and the address its ports answer at (the ports above are on it).
+      replace(row.host, h('span', { class: 'host-name' }, node.host ?? '–'), h('span', { class: 'host-address' }, node.ipmi.host));
+    }
     thumbnails.update(row.thumbnail, node);
     const hidden = !matches(row);
     if (row.element.hidden !== hidden) row.element.hidden = hidden;
@@ -105,7 +110,7 @@ export function fleetPage(main: HTMLElement, setLive: (live: boolean) => void): 
       fill(existing, node);
       return;
     }
-    const cells = { state: h('td', { class: 'state' }), power: h('td', { class: 'power' }), ports: h('td', { class: 'ports' }) };
+    const cells = { state: h('td', { class: 'state' }), power: h('td', { class: 'power' }), ports: h('td', { class: 'ports' }), host: h('td', { class: 'host' }) };
     const result = h('span', { class: 'result', role: 'status' });
     const thumbnail = h('img', { class: 'thumb', alt: '', title: `Screen of ${node.name}`, width: 96, height: 72, decoding: 'async' });
     const remove = h('button', { type: 'button', class: 'delete danger', title: `Delete ${node.name}` }, 'Delete');
@@ -118,6 +123,7 @@ export function fleetPage(main: HTMLElement, setLive: (live: boolean) => void): 
       cells.state,
       cells.power,
       cells.ports,
+      cells.host,
       h('td', { class: 'row-actions' }, powerButtons(node.name, result), remove, result),
     );
     const row: Row = { element, ...cells, result, thumbnail, node, text: '' };
