@@ -73,13 +73,11 @@ export class UdpServer {
     return { bound: { address: bound.address, port: bound.port }, receive };
   }
 
-  /**
-   * Sends without a completion callback (one callback per datagram costs a turn of the event loop
-   * at session rates): a failed send surfaces as the socket's 'error' event, which is logged.
-   */
   send(data: Buffer, to: UdpPeer): void {
     const socket = (to.localPort === undefined ? undefined : this.sockets.get(to.localPort)) ?? this.sockets.values().next().value;
-    socket?.send(data, to.port, to.address);
+    socket?.send(data, to.port, to.address, (err) => {
+      if (err) this.log.warn('udp send failed', { error: err.message, to: `${to.address}:${to.port}` });
+    });
   }
 
   async close(): Promise<void> {
