@@ -96,6 +96,14 @@ describe('parseAppConfig', () => {
     });
   });
 
+  it('places sim nodes one service each on a swarm, and refuses farms there', () => {
+    expect(parse({ RUNTIME: 'swarm' }).simPlacement).toBe('container');
+    expect(parse({}).simPlacement).toBe('farm');
+    const error = issuesOf({ RUNTIME: 'swarm', SIM_PLACEMENT: 'farm' });
+    expect(error.issues.map((issue) => issue.variable)).toEqual(['SIM_PLACEMENT']);
+    expect(error.issues[0]!.problem).toMatch(/RUNTIME=swarm/);
+  });
+
   it('refuses a fleet name Docker names cannot carry and a reconcile interval that is not a number', () => {
     const error = issuesOf({ FLEET_NAME: 'Lab_A', RECONCILE_INTERVAL_S: '5s' });
     expect(error.issues.map((issue) => issue.variable)).toEqual(['FLEET_NAME', 'RECONCILE_INTERVAL_S']);

@@ -354,7 +354,13 @@ export function parseAppConfig(env: Environment, options: ParseOptions): AppConf
     issues.add('RECONCILE_INTERVAL_S', reconcileRaw, 'must be an integer number of seconds from 0 (off) to 86400');
   }
 
-  const simPlacement: SimPlacement = parseChoice('SIM_PLACEMENT', readOr(env, 'SIM_PLACEMENT'), SIM_PLACEMENTS, issues);
+  // A farm runs on its Docker host's network, which a swarm service cannot have: on a swarm sim nodes
+  // are one service each unless SIM_PLACEMENT says otherwise, and then it is refused here.
+  const simPlacementRaw = read(env, 'SIM_PLACEMENT') ?? (runtime === 'swarm' ? 'container' : ENV_DEFAULTS.SIM_PLACEMENT);
+  const simPlacement: SimPlacement = parseChoice('SIM_PLACEMENT', simPlacementRaw, SIM_PLACEMENTS, issues);
+  if (runtime === 'swarm' && simPlacement === 'farm') {
+    issues.add('SIM_PLACEMENT', simPlacementRaw, 'must be container with RUNTIME=swarm: a farm needs its host\'s network, which a swarm service cannot have');
+  }
   const farmCapacityRaw = readOr(env, 'FARM_CAPACITY');
   const farmCapacity = parseInteger(farmCapacityRaw);
   if (farmCapacity === null || farmCapacity < 1 || farmCapacity > MAX_FARM_CAPACITY) {
