@@ -102,6 +102,8 @@ describe('parseAppConfig', () => {
     const error = issuesOf({ RUNTIME: 'swarm', SIM_PLACEMENT: 'farm' });
     expect(error.issues.map((issue) => issue.variable)).toEqual(['SIM_PLACEMENT']);
     expect(error.issues[0]!.problem).toMatch(/RUNTIME=swarm/);
+    expect(parse({ RUNTIME: 'swarm', SIM_PLACEMENT: 'container' }).simPlacement).toBe('container');
+    expect(parse({ SIM_PLACEMENT: 'container' }).simPlacement).toBe('container');
   });
 
   it('refuses a fleet name Docker names cannot carry and a reconcile interval that is not a number', () => {

@@ -28,13 +28,15 @@ export const ENV_DEFAULTS = {
   RECONCILE_INTERVAL_S: '15',
   MAX_DISK_GIB: '2048',
   RUNTIME: 'docker',
-  SIM_PLACEMENT: 'farm',
+  SIM_PLACEMENT: 'auto',
   FARM_CAPACITY: '2000',
 } as const;
 
 /** Where `machine: sim` nodes go: BMCs in farms (src/farms), or one runtime node each. */
 export const SIM_PLACEMENTS = ['farm', 'container'] as const;
 export type SimPlacement = (typeof SIM_PLACEMENTS)[number];
+/** SIM_PLACEMENT's values: a placement, or `auto` (farms on plain Docker, one service each on a swarm). */
+const SIM_PLACEMENT_CHOICES = ['auto', ...SIM_PLACEMENTS] as const;
 /**
  * BMCs one farm hosts at most: each holds an IPMI socket and a Redfish listener (2 of a process's
  * ~20,000 open files, see docs/operations.md).
@@ -354,12 +356,13 @@ export function parseAppConfig(env: Environment, options: ParseOptions): AppConf
     issues.add('RECONCILE_INTERVAL_S', reconcileRaw, 'must be an integer number of seconds from 0 (off) to 86400');
   }
 
-  // A farm runs on its Docker host's network, which a swarm service cannot have: on a swarm sim nodes
-  // are one service each unless SIM_PLACEMENT says otherwise, and then it is refused here.
-  const simPlacementRaw = read(env, 'SIM_PLACEMENT') ?? (runtime === 'swarm' ? 'container' : ENV_DEFAULTS.SIM_PLACEMENT);
-  const simPlacement: SimPlacement = parseChoice('SIM_PLACEMENT', simPlacementRaw, SIM_PLACEMENTS, issues);
-  if (runtime === 'swarm' && simPlacement === 'farm') {
-    issues.add('SIM_PLACEMENT', simPlacementRaw, 'must be container with RUNTIME=swarm: a farm needs its host\'s network, which a swarm service cannot have');
+  // A farm runs on its Docker host's network, which a swarm service cannot have: `auto` (the default)
+  // places sim nodes in farms on plain Docker and one service each on a swarm; `farm` on a swarm is refused.
+  const simPlacementRaw = readOr(env, 'SIM_PLACEMENT');
+  const simPlacementChoice = parseChoice('SIM_PLACEMENT', simPlacementRaw, SIM_PLACEMENT_CHOICES, issues);
+  const simPlacement: SimPlacement = simPlacementChoice === 'auto' ? (runtime === 'swarm' ? 'container' : 'farm') : simPlacementChoice;
+  if (runtime === 'swarm' && simPlacementChoice === 'farm') {
+    issues.add('SIM_PLACEMENT', simPlacementRaw, 'must be auto or container with RUNTIME=swarm: a farm needs its host\'s network, which a swarm service cannot have');
   }
   const farmCapacityRaw = readOr(env, 'FARM_CAPACITY');
   const farmCapacity = parseInteger(farmCapacityRaw);

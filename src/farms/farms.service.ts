@@ -1,5 +1,5 @@
 /**
- * Farms: `machine: sim` nodes placed as BMCs in farms (docs/adr/0016-h-farmplace-sim-nodes-in-farms.md)
+ * Farms: `machine: sim` nodes placed as BMCs in farms (docs/adr/0016-sim-nodes-in-farms.md)
  * instead of one runtime node each. A farm is a Farm row and one runtime node (farm-spec.ts); its
  * BMCs are the nodes whose farmId names it. This service places new nodes (rows and leases written
  * in bulk, one transaction), makes farms run, and adds, removes and reads BMCs through the farm's
