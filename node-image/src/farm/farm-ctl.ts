@@ -8,7 +8,7 @@
  * It prints the farm's JSON answer on stdout. Exit 0 on 2xx, 1 when the farm refused (its answer
  * still on stdout), 2 when the socket cannot be reached or the arguments are wrong.
  */
-import { request } from 'node:http';
+import { unixSocketRequest } from '../util/unix-socket-request';
 import { join } from 'node:path';
 
 function socketPath(env: NodeJS.ProcessEnv): string {
@@ -16,17 +16,7 @@ function socketPath(env: NodeJS.ProcessEnv): string {
 }
 
 function call(path: string, method: string, url: string, body?: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: path, method, path: url, headers: body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.setTimeout(60_000, () => req.destroy(new Error('no answer from the farm control socket in 60 s')));
-    req.end(body);
-  });
+  return unixSocketRequest(path, method, url, body, { timeoutMs: 60_000, what: 'farm control socket' });
 }
 
 /** method, url and body for the arguments, or null when they are not a command. */

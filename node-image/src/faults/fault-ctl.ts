@@ -4,7 +4,7 @@
  * It talks to the agent's fault control socket and prints the answer's JSON on stdout. Exit 0 on
  * 2xx, 1 when the agent refused (its answer still on stdout), 2 when the socket cannot be reached.
  */
-import { request } from 'node:http';
+import { unixSocketRequest } from '../util/unix-socket-request';
 
 function socketPath(env: NodeJS.ProcessEnv): string {
   if (env.BMC_FAULTS_SOCKET && env.BMC_FAULTS_SOCKET !== 'none') return env.BMC_FAULTS_SOCKET;
@@ -12,17 +12,7 @@ function socketPath(env: NodeJS.ProcessEnv): string {
 }
 
 function call(path: string, method: string, url: string, body?: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: path, method, path: url, headers: body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.setTimeout(10_000, () => req.destroy(new Error('no answer from the fault control socket in 10 s')));
-    req.end(body);
-  });
+  return unixSocketRequest(path, method, url, body, { timeoutMs: 10_000, what: 'fault control socket' });
 }
 
 async function main(argv: string[]): Promise<number> {
