@@ -307,7 +307,7 @@ export class BmcAgent {
     });
     let receive: ((msg: Buffer, from: UdpPeer) => void) | undefined;
     let bound: UdpPeer;
-    if (o.socket) ({ bound, receive } = server.adopt(o.socket, handler));
+    if (o.socket) ({ bound, receive } = server.adopt(o.socket, handler, { address: o.address, port: o.port }));
     else bound = await server.listen(o.address, o.port, handler);
     boundPort = bound.port;
     if (o.solPort !== undefined && o.solPort !== bound.port) await listenOnSolPort(server, o.address, o.solPort, handler, log);
