@@ -121,7 +121,10 @@ export class FarmSupervisor {
         if (!ready) { reject(new Error(`farm worker ${slot.id} exited before it was ready (${signal ?? `code ${code}`})`)); return; }
         if (this.stopping) return;
         this.log.error('farm worker died; starting it again with its BMCs\' state', { worker: slot.id, pid: child.pid, code, signal });
-        this.restart(slot);
+        // State changes the worker sent before it died may still be in the channel: the new worker
+        // starts from the documents once the channel has been read to its end.
+        if (child.connected) child.once('disconnect', () => this.restart(slot));
+        else this.restart(slot);
       });
       const documents: Record<number, BmcDocuments> = {};
       for (let i = slot.from; i < slot.to; i++) if (this.state.documents.has(i)) documents[i] = this.state.documentsOf(i);
