@@ -105,7 +105,7 @@ class WheelScheduler implements AgentScheduler {
 }
 
 /** A BMC quiet this long (no datagram), with nothing volatile pending (BmcAgent.restable), rests. */
-export const REST_AFTER_MS = 30_000;
+export const REST_AFTER_MS = 10_000;
 /** How often awake BMCs are looked at for rest. */
 const REST_CHECK_MS = 5_000;
 /** Datagrams kept for a BMC while it wakes (clients retransmit anyway). */
@@ -265,6 +265,7 @@ export class Farm {
         ipmi15: a.ipmi15,
         ipmi15AuthTypes: a.ipmi15AuthTypes,
         nodeName: name,
+        announce: false,
         store: o.store(index),
         network: new FarmNetworkInfo(endpoint.address, o.farmTag, index, o.lan),
         createMachine: (ctx) => new SimMachine({ boot: ctx.boot, nodeName: name, powerDelayMs: a.simPowerDelayMs }),
