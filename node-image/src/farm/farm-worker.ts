@@ -53,7 +53,7 @@ async function run(msg: ToWorker): Promise<void> {
     for (const [name, value] of Object.entries(docs)) documents.set(Number(index), name, value);
   }
   loading = false;
-  const farm = await Farm.start({ config, from: msg.from, to: msg.to, store: (i) => documents.forBmc(i), tls: await farmTls(config), farmTag: farmTagOf(config), log });
+  const farm = await Farm.start({ config, from: msg.from, to: msg.to, store: (i) => documents.forBmc(i), tls: await farmTls(config), farmTag: farmTagOf(config), ...(msg.lan ? { lan: msg.lan } : {}), log });
   collectStartGarbage();
   send({ type: 'ready', bmcs: farm.bmcs.length });
   let stopping = false;

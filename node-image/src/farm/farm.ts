@@ -22,6 +22,7 @@ import { parseQemuConfig } from '../machine/qemu-config';
 import { endpointOf, type BmcEndpoint } from './address-plan';
 import type { FarmConfig } from './farm-config';
 import { FarmNetworkInfo } from './farm-network-info';
+import type { LabLan } from './lab-network';
 import { namedLogger } from './named-logger';
 import { TimerWheel } from './timer-wheel';
 
@@ -42,6 +43,8 @@ export interface FarmSliceOptions {
   readonly tls?: TlsMaterial;
   /** Tags this farm's MACs (02:tt:tt:…), so two farms on one network differ. */
   readonly farmTag: number;
+  /** The lab network the BMCs' addresses are on (FARM_INTERFACE): what `lan print` reports of it. */
+  readonly lan?: LabLan;
   readonly log: Logger;
   readonly clock?: () => number;
   /** Quiet time before an awake BMC may rest (default REST_AFTER_MS) and how often that is looked at (REST_CHECK_MS). */
@@ -270,7 +273,7 @@ export class Farm {
         nodeName: name,
         announce: false,
         store: o.store(index),
-        network: new FarmNetworkInfo(endpoint.address, o.farmTag, index),
+        network: new FarmNetworkInfo(endpoint.address, o.farmTag, index, o.lan),
         createMachine: (ctx) => new SimMachine({ boot: ctx.boot, nodeName: name, powerDelayMs: a.simPowerDelayMs }),
         powerOnAtStart: (slot.settings?.powerOnAtStart ?? a.powerOnAtStart) && !slot.wokenBefore,
         hardware: { cpus, memoryMiB },
