@@ -5,10 +5,11 @@
  * differ between BMCs is shared: one random pool, one timer wheel driving every BMC's timers
  * (visiting only BMCs with something pending), one state store, one TLS certificate.
  */
-import { createSocket, type Socket } from 'node:dgram';
-import { BmcAgent, type AgentScheduler, type ScheduledAgent } from '../bmc/bmc-agent';
-import { ChassisState, CHASSIS_DOCUMENT } from '../bmc/chassis/chassis-state';
+import type { Socket } from 'node:dgram';
+import { BmcAgent } from '../bmc/bmc-agent';
 import type { UdpPeer } from '../transport/udp-server';
+import { bindSocket, MAX_PENDING, powersOnAtStart, Slot } from './farm-slot';
+import { WheelScheduler } from './wheel-scheduler';
 import { SimMachine } from '../machine/sim-machine';
 import { pooledRandom } from '../util/random-pool';
 import type { Logger } from '../util/logger';
@@ -24,12 +25,7 @@ import type { FarmConfig } from './farm-config';
 import { FarmNetworkInfo } from './farm-network-info';
 import type { LabLan } from './lab-network';
 import { namedLogger } from './named-logger';
-import { TimerWheel } from './timer-wheel';
 
-/** Timer resolution of the farm: the agent's own tick period. */
-export const WHEEL_GRANULARITY_MS = 100;
-/** One turn: 102.4 s, longer than any BMC deadline (60 s idle timeout, 60 s checkpoint). */
-const WHEEL_SLOTS = 1024;
 /** BMCs started at once: binds and state reads overlap without flooding the event loop. */
 const START_CONCURRENCY = 64;
 
@@ -76,71 +72,10 @@ export interface FarmBmc {
   readonly redfish?: RunningRedfishServer;
 }
 
-type Tick = (now: number) => number | null;
-
-/** The wheel as the agents see it; one interval for all of them. */
-class WheelScheduler implements AgentScheduler {
-  readonly wheel: TimerWheel<Tick>;
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(private readonly clock: () => number, log: Logger) {
-    this.wheel = new TimerWheel<Tick>(WHEEL_GRANULARITY_MS, WHEEL_SLOTS, clock());
-    this.timer = setInterval(() => {
-      const now = this.clock();
-      for (const tick of this.wheel.advance(now)) {
-        try {
-          const next = tick(now);
-          if (next !== null) this.wheel.schedule(tick, next);
-        } catch (err) {
-          log.error('BMC timer failed', { error: err instanceof Error ? err.message : String(err) });
-        }
-      }
-    }, WHEEL_GRANULARITY_MS);
-    this.timer.unref();
-  }
-
-  register(tick: Tick): ScheduledAgent {
-    return { wake: (at) => this.wheel.schedule(tick, at), cancel: () => this.wheel.cancel(tick) };
-  }
-
-  close(): void { clearInterval(this.timer); }
-}
-
 /** A BMC quiet this long (no datagram), with nothing volatile pending (BmcAgent.restable), rests. */
 export const REST_AFTER_MS = 10_000;
 /** How often awake BMCs are looked at for rest. */
 const REST_CHECK_MS = 5_000;
-/** Datagrams kept for a BMC while it wakes (clients retransmit anyway). */
-const MAX_PENDING = 32;
-
-/**
- * One BMC of the slice. Its socket is bound for the life of the farm; the BmcAgent behind it is
- * built when the first datagram arrives and stopped again once it may rest, so a farm holds full
- * BMCs only for those in use. What a resting BMC keeps is what a farm restart keeps: its state
- * store documents (users, boot flags, SEL, GUIDs, chassis settings).
- */
-class Slot implements FarmBmc {
-  agent: BmcAgent | null = null;
-  /** Its Redfish server, listening for the life of the slot (a request wakes the BMC). */
-  redfish?: RunningRedfishServer;
-  /** The Redfish service of the awake agent. */
-  redfishService: RedfishService | null = null;
-  /** Building the agent, or stopping it to rest; the next change waits for it. */
-  change: Promise<void> | null = null;
-  pending: Array<[Buffer, UdpPeer]> = [];
-  lastActive = 0;
-  /** Awake before in this process: a later wake is no BMC restart (no SEL event). */
-  wokenBefore = false;
-  /** Taken out of the farm (Farm.remove): it wakes no more. */
-  removed = false;
-  constructor(
-    readonly name: string,
-    readonly endpoint: BmcEndpoint,
-    readonly socket: Socket | null,
-    /** A managed farm's BMC: its own credentials and Redfish port (else the farm's configuration). */
-    readonly settings: FarmBmcSettings | null = null,
-  ) {}
-}
 
 export class Farm {
   private readonly awake = new Set<Slot>();
@@ -410,17 +345,3 @@ export class Farm {
   }
 }
 
-/** A BMC's IPMI socket, bound for the life of the farm. */
-function bindSocket(endpoint: BmcEndpoint): Promise<Socket> {
-  const socket = createSocket({ type: 'udp4', reuseAddr: false });
-  return new Promise<Socket>((resolve, reject) => {
-    socket.once('error', (err) => { try { socket.close(); } catch { /* not bound */ } reject(err); });
-    socket.bind(endpoint.port, endpoint.address, () => { socket.removeAllListeners('error'); resolve(socket); });
-  });
-}
-
-/** Whether a BMC's saved chassis settings power its machine on when the BMC starts (restore policy). */
-function powersOnAtStart(store: StateStore): boolean {
-  if (store.read(CHASSIS_DOCUMENT) === undefined) return false;
-  return new ChassisState({ store }).powerOnAtStart() !== undefined;
-}
