@@ -17,8 +17,8 @@ import { performance } from 'node:perf_hooks';
 import { BenchOrchestrator, docker, removeByPrefix, removeByPrefixNow } from './fleet-processes';
 import { rssKiB } from './farm-processes';
 import { cleanupOnExit, findExecutable, ProcessGroup, runCommand } from './processes';
-import { restorePrevious, allFarmBmcs, databaseCounts, expectStatus, fanOut, farmContainers, farmRoster, farmUsage, powerSweep, walkPages, type BatchNode } from './sim-fleet-checks';
-import { renderSimFleet, SIM_FLEET_BATCH, type SimFleetResult, type PageFigures } from './sim-fleet-report';
+import { restorePrevious, allFarmBmcs, databaseCounts, expectStatus, fanOut, farmContainers, farmRoster, farmUsage, powerSweep, walkPages, type BatchNode, type PowerSweep } from './sim-fleet-checks';
+import { renderSimFleet, SIM_FLEET_BATCH, type SimFleetSweep, type SimFleetResult, type PageFigures } from './sim-fleet-report';
 import { summarize } from './stats';
 import { DATABASE_FILE_NAME } from './fleet-seed';
 
@@ -127,6 +127,7 @@ async function measure(group: ProcessGroup, o: SimFleetOptions, main: string, fl
   });
   r.pages = pages;
 
+  let wereOn = new Set<number>();
   // 3. Power every node on through the API; read it back over IPMI, through the reconciler and the list.
   await phase('power on through the API', async () => {
     const c0 = api.cpuMs() ?? 0;
@@ -134,7 +135,8 @@ async function measure(group: ProcessGroup, o: SimFleetOptions, main: string, fl
     const [sweep] = await timed(() => powerSweep(nodes.map((x) => x.ipmi.port), { user: USER, password: PASSWORD }));
     const [reconcile, reconcileMs] = await timed(() => expectStatus<{ errors: unknown[] }>(api.http, 'POST', '/api/v1/reconcile', 200));
     const listed = await walkPages(api.http, `limit=1000&powerState=on`);
-    r.power = { apiMs: ms, apiFailures: failures.length, firstApiFailure: failures[0]?.error, orchestratorCpuMs: (api.cpuMs() ?? 0) - c0, sweep: { ...sweep, failures: sweep.failures.slice(0, 3), failed: sweep.failures.length }, reconcileMs, reconcileErrors: reconcile.errors.length, listedOn: listed.items };
+    wereOn = new Set(sweep.onPorts);
+    r.power = { apiMs: ms, apiFailures: failures.length, firstApiFailure: failures[0]?.error, orchestratorCpuMs: (api.cpuMs() ?? 0) - c0, sweep: trim(sweep), reconcileMs, reconcileErrors: reconcile.errors.length, listedOn: listed.items };
   });
 
   // 4. A farm container SIGKILLed: the reconciler brings it back with every BMC's power and users.
@@ -160,7 +162,8 @@ async function measure(group: ProcessGroup, o: SimFleetOptions, main: string, fl
     const sweep = await powerSweep(members.map((x) => x.ipmi.port), { user: USER, password: PASSWORD });
     const users = await powerSweep(sample.map((x) => x.ipmi.port), { user: 'bench3', password: 'Bench3-pass' });
     r.farmKill = { farm: farm.slice(fleetName.length + 1), bmcs: members.length, reconcileMs, repairs: repaired.repairs.filter((x) => `${fleetName}_${x.node}` === farm).map((x) => x.kind), reconcileErrors: repaired.errors.length,
-      sweep: { ...sweep, failures: sweep.failures.slice(0, 3), failed: sweep.failures.length }, userSample: sample.length, userLogins: users.on + users.off };
+      onBefore: members.filter((x) => wereOn.has(x.ipmi.port)).length, onAgain: sweep.onPorts.filter((port) => wereOn.has(port)).length,
+      sweep: trim(sweep), userSample: sample.length, userLogins: users.on + users.off };
   });
 
   // 5. The orchestrator SIGKILLed in the middle of a batch, restarted, reconciled, counted.
@@ -209,6 +212,11 @@ async function measure(group: ProcessGroup, o: SimFleetOptions, main: string, fl
   r.seconds = Math.round((Date.now() - started) / 1000);
   await api.stop();
   return r;
+}
+
+/** A sweep as the report keeps it: counts and the first failures. */
+function trim(s: PowerSweep): SimFleetSweep {
+  return { attempted: s.attempted, on: s.on, off: s.off, ms: s.ms, failures: s.failures.slice(0, 3), failed: s.failures.length };
 }
 
 async function latePorts(api: BenchOrchestrator, names: readonly string[]): Promise<number[]> {

@@ -72,6 +72,8 @@ export interface PowerSweep {
   readonly off: number;
   readonly failures: string[];
   readonly ms: number;
+  /** The ports whose BMC said on. */
+  readonly onPorts: number[];
 }
 
 /** Get Chassis Status in a session of the project's client on every port, `concurrency` at a time, spread over the range. */
@@ -79,17 +81,17 @@ export async function powerSweep(ports: readonly number[], credentials: { user: 
   const started = Date.now();
   let on = 0;
   let off = 0;
+  const onPorts: number[] = [];
   const order = sweepOrder(ports.length, concurrency).map((i) => ports[i]!);
   const failures = await fanOut(order, concurrency, async (port) => {
     const client = await IpmiClient.connect({ host: '127.0.0.1', port, ...credentials, timeoutMs: 2_000, retries: 3 });
     try {
-      if ((await client.powerStatus()) === 'on') on += 1;
-      else off += 1;
+      if ((await client.powerStatus()) === 'on') { on += 1; onPorts.push(port); } else off += 1;
     } finally {
       await client.close();
     }
   });
-  return { attempted: ports.length, on, off, failures: failures.map((f) => `port ${f.item}: ${f.error}`), ms: Date.now() - started };
+  return { attempted: ports.length, on, off, failures: failures.map((f) => `port ${f.item}: ${f.error}`), ms: Date.now() - started, onPorts };
 }
 
 /** Set Power Restore Policy "previous" (IPMI v2.0 section 28.8, policy 01b) on every port, `concurrency` at a time; the failures. */

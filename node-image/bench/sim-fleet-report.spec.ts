@@ -10,7 +10,7 @@ function result(): SimFleetResult {
     create: { batchMs: [4_000, 3_000], totalMs: 7_000, answered: 2_000, withAddresses: 2_000, distinctIpmiPorts: 2_000, orchestratorCpuMs: 3_000, farms: 1 },
     pages: [{ query: 'limit=100', pages: 20, items: 2_000, expected: 2_000, distinct: 2_000, summary: summary(10, 30) }],
     power: { apiMs: 20_000, apiFailures: 0, firstApiFailure: undefined, orchestratorCpuMs: 8_000, sweep: sweep(2_000, 2_000), reconcileMs: 300, reconcileErrors: 0, listedOn: 2_000 },
-    farmKill: { farm: 'farm-1', bmcs: 2_000, reconcileMs: 2_000, repairs: ['restarted'], reconcileErrors: 0, sweep: sweep(2_000, 2_000), userSample: 10, userLogins: 10 },
+    farmKill: { farm: 'farm-1', bmcs: 2_000, onBefore: 1_990, onAgain: 1_990, reconcileMs: 2_000, repairs: ['restarted'], reconcileErrors: 0, sweep: sweep(2_000, 2_000), userSample: 10, userLogins: 10 },
     orchestratorKill: { killAfterMs: 2_000, answeredBeforeKill: null, restartMs: 2_500, reconcileMs: 900, reconcileErrors: 0, batch: 1_000, late: 0, rows: 2_000, farmBmcs: 2_000, duplicateBmcs: 0, strayBmcs: 0, missingBmcs: 0, db: { ...db, nodes: 2_000, leases: 4_000 } },
     remove: { deleted: 2_000, apiMs: 30_000, apiFailures: 0, firstApiFailure: undefined, orchestratorCpuMs: 9_000, rowsListed: 0, db, farmBmcsLeft: 0, probed: 50, probedAnswering: 0 },
   };

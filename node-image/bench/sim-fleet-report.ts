@@ -26,7 +26,8 @@ export interface PageFigures {
   readonly summary: Summary;
 }
 
-type Sweep = Omit<PowerSweep, 'failures'> & { readonly failures: string[]; readonly failed: number };
+export type SimFleetSweep = Omit<PowerSweep, 'failures' | 'onPorts'> & { readonly failures: string[]; readonly failed: number };
+type Sweep = SimFleetSweep;
 interface Memory { readonly farms: FarmUsage[]; readonly orchestratorRssKiB: number }
 
 export interface SimFleetResult {
@@ -40,7 +41,7 @@ export interface SimFleetResult {
   memoryAtEnd?: Memory;
   pages?: PageFigures[];
   power?: { apiMs: number; apiFailures: number; firstApiFailure: string | undefined; orchestratorCpuMs: number; sweep: Sweep; reconcileMs: number; reconcileErrors: number; listedOn: number };
-  farmKill?: { farm: string; bmcs: number; reconcileMs: number; repairs: string[]; reconcileErrors: number; sweep: Sweep; userSample: number; userLogins: number };
+  farmKill?: { farm: string; bmcs: number; onBefore: number; onAgain: number; reconcileMs: number; repairs: string[]; reconcileErrors: number; sweep: Sweep; userSample: number; userLogins: number };
   orchestratorKill?: {
     killAfterMs: number; answeredBeforeKill: string | null; restartMs: number; reconcileMs: number; reconcileErrors: number; batch: number; late: number; rows: number;
     farmBmcs: number; duplicateBmcs: number; strayBmcs: number; missingBmcs: number; db: DatabaseCounts; lateAnswering?: number;
@@ -89,7 +90,7 @@ export function renderSimFleet(r: SimFleetResult, measuredOn: string): string {
   const p = r.power;
   if (p) targets.push(`- **Every node powered on through the API, seen on over IPMI and in the list**: ${formatCount(n - p.apiFailures)} / ${formatCount(n)} API calls, ${formatCount(p.sweep.on)} BMCs say on, ${formatCount(p.listedOn)} listed with powerState=on — ${verdict(p.apiFailures === 0 && p.sweep.on === n && p.listedOn === n)}.`);
   const f = r.farmKill;
-  if (f) targets.push(`- **A SIGKILLed farm comes back with every BMC, its power and users**: ${f.farm} (${formatCount(f.bmcs)} BMCs) ${f.repairs.join(', ') || 'not repaired'}; ${formatCount(f.sweep.on)} answer with power on; ${f.userLogins} / ${f.userSample} logins as a user added by ipmitool before the kill — ${verdict(f.sweep.on === f.bmcs && f.userLogins === f.userSample && f.reconcileErrors === 0)}.`);
+  if (f) targets.push(`- **A SIGKILLed farm comes back with every BMC, its power and users**: ${f.farm} (${formatCount(f.bmcs)} BMCs) ${f.repairs.join(', ') || 'not repaired'}; ${formatCount(f.sweep.on + f.sweep.off)} answer, ${formatCount(f.onAgain)} of the ${formatCount(f.onBefore)} that were on are on again (restore policy "previous", set over IPMI before the kill); ${f.userLogins} / ${f.userSample} logins as a user added by ipmitool before the kill — ${verdict(f.sweep.on + f.sweep.off === f.bmcs && f.onAgain === f.onBefore && f.userLogins === f.userSample && f.reconcileErrors === 0)}.`);
   const k = r.orchestratorKill;
   if (k) targets.push(`- **An orchestrator SIGKILLed in a batch: every node whole or absent, none twice**: ${formatCount(k.late)} of the batch of ${formatCount(k.batch)} kept; ${formatCount(k.rows)} rows, ${formatCount(k.farmBmcs)} BMCs in farms, ${k.duplicateBmcs} twice, ${k.strayBmcs} without a row, ${k.missingBmcs} rows without a BMC, ${k.db.notRunning} rows not running, ${k.db.leaseMismatches} without exactly one IPMI and one Redfish lease, ${k.db.duplicatePorts} ports leased twice — ${verdict([0, k.batch].includes(k.late) && k.farmBmcs === k.rows && k.duplicateBmcs + k.strayBmcs + k.missingBmcs + k.db.notRunning + k.db.leaseMismatches + k.db.duplicatePorts === 0 && (k.late === 0 || k.lateAnswering === k.late))}.`);
   const d = r.remove;
