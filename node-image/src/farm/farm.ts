@@ -15,11 +15,14 @@ import type { Logger } from '../util/logger';
 import type { StateStore } from '../state/state-store';
 import { RedfishService } from '../redfish/redfish-service';
 import { startRedfishServer, type RunningRedfishServer } from '../redfish/https-server';
+import { RedfishError } from '../redfish/errors';
+import type { RedfishRequest, RedfishResponse } from '../redfish/http-types';
 import type { TlsMaterial } from '../redfish/tls-certificate';
 import { parseQemuConfig } from '../machine/qemu-config';
 import { endpointOf, type BmcEndpoint } from './address-plan';
 import type { FarmConfig } from './farm-config';
 import { FarmNetworkInfo } from './farm-network-info';
+import type { LabLan } from './lab-network';
 import { namedLogger } from './named-logger';
 import { TimerWheel } from './timer-wheel';
 
@@ -40,6 +43,8 @@ export interface FarmSliceOptions {
   readonly tls?: TlsMaterial;
   /** Tags this farm's MACs (02:tt:tt:…), so two farms on one network differ. */
   readonly farmTag: number;
+  /** The lab network the BMCs' addresses are on (FARM_INTERFACE): what `lan print` reports of it. */
+  readonly lan?: LabLan;
   readonly log: Logger;
   readonly clock?: () => number;
   /** Quiet time before an awake BMC may rest (default REST_AFTER_MS) and how often that is looked at (REST_CHECK_MS). */
@@ -102,7 +107,7 @@ class WheelScheduler implements AgentScheduler {
 }
 
 /** A BMC quiet this long (no datagram), with nothing volatile pending (BmcAgent.restable), rests. */
-export const REST_AFTER_MS = 30_000;
+export const REST_AFTER_MS = 10_000;
 /** How often awake BMCs are looked at for rest. */
 const REST_CHECK_MS = 5_000;
 /** Datagrams kept for a BMC while it wakes (clients retransmit anyway). */
@@ -116,7 +121,10 @@ const MAX_PENDING = 32;
  */
 class Slot implements FarmBmc {
   agent: BmcAgent | null = null;
+  /** Its Redfish server, listening for the life of the slot (a request wakes the BMC). */
   redfish?: RunningRedfishServer;
+  /** The Redfish service of the awake agent. */
+  redfishService: RedfishService | null = null;
   /** Building the agent, or stopping it to rest; the next change waits for it. */
   change: Promise<void> | null = null;
   pending: Array<[Buffer, UdpPeer]> = [];
@@ -176,19 +184,18 @@ export class Farm {
     if (this.named.has(settings.name)) throw new Error(`a BMC named ${settings.name} is in the farm already`);
     if (settings.redfishPort !== null && !this.tlsReady) throw new Error(`${settings.name}: Redfish needs the farm's TLS certificate, and this farm has none`);
     const endpoint: BmcEndpoint = { index: settings.index, address: settings.address, port: settings.port };
+    // A BMC serving Redfish wakes at once to start its server; it may rest later like any other.
     const eager = settings.redfishPort !== null;
-    let socket: Socket | null = null;
-    if (!eager) {
-      try {
-        socket = await bindSocket(endpoint);
-      } catch (err) {
-        throw new Error(`${settings.name}: IPMI ${settings.address}:${settings.port}/udp: ${err instanceof Error ? err.message : String(err)}`);
-      }
+    let socket: Socket;
+    try {
+      socket = await bindSocket(endpoint);
+    } catch (err) {
+      throw new Error(`${settings.name}: IPMI ${settings.address}:${settings.port}/udp: ${err instanceof Error ? err.message : String(err)}`);
     }
     const slot = new Slot(settings.name, endpoint, socket, settings);
     this.named.set(settings.name, slot);
     this.slots.push(slot);
-    if (socket) this.listen(slot);
+    this.listen(slot);
     try {
       if (eager || settings.powerOnAtStart || powersOnAtStart(this.storeOf(settings.index))) await this.wake(slot);
     } catch (err) {
@@ -212,6 +219,8 @@ export class Farm {
     slot.pending.length = 0;
     this.awake.delete(slot);
     await agent?.stop();
+    slot.redfishService?.close();
+    slot.redfishService = null;
     await slot.redfish?.close();
     const socket = slot.socket;
     if (socket) await new Promise<void>((resolve) => { try { socket.close(() => resolve()); } catch { resolve(); } });
@@ -262,8 +271,9 @@ export class Farm {
         ipmi15: a.ipmi15,
         ipmi15AuthTypes: a.ipmi15AuthTypes,
         nodeName: name,
+        announce: false,
         store: o.store(index),
-        network: new FarmNetworkInfo(endpoint.address, o.farmTag, index),
+        network: new FarmNetworkInfo(endpoint.address, o.farmTag, index, o.lan),
         createMachine: (ctx) => new SimMachine({ boot: ctx.boot, nodeName: name, powerDelayMs: a.simPowerDelayMs }),
         powerOnAtStart: (slot.settings?.powerOnAtStart ?? a.powerOnAtStart) && !slot.wokenBefore,
         hardware: { cpus, memoryMiB },
@@ -275,11 +285,13 @@ export class Farm {
       slot.wokenBefore = true;
       const port = slot.settings ? slot.settings.redfishPort : (lazy ? null : (o.config.plan.mode === 'ports' ? a.redfishPort! + index : a.redfishPort!));
       if (port === null || !o.tls) return agent;
+      slot.redfishService = new RedfishService({ core: agent.core, random, log });
+      if (slot.redfish) return agent;
       try {
-        const service = new RedfishService({ core: agent.core, random, log });
-        slot.redfish = await startRedfishServer({ address: endpoint.address, port, tls: o.tls!, handle: (req, now) => service.handle(req, now), clock, log });
+        slot.redfish = await startRedfishServer({ address: endpoint.address, port, tls: o.tls!, handle: (req, now) => farm.serveRedfish(slot, req, now), clock, log });
         return agent;
       } catch (err) {
+        slot.redfishService = null;
         await agent.stop();
         throw new Error(`${name}: Redfish service: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -294,10 +306,10 @@ export class Farm {
         const endpoint = endpointOf(o.config.plan, index);
         const name = `${o.config.namePrefix}-${index}`;
         try {
-          const slot = new Slot(name, endpoint, lazy ? await bindSocket(endpoint) : null);
+          const slot = new Slot(name, endpoint, await bindSocket(endpoint));
           slots.push(slot);
           farm.named.set(name, slot);
-          if (slot.socket) farm.listen(slot);
+          farm.listen(slot);
           if (!lazy || a.powerOnAtStart || powersOnAtStart(o.store(index))) await farm.wake(slot);
         } catch (err) {
           failure ??= err instanceof Error ? new Error(`${name}: ${err.message}`) : err;
@@ -346,13 +358,32 @@ export class Farm {
     }
   }
 
-  /** Lets every awake BMC that has been quiet for REST_AFTER_MS, with nothing volatile pending, rest. */
+  /** A request to a BMC's Redfish server: the BMC is woken for it when it rests. */
+  private async serveRedfish(slot: Slot, req: RedfishRequest, now: number): Promise<RedfishResponse> {
+    slot.lastActive = this.clock();
+    await this.wake(slot);
+    const service = slot.redfishService;
+    if (!service) throw new RedfishError(503, 'ServiceTemporarilyUnavailable', 'This BMC is being removed or its farm is stopping.', ['5'], { 'Retry-After': '5' });
+    try {
+      return await service.handle(req, now);
+    } finally {
+      slot.lastActive = this.clock();
+    }
+  }
+
+  /**
+   * Lets every awake BMC that has been quiet for REST_AFTER_MS, with nothing volatile pending (its
+   * Redfish service's sessions, tasks and subscriptions included), rest.
+   */
   private restQuiet(): void {
     const now = this.clock();
     for (const slot of this.awake) {
-      if (!slot.socket || slot.redfish || slot.change || now - slot.lastActive < this.restAfterMs || !slot.agent?.restable(now)) continue;
+      if (!slot.socket || slot.change || now - slot.lastActive < this.restAfterMs || !slot.agent?.restable(now)) continue;
+      if (slot.redfishService && !slot.redfishService.restable(now)) continue;
       const agent = slot.agent;
       slot.agent = null;
+      slot.redfishService?.close();
+      slot.redfishService = null;
       this.awake.delete(slot);
       slot.change = agent.stop()
         .catch((err: unknown) => this.log.error('BMC could not rest cleanly', { bmc: slot.name, error: err instanceof Error ? err.message : String(err) }))
@@ -369,6 +400,8 @@ export class Farm {
       while (slot.change) await slot.change.catch(() => {});
       await slot.agent?.stop();
       slot.agent = null;
+      slot.redfishService?.close();
+      slot.redfishService = null;
       await slot.redfish?.close();
       const socket = slot.socket;
       if (socket) await new Promise<void>((resolve) => { try { socket.close(() => resolve()); } catch { resolve(); } });
