@@ -40,6 +40,8 @@ const REDFISH_OPTIONS_HELP = [
 import { runFarmBench } from './farm-bench';
 import { DEFAULT_SWARM_RUNS, renderSwarm, replaceSwarmSection, SWARM_OPTIONS_HELP, type SwarmBenchModule } from './swarm-bench-report';
 import { renderFarm, replaceFarmSection } from './farm-report';
+import { simFleetSection } from './sim-fleet-bench';
+import { DEFAULT_SIM_NODES, replaceSimFleetSection, SIM_FLEET_OPTIONS_HELP } from './sim-fleet-report';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 const AGENT_MAIN = resolve(__dirname, '..', '..', 'dist', 'main.js');
@@ -93,9 +95,13 @@ export interface BenchOptions {
   readonly swarmRuns: number;
   /** Measure only the Swarm part and rewrite only its section of docs/benchmarks.md. */
   readonly onlySwarm: boolean;
+  /** Sim nodes of the sim-fleet part (sim-fleet-bench.ts); 0 skips it. */
+  readonly simNodes: number;
+  /** Measure only the sim-fleet part and rewrite only its section of docs/benchmarks.md. */
+  readonly onlySimFleet: boolean;
 }
 
-export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900, bootRuns: DEFAULT_BOOT_RUNS, fleetRuns: DEFAULT_FLEET_RUNS, vmediaRuns: DEFAULT_VMEDIA_RUNS, webUiRuns: DEFAULT_WEB_UI_RUNS, onlyWebUi: false, onlyVmedia: false, redfishRequests: 20_000, sushyRuns: 20, onlyRedfish: false, farmBmcs: 10_000, farmLarge: 0, farmOnly: false, swarmRuns: DEFAULT_SWARM_RUNS, onlySwarm: false };
+export const DEFAULT_OPTIONS: BenchOptions = { runs: 200, warmup: 10, requests: 100_000, window: 16, sessions: 500, repeat: 3, profile: false, write: true, maxSeconds: 900, bootRuns: DEFAULT_BOOT_RUNS, fleetRuns: DEFAULT_FLEET_RUNS, vmediaRuns: DEFAULT_VMEDIA_RUNS, webUiRuns: DEFAULT_WEB_UI_RUNS, onlyWebUi: false, onlyVmedia: false, redfishRequests: 20_000, sushyRuns: 20, onlyRedfish: false, farmBmcs: 10_000, farmLarge: 0, farmOnly: false, swarmRuns: DEFAULT_SWARM_RUNS, onlySwarm: false, simNodes: DEFAULT_SIM_NODES, onlySimFleet: false };
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const o = { ...DEFAULT_OPTIONS };
@@ -129,9 +135,11 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       case '--farm-only': o.farmOnly = true; break;
       case '--swarm-runs': o.swarmRuns = num(a, argv[++i], 0, 20); break;
       case '--only-swarm': o.onlySwarm = true; break;
+      case '--sim-nodes': o.simNodes = num(a, argv[++i], 0, 10_000); break;
+      case '--only-sim-fleet': o.onlySimFleet = true; break;
       case '--no-write': o.write = false; break;
       case '--help': case '-h':
-        process.stdout.write(`npm run bench -- [options]\n${[...OPTIONS_HELP, ...NODE_RUNTIME_OPTIONS_HELP, ...FLEET_OPTIONS_HELP, ...VIRTUAL_MEDIA_OPTIONS_HELP, '--only-vmedia      measure only the virtual-media part; rewrite only its section of docs/benchmarks.md', ...REDFISH_OPTIONS_HELP, ...WEB_UI_OPTIONS_HELP, ...SWARM_OPTIONS_HELP].map((l) => `  ${l}`).join('\n')}\n`);
+        process.stdout.write(`npm run bench -- [options]\n${[...OPTIONS_HELP, ...NODE_RUNTIME_OPTIONS_HELP, ...FLEET_OPTIONS_HELP, ...VIRTUAL_MEDIA_OPTIONS_HELP, '--only-vmedia      measure only the virtual-media part; rewrite only its section of docs/benchmarks.md', ...REDFISH_OPTIONS_HELP, ...WEB_UI_OPTIONS_HELP, ...SWARM_OPTIONS_HELP, ...SIM_FLEET_OPTIONS_HELP].map((l) => `  ${l}`).join('\n')}\n`);
         process.exit(0);
         break;
       default: throw new Error(`unknown option ${a} (see --help)`);
@@ -398,6 +406,12 @@ async function main(): Promise<void> {
     process.stdout.write(text);
     return;
   }
+  if (options.onlySimFleet) {
+    const text = replaceSimFleetSection(readFileSync(REPORT_PATH, 'utf8'), await simFleetSection(options.simNodes || DEFAULT_SIM_NODES, REPO_ROOT, progress));
+    if (options.write) { writeFileSync(REPORT_PATH, text); progress(`wrote the sim-fleet section of ${REPORT_PATH}`); }
+    process.stdout.write(text);
+    return;
+  }
   if (options.onlySwarm) {
     const text = replaceSwarmSection(readFileSync(REPORT_PATH, 'utf8'), await swarmSection(options));
     if (options.write) { writeFileSync(REPORT_PATH, text); progress(`wrote the Swarm section of ${REPORT_PATH}`); }
@@ -425,6 +439,7 @@ async function main(): Promise<void> {
   text = insertBeforeReproduce(text, renderWebUi(await runWebUiBench({ runs: options.webUiRuns, repoRoot: REPO_ROOT, farmMain: FARM_MAIN, progress })));
   if (options.farmBmcs > 0) text = replaceFarmSection(text, await farmSection(options));
   if (options.swarmRuns > 0) text = replaceSwarmSection(text, await swarmSection(options));
+  if (options.simNodes > 0) text = replaceSimFleetSection(text, await simFleetSection(options.simNodes, REPO_ROOT, progress));
   if (options.write) {
     writeFileSync(REPORT_PATH, text);
     progress(`wrote ${REPORT_PATH}`);

@@ -4,7 +4,7 @@
  * it holds the nodes' BMC passwords.
  */
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import { SqliteAdapterFactory } from './sqlite-adapter';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { PrismaClient } from '../generated/prisma/client';
@@ -19,7 +19,7 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
   readonly databaseFile: string;
 
   constructor(databaseFile: string) {
-    super({ adapter: new PrismaBetterSqlite3({ url: databaseFile, timeout: BUSY_TIMEOUT_MS }) });
+    super({ adapter: new SqliteAdapterFactory({ url: databaseFile, timeout: BUSY_TIMEOUT_MS }) });
     this.databaseFile = databaseFile;
   }
 

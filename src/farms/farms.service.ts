@@ -16,6 +16,7 @@ import { leasePortOrNull, type NodeWithLeases } from '../nodes/node.model';
 import { pickFreePort, rangeText } from '../nodes/port-allocation';
 import { NodeRuntime, type NodeSpec } from '../runtime/node-runtime';
 import { FarmControlClient, FarmControlError, type FarmBmcRequest, type FarmBmcStatus } from './farm-control.client';
+import { CoalescingBatcher } from './coalescing-batcher';
 import { planPlacement } from './farm-placement';
 import { farmRuntimeRef, farmSpec } from './farm-spec';
 
@@ -35,6 +36,8 @@ export class FarmsService {
   private readonly logger = new Logger('Farms');
   /** One placement at a time: two batches never fill the same farm past its capacity. */
   private placing: Promise<unknown> = Promise.resolve();
+  /** Removals from one farm that arrive while one is under way go in its next control call. */
+  private readonly removals = new CoalescingBatcher<{ readonly id: string; readonly name: string }>((key, nodes) => this.removeNow(key.slice(1), nodes, key.startsWith('p')));
 
   constructor(
     private readonly config: AppConfig,
@@ -135,7 +138,11 @@ export class FarmsService {
   }
 
   /** Takes the nodes' BMCs out of their farm, their state too with purge; a farm that is gone has none. */
-  async removeBmcs(farmId: string, nodes: readonly { readonly id: string; readonly name: string }[], purge: boolean): Promise<void> {
+  removeBmcs(farmId: string, nodes: readonly { readonly id: string; readonly name: string }[], purge: boolean): Promise<void> {
+    return nodes.length === 0 ? Promise.resolve() : this.removals.run(`${purge ? 'p' : 'k'}${farmId}`, nodes);
+  }
+
+  private async removeNow(farmId: string, nodes: readonly { readonly id: string; readonly name: string }[], purge: boolean): Promise<void> {
     const farm = await this.prisma.farm.findUnique({ where: { id: farmId } });
     if (farm === null || nodes.length === 0) return;
     if ((await this.runtime.observe(farm.runtimeRef))?.state !== 'running') await this.ensureRunning(farm);

@@ -1,6 +1,6 @@
 /**
  * Sim nodes in farms end to end (SIM_PLACEMENT=farm), with the real Docker engine and the node image:
- * a batch becomes BMCs in two farm containers (FARM_CAPACITY=30), not one container per node; every
+ * a batch becomes BMCs in two farm containers (FARM_CAPACITY=200), not one container per node; every
  * BMC answers the project's IPMI client at the address the batch answered, each with its own MAC in
  * its LAN settings; power through the API and through ipmitool shows in the reconciler's bulk read;
  * deletes take BMCs out of their farm; a killed farm container comes back with every BMC; an
@@ -18,7 +18,7 @@ interface BatchNode { id: string; name: string; ipmi: { host: string; port: numb
 interface BatchBody { nodes: BatchNode[] }
 interface NodeBody { name: string; powerState: string; farm: string | null; vnc: unknown; state: string }
 
-const BATCH = 40;
+const BATCH = 300;
 const PASSWORD = 'farm-e2e-pass';
 const IMAGE = process.env['BMCFLEET_NODE_IMAGE'] ?? 'bmcfleet/node:latest';
 
@@ -54,7 +54,7 @@ async function macOf(port: number): Promise<string> {
 }
 
 describeWithTools(['docker', 'ipmitool'])('sim nodes in farms end to end', () => {
-  const fleet = new OrchestratorProcess(newFleetSettings(BATCH + 30, { RECONCILE_INTERVAL_S: '0', FARM_CAPACITY: '30', NODE_IMAGE: IMAGE }));
+  const fleet = new OrchestratorProcess(newFleetSettings(BATCH + 30, { RECONCILE_INTERVAL_S: '0', FARM_CAPACITY: '200', NODE_IMAGE: IMAGE }));
   beforeAll(() => buildOrchestrator());
   afterAll(() => fleet.cleanup());
 
@@ -76,29 +76,29 @@ describeWithTools(['docker', 'ipmitool'])('sim nodes in farms end to end', () =>
 
     // Every BMC answers the project's client at its own port; two of them have different MACs.
     for (const node of nodes) expect(await powerOf(node.ipmi.port)).toBe('off');
-    expect(await macOf(nodes[0]!.ipmi.port)).not.toBe(await macOf(nodes[35]!.ipmi.port));
+    expect(await macOf(nodes[0]!.ipmi.port)).not.toBe(await macOf(nodes[235]!.ipmi.port));
 
     // Power through the API, and through ipmitool; the reconciler reads both back in bulk.
     const on = await fleet.request('POST', `/api/v1/nodes/${nodes[1]!.name}/power`, { action: 'on' });
     expect(on).toEqual({ status: 200, body: { name: nodes[1]!.name, action: 'on', powerState: 'on' } });
-    const viaIpmitool = await ipmitool(nodes[32]!.ipmi.port, ['-C', '17', 'power', 'on'], { password: PASSWORD });
+    const viaIpmitool = await ipmitool(nodes[232]!.ipmi.port, ['-C', '17', 'power', 'on'], { password: PASSWORD });
     expect(viaIpmitool.status).toBe(0);
     expect((await fleet.request<{ errors: unknown[] }>('POST', '/api/v1/reconcile')).body.errors).toEqual([]);
     const powered = await fleet.request<{ items: { name: string }[] }>('GET', '/api/v1/nodes?limit=100&powerState=on');
-    expect(powered.body.items.map((n) => n.name).sort()).toEqual([nodes[1]!.name, nodes[32]!.name].sort());
+    expect(powered.body.items.map((n) => n.name).sort()).toEqual([nodes[1]!.name, nodes[232]!.name].sort());
 
     // Deletes take BMCs out of their farm.
     for (const node of nodes.slice(2, 5)) expect((await fleet.request('DELETE', `/api/v1/nodes/${node.name}${node === nodes[2] ? '?purge=true' : ''}`)).status).toBe(204);
     await expect(powerOf(nodes[3]!.ipmi.port)).rejects.toThrow();
-    expect(farmBmcs(`${name}_farm-1`)).toHaveLength(27);
+    expect(farmBmcs(`${name}_farm-1`)).toHaveLength(197);
 
     // A killed farm comes back (re-created on its volume) with every BMC of its nodes.
     spawnSync('docker', ['rm', '-f', `${name}_farm-2`], { encoding: 'utf8' });
     const repaired = await fleet.request<{ repairs: { kind: string; node: string }[]; errors: unknown[] }>('POST', '/api/v1/reconcile');
     expect(repaired.body.errors).toEqual([]);
     expect(repaired.body.repairs).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'recreated', node: 'farm-2' })]));
-    expect(farmBmcs(`${name}_farm-2`)).toHaveLength(10);
-    expect(await powerOf(nodes[39]!.ipmi.port)).toBe('off');
+    expect(farmBmcs(`${name}_farm-2`)).toHaveLength(100);
+    expect(await powerOf(nodes[299]!.ipmi.port)).toBe('off');
 
     // An orchestrator killed in the middle of a batch: after its restart, the batch is whole or gone.
     const pending = fleet.request('POST', '/api/v1/node-batches', { namePrefix: 'late', count: 20, machine: 'sim', ipmiPassword: PASSWORD }).catch(() => null);

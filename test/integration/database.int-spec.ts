@@ -215,4 +215,14 @@ describe('database on a real SQLite file', () => {
     await prisma.node.delete({ where: { name: 'in-farm' } });
     await prisma.farm.delete({ where: { id: 'farm-id-1' } });
   });
+
+  it('takes a statement with 10,000 bound values (a batch or a farm of 10,000 nodes by id), past Prisma\'s 999 default for SQLite', async () => {
+    const rows = Array.from({ length: 10_000 }, (_, i) => ({ ...nodeData(`big-${String(i).padStart(5, '0')}`), runtimeRef: `bmcfleet-big-${i}` }));
+    await prisma.node.createMany({ data: rows });
+    const ids = rows.map((row) => row.id);
+    expect(await prisma.node.count({ where: { name: { in: rows.map((row) => row.name) } } })).toBe(10_000);
+    expect((await prisma.node.updateMany({ where: { id: { in: ids } }, data: { powerState: 'on' } })).count).toBe(10_000);
+    expect((await prisma.node.findMany({ where: { id: { in: ids } }, select: { id: true } })).length).toBe(10_000);
+    expect((await prisma.node.deleteMany({ where: { id: { in: ids }, powerState: 'on' } })).count).toBe(10_000);
+  });
 });
