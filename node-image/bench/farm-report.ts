@@ -47,9 +47,10 @@ export function renderFarm(r: FarmBenchReport, measuredOn: string): string {
     'started with its state directory empty, swept (every BMC is woken and writes its state), then started again',
     'from the state that run saved; idle CPU and RSS are measured on the restarted farm. The sweep gives every BMC',
     'a session as the orchestrator opens one (suite 17: Open Session, RAKP 1 and 3, Set Session Privilege Level),',
-    'one command (Get System GUID) and Close Session: six round trips. Every BMC rests before the sweep, so each',
-    'session also wakes its BMC. Sessions/s depend on what else the machine runs (the load average is given);',
-    'the CPU time per session, farm and client side, moves far less with it, and says what two otherwise idle cores allow.', '');
+    'one command (Get System GUID) and Close Session: six round trips; the client\'s sessions share one UDP socket',
+    '(UdpHub), as a poller of many BMCs would. Every BMC rests before the sweep, so each session also wakes its BMC.',
+    'Sessions/s depend on what else the machine runs (the load average is given); the CPU time',
+    'per session, farm and client side, moves far less with it, and says what two otherwise idle cores allow.', '');
   const f = r.farm;
   const targets: string[] = [];
   if (f) {

@@ -2,13 +2,15 @@
  * A sweep of a farm with the project's own client: every BMC gets a full RMCP+ session as the
  * orchestrator opens one (Open Session, RAKP 1 and 3, Set Session Privilege Level to Administrator),
  * one command (Get System GUID, which also tells the BMCs apart) and Close Session, `concurrency`
- * at a time. Failures are collected per BMC, never thrown, so a sweep always reports how many answered.
+ * at a time, all on one UDP socket (UdpHub) as a poller of many BMCs would. Failures are collected per
+ * BMC, never thrown, so a sweep always reports how many answered.
  *
  * The sessions in flight are spread over the whole address range (sweepOrder), not on neighbours:
  * a farm's worker processes each host consecutive BMCs, and a sweep in address order would keep
  * only one of them busy at a time.
  */
 import { IpmiClient } from '../src/client/ipmi-client';
+import { UdpHub } from '../src/client/udp-link';
 import { AppCmd, NetFn } from '../src/protocol/netfn';
 
 export interface SweepTarget {
@@ -44,13 +46,14 @@ export async function sweep(targets: readonly SweepTarget[], o: { user: string; 
   const order = sweepOrder(targets.length, o.concurrency);
   let next = 0;
   let answered = 0;
+  const hub = await UdpHub.open();
   const worker = async (): Promise<void> => {
     while (next < order.length) {
       const i = order[next++]!;
       const t = targets[i]!;
       let client: IpmiClient | undefined;
       try {
-        client = await IpmiClient.connect({ host: t.address, port: t.port, user: o.user, password: o.password, timeoutMs: o.timeoutMs ?? 2_000, retries: o.retries ?? 3 });
+        client = await IpmiClient.connect({ hub, host: t.address, port: t.port, user: o.user, password: o.password, timeoutMs: o.timeoutMs ?? 2_000, retries: o.retries ?? 3 });
         guids[i] = (await client.requestOk(NetFn.App, AppCmd.GetSystemGuid)).toString('hex');
         answered++;
       } catch (err) {
@@ -60,6 +63,10 @@ export async function sweep(targets: readonly SweepTarget[], o: { user: string; 
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(o.concurrency, targets.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(o.concurrency, targets.length) }, worker));
+  } finally {
+    await hub.close();
+  }
   return { attempted: targets.length, answered, failures, guids, ms: Date.now() - started };
 }

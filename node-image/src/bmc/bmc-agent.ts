@@ -100,6 +100,11 @@ export interface BmcAgentOptions {
    * (a farm waking a BMC that rested: no restart, see farm.ts).
    */
   readonly restartEventAt?: number | null;
+  /**
+   * Whether the start is logged at info ("BMC listening"; default true). A farm, which logged the
+   * range it listens on once, wakes BMCs at session rates: their starts are logged at debug.
+   */
+  readonly announce?: boolean;
 }
 
 /** One timer source for many BMCs (farm/timer-wheel.ts): calls a BMC only when it asked to be. */
@@ -302,7 +307,7 @@ export class BmcAgent {
     });
     let receive: ((msg: Buffer, from: UdpPeer) => void) | undefined;
     let bound: UdpPeer;
-    if (o.socket) ({ bound, receive } = server.adopt(o.socket, handler));
+    if (o.socket) ({ bound, receive } = server.adopt(o.socket, handler, { address: o.address, port: o.port }));
     else bound = await server.listen(o.address, o.port, handler);
     boundPort = bound.port;
     if (o.solPort !== undefined && o.solPort !== bound.port) await listenOnSolPort(server, o.address, o.solPort, handler, log);
@@ -332,7 +337,7 @@ export class BmcAgent {
       agent.timer.unref();
     }
 
-    log.info('BMC listening', { address: bound.address, port: bound.port, solPort: o.solPort ?? bound.port, cipherSuites: o.cipherSuites.map((s) => s.id), ipmi15: o.ipmi15 ? v15Names : false });
+    (o.announce === false ? log.debug : log.info).call(log, 'BMC listening', { address: bound.address, port: bound.port, solPort: o.solPort ?? bound.port, cipherSuites: o.cipherSuites.map((s) => s.id), ipmi15: o.ipmi15 ? v15Names : false });
     // POWER_ON_AT_START, or the power restore policy ("always on", "previous" after a power loss).
     const restoreCause = chassis.powerOnAtStart();
     if (o.powerOnAtStart || restoreCause !== undefined) {

@@ -1,6 +1,6 @@
 /**
- * The project's own IPMI 2.0 / RMCP+ client over one UDP socket (IPMI v2.0 chapter 13; reference
- * sections 3–5, 7.4, 7.5). The orchestrator powers nodes with it, benchmarks measure in-session
+ * The project's own IPMI 2.0 / RMCP+ client over UDP, a socket of its own or a share of one
+ * (udp-link.ts) (IPMI v2.0 chapter 13; reference sections 3–5, 7.4, 7.5). The orchestrator powers nodes with it, benchmarks measure in-session
  * requests per second with it. All protocol work is ClientSession's (pure); this file only owns the
  * socket, the timers and the randomness.
  *
@@ -14,7 +14,7 @@
  * - sendPayload() / onPayload(): other payloads in the same session (SOL, type 1), and IPMI messages
  *   the BMC sends on its own (e.g. the unsolicited SOL Activating request), for SolConsole.
  */
-import { createSocket, Socket } from 'node:dgram';
+import { ownSocketLink, type UdpHub, type UdpLink } from './udp-link';
 import { pooledRandom } from '../util/random-pool';
 import { performance } from 'node:perf_hooks';
 import { CompletionCode, Privilege, privilegeName } from '../protocol/errors';
@@ -80,6 +80,11 @@ export interface IpmiClientOptions {
   readonly retries?: number;
   /** BMC key Kg, when the BMC has one configured. */
   readonly kg?: Buffer;
+  /**
+   * A socket shared with other clients (udp-link.ts), for many short sessions at once; `host` must
+   * then be an IPv4 address. Default: a socket of this client's own.
+   */
+  readonly hub?: UdpHub;
 }
 
 export const IpmiClientErrorCode = {
@@ -201,21 +206,17 @@ export class IpmiClient {
   private readonly queue: Pending[] = [];
   private closing: Promise<void> | null = null;
   private destroyed = false;
-  private socketClosed: Promise<void> | null = null;
+  private link: UdpLink | null = null;
+  private linkClosed: Promise<void> | null = null;
   private readonly payloadListeners = new Set<PayloadListener>();
 
   private constructor(
-    private readonly socket: Socket,
     private readonly options: IpmiClientOptions,
     readonly suite: CipherSuite,
     readonly privilege: number,
     private readonly timeoutMs: number,
     private readonly maxTries: number,
-  ) {
-    socket.on('message', (msg) => this.onDatagram(msg));
-    // Send/receive errors (e.g. ICMP port unreachable) surface here; the per-try timeout decides.
-    socket.on('error', () => {});
-  }
+  ) {}
 
   get host(): string { return this.options.host; }
   get port(): number { return this.options.port; }
@@ -226,16 +227,15 @@ export class IpmiClient {
   /** Opens a session (handshake with fresh random Rm, console session id and IVs). */
   static async connect(options: IpmiClientOptions): Promise<IpmiClient> {
     const { suite, privilege, timeoutMs, retries } = checkOptions(options);
-    const socket = createSocket({ type: 'udp4' });
-    const client = new IpmiClient(socket, options, suite, privilege, timeoutMs, retries + 1);
+    const client = new IpmiClient(options, suite, privilege, timeoutMs, retries + 1);
+    const sink = (msg: Buffer): void => client.onDatagram(msg);
     try {
-      await new Promise<void>((resolve, reject) => {
-        // The callback gets the error when the host name does not resolve.
-        socket.connect(options.port, options.host, (err?: Error) => {
-          if (err) reject(new IpmiClientError(IpmiClientErrorCode.Socket, `cannot reach BMC at ${client.where}: ${err.message}`));
-          else resolve();
-        });
-      });
+      client.link = options.hub ? options.hub.link(options.host, options.port, sink) : await ownSocketLink(options.host, options.port, sink);
+    } catch (err) {
+      client.destroyed = true;
+      throw new IpmiClientError(IpmiClientErrorCode.Socket, `cannot reach BMC at ${client.where}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    try {
       await client.handshake();
       if (privilege > Privilege.User) {
         const r = await client.request(NetFn.App, AppCmd.SetSessionPrivilegeLevel, Buffer.from([privilege]));
@@ -532,7 +532,7 @@ export class IpmiClient {
   private send(datagram: Buffer): void {
     if (this.destroyed) return;
     this.stats.sent++;
-    this.socket.send(datagram);
+    this.link?.send(datagram);
   }
 
   /** A fresh IV per encrypted packet (section 13.29), from the process's random pool. */
@@ -565,14 +565,8 @@ export class IpmiClient {
         p.timer = null;
         p.reject(error!);
       }
-      this.socketClosed = new Promise<void>((resolve) => {
-        try {
-          this.socket.close(() => resolve());
-        } catch {
-          resolve(); // already closed
-        }
-      });
+      this.linkClosed = this.link?.close() ?? Promise.resolve();
     }
-    return this.socketClosed ?? Promise.resolve();
+    return this.linkClosed ?? Promise.resolve();
   }
 }

@@ -26,6 +26,11 @@ describe('runCommand', () => {
       .resolves.toBe('$HOME|a b|;true');
   });
 
+  it('writes `input` to the tool\'s standard input', async () => {
+    await expect(runCommand(node, ['-e', 'let t = ""; process.stdin.on("data", (d) => { t += d; }).on("end", () => process.stdout.write(t.toUpperCase()))'], { timeoutMs: 10_000, input: 'address add\n' }))
+      .resolves.toBe('ADDRESS ADD\n');
+  });
+
   it('rejects with the exit code and the tool\'s stderr', async () => {
     const run = runCommand(node, ['-e', 'process.stderr.write("no such disk\\n"); process.exit(3)'], { timeoutMs: 10_000 });
     await expect(run).rejects.toThrow(CommandError);

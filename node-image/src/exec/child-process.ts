@@ -38,6 +38,8 @@ export interface RunCommandOptions {
   readonly timeoutMs: number;
   /** Largest stdout or stderr kept (default 4 MiB); more fails with 'output-too-large'. */
   readonly maxOutputBytes?: number;
+  /** Text written to the tool's standard input (default: none, stdin is closed). */
+  readonly input?: string;
 }
 
 const DEFAULT_MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
@@ -57,7 +59,7 @@ export async function runCommand(binary: string, args: readonly string[], option
     timeout: options.timeoutMs,
     killSignal: 'SIGKILL',
     maxBuffer: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
-    stdin: 'ignore',
+    ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
     stripFinalNewline: false,
     reject: false,
     cleanup: true,

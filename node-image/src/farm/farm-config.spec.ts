@@ -40,4 +40,15 @@ describe('loadFarmConfig', () => {
     expect(() => loadFarmConfig({ FARM_BMCS: '100', FARM_PORTS: '20000', REDFISH_PORT: '65500' })).toThrow(/REDFISH_PORT=65500 with FARM_PORTS needs ports up to 65599/);
     expect(() => loadFarmConfig({ FARM_BMCS: '2', FARM_PORTS: '20000', IPMI_ADDRESS: '0.0.0.0' })).toThrow(/IPMI_ADDRESS must be a real address with FARM_PORTS/);
   });
+
+  it('takes a lab interface with a lab network\'s first address, and refuses it with anything else', () => {
+    const c = loadFarmConfig({ FARM_BMCS: '50', FARM_ADDRESSES: '10.20.30.130', FARM_INTERFACE: 'eth0' });
+    expect(c.plan).toEqual({ mode: 'addresses', count: 50, firstAddress: '10.20.30.130', firstPort: 623 });
+    expect(c.labInterface).toBe('eth0');
+    expect(loadFarmConfig({ FARM_BMCS: '5' }).labInterface).toBeUndefined();
+    expect(() => loadFarmConfig({ FARM_BMCS: '5', FARM_INTERFACE: 'eth0' })).toThrow(/FARM_INTERFACE needs FARM_ADDRESSES/);
+    expect(() => loadFarmConfig({ FARM_BMCS: '5', FARM_INTERFACE: 'eth0', FARM_ADDRESSES: '127.1.0.1' })).toThrow(/loopback addresses need no interface/);
+    expect(() => loadFarmConfig({ FARM_BMCS: '5', FARM_INTERFACE: 'eth0', FARM_PORTS: '20000' })).toThrow(/FARM_INTERFACE and FARM_PORTS exclude each other/);
+    expect(() => loadFarmConfig({ FARM_BMCS: '5', FARM_INTERFACE: 'eth 0', FARM_ADDRESSES: '10.20.30.130' })).toThrow(/FARM_INTERFACE="eth 0" must be a network interface name/);
+  });
 });

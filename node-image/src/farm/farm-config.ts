@@ -1,10 +1,11 @@
 /**
  * The farm's configuration: the agent's own variables (IPMI_USER, IPMI_PASS, IPMI_CIPHER_SUITES,
  * BMC_STATE_DIR, REDFISH_PORT, …, read by config.ts) for every BMC, and the farm's: FARM_BMCS,
- * FARM_ADDRESSES or FARM_PORTS, FARM_WORKERS. Every problem is reported together, as for the agent.
+ * FARM_ADDRESSES or FARM_PORTS, FARM_INTERFACE, FARM_WORKERS. Every problem is reported together, as for the agent.
  */
 import { ConfigError, loadConfig, type AgentConfig } from '../config';
-import { checkPlan, type AddressPlan } from './address-plan';
+import { checkPlan, parseIpv4, type AddressPlan } from './address-plan';
+import { checkInterfaceName } from './lab-network';
 
 export const DEFAULT_FARM_FIRST_ADDRESS = '127.1.0.1';
 export const MAX_FARM_BMCS = 1_000_000;
@@ -17,6 +18,11 @@ export interface FarmConfig {
   readonly workers: number | undefined;
   /** BMC names are `${namePrefix}-${index}` (NODE_NAME, default "farm"). */
   readonly namePrefix: string;
+  /**
+   * FARM_INTERFACE: the interface of a lab network the BMCs' addresses are added to at the start and
+   * removed from at a clean stop (lab-network.ts); undefined = the addresses are there already (loopback).
+   */
+  readonly labInterface?: string | undefined;
 }
 
 export function loadFarmConfig(env: NodeJS.ProcessEnv): FarmConfig {
@@ -57,6 +63,14 @@ export function loadFarmConfig(env: NodeJS.ProcessEnv): FarmConfig {
   if (redfishPort !== undefined && count !== undefined && plan.mode === 'ports' && redfishPort + count - 1 > 65535) {
     problems.push(`REDFISH_PORT=${redfishPort} with FARM_PORTS needs ports up to ${redfishPort + count - 1} (one per BMC), past 65535`);
   }
+  const labInterface = env.FARM_INTERFACE || undefined;
+  if (labInterface !== undefined) {
+    const nameProblem = checkInterfaceName(labInterface);
+    if (nameProblem) problems.push(nameProblem);
+    if (portMode) problems.push('FARM_INTERFACE and FARM_PORTS exclude each other: on a lab network every BMC has its own address (FARM_ADDRESSES), port 623');
+    else if (addresses === undefined) problems.push('FARM_INTERFACE needs FARM_ADDRESSES: the first BMC\'s address on that interface\'s network, outside the range Docker hands out (--ip-range)');
+    else if ((parseIpv4(addresses) ?? 0) >>> 24 === 127) problems.push(`FARM_INTERFACE with FARM_ADDRESSES=${addresses}: loopback addresses need no interface; give an address of the lab network, or leave FARM_INTERFACE unset`);
+  }
   if (problems.length > 0 || agent === undefined) throw new ConfigError(problems);
-  return { agent, plan, workers, namePrefix: env.NODE_NAME || 'farm' };
+  return { agent, plan, workers, namePrefix: env.NODE_NAME || 'farm', labInterface };
 }

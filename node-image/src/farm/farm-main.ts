@@ -6,7 +6,7 @@
  * stops cleanly, state flushed, on SIGTERM/SIGINT.
  */
 import { loadFarmConfig, type FarmConfig } from './farm-config';
-import { createLogger } from '../util/logger';
+import { batchedStderr, createLogger } from '../util/logger';
 import { runFarm } from './farm-runner';
 
 /**
@@ -23,7 +23,7 @@ function main(): void {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(2);
   }
-  const log = createLogger({ debug: config.agent.debug, component: 'farm' });
+  const log = createLogger({ debug: config.agent.debug, component: 'farm', write: batchedStderr() });
   runFarm(config, log).catch((err: unknown) => {
     process.stderr.write(`farm failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);

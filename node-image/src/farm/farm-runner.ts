@@ -1,6 +1,7 @@
 /**
- * Runs a configured farm in this process: opens the farm's state store, starts every BMC, flushes
- * state in batches, and on SIGTERM/SIGINT stops every BMC and writes what is left.
+ * Runs a configured farm in this process: opens the farm's state store, puts the BMCs' addresses on
+ * the lab interface (FARM_INTERFACE), starts every BMC, flushes state in batches, and on
+ * SIGTERM/SIGINT stops every BMC, writes what is left and takes the addresses off the interface.
  */
 import { hostname } from 'node:os';
 import { FileStateStore } from '../state/file-state-store';
@@ -12,6 +13,7 @@ import { FarmStateStore } from './farm-state-store';
 import { Farm } from './farm';
 import { join } from 'node:path';
 import { FarmSupervisor, openFilesLimit, slicesOf, workersNeeded } from './farm-workers';
+import { LabInterface, type ClaimedLab } from './lab-interface';
 
 /**
  * One full collection after the start when the process runs with --expose-gc (npm run farm, the
@@ -59,22 +61,34 @@ export async function runFarm(config: FarmConfig, log: Logger): Promise<void> {
   const restored = state.bmcCount;
   const onFlushError = (err: unknown): void => log.error('farm state could not be written; kept for the next try', { error: String(err) });
   const workers = workerCount(config, openFilesLimit());
+  const lab: ClaimedLab | undefined = config.labInterface === undefined ? undefined : await new LabInterface(config.labInterface).claim(config.plan, log);
+  const releaseLab = async (): Promise<void> => {
+    if (!lab) return;
+    const removed = await lab.release();
+    log.info('BMC addresses taken off the lab interface', { interface: lab.lan.interfaceName, removed });
+  };
   let stopBmcs: () => Promise<void>;
-  if (workers === 1) {
-    const farm = await Farm.start({
-      config, from: 0, to: config.plan.count, store: (i) => state.forBmc(i), tls: await farmTls(config), farmTag: farmTagOf(config), log,
-    });
-    stopBmcs = () => farm.stop();
-    collectStartGarbage();
-  } else {
-    const supervisor = new FarmSupervisor(slicesOf(config.plan.count, workers, state.shardSize), state, log);
-    stopBmcs = () => supervisor.stop();
-    try {
-      await supervisor.start();
-    } catch (err) {
-      await supervisor.stop();
-      throw err;
+  try {
+    if (workers === 1) {
+      const farm = await Farm.start({
+        config, from: 0, to: config.plan.count, store: (i) => state.forBmc(i), tls: await farmTls(config), farmTag: farmTagOf(config),
+        ...(lab ? { lan: lab.lan } : {}), log,
+      });
+      stopBmcs = () => farm.stop();
+      collectStartGarbage();
+    } else {
+      const supervisor = new FarmSupervisor(slicesOf(config.plan.count, workers, state.shardSize), state, log, undefined, lab?.lan);
+      stopBmcs = () => supervisor.stop();
+      try {
+        await supervisor.start();
+      } catch (err) {
+        await supervisor.stop();
+        throw err;
+      }
     }
+  } catch (err) {
+    await releaseLab().catch((e: unknown) => log.error('BMC addresses could not be taken off the lab interface', { error: String(e) }));
+    throw err;
   }
   state.startAutoFlush(STATE_FLUSH_MS, onFlushError);
   const first = endpointOf(config.plan, 0);
@@ -82,6 +96,7 @@ export async function runFarm(config: FarmConfig, log: Logger): Promise<void> {
   log.info('farm listening', {
     bmcs: config.plan.count, workers, mode: config.plan.mode, first: `${first.address}:${first.port}`, last: `${last.address}:${last.port}`,
     restoredState: restored, startMs: Date.now() - started, redfishPort: config.agent.redfishPort ?? 'none',
+    ...(lab ? { interface: lab.lan.interfaceName, netmask: lab.lan.netmask, gateway: lab.lan.gateway ?? 'none' } : {}),
   });
   let stopping = false;
   const stop = (signal: string): void => {
@@ -91,6 +106,7 @@ export async function runFarm(config: FarmConfig, log: Logger): Promise<void> {
     state.stopAutoFlush();
     stopBmcs()
       .then(() => state.flush())
+      .then(() => releaseLab())
       .then(() => process.exit(0), (err: unknown) => { log.error('farm stop failed', { error: String(err) }); process.exit(1); });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

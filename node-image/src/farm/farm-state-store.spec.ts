@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FarmStateStore } from './farm-state-store';
@@ -69,6 +69,33 @@ describe('FarmStateStore', () => {
     writeFileSync(join(dir, 'farm-state-00000.json'), '{"version":1,"bmcs":');
     expect(() => FarmStateStore.open(dir)).toThrow(/farm-state-00000.json cannot be read/);
     writeFileSync(join(dir, 'farm-state-00000.json'), '{"version":7,"bmcs":{}}');
-    expect(() => FarmStateStore.open(dir)).toThrow(/is not a version 1 farm state file/);
+    expect(() => FarmStateStore.open(dir)).toThrow(/is not a version 1 or 2 farm state file/);
+    writeFileSync(join(dir, 'farm-state-00000.json'), '{"version":2,"values":["ja"],"bmcs":{"0":{"x.json":3}}}');
+    expect(() => FarmStateStore.open(dir)).toThrow(/BMC 0's x.json names no stored value/);
+  });
+
+  it('writes each distinct document of a shard once and reads it back for every BMC holding it', async () => {
+    const store = FarmStateStore.open(dir, 4);
+    const users = Buffer.from('{"users":["admin"]}');
+    for (let i = 0; i < 4; i++) {
+      store.forBmc(i).write('users.json', users);
+      store.forBmc(i).write('identity.json', Buffer.from(`{"guid":${i}}`));
+    }
+    await store.flush();
+    const file = JSON.parse(readFileSync(join(dir, 'farm-state-00000.json'), 'utf8')) as { version: number; values: string[] };
+    expect(file.version).toBe(2);
+    expect(file.values.filter((v) => v.includes('admin'))).toHaveLength(1);
+    const again = FarmStateStore.open(dir, 4);
+    for (let i = 0; i < 4; i++) {
+      expect(again.forBmc(i).read('users.json')!.toString()).toBe('{"users":["admin"]}');
+      expect(again.forBmc(i).read('identity.json')!.toString()).toBe(`{"guid":${i}}`);
+    }
+  });
+
+  it('reads the version 1 layout (documents inline), as farms before version 2 wrote it', () => {
+    writeFileSync(join(dir, 'farm-state-00000.json'), JSON.stringify({ version: 1, bmcs: { 3: { 'users.json': 'j{"a":1}' } } }));
+    const store = FarmStateStore.open(dir);
+    expect(store.forBmc(3).read('users.json')!.toString()).toBe('{"a":1}');
+    expect(store.bmcCount).toBe(1);
   });
 });

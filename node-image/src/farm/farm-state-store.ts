@@ -8,6 +8,10 @@
  *
  * A BMC's state is filed under its index in the farm (BMC 0 is the one at FARM_ADDRESSES or
  * FARM_PORTS), so a farm restarted with the same plan finds each BMC's state again.
+ *
+ * A shard file (version 2) holds each distinct document once, in `values`, and each BMC's documents
+ * as indices into it: most BMCs of a farm share their users table and SEL, so a shard is written
+ * (and serialised) at a fraction of its BMCs' sum. Version 1 files (documents inline) are read too.
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
@@ -16,7 +20,8 @@ import type { StateStore } from '../state/state-store';
 
 export const DEFAULT_SHARD_SIZE = 256;
 const SHARD_FILE = /^farm-state-(\d{5,})\.json$/;
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2;
+const INLINE_FORMAT_VERSION = 1;
 
 /**
  * A BMC's documents: name → "j" + compact JSON for JSON documents (most are), else "b" + base64.
@@ -54,9 +59,57 @@ class Interned {
   }
 }
 
+/** Version 2: every distinct document once; a BMC's documents name their index in `values`. */
 interface ShardFile {
-  readonly version: number;
+  readonly version: typeof FORMAT_VERSION;
+  readonly values: readonly string[];
+  readonly bmcs: Record<string, Record<string, number>>;
+}
+
+/** Version 1: every BMC's documents inline. */
+interface InlineShardFile {
+  readonly version: typeof INLINE_FORMAT_VERSION;
   readonly bmcs: Record<string, BmcDocuments>;
+}
+
+/** The documents of every BMC in a shard file's text; throws on anything but a version 1 or 2 shard. */
+export function readShard(text: string): Map<number, BmcDocuments> {
+  const file = JSON.parse(text) as Partial<ShardFile> | Partial<InlineShardFile>;
+  const out = new Map<number, BmcDocuments>();
+  if (typeof file.bmcs !== 'object' || file.bmcs === null) throw new Error('no bmcs');
+  if (file.version === INLINE_FORMAT_VERSION) {
+    for (const [index, docs] of Object.entries(file.bmcs as Record<string, BmcDocuments>)) out.set(Number(index), docs);
+    return out;
+  }
+  const values = (file as Partial<ShardFile>).values;
+  if (file.version !== FORMAT_VERSION || !Array.isArray(values)) throw new Error(`not a version ${INLINE_FORMAT_VERSION} or ${FORMAT_VERSION} farm state file`);
+  for (const [index, refs] of Object.entries(file.bmcs as Record<string, Record<string, number>>)) {
+    const docs: BmcDocuments = {};
+    for (const [name, ref] of Object.entries(refs)) {
+      const value = values[ref];
+      if (typeof value !== 'string') throw new Error(`BMC ${index}'s ${name} names no stored value`);
+      docs[name] = value;
+    }
+    out.set(Number(index), docs);
+  }
+  return out;
+}
+
+/** A shard file's text for these BMCs' documents (version 2). */
+export function writeShardText(bmcs: Iterable<[number, ReadonlyMap<string, string>]>): string {
+  const refs = new Map<string, number>();
+  const values: string[] = [];
+  const out: Record<string, Record<string, number>> = {};
+  for (const [index, docs] of bmcs) {
+    const entry: Record<string, number> = {};
+    for (const [name, value] of docs) {
+      let ref = refs.get(value);
+      if (ref === undefined) { ref = values.length; values.push(value); refs.set(value, ref); }
+      entry[name] = ref;
+    }
+    out[index] = entry;
+  }
+  return JSON.stringify({ version: FORMAT_VERSION, values, bmcs: out } satisfies ShardFile);
 }
 
 /**
@@ -78,6 +131,9 @@ export class FarmDocuments {
   }
 
   has(index: number): boolean { return this.bmcs.has(index); }
+
+  /** BMC `index`'s documents as held (not copied), undefined when it has none. */
+  heldBy(index: number): ReadonlyMap<string, string> | undefined { return this.bmcs.get(index); }
 
   /** Sets (value) or removes (undefined) one document of BMC `index`, in its stored form. */
   set(index: number, name: string, value: string | undefined): void {
@@ -133,17 +189,21 @@ export class FarmStateStore {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const store = new FarmStateStore(dir, shardSize);
     for (const name of readdirSync(dir).filter((n) => SHARD_FILE.test(n)).sort()) {
-      let shard: ShardFile;
+      let text: string;
       try {
-        shard = JSON.parse(readFileSync(join(dir, name), 'utf8')) as ShardFile;
+        text = readFileSync(join(dir, name), 'utf8');
       } catch (err) {
         throw new Error(`farm state ${join(dir, name)} cannot be read: ${err instanceof Error ? err.message : String(err)}`);
       }
-      if (shard.version !== FORMAT_VERSION || typeof shard.bmcs !== 'object' || shard.bmcs === null) {
-        throw new Error(`farm state ${join(dir, name)} is not a version ${FORMAT_VERSION} farm state file`);
+      let bmcs: Map<number, BmcDocuments>;
+      try {
+        bmcs = readShard(text);
+      } catch (err) {
+        const reason = err instanceof SyntaxError ? `cannot be read: ${err.message}` : `is not a version ${INLINE_FORMAT_VERSION} or ${FORMAT_VERSION} farm state file (${err instanceof Error ? err.message : String(err)})`;
+        throw new Error(`farm state ${join(dir, name)} ${reason}`);
       }
-      for (const [index, docs] of Object.entries(shard.bmcs)) {
-        for (const [n, v] of Object.entries(docs)) store.documents.set(Number(index), n, String(v));
+      for (const [index, docs] of bmcs) {
+        for (const [n, v] of Object.entries(docs)) store.documents.set(index, n, String(v));
       }
       store.dirty.clear(); // what was just read is on disk already
     }
@@ -188,14 +248,15 @@ export class FarmStateStore {
   }
 
   private async writeShard(shard: number): Promise<void> {
-    const bmcs: Record<string, BmcDocuments> = {};
+    const bmcs: Array<[number, ReadonlyMap<string, string>]> = [];
     const from = shard * this.shardSize;
     for (let i = from; i < from + this.shardSize; i++) {
-      if (this.documents.has(i)) bmcs[i] = this.documents.documentsOf(i);
+      const docs = this.documents.heldBy(i);
+      if (docs) bmcs.push([i, docs]);
     }
     const target = join(this.dir, `farm-state-${String(shard).padStart(5, '0')}.json`);
     const tmp = `${target}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify({ version: FORMAT_VERSION, bmcs } satisfies ShardFile), { mode: 0o600 });
+    await writeFile(tmp, writeShardText(bmcs), { mode: 0o600 });
     await rename(tmp, target);
   }
 }

@@ -4,7 +4,7 @@
  * the same environment as the parent's. Stops its BMCs on SIGTERM or when the parent goes away.
  */
 import { loadFarmConfig } from './farm-config';
-import { createLogger } from '../util/logger';
+import { batchedStderr, createLogger } from '../util/logger';
 import { FarmDocuments } from './farm-state-store';
 import { Farm } from './farm';
 import { collectStartGarbage, farmTagOf, farmTls } from './farm-runner';
@@ -45,7 +45,7 @@ class StateOutbox {
 
 async function run(msg: ToWorker): Promise<void> {
   const config = loadFarmConfig(process.env);
-  const log = createLogger({ debug: config.agent.debug, component: 'farm' });
+  const log = createLogger({ debug: config.agent.debug, component: 'farm', write: batchedStderr() });
   let loading = true; // what the parent sent needs no echo
   const outbox = new StateOutbox();
   const documents = new FarmDocuments((index, name, value) => { if (!loading) outbox.add(index, name, value); });
@@ -53,7 +53,7 @@ async function run(msg: ToWorker): Promise<void> {
     for (const [name, value] of Object.entries(docs)) documents.set(Number(index), name, value);
   }
   loading = false;
-  const farm = await Farm.start({ config, from: msg.from, to: msg.to, store: (i) => documents.forBmc(i), tls: await farmTls(config), farmTag: farmTagOf(config), log });
+  const farm = await Farm.start({ config, from: msg.from, to: msg.to, store: (i) => documents.forBmc(i), tls: await farmTls(config), farmTag: farmTagOf(config), ...(msg.lan ? { lan: msg.lan } : {}), log });
   collectStartGarbage();
   send({ type: 'ready', bmcs: farm.bmcs.length });
   let stopping = false;

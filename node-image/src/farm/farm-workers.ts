@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../util/logger';
 import type { BmcDocuments, FarmStateStore } from './farm-state-store';
+import type { LabLan } from './lab-network';
 
 /** Descriptors a process keeps for itself (stdio, IPC, state files, Redfish connections…). */
 export const RESERVED_FDS = 512;
@@ -23,7 +24,7 @@ const RESTART_DELAY_MS = 500;
 export const WORKER_EXEC_ARGV = ['--max-semi-space-size=8', '--expose-gc'];
 
 /** Parent → worker, then worker → parent messages. */
-export type ToWorker = { readonly type: 'start'; readonly from: number; readonly to: number; readonly documents: Record<number, BmcDocuments> };
+export type ToWorker = { readonly type: 'start'; readonly from: number; readonly to: number; readonly documents: Record<number, BmcDocuments>; readonly lan?: LabLan };
 export type FromWorker =
   | { readonly type: 'ready'; readonly bmcs: number }
   /** State changes in the order made ([BMC index, document name, stored form or null when removed]), sent once per turn of the worker's event loop. */
@@ -89,6 +90,8 @@ export class FarmSupervisor {
     private readonly state: FarmStateStore,
     private readonly log: Logger,
     private readonly workerScript = join(__dirname, 'farm-worker.js'),
+    /** The lab network the parent put the BMCs' addresses on (FARM_INTERFACE), for their `lan print`. */
+    private readonly lan?: LabLan,
   ) {
     this.slots = slices.map(([from, to], id) => ({ id, from, to, child: null, restarts: [] }));
   }
@@ -121,11 +124,14 @@ export class FarmSupervisor {
         if (!ready) { reject(new Error(`farm worker ${slot.id} exited before it was ready (${signal ?? `code ${code}`})`)); return; }
         if (this.stopping) return;
         this.log.error('farm worker died; starting it again with its BMCs\' state', { worker: slot.id, pid: child.pid, code, signal });
-        this.restart(slot);
+        // State changes the worker sent before it died may still be in the channel: the new worker
+        // starts from the documents once the channel has been read to its end.
+        if (child.connected) child.once('disconnect', () => this.restart(slot));
+        else this.restart(slot);
       });
       const documents: Record<number, BmcDocuments> = {};
       for (let i = slot.from; i < slot.to; i++) if (this.state.documents.has(i)) documents[i] = this.state.documentsOf(i);
-      child.send({ type: 'start', from: slot.from, to: slot.to, documents } satisfies ToWorker);
+      child.send({ type: 'start', from: slot.from, to: slot.to, documents, ...(this.lan ? { lan: this.lan } : {}) } satisfies ToWorker);
     });
   }
 

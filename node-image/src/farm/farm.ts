@@ -5,28 +5,27 @@
  * differ between BMCs is shared: one random pool, one timer wheel driving every BMC's timers
  * (visiting only BMCs with something pending), one state store, one TLS certificate.
  */
-import { createSocket, type Socket } from 'node:dgram';
-import { BmcAgent, type AgentScheduler, type ScheduledAgent } from '../bmc/bmc-agent';
-import { ChassisState, CHASSIS_DOCUMENT } from '../bmc/chassis/chassis-state';
+import type { Socket } from 'node:dgram';
+import { BmcAgent } from '../bmc/bmc-agent';
 import type { UdpPeer } from '../transport/udp-server';
+import { bindSocket, MAX_PENDING, powersOnAtStart, Slot } from './farm-slot';
+import { WheelScheduler } from './wheel-scheduler';
 import { SimMachine } from '../machine/sim-machine';
 import { pooledRandom } from '../util/random-pool';
 import type { Logger } from '../util/logger';
 import type { StateStore } from '../state/state-store';
 import { RedfishService } from '../redfish/redfish-service';
 import { startRedfishServer, type RunningRedfishServer } from '../redfish/https-server';
+import { RedfishError } from '../redfish/errors';
+import type { RedfishRequest, RedfishResponse } from '../redfish/http-types';
 import type { TlsMaterial } from '../redfish/tls-certificate';
 import { parseQemuConfig } from '../machine/qemu-config';
 import { endpointOf, type BmcEndpoint } from './address-plan';
 import type { FarmConfig } from './farm-config';
 import { FarmNetworkInfo } from './farm-network-info';
+import type { LabLan } from './lab-network';
 import { namedLogger } from './named-logger';
-import { TimerWheel } from './timer-wheel';
 
-/** Timer resolution of the farm: the agent's own tick period. */
-export const WHEEL_GRANULARITY_MS = 100;
-/** One turn: 102.4 s, longer than any BMC deadline (60 s idle timeout, 60 s checkpoint). */
-const WHEEL_SLOTS = 1024;
 /** BMCs started at once: binds and state reads overlap without flooding the event loop. */
 const START_CONCURRENCY = 64;
 
@@ -40,6 +39,8 @@ export interface FarmSliceOptions {
   readonly tls?: TlsMaterial;
   /** Tags this farm's MACs (02:tt:tt:…), so two farms on one network differ. */
   readonly farmTag: number;
+  /** The lab network the BMCs' addresses are on (FARM_INTERFACE): what `lan print` reports of it. */
+  readonly lan?: LabLan;
   readonly log: Logger;
   readonly clock?: () => number;
   /** Quiet time before an awake BMC may rest (default REST_AFTER_MS) and how often that is looked at (REST_CHECK_MS). */
@@ -71,68 +72,10 @@ export interface FarmBmc {
   readonly redfish?: RunningRedfishServer;
 }
 
-type Tick = (now: number) => number | null;
-
-/** The wheel as the agents see it; one interval for all of them. */
-class WheelScheduler implements AgentScheduler {
-  readonly wheel: TimerWheel<Tick>;
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(private readonly clock: () => number, log: Logger) {
-    this.wheel = new TimerWheel<Tick>(WHEEL_GRANULARITY_MS, WHEEL_SLOTS, clock());
-    this.timer = setInterval(() => {
-      const now = this.clock();
-      for (const tick of this.wheel.advance(now)) {
-        try {
-          const next = tick(now);
-          if (next !== null) this.wheel.schedule(tick, next);
-        } catch (err) {
-          log.error('BMC timer failed', { error: err instanceof Error ? err.message : String(err) });
-        }
-      }
-    }, WHEEL_GRANULARITY_MS);
-    this.timer.unref();
-  }
-
-  register(tick: Tick): ScheduledAgent {
-    return { wake: (at) => this.wheel.schedule(tick, at), cancel: () => this.wheel.cancel(tick) };
-  }
-
-  close(): void { clearInterval(this.timer); }
-}
-
 /** A BMC quiet this long (no datagram), with nothing volatile pending (BmcAgent.restable), rests. */
-export const REST_AFTER_MS = 30_000;
+export const REST_AFTER_MS = 10_000;
 /** How often awake BMCs are looked at for rest. */
 const REST_CHECK_MS = 5_000;
-/** Datagrams kept for a BMC while it wakes (clients retransmit anyway). */
-const MAX_PENDING = 32;
-
-/**
- * One BMC of the slice. Its socket is bound for the life of the farm; the BmcAgent behind it is
- * built when the first datagram arrives and stopped again once it may rest, so a farm holds full
- * BMCs only for those in use. What a resting BMC keeps is what a farm restart keeps: its state
- * store documents (users, boot flags, SEL, GUIDs, chassis settings).
- */
-class Slot implements FarmBmc {
-  agent: BmcAgent | null = null;
-  redfish?: RunningRedfishServer;
-  /** Building the agent, or stopping it to rest; the next change waits for it. */
-  change: Promise<void> | null = null;
-  pending: Array<[Buffer, UdpPeer]> = [];
-  lastActive = 0;
-  /** Awake before in this process: a later wake is no BMC restart (no SEL event). */
-  wokenBefore = false;
-  /** Taken out of the farm (Farm.remove): it wakes no more. */
-  removed = false;
-  constructor(
-    readonly name: string,
-    readonly endpoint: BmcEndpoint,
-    readonly socket: Socket | null,
-    /** A managed farm's BMC: its own credentials and Redfish port (else the farm's configuration). */
-    readonly settings: FarmBmcSettings | null = null,
-  ) {}
-}
 
 export class Farm {
   private readonly awake = new Set<Slot>();
@@ -176,19 +119,18 @@ export class Farm {
     if (this.named.has(settings.name)) throw new Error(`a BMC named ${settings.name} is in the farm already`);
     if (settings.redfishPort !== null && !this.tlsReady) throw new Error(`${settings.name}: Redfish needs the farm's TLS certificate, and this farm has none`);
     const endpoint: BmcEndpoint = { index: settings.index, address: settings.address, port: settings.port };
+    // A BMC serving Redfish wakes at once to start its server; it may rest later like any other.
     const eager = settings.redfishPort !== null;
-    let socket: Socket | null = null;
-    if (!eager) {
-      try {
-        socket = await bindSocket(endpoint);
-      } catch (err) {
-        throw new Error(`${settings.name}: IPMI ${settings.address}:${settings.port}/udp: ${err instanceof Error ? err.message : String(err)}`);
-      }
+    let socket: Socket;
+    try {
+      socket = await bindSocket(endpoint);
+    } catch (err) {
+      throw new Error(`${settings.name}: IPMI ${settings.address}:${settings.port}/udp: ${err instanceof Error ? err.message : String(err)}`);
     }
     const slot = new Slot(settings.name, endpoint, socket, settings);
     this.named.set(settings.name, slot);
     this.slots.push(slot);
-    if (socket) this.listen(slot);
+    this.listen(slot);
     try {
       if (eager || settings.powerOnAtStart || powersOnAtStart(this.storeOf(settings.index))) await this.wake(slot);
     } catch (err) {
@@ -212,6 +154,8 @@ export class Farm {
     slot.pending.length = 0;
     this.awake.delete(slot);
     await agent?.stop();
+    slot.redfishService?.close();
+    slot.redfishService = null;
     await slot.redfish?.close();
     const socket = slot.socket;
     if (socket) await new Promise<void>((resolve) => { try { socket.close(() => resolve()); } catch { resolve(); } });
@@ -262,8 +206,9 @@ export class Farm {
         ipmi15: a.ipmi15,
         ipmi15AuthTypes: a.ipmi15AuthTypes,
         nodeName: name,
+        announce: false,
         store: o.store(index),
-        network: new FarmNetworkInfo(endpoint.address, o.farmTag, index),
+        network: new FarmNetworkInfo(endpoint.address, o.farmTag, index, o.lan),
         createMachine: (ctx) => new SimMachine({ boot: ctx.boot, nodeName: name, powerDelayMs: a.simPowerDelayMs }),
         powerOnAtStart: (slot.settings?.powerOnAtStart ?? a.powerOnAtStart) && !slot.wokenBefore,
         hardware: { cpus, memoryMiB },
@@ -275,11 +220,13 @@ export class Farm {
       slot.wokenBefore = true;
       const port = slot.settings ? slot.settings.redfishPort : (lazy ? null : (o.config.plan.mode === 'ports' ? a.redfishPort! + index : a.redfishPort!));
       if (port === null || !o.tls) return agent;
+      slot.redfishService = new RedfishService({ core: agent.core, random, log });
+      if (slot.redfish) return agent;
       try {
-        const service = new RedfishService({ core: agent.core, random, log });
-        slot.redfish = await startRedfishServer({ address: endpoint.address, port, tls: o.tls!, handle: (req, now) => service.handle(req, now), clock, log });
+        slot.redfish = await startRedfishServer({ address: endpoint.address, port, tls: o.tls!, handle: (req, now) => farm.serveRedfish(slot, req, now), clock, log });
         return agent;
       } catch (err) {
+        slot.redfishService = null;
         await agent.stop();
         throw new Error(`${name}: Redfish service: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -294,10 +241,10 @@ export class Farm {
         const endpoint = endpointOf(o.config.plan, index);
         const name = `${o.config.namePrefix}-${index}`;
         try {
-          const slot = new Slot(name, endpoint, lazy ? await bindSocket(endpoint) : null);
+          const slot = new Slot(name, endpoint, await bindSocket(endpoint));
           slots.push(slot);
           farm.named.set(name, slot);
-          if (slot.socket) farm.listen(slot);
+          farm.listen(slot);
           if (!lazy || a.powerOnAtStart || powersOnAtStart(o.store(index))) await farm.wake(slot);
         } catch (err) {
           failure ??= err instanceof Error ? new Error(`${name}: ${err.message}`) : err;
@@ -346,13 +293,32 @@ export class Farm {
     }
   }
 
-  /** Lets every awake BMC that has been quiet for REST_AFTER_MS, with nothing volatile pending, rest. */
+  /** A request to a BMC's Redfish server: the BMC is woken for it when it rests. */
+  private async serveRedfish(slot: Slot, req: RedfishRequest, now: number): Promise<RedfishResponse> {
+    slot.lastActive = this.clock();
+    await this.wake(slot);
+    const service = slot.redfishService;
+    if (!service) throw new RedfishError(503, 'ServiceTemporarilyUnavailable', 'This BMC is being removed or its farm is stopping.', ['5'], { 'Retry-After': '5' });
+    try {
+      return await service.handle(req, now);
+    } finally {
+      slot.lastActive = this.clock();
+    }
+  }
+
+  /**
+   * Lets every awake BMC that has been quiet for REST_AFTER_MS, with nothing volatile pending (its
+   * Redfish service's sessions, tasks and subscriptions included), rest.
+   */
   private restQuiet(): void {
     const now = this.clock();
     for (const slot of this.awake) {
-      if (!slot.socket || slot.redfish || slot.change || now - slot.lastActive < this.restAfterMs || !slot.agent?.restable(now)) continue;
+      if (!slot.socket || slot.change || now - slot.lastActive < this.restAfterMs || !slot.agent?.restable(now)) continue;
+      if (slot.redfishService && !slot.redfishService.restable(now)) continue;
       const agent = slot.agent;
       slot.agent = null;
+      slot.redfishService?.close();
+      slot.redfishService = null;
       this.awake.delete(slot);
       slot.change = agent.stop()
         .catch((err: unknown) => this.log.error('BMC could not rest cleanly', { bmc: slot.name, error: err instanceof Error ? err.message : String(err) }))
@@ -369,6 +335,8 @@ export class Farm {
       while (slot.change) await slot.change.catch(() => {});
       await slot.agent?.stop();
       slot.agent = null;
+      slot.redfishService?.close();
+      slot.redfishService = null;
       await slot.redfish?.close();
       const socket = slot.socket;
       if (socket) await new Promise<void>((resolve) => { try { socket.close(() => resolve()); } catch { resolve(); } });
@@ -377,17 +345,3 @@ export class Farm {
   }
 }
 
-/** A BMC's IPMI socket, bound for the life of the farm. */
-function bindSocket(endpoint: BmcEndpoint): Promise<Socket> {
-  const socket = createSocket({ type: 'udp4', reuseAddr: false });
-  return new Promise<Socket>((resolve, reject) => {
-    socket.once('error', (err) => { try { socket.close(); } catch { /* not bound */ } reject(err); });
-    socket.bind(endpoint.port, endpoint.address, () => { socket.removeAllListeners('error'); resolve(socket); });
-  });
-}
-
-/** Whether a BMC's saved chassis settings power its machine on when the BMC starts (restore policy). */
-function powersOnAtStart(store: StateStore): boolean {
-  if (store.read(CHASSIS_DOCUMENT) === undefined) return false;
-  return new ChassisState({ store }).powerOnAtStart() !== undefined;
-}

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig, type AgentConfig } from '../config';
 import { FileStateStore } from '../state/file-state-store';
 import { loadTlsMaterial } from '../redfish/tls-certificate';
-import { createLogger, type Logger } from '../util/logger';
+import { batchedStderr, createLogger, type Logger } from '../util/logger';
 import { Farm } from './farm';
 import { startFarmControl } from './farm-control';
 import { FarmRoster } from './farm-roster';
@@ -99,7 +99,7 @@ function main(): void {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(2);
   }
-  const log = createLogger({ debug: config.agent.debug, component: 'farm' });
+  const log = createLogger({ debug: config.agent.debug, component: 'farm', write: batchedStderr() });
   run(config, log).catch((err: unknown) => {
     process.stderr.write(`farm failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);

@@ -100,6 +100,16 @@ export class RedfishService {
     this.events.close();
   }
 
+  /**
+   * Whether dropping this service now loses nothing a client holds: no session, no task (running or
+   * still to be read), no event subscription, no event stream. A farm BMC that serves Redfish rests
+   * only then.
+   */
+  restable(now: number): boolean {
+    return this.sessions.list(now).length === 0 && this.tasks.list().length === 0
+      && this.events.subscriptions.list().length === 0 && this.events.streamCount === 0;
+  }
+
   handle(req: RedfishRequest, now: number): Promise<RedfishResponse> {
     return this.router.handle(req, now);
   }

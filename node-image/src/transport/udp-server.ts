@@ -56,9 +56,9 @@ export class UdpServer {
   /**
    * Serves on a socket bound and owned by someone else (a farm, which keeps it while the BMC rests):
    * the owner hands each datagram to the returned receiver, and close() leaves the socket open.
+   * `bound` is where the owner bound it (asked of the socket when not given).
    */
-  adopt(socket: Socket, handler: DatagramHandler): { readonly bound: UdpPeer; readonly receive: (msg: Buffer, from: UdpPeer) => void } {
-    const bound = socket.address();
+  adopt(socket: Socket, handler: DatagramHandler, bound: UdpPeer = socket.address()): { readonly bound: UdpPeer; readonly receive: (msg: Buffer, from: UdpPeer) => void } {
     this.sockets.set(bound.port, socket);
     this.adopted.add(socket);
     const receive = (msg: Buffer, from: UdpPeer): void => {

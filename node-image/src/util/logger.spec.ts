@@ -1,4 +1,4 @@
-import { createLogger } from './logger';
+import { batchedStderr, createLogger } from './logger';
 import { namedLogger } from '../farm/named-logger';
 
 describe('createLogger', () => {
@@ -45,5 +45,29 @@ describe('createLogger', () => {
     const other = { debug: () => {}, info: (m: string, f?: Record<string, unknown>) => { seen.push([m, f]); }, warn: () => {}, error: () => {} };
     namedLogger(other, { bmc: 'farm-1' }).info('hello', { a: 1 });
     expect(seen).toEqual([['hello', { bmc: 'farm-1', a: 1 }]]);
+  });
+});
+
+describe('batchedStderr', () => {
+  it('writes the lines of one event-loop turn in one write, in order, and nothing when there were none', async () => {
+    const writes: string[] = [];
+    const line = batchedStderr((t) => writes.push(t));
+    line('a');
+    line('b');
+    expect(writes).toEqual([]);
+    await new Promise((r) => setImmediate(r));
+    expect(writes).toEqual(['a\nb\n']);
+    line('c');
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(writes).toEqual(['a\nb\n', 'c\n']);
+  });
+
+  it('writes what is left when the process exits', () => {
+    const writes: string[] = [];
+    const line = batchedStderr((t) => writes.push(t));
+    line('last words');
+    process.emit('exit', 0);
+    expect(writes).toEqual(['last words\n']);
   });
 });

@@ -53,4 +53,30 @@ export function createLogger(opts: { debug: boolean; write?: (line: string) => v
   return new JsonLogger(write, opts.debug, `,"component":${JSON.stringify(opts.component ?? 'bmc')}`, '');
 }
 
+/**
+ * A line writer for processes that log at session rates (a farm): lines are gathered and written to
+ * stderr once per event-loop turn, in one write, and whatever is left when the process exits is
+ * written then. A line is never lost to the batching, only delayed until the turn ends.
+ */
+export function batchedStderr(write: (text: string) => void = (text) => { process.stderr.write(text); }): (line: string) => void {
+  let lines: string[] = [];
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (lines.length === 0) return;
+    const text = `${lines.join('\n')}\n`;
+    lines = [];
+    try {
+      write(text);
+    } catch {
+      // stderr gone (closed pipe): nothing else to tell it to.
+    }
+  };
+  process.on('exit', flush);
+  return (line) => {
+    lines.push(line);
+    if (!scheduled) { scheduled = true; setImmediate(flush); }
+  };
+}
+
 export const silentLogger: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };

@@ -1,9 +1,10 @@
 import { Privilege } from '../../protocol/errors';
-import { MemoryStateStore, readJson, writeJson } from '../../state/state-store';
+import { MemoryStateStore, readJson, writeJson, type StateStore } from '../../state/state-store';
+import { FarmDocuments } from '../../farm/farm-state-store';
 import { ADMIN_USER_ID, MAX_USER_ID, NULL_USER_ID, USERS_DOCUMENT, UserStore, UserStoreError, UserStoreErrorCode } from './user-store';
 
 const config = { adminName: 'admin', adminPassword: 'password' };
-const make = (state = new MemoryStateStore(), c: { adminName: string; adminPassword: string } = config) => new UserStore({ state, ...c });
+const make = (state: StateStore = new MemoryStateStore(), c: { adminName: string; adminPassword: string } = config) => new UserStore({ state, ...c });
 const b = (s: string) => Buffer.from(s, 'latin1');
 
 function expectCode(fn: () => unknown, code: string): void {
@@ -320,5 +321,25 @@ describe('UserStore change listeners', () => {
     sut.onChange((c) => seen.push(c));
     expect(() => sut.setPassword(3, Buffer.alloc(0), 16)).toThrow(UserStoreError);
     expect(seen).toEqual([]);
+  });
+});
+
+describe('UserStore over a store keeping documents as text (a farm)', () => {
+  it('gives each BMC its own users when they start from the same stored table', () => {
+    const docs = new FarmDocuments();
+    const first = make(docs.forBmc(0));
+    first.setName(3, b('shared'));
+    // Every BMC starts from the same text, as a farm's BMCs do.
+    docs.forBmc(1).writeJsonText!(USERS_DOCUMENT, docs.forBmc(0).readJsonText!(USERS_DOCUMENT)!);
+    docs.forBmc(2).writeJsonText!(USERS_DOCUMENT, docs.forBmc(0).readJsonText!(USERS_DOCUMENT)!);
+    const one = make(docs.forBmc(1));
+    const two = make(docs.forBmc(2));
+    one.setName(3, b('mine'));
+    one.setPassword(ADMIN_USER_ID, b('other'), 16);
+    expect(two.get(3)!.name).toBe('shared');
+    expect(two.testPassword(ADMIN_USER_ID, b('password'), 16)).toBe('match');
+    expect(make(docs.forBmc(2)).get(3)!.name).toBe('shared');
+    expect(make(docs.forBmc(1)).get(3)!.name).toBe('mine');
+    expect(make(docs.forBmc(1)).testPassword(ADMIN_USER_ID, b('other'), 16)).toBe('match');
   });
 });

@@ -395,7 +395,27 @@ function configFingerprint(name: Buffer, password: Buffer): string {
   return value;
 }
 
-function loadDocument(state: StateStore, notes: string[]): { records: UserRecord[]; configuredFingerprint: string; lockoutPolicy: LockoutPolicy } | undefined {
+interface LoadedUsers {
+  readonly records: UserRecord[];
+  readonly configuredFingerprint: string;
+  readonly lockoutPolicy: LockoutPolicy;
+}
+
+/**
+ * The last users document read from a store that keeps documents as text, and what it gave: the BMCs
+ * of a farm mostly hold the very same users table, and one waking up need not decode it again.
+ */
+let lastLoaded: { readonly text: string; readonly loaded: LoadedUsers } | undefined;
+
+/** Records of its own for each UserStore (their Buffers are replaced on change, never written to: shared). */
+function ownCopy(loaded: LoadedUsers): LoadedUsers {
+  return { ...loaded, records: loaded.records.map((r) => ({ ...r })) };
+}
+
+function loadDocument(state: StateStore, notes: string[]): LoadedUsers | undefined {
+  const text = state.readJsonText?.(USERS_DOCUMENT);
+  const last = lastLoaded;
+  if (text !== undefined && last !== undefined && last.text === text) return ownCopy(last.loaded);
   let doc: UsersDocument | undefined;
   try {
     doc = readJson<UsersDocument>(state, USERS_DOCUMENT);
@@ -404,12 +424,16 @@ function loadDocument(state: StateStore, notes: string[]): { records: UserRecord
     return undefined;
   }
   if (!doc) return undefined;
+  let loaded: LoadedUsers;
   try {
-    return { records: parseRecords(doc), configuredFingerprint: String(doc.configuredFingerprint), lockoutPolicy: parsePolicy(doc.lockoutPolicy) };
+    loaded = { records: parseRecords(doc), configuredFingerprint: String(doc.configuredFingerprint), lockoutPolicy: parsePolicy(doc.lockoutPolicy) };
   } catch (err) {
     notes.push(`${USERS_DOCUMENT} is not usable (${err instanceof Error ? err.message : 'bad content'}); starting from the default users`);
     return undefined;
   }
+  if (text === undefined) return loaded;
+  lastLoaded = { text, loaded };
+  return ownCopy(loaded);
 }
 
 function parseRecords(doc: UsersDocument): UserRecord[] {

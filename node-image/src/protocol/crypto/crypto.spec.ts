@@ -1,3 +1,4 @@
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { confidentialityTrailer, decryptAesCbc128, encryptAesCbc128, stripConfidentialityTrailer } from './confidentiality';
 import { AUTH_ALGORITHMS, AuthAlgorithm, parseCipherSuiteList } from './cipher-suites';
 import { deriveSessionKeys, rakp2Hmac, rakp3Hmac, rakp4Icv, RakpParticipants } from './session-keys';
@@ -69,6 +70,30 @@ describe('AES-CBC-128 confidentiality (reference 4.2)', () => {
     expect(() => decryptAesCbc128(k2, Buffer.alloc(17))).toThrow(ProtocolError);
     expect(() => decryptAesCbc128(k2, Buffer.alloc(16))).toThrow(ProtocolError);
     expect(() => stripConfidentialityTrailer(Buffer.alloc(0))).toThrow(ProtocolError);
+  });
+  it('equals OpenSSL\'s AES-128-CBC for every length, with keys used in turn and after a refused payload', () => {
+    const keys = [randomBytes(20), randomBytes(20), randomBytes(32)];
+    for (let length = 0; length < 70; length++) {
+      for (const key of keys) {
+        const iv = randomBytes(16);
+        const plain = randomBytes(length);
+        const ours = encryptAesCbc128(key, iv, plain);
+        const openssl = createCipheriv('aes-128-cbc', key.subarray(0, 16), iv).setAutoPadding(false);
+        const padded = Buffer.concat([plain, confidentialityTrailer(length)]);
+        expect(ours).toEqual(Buffer.concat([iv, openssl.update(padded), openssl.final()]));
+        expect(() => decryptAesCbc128(key, ours.subarray(0, 17))).toThrow(ProtocolError);
+        expect(decryptAesCbc128(key, ours)).toEqual(plain);
+      }
+    }
+  });
+  it('follows a key Buffer changed in place', () => {
+    const key = Buffer.alloc(20, 1);
+    const iv = Buffer.alloc(16, 7);
+    const before = encryptAesCbc128(key, iv, Buffer.from('same'));
+    key.fill(2);
+    const after = encryptAesCbc128(key, iv, Buffer.from('same'));
+    expect(after).not.toEqual(before);
+    expect(decryptAesCbc128(Buffer.alloc(20, 2), after)).toEqual(Buffer.from('same'));
   });
 });
 
