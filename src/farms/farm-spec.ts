@@ -17,6 +17,8 @@ const MIB = 1024 * 1024;
 /** Memory of a farm: the process, and per BMC its sockets, its awake agent and its Redfish listener. */
 const FARM_BASE_MIB = 192;
 const FARM_KIB_PER_BMC = 512;
+/** The managed farm's BMC_STATE_DIR on its disk: roster, every BMC's state, the farm's one Redfish certificate. */
+export const FARM_STATE_DIR = `${DISK_PATH}/bmc`;
 /** Names: farm-1, farm-2, … */
 export const FARM_NAME_PREFIX = 'farm-';
 
@@ -58,7 +60,7 @@ export function farmSpec(farm: FarmRowRef, context: FarmSpecContext): NodeSpec {
   const env: Record<string, string> = {
     MACHINE: 'sim',
     NODE_NAME: farm.name,
-    BMC_STATE_DIR: `${DISK_PATH}/bmc`,
+    BMC_STATE_DIR: FARM_STATE_DIR,
     // The BMCs answer at the publish address: the farm's one Redfish certificate names it.
     FARM_TLS_NAMES: context.publishAddress,
   };

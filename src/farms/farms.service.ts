@@ -149,6 +149,32 @@ export class FarmsService {
     await this.control.remove(farm.runtimeRef, nodes.map((node) => ({ name: node.name, nodeId: node.id })), purge);
   }
 
+  /**
+   * Removes a farm that hosts nothing any more: no node row (any state) names it and its control
+   * (when it runs) lists no BMC. Its runtime node and disk go (kept state of BMCs deleted without
+   * purge with it), then its row. Under the placement lock: no batch can place a node in it
+   * meanwhile, nor make a new farm of the same name while its runtime node is being removed. False
+   * when it is not empty (nothing done). Rejects with the runtime's error; its row stays, so the
+   * next reconciler run tries again.
+   */
+  removeIfEmpty(farmId: string): Promise<boolean> {
+    const run = this.placing.then(() => this.removeIfEmptyNow(farmId));
+    this.placing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async removeIfEmptyNow(farmId: string): Promise<boolean> {
+    const farm = await this.farmOf(farmId);
+    if (farm === null) return false;
+    if ((await this.prisma.node.count({ where: { farmId } })) > 0) return false;
+    if ((await this.runtime.observe(farm.runtimeRef))?.state === 'running' && (await this.control.list(farm.runtimeRef)).length > 0) return false;
+    await this.runtime.remove({ id: farm.id, name: farm.name, ref: farm.runtimeRef, host: farm.host }, 'purge');
+    // Restrict: a row placed in it since (never, under the lock) would make this fail, not cascade.
+    await this.prisma.farm.delete({ where: { id: farm.id } });
+    this.logger.log(`farm ${farm.name} removed with its disk: it hosted no node any more`);
+    return true;
+  }
+
   /** Every BMC the farm hosts, with its power state: one call for the whole farm. */
   states(farm: FarmRow): Promise<FarmBmcStatus[]> {
     return this.control.list(farm.runtimeRef);

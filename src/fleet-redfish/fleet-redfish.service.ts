@@ -20,7 +20,7 @@ import { fleetLocationOf, routeFleetPath, rewriteNodeBody, type FleetRoute, type
 import { fleetServiceRoot, nodeCollection, odataServiceDocument, sessionCollection, sessionResource, sessionServiceResource } from './fleet-resources';
 import { FleetSessions } from './fleet-sessions';
 import { LoginLimiter } from '../common/auth/login-limiter';
-import { CertificateNotReady, NodeCertificates } from './node-certificates';
+import { CertificateNotReady, certificateOwnerOf, NodeCertificates, type FarmRuntime } from './node-certificates';
 import { NodeRedfishClient, NodeRedfishUnreachable, type NodeHttpResponse } from './node-redfish-client';
 import { HostAddresses } from '../nodes/host-addresses.service';
 
@@ -187,7 +187,7 @@ export class FleetRedfishService {
   }
 
   private async proxy(route: Extract<FleetRoute, { kind: 'node' }>, method: string, req: RedfishRequest, caller: NonNullable<Caller>): Promise<RedfishResponse> {
-    const node = await this.prisma.node.findUnique({ where: { id: route.nodeId }, include: { leases: true } });
+    const node = await this.prisma.node.findUnique({ where: { id: route.nodeId }, include: { leases: true, farm: { select: { runtimeRef: true, runtimeId: true } } } });
     if (node === null) throw notFound(req.path);
     this.refuseIfLocked(caller.credentials, req);
     if (!credentialsMatch(caller.credentials, { user: node.ipmiUser, password: node.ipmiPassword })) this.refused(caller.credentials, req, `not the BMC credentials of node ${node.name}`);
@@ -215,9 +215,9 @@ export class FleetRedfishService {
   }
 
   /** A certificate refusal forgets the pin and asks once more with the one read back now (the agent may have made a new one). */
-  private async ask(node: NodeWithLeases, port: number, outgoing: { method: string; path: string; headers: Record<string, string>; body: Buffer }): Promise<NodeHttpResponse> {
+  private async ask(node: NodeWithLeases & { farm: FarmRuntime | null }, port: number, outgoing: { method: string; path: string; headers: Record<string, string>; body: Buffer }): Promise<NodeHttpResponse> {
     const host = await this.addresses.of(node.host);
-    const target = async () => ({ host, port, certificatePem: await this.certificates.pinned(node) });
+    const target = async () => ({ host, port, certificatePem: await this.certificates.pinned(certificateOwnerOf(node)) });
     try {
       return await this.client.request(await target(), outgoing);
     } catch (error) {

@@ -2,10 +2,9 @@
 import { Module } from '@nestjs/common';
 import { NodeBatchesController } from './node-batches.controller';
 import { NodeBatchesService } from './node-batches.service';
-import { FarmBatch } from './farm-batch';
 
 @Module({
   controllers: [NodeBatchesController],
-  providers: [NodeBatchesService, FarmBatch],
+  providers: [NodeBatchesService],
 })
 export class NodeBatchesModule {}

@@ -5,7 +5,7 @@ import type { NodeDeployer } from '../nodes/node-deployer';
 import type { NodeView } from '../nodes/node.model';
 import type { NodesService } from '../nodes/nodes.service';
 import type { FarmsService } from '../farms/farms.service';
-import type { FarmBatch } from './farm-batch';
+import type { FarmBatch } from '../farms/farm-batch';
 import type { NodeRuntime } from '../runtime/node-runtime';
 import { BATCH_CREATE_CONCURRENCY, NodeBatchesService } from './node-batches.service';
 

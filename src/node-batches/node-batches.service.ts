@@ -24,7 +24,7 @@ import { ANY_HOST } from '../nodes/port-leases.service';
 import { NodeRuntime } from '../runtime/node-runtime';
 import { BatchNameError, batchNames } from './batch-names';
 import { FARM_LEASE_KINDS, FarmsService } from '../farms/farms.service';
-import { FarmBatch } from './farm-batch';
+import { FarmBatch } from '../farms/farm-batch';
 import { CreateNodeBatchDto } from './dto/create-node-batch.dto';
 
 /** Creates in flight at once: each starts a runtime node and waits for its BMC (2 cores, shared). */

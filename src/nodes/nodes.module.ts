@@ -31,6 +31,7 @@ import { ContainerlabNodeSource } from '../containerlab/containerlab-node-source
 import { NodesContainerlabSource } from './nodes-containerlab-source';
 import { FarmControlClient } from '../farms/farm-control.client';
 import { FarmsService } from '../farms/farms.service';
+import { FarmBatch } from '../farms/farm-batch';
 
 @Global()
 @Module({
@@ -59,8 +60,9 @@ import { FarmsService } from '../farms/farms.service';
     NodeDeployer,
     FarmControlClient,
     FarmsService,
+    FarmBatch,
     { provide: ContainerlabNodeSource, useClass: NodesContainerlabSource },
   ],
-  exports: [FarmsService, FarmControlClient, NodesService, PortLeases, HostAddresses, NodeImageService, FleetIdentity, NodeEvents, NodeRuntime, NodeDeployer, NodeBmc, ContainerlabNodeSource],
+  exports: [FarmsService, FarmBatch, FarmControlClient, NodesService, PortLeases, HostAddresses, NodeImageService, FleetIdentity, NodeEvents, NodeRuntime, NodeDeployer, NodeBmc, ContainerlabNodeSource],
 })
 export class NodesModule {}

@@ -28,6 +28,9 @@ import { isLeaseKind, leasesText, type LeaseKind } from './lease-kinds';
 import { noBusyPorts, PortLeases } from './port-leases.service';
 import { nodeSizeProblems } from './node-bounds';
 import { generateSecret, GENERATED_IPMI_PASSWORD_LENGTH, VNC_PASSWORD_LENGTH } from './generate-secret';
+import { FarmsService } from '../farms/farms.service';
+import { FarmBatch } from '../farms/farm-batch';
+import { farmRefusedFields } from '../farms/farm-node-request';
 
 /** Defaults of design.md section 1, used when neither the request nor NODE_DEFAULTS_* sets them. */
 const DEFAULTS = { memoryMiB: 2048, cpus: 2, diskSizeGiB: 20, bootMode: 'bios', bootMenuTimeoutMs: 0, machine: 'qemu', ipmiUser: 'admin' } as const;
@@ -68,6 +71,8 @@ export class NodesService {
     private readonly media: IsoLibrary,
     private readonly leases: PortLeases,
     private readonly addresses: HostAddresses,
+    private readonly farms: FarmsService,
+    private readonly farmBatch: FarmBatch,
   ) {}
 
   async list(): Promise<NodeView[]> {
@@ -101,6 +106,8 @@ export class NodesService {
   }
 
   async create(dto: CreateNodeDto): Promise<CreatedNode> {
+    const machine = dto.machine ?? this.config.nodeDefaults['MACHINE'] ?? DEFAULTS.machine;
+    if (machine === 'sim' && this.farms.enabled) return this.createInFarm(dto);
     const networks = dto.networks ?? [];
     const labInterfaces = dto.labInterfaces ?? [];
     const taken = vmInterfaces(networks.length).filter((name) => labInterfaces.includes(name));
@@ -125,7 +132,7 @@ export class NodesService {
     const data = {
       id,
       name: dto.name,
-      machine: dto.machine ?? defaults['MACHINE'] ?? DEFAULTS.machine,
+      machine,
       ...size,
       cdrom,
       bootMode: dto.bootMode ?? DEFAULTS.bootMode,
@@ -181,6 +188,28 @@ export class NodesService {
     return givenPassword === undefined ? { ...view, generatedIpmiPassword: password } : view;
   }
 
+  /**
+   * A sim node with SIM_PLACEMENT=farm: a batch of one (FarmBatch), so it is placed, answered and
+   * rolled back after a crash exactly as a batch's node is. Fields a farm BMC cannot honour get a 400.
+   */
+  private async createInFarm(dto: CreateNodeDto): Promise<CreatedNode> {
+    const refused = farmRefusedFields(dto);
+    if (refused.length > 0) throw new BadRequestException(refused);
+    if (dto.host !== undefined) this.namedHost(await this.runtimeHosts(), dto.host);
+    if ((await this.prisma.node.findUnique({ where: { name: dto.name }, select: { id: true } })) !== null) throw new ConflictException(`node ${dto.name} already exists`);
+    const givenPassword = dto.ipmiPassword ?? this.config.nodeDefaults['IPMI_PASS'];
+    const password = givenPassword ?? generateSecret(GENERATED_IPMI_PASSWORD_LENGTH);
+    const { memoryMiB, cpus, diskSizeGiB, bootMode, bootMenuTimeoutMs, enableKvm } = dto;
+    const row = Object.fromEntries(Object.entries({ memoryMiB, cpus, diskSizeGiB, bootMode, bootMenuTimeoutMs, enableKvm }).filter(([, value]) => value !== undefined));
+    await this.farmBatch.create([dto.name], { password, ipmiUser: dto.ipmiUser, powerOnAtStart: dto.powerOnAtStart ?? false, row, what: `node ${dto.name}` }).catch((error: unknown) => {
+      // Two creates of one name at once: the second's rows break the unique name.
+      if ((error as { code?: unknown }).code === 'P2002') throw new ConflictException(`node ${dto.name} already exists`);
+      throw error;
+    });
+    const view = await this.view(await this.row(dto.name));
+    return givenPassword === undefined ? { ...view, generatedIpmiPassword: password } : view;
+  }
+
   /** The VNC console's address and password (null for a node made before VNC passwords, until re-created). */
   async vnc(name: string): Promise<{ name: string; host: string; port: number; password: string | null }> {
     const node = await this.row(name);
@@ -200,6 +229,8 @@ export class NodesService {
     // deleteMany: the reconciler may have finished this delete meanwhile.
     await this.prisma.node.deleteMany({ where: { id: node.id } });
     this.logger.log(`node ${name} deleted${purge ? ' with its disk' : ''}`);
+    // Its farm's last node: the farm goes too (else the reconciler's next run removes it).
+    if (node.farmId !== null) await this.farms.removeIfEmpty(node.farmId).catch((error: unknown) => this.logger.warn(`farm of ${name} not removed: ${messageOf(error)}; the reconciler retries`));
   }
 
   async power(name: string, action: PowerActionName): Promise<{ name: string; action: PowerActionName; powerState: PowerState }> {

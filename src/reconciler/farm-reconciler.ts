@@ -1,7 +1,8 @@
 /**
  * The reconciler's part for farms: each farm's runtime node made to run (re-created on its disk
  * when it is gone), then one control call listing every BMC of the farm, and the farm's rows and
- * BMCs brought together as planFarmReconcile says, power states stored in bulk. Never throws: a
+ * BMCs brought together as planFarmReconcile says, power states stored in bulk. A farm no node row
+ * names any more, whose control lists no BMC, is removed with its disk (FarmsService.removeIfEmpty). Never throws: a
  * farm that does not answer makes its nodes' power unknown and is reported, the others go on.
  */
 import { Injectable, Logger } from '@nestjs/common';
@@ -35,9 +36,9 @@ export class FarmReconciler {
     for (const farm of farms) {
       const members = rows.filter((row) => row.farmId === farm.id);
       const instance = instances.find((candidate) => candidate.nodeId === farm.id);
-      // An empty farm that is not running stays down until a node is placed in it.
-      if (members.length === 0 && instance?.state !== 'running') continue;
       try {
+        // A farm no node row names any more goes (FarmsService.removeIfEmpty checks again under the placement lock).
+        if (members.length === 0 && (await this.removeIfEmpty(farm, instance, log))) continue;
         await this.reconcileFarm(farm, members, instance, settledBefore, log);
       } catch (error) {
         const message = `farm ${farm.name}: ${messageOf(error)}`;
@@ -46,6 +47,13 @@ export class FarmReconciler {
         await this.prisma.node.updateMany({ where: { id: { in: live } }, data: { powerState: 'unknown', powerObservedAt: new Date(), bmcReachable: false } }).catch(() => undefined);
       }
     }
+  }
+
+  /** True when the farm was removed; false when its control still lists BMCs (strays, taken out below first). */
+  private async removeIfEmpty(farm: FarmRow, instance: OwnedNode | undefined, log: FarmRunLog): Promise<boolean> {
+    if (!(await this.farms.removeIfEmpty(farm.id))) return false;
+    this.repair(log, 'removed-orphan', farm.name, `removed farm ${farm.name} (${instance === undefined ? 'already gone' : farm.runtimeRef}) with its disk: it hosted no node any more`);
+    return true;
   }
 
   private repair(log: FarmRunLog, kind: RepairKind, node: string, message: string): void {

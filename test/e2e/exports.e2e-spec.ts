@@ -60,7 +60,7 @@ async function ipmitoolPowerStatus(host: string, port: number, user: string, pas
 }
 
 describeWithClients()('exports: Metal3, Ironic and MAAS files whose addresses and credentials work', () => {
-  const fleet = new OrchestratorProcess(newFleetSettings(6, { RECONCILE_INTERVAL_S: '0' }));
+  const fleet = new OrchestratorProcess(newFleetSettings(6, { RECONCILE_INTERVAL_S: '0', SIM_PLACEMENT: 'container' }));
   const macsByNode: Record<string, string[]> = {};
 
   async function cli(args: string[]): Promise<string> {

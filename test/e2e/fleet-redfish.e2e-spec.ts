@@ -43,7 +43,7 @@ function describeWithSushy(): jest.Describe {
 
 describeWithSushy()('fleet Redfish endpoint (FLEET_REDFISH_PORT) over four sim nodes', () => {
   let fleetPort = 0;
-  const fleet = new OrchestratorProcess(newFleetSettings(10, { RECONCILE_INTERVAL_S: '0', NODE_DEFAULTS_MACHINE: 'sim' }));
+  const fleet = new OrchestratorProcess(newFleetSettings(10, { RECONCILE_INTERVAL_S: '0', NODE_DEFAULTS_MACHINE: 'sim', SIM_PLACEMENT: 'container' }));
   let endpoint: RedfishEndpoint;
   let caFile = '';
   const nodes: NodeBody[] = [];

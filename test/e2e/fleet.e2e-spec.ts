@@ -74,7 +74,7 @@ describeWithTools(['docker', 'ipmitool'])('fleet end to end', () => {
   beforeAll(() => buildOrchestrator());
 
   describe('three QEMU nodes', () => {
-    const fleet = new OrchestratorProcess(newFleetSettings(20, { RECONCILE_INTERVAL_S: '2' }));
+    const fleet = new OrchestratorProcess(newFleetSettings(20, { RECONCILE_INTERVAL_S: '2', SIM_PLACEMENT: 'container' }));
     afterAll(() => fleet.cleanup());
 
     it('creates, drives, survives restarts and hand removal, and deletes without leftovers', async () => {
@@ -148,7 +148,7 @@ describeWithTools(['docker', 'ipmitool'])('fleet end to end', () => {
   });
 
   describe('crash safety', () => {
-    const fleet = new OrchestratorProcess(newFleetSettings(40, { RECONCILE_INTERVAL_S: '2' }));
+    const fleet = new OrchestratorProcess(newFleetSettings(40, { RECONCILE_INTERVAL_S: '2', SIM_PLACEMENT: 'container' }));
     afterAll(() => fleet.cleanup());
 
     it('a SIGKILL in the middle of 12 creates leaves a fleet the restart settles: every node answered its create, nothing leaked, nothing duplicated', async () => {
@@ -192,7 +192,7 @@ describeWithTools(['docker', 'ipmitool'])('fleet end to end', () => {
   });
 
   describe('fifty concurrent creates', () => {
-    const fleet = new OrchestratorProcess(newFleetSettings(60, { RECONCILE_INTERVAL_S: '0' }));
+    const fleet = new OrchestratorProcess(newFleetSettings(60, { RECONCILE_INTERVAL_S: '0', SIM_PLACEMENT: 'container' }));
     afterAll(() => fleet.cleanup());
 
     it('gives 50 distinct IPMI and VNC ports, every BMC answers, and deleting them all leaves nothing', async () => {

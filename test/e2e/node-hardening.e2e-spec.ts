@@ -59,7 +59,7 @@ function docker(args: string[]): { status: number | null; stdout: string; stderr
 
 describeWithTools(['docker', 'ipmitool'])('node hardening end to end', () => {
   const network = `hardening-e2e-${process.pid}`;
-  const fleet = new OrchestratorProcess(newFleetSettings(10, { RECONCILE_INTERVAL_S: '0', NODE_DEFAULTS_VM_BOOT: 'd', ISO_DIR: GUEST_DIR }));
+  const fleet = new OrchestratorProcess(newFleetSettings(10, { RECONCILE_INTERVAL_S: '0', NODE_DEFAULTS_VM_BOOT: 'd', ISO_DIR: GUEST_DIR, SIM_PLACEMENT: 'container' }));
 
   beforeAll(() => {
     buildOrchestrator();

@@ -314,6 +314,8 @@ describeOrchestrator('orchestrator image run as docker-compose.yml runs it', () 
         REDFISH_PORT_RANGE: range(leaseFirst + 2 * LEASE_RANGE_SIZE, LEASE_RANGE_SIZE),
         FLEET_REDFISH_PORT: 'none',
         NODE_DEFAULTS_ENABLE_KVM: 'false',
+        // The sim node's own container is what this test inspects (a farm node has none).
+        SIM_PLACEMENT: 'container',
       },
     });
     await dockerOk(args);

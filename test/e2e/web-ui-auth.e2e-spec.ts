@@ -38,7 +38,7 @@ function upgradeStatus(url: string, path: string, headers: Record<string, string
 
 function authScenario(kind: BrowserKind): void {
   describeInBrowser(kind, ['docker'])(`web UI in ${kind}: log-in and browser auth beyond loopback`, () => {
-    const fleet = new OrchestratorProcess(newFleetSettings(4, { RECONCILE_INTERVAL_S: '0', BIND_ADDRESS: '0.0.0.0', API_TOKEN: TOKEN }));
+    const fleet = new OrchestratorProcess(newFleetSettings(4, { RECONCILE_INTERVAL_S: '0', BIND_ADDRESS: '0.0.0.0', API_TOKEN: TOKEN, SIM_PLACEMENT: 'container' }));
     let browser: TestBrowser;
     let cookieHeader = '';
 

@@ -61,7 +61,7 @@ function startImageServer(fleetName: string): { url: string; stop: () => void } 
 
 function fleetScenario(kind: BrowserKind): void {
   describeInBrowser(kind, ['docker', 'ipmitool'])(`web UI in ${kind}: fleet page`, () => {
-    const fleet = new OrchestratorProcess(newFleetSettings(10, { RECONCILE_INTERVAL_S: '0' }));
+    const fleet = new OrchestratorProcess(newFleetSettings(10, { RECONCILE_INTERVAL_S: '0', SIM_PLACEMENT: 'container' }));
     let browser: TestBrowser;
     let page: TestPage;
     let imageServer: { url: string; stop: () => void } | undefined;

@@ -70,6 +70,8 @@ describe('cdrom and node size', () => {
       LOG_LEVEL: 'warn', DATA_DIR: dataDir, ISO_DIR: isoDir, RECONCILE_INTERVAL_S: '0', FLEET_NAME,
       IPMI_PORT_RANGE: `${PORT_BASE}-${PORT_BASE + 1}`, VNC_PORT_RANGE: `${PORT_BASE + 2}-${PORT_BASE + 3}`,
       REDFISH_PORT_RANGE: `${PORT_BASE + 4}-${PORT_BASE + 5}`,
+      // The ISO is mounted into the node's own container (a farm node takes no cdrom).
+      SIM_PLACEMENT: 'container',
     }, { cwd: process.cwd() }));
     await app.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;

@@ -224,6 +224,8 @@ describeWithDockerNodes()('bmcfleet CLI: a sim node from create to rm (Docker)',
       VNC_PORT_RANGE: `${base + RANGE_WIDTH}-${base + 2 * RANGE_WIDTH - 1}`,
       REDFISH_PORT_RANGE: `${base + 2 * RANGE_WIDTH}-${base + 3 * RANGE_WIDTH - 1}`,
       NODE_DEFAULTS_ENABLE_KVM: 'false',
+      // The table's VNC and host columns are a node container's (a farm node has no VNC console).
+      SIM_PLACEMENT: 'container',
     });
     env = { BMCFLEET_URL: orchestrator.url, BMCFLEET_API_TOKEN: TOKEN };
   });

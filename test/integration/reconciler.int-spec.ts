@@ -93,6 +93,8 @@ describeWithDocker()('reconciler on Docker and SQLite', () => {
         REDFISH_PORT_RANGE: `${redfishFirst}-${redfishFirst + RANGE_WIDTH - 1}`,
         NODE_IMAGE,
         NODE_DEFAULTS_ENABLE_KVM: 'false',
+        // Drift of nodes' own containers (farm nodes: test/e2e/farm-nodes).
+        SIM_PLACEMENT: 'container',
         // Runs only at start and when the tests ask.
         RECONCILE_INTERVAL_S: '0',
       },

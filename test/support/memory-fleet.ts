@@ -61,6 +61,8 @@ export class MemoryFleet {
         VNC_PORT_RANGE: `${VNC_FIRST}-${VNC_FIRST + RANGE_WIDTH - 1}`,
         REDFISH_PORT_RANGE: `${REDFISH_FIRST}-${REDFISH_FIRST + RANGE_WIDTH - 1}`,
         NODE_IMAGE: 'bmcfleet/node:memory',
+        // Sim nodes as one runtime node each: these fleets test nodes' own containers (farms: test/e2e/farm-nodes).
+        SIM_PLACEMENT: 'container',
         RECONCILE_INTERVAL_S: '0',
       },
       { cwd: process.cwd() },

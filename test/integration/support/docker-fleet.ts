@@ -75,6 +75,8 @@ export class DockerFleet {
         VNC_PORT_RANGE: `${this.vncFirst}-${this.vncFirst + RANGE_WIDTH - 1}`,
         REDFISH_PORT_RANGE: `${this.redfishFirst}-${this.redfishFirst + RANGE_WIDTH - 1}`,
         NODE_IMAGE,
+        // Sim nodes as one runtime node each: these fleets test nodes' own containers (farms: test/e2e/farm-nodes).
+        SIM_PLACEMENT: 'container',
         NODE_DEFAULTS_ENABLE_KVM: 'false',
         RECONCILE_INTERVAL_S: '0',
       },

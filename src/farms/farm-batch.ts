@@ -1,5 +1,6 @@
 /**
- * A batch of sim nodes placed in farms (SIM_PLACEMENT=farm): every row and lease written in one
+ * Sim nodes placed in farms (SIM_PLACEMENT=farm), a batch (POST /api/v1/node-batches) or a batch
+ * of one (POST /api/v1/nodes with machine sim, NodesService): every row and lease written in one
  * transaction ("creating"), the farms that take them made to run, their BMCs added (one control call
  * per few hundred), then every row marked "running" at once. All or nothing: when a farm cannot take
  * its BMCs, the batch's BMCs leave their farms and its rows go, and the answer names the first
@@ -11,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../database/prisma.service';
 import { messageOf } from '../common/errors/message-of';
-import { FarmsService, type FarmNodeData, type FarmRow } from '../farms/farms.service';
+import { FarmsService, type FarmNodeData, type FarmRow } from './farms.service';
 import { toNodeView, type NodeView, type NodeWithLeases } from '../nodes/node.model';
 
 /** Node settings of a sim node in a farm that mean nothing there (no VM), kept as a container sim node's. */
@@ -22,6 +23,10 @@ export interface FarmBatchSettings {
   readonly password: string;
   readonly ipmiUser: string | undefined;
   readonly powerOnAtStart: boolean;
+  /** Settings a farm BMC does not use (no VM), stored as asked; SIM_ROW_DEFAULTS otherwise. */
+  readonly row?: { memoryMiB?: number; cpus?: number; diskSizeGiB?: number; bootMode?: string; bootMenuTimeoutMs?: number; enableKvm?: string };
+  /** What the request made, for errors: "batch of 200", "node rack1-001". */
+  readonly what?: string;
 }
 
 @Injectable()
@@ -38,11 +43,12 @@ export class FarmBatch {
     const rows: FarmNodeData[] = names.map((name) => {
       const id = randomUUID();
       return {
-        id, name, machine: 'sim', ...SIM_ROW_DEFAULTS, powerOnAtStart: settings.powerOnAtStart, networks: '[]', labInterfaces: '[]',
+        id, name, machine: 'sim', ...SIM_ROW_DEFAULTS, ...settings.row, powerOnAtStart: settings.powerOnAtStart, networks: '[]', labInterfaces: '[]',
         ipmiUser: settings.ipmiUser ?? this.config.nodeDefaults['IPMI_USER'] ?? DEFAULT_IPMI_USER, ipmiPassword: settings.password,
         vncPassword: null, bmcUsersResetId: id, runtimeRef: `${this.config.fleetName}-${name}`,
       };
     });
+    const what = settings.what ?? `batch of ${names.length}`;
     const nodes = await this.farms.insertPlaced(rows);
     const ids = nodes.map((node) => node.id);
     await this.prisma.nodeEvent.createMany({ data: nodes.map((node) => ({ nodeId: node.id, type: 'created', message: `node ${node.name} created in a farm with ports IPMI ${this.port(node, 'ipmi')}/udp, Redfish ${this.port(node, 'redfish')}/tcp` })) });
@@ -66,7 +72,7 @@ export class FarmBatch {
     }
     if (failure !== null) {
       await this.undo(byFarm);
-      throw new ServiceUnavailableException(`batch of ${names.length} not created (nothing of it kept): ${failure}`);
+      throw new ServiceUnavailableException(`${what} not created (nothing of it kept): ${failure}`);
     }
     const now = new Date();
     for (const state of ['on', 'off'] as const) {
@@ -78,8 +84,9 @@ export class FarmBatch {
     if (running.length !== ids.length) {
       // Deleted while being created (or a BMC the farm did not list): as a single create, that is a conflict.
       this.logger.warn(`batch: ${ids.length - running.length} node(s) were deleted or not listed by their farm while being created`);
-      if (running.length === 0) throw new HttpException(`the batch's nodes were deleted while they were being created`, 409);
+      if (running.length === 0) throw new HttpException(`${what}: deleted while being created`, 409);
     }
+    await this.prisma.nodeEvent.createMany({ data: running.map((node) => ({ nodeId: node.id, type: 'started', message: `BMC running in ${node.farm?.name ?? 'its farm'}` })) });
     return running.map((node) => toNodeView(node, this.config.publishAddress));
   }
 
