@@ -23,6 +23,8 @@ export interface FarmBmcRequest {
   readonly user: string;
   readonly password: string;
   readonly powerOnAtStart: boolean;
+  /** The node's VM MAC block (Node.macId): the BMC's Redfish EthernetInterfaces report its MACs; null: derived from the name. */
+  readonly macId: number | null;
 }
 
 export interface FarmBmcStatus {

@@ -14,6 +14,7 @@ import type { Farm as FarmRow, Prisma } from '../generated/prisma/client';
 import { LEASE_KIND_INFO, leaseRange, type LeaseKind } from '../nodes/lease-kinds';
 import { leasePortOrNull, type NodeWithLeases } from '../nodes/node.model';
 import { pickFreePort, rangeText } from '../nodes/port-allocation';
+import { nextMacIds } from '../nodes/port-leases.service';
 import { NodeRuntime, type NodeSpec } from '../runtime/node-runtime';
 import { FarmControlClient, FarmControlError, type FarmBmcRequest, type FarmBmcStatus } from './farm-control.client';
 import { CoalescingBatcher } from './coalescing-batcher';
@@ -96,7 +97,9 @@ export class FarmsService {
           leases.push({ kind, port, nodeId: row.id });
         }
       }
-      await tx.node.createMany({ data: rows.map((row, i) => ({ ...row, state: 'creating', farmId: farmIds[i] as string })) });
+      // Each node its own block of VM NIC MACs, as a container node has: its farm BMC reports them (bmcOf).
+      const macIds = await nextMacIds(tx, rows.length);
+      await tx.node.createMany({ data: rows.map((row, i) => ({ ...row, state: 'creating', farmId: farmIds[i] as string, macId: macIds[i] as number })) });
       await tx.portLease.createMany({ data: leases });
       return tx.node.findMany({ where: { id: { in: rows.map((row) => row.id) } }, include: includeLeases, orderBy: { name: 'asc' } });
     });
@@ -121,13 +124,13 @@ export class FarmsService {
     }
   }
 
-  /** What the farm is asked to host for a node: its BMC at the publish address on its leased ports. */
+  /** What the farm is asked to host for a node: its BMC at the publish address on its leased ports, reporting the node's NIC MACs. */
   bmcOf(node: NodeWithLeases): FarmBmcRequest {
     const port = leasePortOrNull(node, 'ipmi');
     if (port === null) throw new Error(`node ${node.name} has no IPMI lease`);
     return {
       nodeId: node.id, name: node.name, address: this.config.publishAddress, port, redfishPort: leasePortOrNull(node, 'redfish'),
-      user: node.ipmiUser, password: node.ipmiPassword, powerOnAtStart: node.powerOnAtStart,
+      user: node.ipmiUser, password: node.ipmiPassword, powerOnAtStart: node.powerOnAtStart, macId: node.macId,
     };
   }
 

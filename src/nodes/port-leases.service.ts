@@ -49,17 +49,22 @@ function uniqueFields(error: Prisma.PrismaClientKnownRequestError): string[] {
  * a deleted node's block may come back only if it was the highest). Past VM_MAC_ID_MAX: the lowest free one.
  */
 export async function nextMacId(tx: Prisma.TransactionClient): Promise<number> {
+  return (await nextMacIds(tx, 1))[0] as number;
+}
+
+/** `count` free blocks as nextMacId picks one: after the highest in use, else the lowest free ones. */
+export async function nextMacIds(tx: Prisma.TransactionClient, count: number): Promise<number[]> {
+  if (count === 0) return [];
   const { _max } = await tx.node.aggregate({ _max: { macId: true } });
   const next = (_max.macId ?? 0) + 1;
-  if (next <= VM_MAC_ID_MAX) return next;
-  const used = await tx.node.findMany({ where: { macId: { not: null } }, select: { macId: true }, orderBy: { macId: 'asc' } });
-  let candidate = VM_MAC_ID_MIN;
-  for (const { macId } of used) {
-    if (macId !== candidate) break;
-    candidate += 1;
+  if (next + count - 1 <= VM_MAC_ID_MAX) return Array.from({ length: count }, (_, i) => next + i);
+  const used = new Set((await tx.node.findMany({ where: { macId: { not: null } }, select: { macId: true } })).map((row) => row.macId));
+  const free: number[] = [];
+  for (let candidate = VM_MAC_ID_MIN; candidate <= VM_MAC_ID_MAX && free.length < count; candidate += 1) {
+    if (!used.has(candidate)) free.push(candidate);
   }
-  if (candidate > VM_MAC_ID_MAX) throw new ServiceUnavailableException(`every VM MAC block (${VM_MAC_ID_MAX}) is in use; delete nodes first`);
-  return candidate;
+  if (free.length < count) throw new ServiceUnavailableException(`${count} node(s) need as many VM MAC blocks and only ${free.length} of ${VM_MAC_ID_MAX} are free; delete nodes first`);
+  return free;
 }
 
 @Injectable()

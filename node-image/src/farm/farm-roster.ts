@@ -13,6 +13,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseIpv4 } from './address-plan';
+import { VM_MAC_ID_MAX, VM_MAC_ID_MIN } from '../machine/vm-nics';
 import type { FarmBmcSettings } from './farm';
 
 export const ROSTER_FILE = 'farm-roster.json';
@@ -30,6 +31,11 @@ export interface RosterBmc {
   readonly user: string;
   readonly password: string;
   readonly powerOnAtStart: boolean;
+  /**
+   * The node's block of VM NIC MACs (VM_MAC_ID, machine/vm-nics.ts): its simulated NIC reports
+   * 52:55:<macId>:00 over Redfish; null (or absent in a roster written before it): the MAC derived from the name.
+   */
+  readonly macId: number | null;
 }
 
 /** A hosted BMC: what was asked, and its index in the farm's state store. */
@@ -47,7 +53,7 @@ interface RosterFile {
 export class RosterError extends Error {}
 
 export function settingsOf(entry: RosterEntry): FarmBmcSettings {
-  return { index: entry.index, name: entry.name, address: entry.address, port: entry.port, user: entry.user, password: entry.password, redfishPort: entry.redfishPort, powerOnAtStart: entry.powerOnAtStart };
+  return { index: entry.index, name: entry.name, address: entry.address, port: entry.port, user: entry.user, password: entry.password, redfishPort: entry.redfishPort, powerOnAtStart: entry.powerOnAtStart, macId: entry.macId ?? null };
 }
 
 /** Checks one requested BMC, naming the field and the rule it breaks. */
@@ -73,12 +79,16 @@ export function parseRosterBmc(value: unknown, at: string): RosterBmc {
   if (typeof powerOnAtStart !== 'boolean') throw new RosterError(`${at}.powerOnAtStart must be true or false`);
   const user = text('user', 16);
   const password = text('password', 20);
-  return { nodeId: text('nodeId', 64), name, address, port: port('port', false)!, redfishPort: port('redfishPort', true), user, password, powerOnAtStart };
+  const macId = v.macId ?? null;
+  if (macId !== null && (typeof macId !== 'number' || !Number.isInteger(macId) || macId < VM_MAC_ID_MIN || macId > VM_MAC_ID_MAX)) {
+    throw new RosterError(`${at}.macId must be a whole number from ${VM_MAC_ID_MIN} to ${VM_MAC_ID_MAX}, or null`);
+  }
+  return { nodeId: text('nodeId', 64), name, address, port: port('port', false)!, redfishPort: port('redfishPort', true), user, password, powerOnAtStart, macId };
 }
 
 function same(a: RosterBmc, b: RosterBmc): boolean {
   return a.nodeId === b.nodeId && a.name === b.name && a.address === b.address && a.port === b.port && a.redfishPort === b.redfishPort
-    && a.user === b.user && a.password === b.password && a.powerOnAtStart === b.powerOnAtStart;
+    && a.user === b.user && a.password === b.password && a.powerOnAtStart === b.powerOnAtStart && (a.macId ?? null) === (b.macId ?? null);
 }
 
 export class FarmRoster {
@@ -100,7 +110,7 @@ export class FarmRoster {
     }
     if (file.version !== FORMAT_VERSION || !Array.isArray(file.bmcs) || !Number.isInteger(file.nextIndex)) throw new Error(`farm roster ${path} is not a version ${FORMAT_VERSION} roster`);
     const roster = new FarmRoster(path, file.nextIndex);
-    for (const entry of file.bmcs) roster.byName.set(entry.name, entry);
+    for (const entry of file.bmcs) roster.byName.set(entry.name, { ...entry, macId: entry.macId ?? null });
     for (const [name, index] of Object.entries(file.kept ?? {})) roster.kept.set(name, index);
     return roster;
   }

@@ -20,6 +20,7 @@ import { RedfishError } from '../redfish/errors';
 import type { RedfishRequest, RedfishResponse } from '../redfish/http-types';
 import type { TlsMaterial } from '../redfish/tls-certificate';
 import { parseQemuConfig } from '../machine/qemu-config';
+import { vmNics } from '../machine/vm-nics';
 import { endpointOf, type BmcEndpoint } from './address-plan';
 import type { FarmConfig } from './farm-config';
 import { FarmNetworkInfo } from './farm-network-info';
@@ -62,6 +63,8 @@ export interface FarmBmcSettings {
   readonly redfishPort: number | null;
   /** Power the machine on when the BMC first starts in this farm process (POWER_ON_AT_START). */
   readonly powerOnAtStart: boolean;
+  /** The node's block of VM NIC MACs (VM_MAC_ID); null: the NIC's MAC is derived from the name. */
+  readonly macId: number | null;
 }
 
 export interface FarmBmc {
@@ -211,7 +214,8 @@ export class Farm {
         network: new FarmNetworkInfo(endpoint.address, o.farmTag, index, o.lan),
         createMachine: (ctx) => new SimMachine({ boot: ctx.boot, nodeName: name, powerDelayMs: a.simPowerDelayMs }),
         powerOnAtStart: (slot.settings?.powerOnAtStart ?? a.powerOnAtStart) && !slot.wokenBefore,
-        hardware: { cpus, memoryMiB },
+        // One simulated NIC (eth0), as a sim node's container has: its MAC is the one exports name.
+        hardware: { cpus, memoryMiB, nics: vmNics('sim', [], { nodeName: name, macId: slot.settings?.macId ?? null }) },
         log,
         clock,
         random,
