@@ -25,6 +25,8 @@ export const YAML_CONTENT_TYPE = 'application/yaml; charset=utf-8';
  */
 export const UNDEFINED_NODES_HEADER = 'X-Bmcfleet-Undefined-Nodes';
 export const UNDEFINED_NODE_COUNT_HEADER = 'X-Bmcfleet-Undefined-Node-Count';
+/** How many nodes a whole-fleet topology left out because their BMC lives in a farm (no container to link). */
+export const FARM_NODES_LEFT_OUT_HEADER = 'X-Bmcfleet-Farm-Nodes-Left-Out';
 /** 20 names of at most 63 characters: the header stays under 1.3 KB, far inside any client's limit. */
 export const UNDEFINED_NODES_SHOWN = 20;
 
@@ -44,7 +46,7 @@ interface HeaderSink {
 
 const OK_DESCRIPTION = 'The topology: YAML (application/yaml) by default, JSON with format=json';
 const ERRORS = {
-  badRequest: 'A lab, node or interface name containerlab would refuse, a malformed link, an interface the node did not declare in labInterfaces, or a node kind: linux cannot express; the message says what to change',
+  badRequest: 'A lab, node or interface name containerlab would refuse, a malformed link, an interface the node did not declare in labInterfaces, or a node kind: linux cannot express, a node whose BMC lives in a farm; the message says what to change',
   notFound: 'nodes names a node the fleet does not have',
   conflict: 'nodes names a node that is being deleted',
 };
@@ -106,6 +108,7 @@ export class ContainerlabController {
   private async respond(request: TopologyRequest, format: TopologyFormat, response: HeaderSink): Promise<string | ClabTopology> {
     const rendered = await this.containerlab.render(request);
     for (const [name, value] of Object.entries(undefinedNodesHeaders(rendered.undefinedNodes))) response.setHeader(name, value);
+    if (rendered.farmNodesLeftOut.length > 0) response.setHeader(FARM_NODES_LEFT_OUT_HEADER, String(rendered.farmNodesLeftOut.length));
     const file = `${rendered.topology.name}.clab.${format === 'yaml' ? 'yml' : 'json'}`;
     response.setHeader('Content-Disposition', `inline; filename="${file}"`);
     if (format === 'json') return rendered.topology;

@@ -237,6 +237,32 @@ describe('renderTopology: selection', () => {
   });
 });
 
+describe('renderTopology: nodes whose BMC lives in a farm (no container of their own)', () => {
+  const inFarm = (record: ContainerlabNodeRecord): ContainerlabNodeRecord => ({ ...record, view: { ...record.view, machine: 'sim', farm: 'farm-1' } });
+  const records: ContainerlabNodeRecord[] = [
+    recordOf(nodeRow('node1', { index: 0, labInterfaces: ['eth1'] })),
+    inFarm(recordOf(nodeRow('sim2', { index: 1 }))),
+    inFarm(recordOf(nodeRow('sim1', { index: 2 }))),
+  ];
+
+  it.each(TOPOLOGY_MODES)('are left out of a whole-fleet topology (%s), and the file says so', (mode) => {
+    const rendered = renderTopology(records, options({ mode }));
+    expect(Object.keys(rendered.topology.topology.nodes)).toEqual([mode === 'ext-container' ? 'bmcfleet-node1' : 'node1']);
+    expect(rendered.farmNodesLeftOut).toEqual(['sim1', 'sim2']);
+    expect(topologyToYaml(rendered)).toContain('# Left out: 2 node(s) whose BMC lives in a farm (no container of their own to link).');
+    expect(clabSchemaErrors(rendered.topology)).toEqual([]);
+  });
+
+  it('are refused when named in nodes or in a link, naming the farm and the way out', () => {
+    const named = refusal(() => renderTopology(records, options({ nodes: ['node1', 'sim2'] })));
+    expect(named.code).toBe(ContainerlabErrorCode.NotRenderable);
+    expect(named.message).toBe("nodes: node sim2's BMC lives in farm farm-1: it has no container of its own for containerlab to link or create; leave it out, or make lab nodes with machine qemu or with the orchestrator's SIM_PLACEMENT=container");
+    const linked = refusal(() => renderTopology(records, options({ links: parseLinks('node1:eth1,sim1:eth1') })));
+    expect(linked.code).toBe(ContainerlabErrorCode.NotRenderable);
+    expect(linked.message).toMatch(/^link 1: node sim1's BMC lives in farm farm-1/);
+  });
+});
+
 describe('renderTopology: names containerlab would refuse are refused before anything is rendered', () => {
   const records = [
     recordOf(nodeRow('node1', { index: 0, labInterfaces: ['eth2'], networks: ['vmlan-a'] })),

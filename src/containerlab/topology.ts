@@ -47,6 +47,8 @@ export interface RenderedTopology {
   readonly undefinedNodes: readonly string[];
   /** linux mode: the variables containerlab must find in its environment (each node's IPMI password). */
   readonly passwordVariables: readonly string[];
+  /** Nodes of a whole-fleet rendering left out because their BMC lives in a farm (farmNodeProblem). */
+  readonly farmNodesLeftOut: readonly string[];
 }
 
 /** A node row the orchestrator is removing: neither rendered nor linkable. */
@@ -56,9 +58,18 @@ function byName(a: ContainerlabNodeRecord, b: ContainerlabNodeRecord): number {
   return a.view.name < b.view.name ? -1 : a.view.name > b.view.name ? 1 : 0;
 }
 
-/** The records to render, by name; unknown or deleting names are refused, naming each. */
+/**
+ * Why a node whose BMC lives in a farm (SIM_PLACEMENT=farm) cannot be in a topology: it has no
+ * container of its own, so ext-container mode would name a container that does not exist, and
+ * kind: linux would start a second BMC for it on the ports its farm already publishes.
+ */
+export function farmNodeProblem(view: NodeView): string {
+  return `node ${view.name}'s BMC lives in farm ${String(view.farm)}: it has no container of its own for containerlab to link or create; leave it out, or make lab nodes with machine qemu or with the orchestrator's SIM_PLACEMENT=container`;
+}
+
+/** The records to render, by name; unknown, deleting or farm-placed names are refused, naming each. */
 export function selectNodes(records: readonly ContainerlabNodeRecord[], names?: readonly string[]): ContainerlabNodeRecord[] {
-  if (names === undefined || names.length === 0) return records.filter((r) => r.view.state !== DELETING_STATE).sort(byName);
+  if (names === undefined || names.length === 0) return records.filter((r) => r.view.state !== DELETING_STATE && r.view.farm === null).sort(byName);
   const known = new Map(records.map((r) => [r.view.name, r]));
   const wanted = [...new Set(names)];
   const unknown = wanted.filter((name) => !known.has(name));
@@ -70,6 +81,8 @@ export function selectNodes(records: readonly ContainerlabNodeRecord[], names?: 
   if (deleting.length > 0) {
     throw new ContainerlabError(ContainerlabErrorCode.NodeDeleting, `node ${deleting.join(', ')} is being deleted; leave it out of nodes`);
   }
+  const inFarm = selected.find((r) => r.view.farm !== null);
+  if (inFarm !== undefined) throw new ContainerlabError(ContainerlabErrorCode.NotRenderable, `nodes: ${farmNodeProblem(inFarm.view)}`);
   return selected.sort(byName);
 }
 
@@ -106,6 +119,7 @@ function resolveLinks(
     let node: string;
     if (record !== undefined) {
       const view = record.view;
+      if (view.farm !== null) throw new ContainerlabError(ContainerlabErrorCode.NotRenderable, `${where}: ${farmNodeProblem(view)}`);
       if (!inSelection.has(record)) {
         const why = view.state === DELETING_STATE ? 'is being deleted' : 'is not among the selected nodes';
         throw new ContainerlabError(ContainerlabErrorCode.NodeNotSelected, `${where}: fleet node ${view.name} ${why}; add it to nodes or drop the link`);
@@ -155,6 +169,9 @@ export function renderTopology(records: readonly ContainerlabNodeRecord[], optio
     topology: { name: labName, topology: links.length > 0 ? { nodes, links } : { nodes } },
     undefinedNodes,
     passwordVariables: options.mode === 'linux' ? selected.map((r) => ipmiPasswordVariable(r.view.name)) : [],
+    farmNodesLeftOut: options.nodes === undefined || options.nodes.length === 0
+      ? records.filter((r) => r.view.state !== DELETING_STATE && r.view.farm !== null).map((r) => r.view.name).sort()
+      : [],
   };
 }
 
@@ -175,6 +192,9 @@ function headerComment(rendered: RenderedTopology): string {
               ...rendered.passwordVariables.map((v) => `   export ${v}='…'`)]
           : []),
       ];
+  if (rendered.farmNodesLeftOut.length > 0) {
+    lines.push(` Left out: ${rendered.farmNodesLeftOut.length} node(s) whose BMC lives in a farm (no container of their own to link).`);
+  }
   if (rendered.undefinedNodes.length > 0) {
     lines.push(` Links name nodes this file does not define: ${rendered.undefinedNodes.join(', ')}.`, ' Add them under topology.nodes before `containerlab deploy`.');
   }
