@@ -1,6 +1,7 @@
 /**
  * The hand-off end to end: the orchestrator as users run it, two MACHINE=sim nodes created through
- * the API in the real Docker engine, the exports taken with the `bmcfleet` CLI (stdout and -o) and
+ * the API in the real Docker engine, once placed in a farm (SIM_PLACEMENT=farm, the default: their
+ * BMCs live in one farm container) and once as containers of their own (SIM_PLACEMENT=container), the exports taken with the `bmcfleet` CLI (stdout and -o) and
  * over HTTP, then every exported address driven with the exported credentials by the client the
  * provisioning system itself uses:
  *
@@ -9,7 +10,8 @@
  *   --driver-type, -h host:port, -I, -l);
  * - Ironic's redfish driver_info and Metal3's redfish-virtualmedia:// address → sushy (Ironic's
  *   Redfish library, verify off as the export says), which also reads the EthernetInterfaces: the
- *   BMC's MACs are the exported ports, bootMACAddress and mac_addresses;
+ *   BMC's MACs are the exported ports, bootMACAddress and mac_addresses, each in the node's own
+ *   allocated block (52:55:<macId>:<NIC>), farm BMC or container alike;
  * - MAAS redfish → an HTTPS GET of /redfish/v1/Systems/<node_id> with Basic auth, as MAAS's driver does.
  */
 import { statSync } from 'node:fs';
@@ -59,8 +61,8 @@ async function ipmitoolPowerStatus(host: string, port: number, user: string, pas
   return r.stdout.trim();
 }
 
-describeWithClients()('exports: Metal3, Ironic and MAAS files whose addresses and credentials work', () => {
-  const fleet = new OrchestratorProcess(newFleetSettings(6, { RECONCILE_INTERVAL_S: '0', SIM_PLACEMENT: 'container' }));
+describeWithClients().each(['farm', 'container'] as const)('exports (SIM_PLACEMENT=%s): Metal3, Ironic and MAAS files whose addresses and credentials work', (placement) => {
+  const fleet = new OrchestratorProcess(newFleetSettings(6, { RECONCILE_INTERVAL_S: '0', SIM_PLACEMENT: placement }));
   const macsByNode: Record<string, string[]> = {};
 
   async function cli(args: string[]): Promise<string> {
@@ -75,6 +77,7 @@ describeWithClients()('exports: Metal3, Ironic and MAAS files whose addresses an
     for (const name of Object.keys(PASSWORDS)) {
       const created = await fleet.request<Json>('POST', '/api/v1/nodes', { name, machine: 'sim', ipmiPassword: PASSWORDS[name], bootMode: name === 'hand-a' ? 'uefi' : 'bios' });
       if (created.status !== 201) throw new Error(`create ${name}: ${created.status} ${JSON.stringify(created.body)}`);
+      if ((created.body['farm'] === null) !== (placement === 'container')) throw new Error(`create ${name}: placed in farm ${String(created.body['farm'])}, expected ${placement} placement`);
     }
   });
   afterAll(() => fleet.cleanup());
@@ -97,6 +100,8 @@ describeWithClients()('exports: Metal3, Ironic and MAAS files whose addresses an
           const ports = (node['ports'] as Json[]).map((p) => String(p['address']).toLowerCase()).sort();
           expect(probe.macs).toEqual(ports);
           expect(ports.length).toBeGreaterThan(0);
+          // The node's allocated MAC block (Node.macId), not a MAC derived from its name.
+          expect(ports.every((mac) => mac.startsWith('52:55:'))).toBe(true);
           macsByNode[node['name']] = ports;
         }
       }
