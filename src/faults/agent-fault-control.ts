@@ -52,7 +52,7 @@ export class AgentFaultControl {
     return this.call(ref, ['add', JSON.stringify(rule)]) as Promise<AgentFaultRule>;
   }
 
-  /** The rules of every BMC of a farm that has some (or counted faults), in one call: `farmRef` is the farm's runtime name. */
+  /** The rules of every BMC of a farm that has some, in one call: `farmRef` is the farm's runtime name. */
   async listFarm(farmRef: string): Promise<Map<string, AgentFaults>> {
     const answer = (await this.run(farmRef, farmRef, [...FARM_CTL_ARGV, 'faults-all'])) as { bmcs?: Record<string, AgentFaults> };
     if (typeof answer.bmcs !== 'object' || answer.bmcs === null) throw new FaultControlError('unreachable', `the farm control of ${farmRef} answered no bmcs (an older node image?)`);

@@ -6,7 +6,7 @@
  *   GET    /bmcs                      → 200 { bmcs: [{ nodeId, name, address, port, redfishPort, power }] }
  *   POST   /bmcs          { bmcs }    → 200 { added, present, failed }, 400 naming the bad field
  *   POST   /bmcs/remove   { bmcs: [{ name, nodeId }], purge? } → 200 { removed, absent }
- *   GET    /faults                    → 200 { bmcs: { <name>: { rules, totals } } }, every BMC with rules or counts
+ *   GET    /faults                    → 200 { bmcs: { <name>: { rules, totals } } }, every BMC with rules
  *   GET    /bmcs/<name>/faults        → 200 { rules, totals } (as a node's fault control)
  *   POST   /bmcs/<name>/faults        → 201 the rule, 400 naming the field
  *   DELETE /bmcs/<name>/faults[/<id>] → 200 { removed }

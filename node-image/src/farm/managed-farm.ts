@@ -140,14 +140,13 @@ export class ManagedFarm {
   flush(): Promise<void> { return this.state.flush(); }
 
   /**
-   * The fault rules of every BMC that has some (or counted faults since the farm started): one answer
-   * for the whole farm. A resting BMC has none (rules keep a BMC awake, saved ones wake it at start).
+   * The fault rules of every BMC that has some: one answer for the whole farm. A resting BMC has none (rules keep a BMC awake, saved ones wake it at start).
    */
   faultsOfAll(): Record<string, BmcAgent['faults']> {
     const out: Record<string, BmcAgent['faults']> = {};
     for (const e of this.roster.entries()) {
       const agent = this.farm.find(e.name)?.agent;
-      if (agent && (agent.faults.engine.list().length > 0 || agent.faults.engine.totals.size > 0)) out[e.name] = agent.faults;
+      if (agent && agent.faults.engine.list().length > 0) out[e.name] = agent.faults;
     }
     return out;
   }
