@@ -6,7 +6,8 @@
  * (bmcfleet_node_fault_rules in /metrics before any request about the node), GET still lists it and
  * ipmitool still meets it. The farm container is then removed and re-made by the reconciler on its
  * volume: the BMC takes its rule back from its saved state. DELETE removes it and ipmitool reads the
- * power again. The node image is BMCFLEET_NODE_IMAGE when set, else bmcfleet/node:latest.
+ * power again. A node container (SIM_PLACEMENT=container) restarted by Docker has its rule back from
+ * the BMC state on its volume. The node image is BMCFLEET_NODE_IMAGE when set, else bmcfleet/node:latest.
  */
 import { spawnSync } from 'node:child_process';
 import { NODE_IMAGE } from '../../node-image/test/e2e/node-container';
@@ -101,5 +102,37 @@ describeWithTools(['docker', 'ipmitool'])('fault rules on a farm node across res
     const farm = `${fleet.settings.fleetName}_farm-1`;
     const all = spawnSync('docker', ['exec', farm, 'node', '/opt/bmcfleet/agent/farm/farm-ctl.js', 'faults-all'], { encoding: 'utf8' });
     expect(JSON.parse(all.stdout)).toEqual({ bmcs: {} });
+  });
+});
+
+describeWithTools(['docker', 'ipmitool'])('fault rules on a node container across its restart', () => {
+  const fleet = new OrchestratorProcess(newFleetSettings(4, { RECONCILE_INTERVAL_S: '0', SIM_PLACEMENT: 'container', NODE_IMAGE }));
+  let node: NodeBody & { container: { name: string } };
+
+  beforeAll(async () => {
+    buildOrchestrator();
+    await fleet.start();
+    const created = await fleet.request<typeof node>('POST', '/api/v1/nodes', { name: 'ctrfaulty1', machine: 'sim', ipmiPassword: PASSWORD });
+    if (created.status !== 201) throw new Error(`create: ${created.status} ${JSON.stringify(created.body)}`);
+    node = created.body;
+  });
+  afterAll(() => fleet.cleanup());
+
+  it('a restarted node container has its rule back from the BMC state on its volume', async () => {
+    expect(node.farm).toBeNull();
+    expect((await fleet.request('POST', `/api/v1/nodes/${node.name}/faults`, ALWAYS_BUSY)).status).toBe(201);
+    expect(spawnSync('docker', ['restart', '-t', '2', node.container.name], { encoding: 'utf8' }).status).toBe(0);
+    // The agent starts again in the container: ipmitool times out until it listens (bounded), then meets the rule.
+    let r = await ipmitool(node.ipmi.port, ['power', 'status'], { password: PASSWORD, timeoutMs: 60_000 });
+    for (let i = 0; i < 30 && !r.stderr.includes('Node busy') && r.status !== 0; i++) {
+      await sleep(1_000);
+      r = await ipmitool(node.ipmi.port, ['power', 'status'], { password: PASSWORD, timeoutMs: 60_000 });
+    }
+    expect([r.status, r.stderr]).toEqual([1, expect.stringContaining('Node busy') as unknown]);
+    const listed = await fleet.request<FaultsBody>('GET', `/api/v1/nodes/${node.name}/faults`);
+    expect(listed.body.rules).toEqual([expect.objectContaining({ id: 'f1', status: 'active' })]);
+    expect((await fleet.request('DELETE', `/api/v1/nodes/${node.name}/faults`)).body).toEqual({ name: node.name, removed: 1 });
+    const after = await ipmitool(node.ipmi.port, ['power', 'status'], { password: PASSWORD, timeoutMs: 60_000 });
+    expect(after.status).toBe(0);
   });
 });
