@@ -28,7 +28,8 @@ function argvOf(ref: string, args: readonly string[]): { ref: string; argv: stri
   if (at < 0) return { ref, argv: [...FAULT_CTL_ARGV, ...args] };
   return { ref: ref.slice(0, at), argv: [...FARM_CTL_ARGV, 'faults', ref.slice(at + 1), ...args] };
 }
-const EXEC_LIMITS = { timeoutMs: 20_000, maxOutputBytes: 256 * 1024 };
+/** A farm's answer holds every BMC with rules: 64 rules of ~300 bytes each for thousands of BMCs at most. */
+const EXEC_LIMITS = { timeoutMs: 20_000, maxOutputBytes: 64 * 1024 * 1024 };
 
 /** Why a call failed: the agent refused (its message), the rule id is unknown, or the channel is out of reach. */
 export class FaultControlError extends Error {
@@ -51,16 +52,27 @@ export class AgentFaultControl {
     return this.call(ref, ['add', JSON.stringify(rule)]) as Promise<AgentFaultRule>;
   }
 
+  /** The rules of every BMC of a farm that has some, in one call: `farmRef` is the farm's runtime name. */
+  async listFarm(farmRef: string): Promise<Map<string, AgentFaults>> {
+    const answer = (await this.run(farmRef, farmRef, [...FARM_CTL_ARGV, 'faults-all'])) as { bmcs?: Record<string, AgentFaults> };
+    if (typeof answer.bmcs !== 'object' || answer.bmcs === null) throw new FaultControlError('unreachable', `the farm control of ${farmRef} answered no bmcs (an older node image?)`);
+    return new Map(Object.entries(answer.bmcs));
+  }
+
   async clear(ref: string, ruleId?: string): Promise<number> {
     const answer = (await this.call(ref, ruleId === undefined ? ['clear'] : ['clear', ruleId])) as { removed: number };
     return answer.removed;
   }
 
-  private async call(ref: string, args: string[]): Promise<unknown> {
+  private call(ref: string, args: string[]): Promise<unknown> {
+    const target = argvOf(ref, args);
+    return this.run(ref, target.ref, target.argv);
+  }
+
+  private async run(ref: string, runtimeRef: string, argv: string[]): Promise<unknown> {
     let result;
     try {
-      const target = argvOf(ref, args);
-      result = await this.runtime.exec(target.ref, target.argv, EXEC_LIMITS);
+      result = await this.runtime.exec(runtimeRef, argv, EXEC_LIMITS);
     } catch (error) {
       const why = error instanceof NodeNotFoundError ? 'the node does not exist in its runtime' : messageOf(error);
       throw new FaultControlError('unreachable', `the fault control channel of ${ref} cannot be reached: ${why}`);

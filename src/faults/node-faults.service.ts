@@ -4,7 +4,10 @@
  * then handed to the node's agent over its fault control channel (AgentFaultControl). Every rule
  * added or removed is a node event. While a node has rules, its agent is read every FAULT_POLL_MS:
  * what the rules did becomes `bmcfleet_node_faults_fired_total{node,kind}` and node events
- * (fault-report.ts). Calls for one node run one at a time, so counts are never taken twice.
+ * (fault-report.ts). Calls for one node run one at a time, so counts are never taken twice. The BMCs
+ * of one farm are read together, one farm-ctl call per farm (fault-read-plan.ts), at start and at
+ * every poll. Rules live in the BMC's state (agent or farm volume): they outlive an orchestrator
+ * restart (read again at start) and a restart of the node or farm (the BMC takes them back).
  */
 import { BadGatewayException, BadRequestException, BeforeApplicationShutdown, ConflictException, Injectable, Logger, NotFoundException, OnApplicationBootstrap } from '@nestjs/common';
 import { FaultRuleError, parseFaultRule, type FaultRuleSpec } from '../../node-image/src/faults/fault-rules';
@@ -14,13 +17,16 @@ import { NodeEvents } from '../nodes/fleet-context';
 import { NodesService } from '../nodes/nodes.service';
 import type { NodeWithLeases } from '../nodes/node.model';
 import { AgentFaultControl, FaultControlError, faultRefOf } from './agent-fault-control';
-import { describeRule, reportFaults, type AgentFaultRule, type RuleSeen } from './fault-report';
+import { describeRule, reportFaults, type AgentFaultRule, type AgentFaults, type RuleSeen } from './fault-report';
+import { planFaultReads } from './fault-read-plan';
 
 export const FAULT_POLL_MS = 2_000;
 /** A rule that keeps acting is a node event at most this often (with the count since the last). */
 export const FAULT_EVENT_GAP_MS = 30_000;
 /** Rules one POST may carry (the agent holds 64 per BMC). */
 export const MAX_RULES_PER_REQUEST = 64;
+
+const NO_FAULTS: AgentFaults = { rules: [], totals: {} };
 
 export type FaultRuleStatus = 'active' | 'exhausted' | 'expired';
 
@@ -77,6 +83,10 @@ export class NodeFaultsService implements OnApplicationBootstrap, BeforeApplicat
   private readonly queues = new Map<string, Promise<unknown>>();
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Farms whose BMCs are being read in bulk now (one read per farm at a time). */
+  private readonly farmReads = new Set<string>();
+  /** Adds and removals per node: a bulk read started before one of them does not speak for the node. */
+  private readonly changes = new Map<string, number>();
 
   constructor(
     private readonly nodes: NodesService,
@@ -103,6 +113,7 @@ export class NodeFaultsService implements OnApplicationBootstrap, BeforeApplicat
     const specs = parseRulesBody(body);
     const node = this.running(await this.nodes.row(name));
     return this.serial(node.id, async () => {
+      this.changed(node.id);
       const added: AgentFaultRule[] = [];
       for (const spec of specs) {
         try {
@@ -134,6 +145,7 @@ export class NodeFaultsService implements OnApplicationBootstrap, BeforeApplicat
     if (ruleId !== undefined && !/^f\d{1,9}$/.test(ruleId)) throw new BadRequestException('id must be a rule id such as f1');
     const node = this.running(await this.nodes.row(name));
     return this.serial(node.id, async () => {
+      this.changed(node.id);
       const watched = this.watch(node);
       await this.read(watched, true);
       let removed: number;
@@ -162,8 +174,13 @@ export class NodeFaultsService implements OnApplicationBootstrap, BeforeApplicat
     return entry;
   }
 
+  private changed(nodeId: string): void {
+    this.changes.set(nodeId, (this.changes.get(nodeId) ?? 0) + 1);
+  }
+
   private unwatch(entry: Watched): void {
     this.watched.delete(entry.id);
+    this.changes.delete(entry.id);
     this.metrics.setFaultRules(entry.name, null);
   }
 
@@ -175,6 +192,10 @@ export class NodeFaultsService implements OnApplicationBootstrap, BeforeApplicat
     } catch (error) {
       throw this.httpError(entry.name, error);
     }
+    return this.report(entry, faults, flush);
+  }
+
+  private async report(entry: Watched, faults: AgentFaults, flush: boolean): Promise<AgentFaults> {
     const report = reportFaults(entry.seen, faults.rules, Date.now(), FAULT_EVENT_GAP_MS, flush);
     entry.seen = report.seen;
     for (const [kind, count] of report.fired) this.metrics.recordFaultsFired(entry.name, kind, count);
@@ -188,10 +209,31 @@ export class NodeFaultsService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private poll(): void {
-    for (const entry of this.watched.values()) {
-      if (this.queues.has(entry.id)) continue;
+    const plan = planFaultReads([...this.watched.values()].filter((entry) => !this.queues.has(entry.id)));
+    for (const entry of plan.single) {
       void this.serial(entry.id, () => this.read(entry, false)).catch((error: unknown) => this.pollFailed(entry, error));
     }
+    for (const [farm, entries] of plan.farms) {
+      if (this.farmReads.has(farm)) continue;
+      this.farmReads.add(farm);
+      void this.pollFarm(farm, entries).finally(() => this.farmReads.delete(farm));
+    }
+  }
+
+  /** One call for the farm's BMCs with rules; a BMC the answer leaves out has none left. */
+  private async pollFarm(farm: string, entries: readonly Watched[]): Promise<void> {
+    const before = entries.map((entry) => this.changes.get(entry.id));
+    let all: Map<string, AgentFaults>;
+    try {
+      all = await this.control.listFarm(farm);
+    } catch (error) {
+      await Promise.all(entries.map((entry) => this.pollFailed(entry, error)));
+      return;
+    }
+    await Promise.all(entries.map((entry, i) => {
+      if (this.changes.get(entry.id) !== before[i] || this.watched.get(entry.id) !== entry) return undefined;
+      return this.serial(entry.id, () => this.report(entry, all.get(entry.name) ?? NO_FAULTS, false)).catch((error: unknown) => this.pollFailed(entry, error));
+    }));
   }
 
   private async pollFailed(entry: Watched, error: unknown): Promise<void> {
@@ -208,20 +250,35 @@ export class NodeFaultsService implements OnApplicationBootstrap, BeforeApplicat
       this.logger.warn(`fault rules of the fleet not read at start: ${messageOf(error)}`);
       return;
     }
-    for (const row of rows) {
+    const entries = rows.filter((row) => row.state === 'running').map((row): Watched => ({ id: row.id, name: row.name, ref: faultRefOf(row), seen: new Map() }));
+    const plan = planFaultReads(entries);
+    for (const entry of plan.single) {
       if (this.closed) return;
-      // Farm nodes are watched from their first fault request on (one exec per node at start would be thousands).
-      if (row.state !== 'running' || row.farmId !== null || this.watched.has(row.id)) continue;
-      const entry: Watched = { id: row.id, name: row.name, ref: faultRefOf(row), seen: new Map() };
-      // Rules found now already acted before this start: counted from here on, not told as new.
-      await this.serial(row.id, async () => {
-        const faults = await this.control.list(entry.ref);
-        if (faults.rules.length === 0) return;
-        entry.seen = reportFaults(new Map(), faults.rules, Date.now(), FAULT_EVENT_GAP_MS).seen;
-        this.watched.set(row.id, entry);
-        this.metrics.setFaultRules(row.name, faults.rules.length);
-      }).catch((error: unknown) => this.logger.debug(`node ${row.name}: fault rules not read at start: ${messageOf(error)}`));
+      await this.serial(entry.id, async () => this.adopt(entry, await this.control.list(entry.ref)))
+        .catch((error: unknown) => this.logger.debug(`node ${entry.name}: fault rules not read at start: ${messageOf(error)}`));
     }
+    for (const [farm, bmcs] of plan.farms) {
+      if (this.closed) return;
+      let all: Map<string, AgentFaults>;
+      try {
+        all = await this.control.listFarm(farm);
+      } catch (error) {
+        this.logger.debug(`farm ${farm}: fault rules of its BMCs not read at start: ${messageOf(error)}`);
+        continue;
+      }
+      for (const entry of bmcs) {
+        const faults = all.get(entry.name);
+        if (faults !== undefined) await this.serial(entry.id, async () => this.adopt(entry, faults));
+      }
+    }
+  }
+
+  /** Rules found at start already acted before it: counted from here on, not told as new. */
+  private adopt(entry: Watched, faults: AgentFaults): void {
+    if (faults.rules.length === 0 || this.watched.has(entry.id)) return;
+    entry.seen = reportFaults(new Map(), faults.rules, Date.now(), FAULT_EVENT_GAP_MS).seen;
+    this.watched.set(entry.id, entry);
+    this.metrics.setFaultRules(entry.name, faults.rules.length);
   }
 
   /** Runs fn after every earlier call for the same node. */

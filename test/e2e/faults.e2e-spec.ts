@@ -1,6 +1,7 @@
 /**
  * Fault injection through the orchestrator, end to end: the orchestrator as users run it, a
- * MACHINE=sim node in the real Docker engine, a "busy (0xC0) twice, then normal" rule added with
+ * MACHINE=sim node in the real Docker engine (a BMC in a farm, the default placement: its rules are
+ * read through the farm's control, in bulk), a "busy (0xC0) twice, then normal" rule added with
  * POST /api/v1/nodes/:name/faults, and the real ipmitool on the node's leased port, retried the way
  * Ironic retries it (its ipmitool driver runs the command again when stderr holds one of a fixed list
  * of strings, "Node busy" among them): two busy answers, then the power state. The firings show in

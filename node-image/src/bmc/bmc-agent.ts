@@ -183,6 +183,7 @@ export class BmcAgent {
     const random = o.random ?? pooledRandom();
     const log = o.log;
     const faults = o.faults ?? new BmcFaults({ clock, log });
+    faults.keepIn(o.store);
     const identity = loadOrCreateIdentity(o.store, random);
     const users = new UserStore({ state: o.store, adminName: o.adminUser, adminPassword: o.adminPassword });
     const channelAccess = new ChannelAccessStore(o.store);

@@ -6,6 +6,7 @@
  *   GET    /bmcs                      → 200 { bmcs: [{ nodeId, name, address, port, redfishPort, power }] }
  *   POST   /bmcs          { bmcs }    → 200 { added, present, failed }, 400 naming the bad field
  *   POST   /bmcs/remove   { bmcs: [{ name, nodeId }], purge? } → 200 { removed, absent }
+ *   GET    /faults                    → 200 { bmcs: { <name>: { rules, totals } } }, every BMC with rules
  *   GET    /bmcs/<name>/faults        → 200 { rules, totals } (as a node's fault control)
  *   POST   /bmcs/<name>/faults        → 201 the rule, 400 naming the field
  *   DELETE /bmcs/<name>/faults[/<id>] → 200 { removed }
@@ -69,6 +70,10 @@ async function serve(req: IncomingMessage, res: ServerResponse, farm: ManagedFar
       });
       return send(200, await farm.remove(bmcs, purge));
     }
+    if (url === '/faults' && req.method === 'GET') {
+      const all = farm.faultsOfAll();
+      return send(200, { bmcs: Object.fromEntries(Object.entries(all).map(([name, faults]) => [name, faultsView(faults)])) });
+    }
     const m = /^\/bmcs\/([a-z0-9-]{1,63})\/faults(?:\/(f\d+))?\/?$/.exec(url);
     if (!m) return send(404, { error: `no such resource: ${req.method ?? ''} ${url}` });
     const agent = await farm.agentOf(m[1]!);
@@ -78,11 +83,13 @@ async function serve(req: IncomingMessage, res: ServerResponse, farm: ManagedFar
     if (req.method === 'DELETE') {
       const removed = faults.engine.clear(m[2]);
       if (m[2] && removed === 0) return send(404, { error: `no fault rule ${m[2]}` });
+      await farm.flush();
       log.info('fault rules removed', { bmc: m[1], rule: m[2] ?? 'all', removed });
       return send(200, { removed });
     }
     if (req.method === 'POST' && !m[2]) {
       const rule = faults.engine.add(parseFaultRule(await readJson(req)), clock());
+      await farm.flush();
       log.info('fault rule added', { bmc: m[1], rule: rule.id, protocol: rule.match.protocol, action: rule.action.kind });
       return send(201, ruleView(rule));
     }

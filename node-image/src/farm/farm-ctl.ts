@@ -5,6 +5,7 @@
  *   farm-ctl add '{"bmcs":[...]}'                add BMCs (farm-control.ts for the fields)
  *   farm-ctl rm '{"bmcs":[{name,nodeId}],"purge":false}'
  *   farm-ctl faults <bmc> ls | add '<rule JSON>' | clear [ruleId]
+ *   farm-ctl faults-all                          the rules of every BMC that has some, in one answer
  * It prints the farm's JSON answer on stdout. Exit 0 on 2xx, 1 when the farm refused (its answer
  * still on stdout), 2 when the socket cannot be reached or the arguments are wrong.
  */
@@ -24,6 +25,7 @@ export function requestOf(argv: readonly string[]): { method: string; url: strin
   const [verb, a, b, c] = argv;
   if (verb === 'ls' && a === undefined) return { method: 'GET', url: '/bmcs' };
   if (verb === 'add' && a !== undefined && b === undefined) return { method: 'POST', url: '/bmcs', body: a };
+  if (verb === 'faults-all' && a === undefined) return { method: 'GET', url: '/faults' };
   if (verb === 'rm' && a !== undefined && b === undefined) return { method: 'POST', url: '/bmcs/remove', body: a };
   if (verb === 'faults' && a !== undefined) {
     const base = `/bmcs/${encodeURIComponent(a)}/faults`;
@@ -37,7 +39,7 @@ export function requestOf(argv: readonly string[]): { method: string; url: strin
 async function main(argv: string[]): Promise<number> {
   const r = requestOf(argv);
   if (r === null) {
-    process.stderr.write('usage: farm-ctl ls | add \'{"bmcs":[...]}\' | rm \'{"bmcs":[{"name":..,"nodeId":..}],"purge":false}\' | faults <bmc> ls|add \'<rule>\'|clear [ruleId]\n');
+    process.stderr.write('usage: farm-ctl ls | add \'{"bmcs":[...]}\' | rm \'{"bmcs":[{"name":..,"nodeId":..}],"purge":false}\' | faults <bmc> ls|add \'<rule>\'|clear [ruleId] | faults-all\n');
     return 2;
   }
   const path = socketPath(process.env);

@@ -9,6 +9,7 @@ import type { Socket } from 'node:dgram';
 import { BmcAgent } from '../bmc/bmc-agent';
 import type { UdpPeer } from '../transport/udp-server';
 import { bindSocket, MAX_PENDING, powersOnAtStart, Slot } from './farm-slot';
+import { hasSavedFaultRules } from '../faults/bmc-faults';
 import { WheelScheduler } from './wheel-scheduler';
 import { SimMachine } from '../machine/sim-machine';
 import { pooledRandom } from '../util/random-pool';
@@ -114,7 +115,8 @@ export class Farm {
 
   /**
    * Adds one BMC while the farm runs (a managed farm, farm-control.ts): binds its socket, and wakes
-   * it at once when it serves Redfish, powers on at start, or its saved restore policy powers on.
+   * it at once when it serves Redfish, powers on at start, its saved restore policy powers on, or
+   * its state holds fault rules (they act from the start and keep it awake).
    * Rejects a name already in the farm and an address:port that cannot be bound, leaving nothing.
    */
   async add(settings: FarmBmcSettings): Promise<FarmBmc> {
@@ -135,7 +137,7 @@ export class Farm {
     this.slots.push(slot);
     this.listen(slot);
     try {
-      if (eager || settings.powerOnAtStart || powersOnAtStart(this.storeOf(settings.index))) await this.wake(slot);
+      if (eager || settings.powerOnAtStart || powersOnAtStart(this.storeOf(settings.index)) || hasSavedFaultRules(this.storeOf(settings.index))) await this.wake(slot);
     } catch (err) {
       await this.remove(settings.name);
       throw err;
@@ -249,7 +251,7 @@ export class Farm {
           slots.push(slot);
           farm.named.set(name, slot);
           farm.listen(slot);
-          if (!lazy || a.powerOnAtStart || powersOnAtStart(o.store(index))) await farm.wake(slot);
+          if (!lazy || a.powerOnAtStart || powersOnAtStart(o.store(index)) || hasSavedFaultRules(o.store(index))) await farm.wake(slot);
         } catch (err) {
           failure ??= err instanceof Error ? new Error(`${name}: ${err.message}`) : err;
         }

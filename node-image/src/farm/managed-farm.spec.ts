@@ -49,12 +49,12 @@ function ctl(dir: string, argv: string[]): Promise<{ status: number; body: unkno
   const r = requestOf(argv);
   if (!r) throw new Error(`not a farm-ctl command: ${argv.join(' ')}`);
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath: join(dir, 'farm.sock'), method: r.method, path: r.url, headers: r.body === undefined ? {} : { 'Content-Type': 'application/json' } }, (res) => {
+    const req = request({ agent: false, socketPath: join(dir, 'farm.sock'), method: r.method, path: r.url, headers: r.body === undefined ? {} : { 'Content-Type': 'application/json' } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
     });
-    req.on('error', reject);
+    req.on('error', (e) => reject(new Error(`farm-ctl ${argv.join(' ')}: ${String(e)}`)));
     req.end(r.body);
   });
 }
@@ -163,6 +163,40 @@ describe('ManagedFarm through its control socket', () => {
     } finally {
       await again.close();
     }
+  });
+
+  it('lists the rules of every BMC with some in one answer, and keeps them with their counts across a restart', async () => {
+    const busy = { match: { protocol: 'ipmi', netFn: NetFn.App, cmd: AppCmd.GetDeviceId }, action: { kind: 'completion-code', code: 0xc0 }, when: { maxTimes: 3 } };
+    expect((await ctl(dir, ['faults', 'sim-1', 'add', JSON.stringify(busy)])).status).toBe(201);
+    const deviceId = async (): Promise<string> => {
+      const c = await connect(1);
+      try {
+        await c.getDeviceId();
+        return 'ok';
+      } catch (err) {
+        return /0xc0/i.test(String(err)) ? 'busy' : String(err);
+      } finally {
+        await c.close();
+      }
+    };
+    expect(await deviceId()).toBe('busy');
+    const before = (await ctl(dir, ['faults-all'])).body as { bmcs: Record<string, { rules: Array<{ id: string; applied: number }> }> };
+    expect(Object.keys(before.bmcs)).toEqual(['sim-1']);
+    expect(before.bmcs['sim-1']!.rules.map((r) => [r.id, r.applied])).toEqual([['f1', 1]]);
+
+    await stop(running);
+    running = await startIn(dir);
+    const after = (await ctl(dir, ['faults-all'])).body as { bmcs: Record<string, { rules: Array<{ id: string; applied: number }> }> };
+    expect(after.bmcs['sim-1']!.rules.map((r) => [r.id, r.applied])).toEqual([['f1', 1]]);
+    // Two more times, then spent: maxTimes counts across the restart.
+    expect([await deviceId(), await deviceId(), await deviceId()]).toEqual(['busy', 'busy', 'ok']);
+    expect((await ctl(dir, ['faults', 'sim-1', 'add', JSON.stringify(busy)])).body).toMatchObject({ id: 'f2' });
+    expect((await ctl(dir, ['faults', 'sim-1', 'clear'])).body).toEqual({ removed: 2 });
+
+    await stop(running);
+    running = await startIn(dir);
+    expect(((await ctl(dir, ['faults-all'])).body as { bmcs: object }).bmcs).toEqual({});
+    expect(await deviceId()).toBe('ok');
   });
 
   it('forgets a purged BMC\'s state: a new BMC of that name starts fresh', async () => {

@@ -136,6 +136,21 @@ export class ManagedFarm {
     return this.roster.get(name) ? this.farm.agentOf(name) : Promise.resolve(undefined);
   }
 
+  /** Writes what changed in the farm's state now (a fault rule added or removed is on disk before it is answered). */
+  flush(): Promise<void> { return this.state.flush(); }
+
+  /**
+   * The fault rules of every BMC that has some: one answer for the whole farm. A resting BMC has none (rules keep a BMC awake, saved ones wake it at start).
+   */
+  faultsOfAll(): Record<string, BmcAgent['faults']> {
+    const out: Record<string, BmcAgent['faults']> = {};
+    for (const e of this.roster.entries()) {
+      const agent = this.farm.find(e.name)?.agent;
+      if (agent && agent.faults.engine.list().length > 0) out[e.name] = agent.faults;
+    }
+    return out;
+  }
+
   private clearState(index: number): void {
     for (const doc of Object.keys(this.state.documentsOf(index))) this.state.set(index, doc, undefined);
   }

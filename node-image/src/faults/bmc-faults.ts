@@ -11,7 +11,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from '../util/logger';
 import type { FaultAction } from './fault-rules';
-import { FaultEngine, type FaultDecision, type FaultEvent } from './fault-engine';
+import { FaultEngine, type FaultDecision, type FaultEvent, type SavedFaultRules } from './fault-engine';
+import { readJson, writeJson, type StateStore } from '../state/state-store';
 import type { RedfishRequest, RedfishResponse } from '../redfish/http-types';
 import { RedfishError } from '../redfish/errors';
 import type { MachineControl, PowerAction } from '../machine/machine-control';
@@ -29,6 +30,14 @@ export interface BmcFaultsOptions {
 /** RMCP+ session header: auth type 0x06 at byte 4, payload type (bits 5:0) at byte 5; 0x01 is SOL (IPMI v2.0 section 13.6). */
 function isSolDatagram(d: Buffer): boolean {
   return d.length > 5 && d[4] === 0x06 && (d[5]! & 0x3f) === 0x01;
+}
+
+/** The BMC's state document holding its fault rules with their counts (kept across restarts). */
+export const FAULT_RULES_DOCUMENT = 'fault-rules.json';
+
+/** Whether the BMC's state holds fault rules (a farm wakes such a BMC at start, so they act and are listed). */
+export function hasSavedFaultRules(store: StateStore): boolean {
+  return (readJson<SavedFaultRules>(store, FAULT_RULES_DOCUMENT)?.rules.length ?? 0) > 0;
 }
 
 /** Never sent: the reply of a request whose session expired is dropped. */
@@ -54,6 +63,23 @@ export class BmcFaults {
   constructor(private readonly o: BmcFaultsOptions) {
     this.engine = o.engine ?? new FaultEngine();
     this.sleep = o.sleep ?? defaultSleep;
+  }
+
+  /**
+   * Keeps the rules in the BMC's state store: takes back what it holds (a restarted BMC has its rules
+   * again, with their ids and counts) and writes every change. No rules, no document.
+   */
+  keepIn(store: StateStore): void {
+    const saved = readJson<SavedFaultRules>(store, FAULT_RULES_DOCUMENT);
+    if (saved !== undefined && Array.isArray(saved.rules)) {
+      this.engine.restore(saved);
+      if (saved.rules.length > 0) this.o.log.info('fault rules restored', { rules: saved.rules.map((r) => r.id) });
+    }
+    this.engine.onChange = () => {
+      const now = this.engine.saved();
+      if (now.rules.length === 0) store.remove(FAULT_RULES_DOCUMENT);
+      else writeJson(store, FAULT_RULES_DOCUMENT, now);
+    };
   }
 
   private decide(e: FaultEvent): FaultDecision | null {

@@ -1,4 +1,6 @@
 import { FaultEngine, pathMatches, seededPrng } from './fault-engine';
+import { MemoryStateStore } from '../state/state-store';
+import { BmcFaults, FAULT_RULES_DOCUMENT, hasSavedFaultRules } from './bmc-faults';
 import { FaultRuleError, parseFaultRule } from './fault-rules';
 
 const chassisStatus = { protocol: 'ipmi', stage: 'command', netFn: 0x00, cmd: 0x01 } as const;
@@ -117,5 +119,45 @@ describe('FaultEngine', () => {
     expect(pathMatches('/redfish/v1/Systems/*', '/redfish/v1/Systems/a/b')).toBe(false);
     expect(pathMatches('/redfish/v1/', '/redfish/v1')).toBe(true);
     expect(seededPrng(1)()).toBe(seededPrng(1)());
+  });
+});
+
+describe('fault rules kept in the BMC state', () => {
+  const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+  const busyTwice = parseFaultRule({ match: { protocol: 'ipmi', netFn: 0, cmd: 1 }, action: { kind: 'completion-code', code: 0xc0 }, when: { maxTimes: 2, durationMs: 60_000 } });
+
+  it('comes back with its ids, time added and counts; a spent rule stays spent', () => {
+    const store = new MemoryStateStore();
+    const first = new BmcFaults({ clock: () => 0, log: quiet });
+    first.keepIn(store);
+    first.engine.add(busyTwice, 1000);
+    first.engine.add(parseFaultRule({ match: { protocol: 'sol' }, action: { kind: 'drop' } }), 1000);
+    expect(first.engine.decide(chassisStatus, 1001)).toMatchObject({ ruleId: 'f1', times: 1 });
+    expect(hasSavedFaultRules(store)).toBe(true);
+
+    const second = new BmcFaults({ clock: () => 0, log: quiet });
+    second.keepIn(store);
+    expect(second.engine.list().map((r) => [r.id, r.addedAt, r.matches, r.applied])).toEqual([['f1', 1000, 1, 1], ['f2', 1000, 0, 0]]);
+    expect(second.engine.decide(chassisStatus, 2000)).toMatchObject({ ruleId: 'f1', times: 2 });
+    expect(second.engine.decide(chassisStatus, 2001)).toBeNull();
+    expect(second.engine.add(busyTwice, 3000).id).toBe('f3');
+    // durationMs counts from when the rule was added, not from the restart.
+    const third = new BmcFaults({ clock: () => 0, log: quiet });
+    third.keepIn(store);
+    expect(third.engine.decide(chassisStatus, 61_000)).toMatchObject({ ruleId: 'f3', times: 1 });
+    expect(third.engine.decide(chassisStatus, 63_001)).toBeNull();
+  });
+
+  it('leaves no document once every rule is removed', () => {
+    const store = new MemoryStateStore();
+    const faults = new BmcFaults({ clock: () => 0, log: quiet });
+    faults.keepIn(store);
+    faults.engine.add(busyTwice, 0);
+    faults.engine.clear();
+    expect(store.read(FAULT_RULES_DOCUMENT)).toBeUndefined();
+    expect(hasSavedFaultRules(store)).toBe(false);
+    const again = new BmcFaults({ clock: () => 0, log: quiet });
+    again.keepIn(store);
+    expect(again.engine.list()).toEqual([]);
   });
 });

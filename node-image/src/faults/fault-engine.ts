@@ -93,8 +93,16 @@ export interface FaultEngineOptions {
   readonly maxRules?: number;
 }
 
+/** What a BMC keeps of its rules across restarts (FaultEngine.saved / restore): rules with their counts. */
+export interface SavedFaultRules {
+  readonly nextId: number;
+  readonly rules: readonly FaultRuleState[];
+}
+
 export class FaultEngine {
   private readonly rules: FaultRuleState[] = [];
+  /** Called after every change of the rules or their counts (BmcFaults keeps them in the BMC's state). */
+  onChange: () => void = () => {};
   private readonly prngs = new Map<string, Prng>();
   private readonly silentUntil = new Map<FaultProtocol, number>();
   private nextId = 1;
@@ -109,7 +117,28 @@ export class FaultEngine {
     const rule: FaultRuleState = { ...spec, id, addedAt: now, matches: 0, applied: 0 };
     this.rules.push(rule);
     this.prngs.set(id, (this.o.prngFor ?? seededPrng)(spec.when.seed ?? this.nextId));
+    this.onChange();
     return rule;
+  }
+
+  /** The rules with their counts, for the BMC's state store. */
+  saved(): SavedFaultRules {
+    return { nextId: this.nextId, rules: this.rules.map((r) => ({ ...r })) };
+  }
+
+  /**
+   * Takes back saved rules (a BMC restarted): same ids, times added and counts, so a rule that acted
+   * `maxTimes` times stays spent and `durationMs` still counts from when it was added. A rule's
+   * random draws start again from its seed. Silences under way and totals are not kept.
+   */
+  restore(saved: SavedFaultRules): void {
+    this.rules.length = 0;
+    this.prngs.clear();
+    for (const r of saved.rules.slice(0, this.o.maxRules ?? 64)) {
+      this.rules.push({ ...r });
+      this.prngs.set(r.id, (this.o.prngFor ?? seededPrng)(r.when.seed ?? Number(r.id.slice(1)) + 1));
+    }
+    this.nextId = Math.max(saved.nextId, ...this.rules.map((r) => Number(r.id.slice(1)) + 1), 1);
   }
 
   list(): readonly FaultRuleState[] { return this.rules; }
@@ -121,6 +150,7 @@ export class FaultEngine {
       if (id === undefined || this.rules[i]!.id === id) { this.prngs.delete(this.rules[i]!.id); this.rules.splice(i, 1); }
     }
     if (id === undefined) this.silentUntil.clear();
+    if (this.rules.length !== before) this.onChange();
     return before - this.rules.length;
   }
 
@@ -139,9 +169,10 @@ export class FaultEngine {
       if (rule.when.durationMs !== undefined && now - rule.addedAt >= rule.when.durationMs) continue;
       if (rule.when.maxTimes !== undefined && rule.applied >= rule.when.maxTimes) continue;
       rule.matches++;
-      if (rule.matches <= (rule.when.afterMatches ?? 0)) continue;
-      if (rule.when.probability !== undefined && rule.when.probability < 1 && this.prngs.get(rule.id)!() >= rule.when.probability) continue;
+      if (rule.matches <= (rule.when.afterMatches ?? 0)) { this.onChange(); continue; }
+      if (rule.when.probability !== undefined && rule.when.probability < 1 && this.prngs.get(rule.id)!() >= rule.when.probability) { this.onChange(); continue; }
       rule.applied++;
+      this.onChange();
       this.count(rule.action.kind);
       const a = rule.action;
       if (a.kind === 'stop-answering' || a.kind === 'bmc-reboot') {
