@@ -7,22 +7,13 @@ import { Farm } from './farm';
 import { FarmDocuments } from './farm-state-store';
 import { loadFarmConfig } from './farm-config';
 import { generateSelfSigned } from '../redfish/self-signed-certificate';
-import type { Logger } from '../util/logger';
+import { silentLogger as quiet } from '../util/logger';
+import { until } from '../test-support/loopback-bmc';
 
 jest.setTimeout(60_000);
 
 const USER = 'admin';
 const PASSWORD = 'farm-redfish-secret';
-const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
-
-async function until(pred: () => boolean, timeoutMs: number): Promise<boolean> {
-  const started = Date.now();
-  while (!pred()) {
-    if (Date.now() - started > timeoutMs) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
-}
 
 interface Answer { readonly status: number; readonly headers: Record<string, string | string[] | undefined>; readonly body: Record<string, unknown> }
 
@@ -63,17 +54,17 @@ describe('Farm BMCs with Redfish rest and wake on a request', () => {
   afterAll(() => farm.stop());
 
   it('starts every BMC to open its Redfish server, then lets the quiet ones rest', async () => {
-    expect(await until(() => farm.awakeCount === 0, 10_000)).toBe(true);
+    await until(() => farm.awakeCount === 0, 'every BMC resting');
     expect(farm.bmcs.every((b) => b.agent === null && b.redfish !== undefined)).toBe(true);
   });
 
   it('wakes a resting BMC for a request and keeps what a PATCH set across its next rest', async () => {
-    expect(await until(() => farm.awakeCount === 0, 10_000)).toBe(true);
+    await until(() => farm.awakeCount === 0, 'every BMC resting');
     const patched = await redfish(redfishBase, 'PATCH', '/redfish/v1/Systems/1', { body: { Boot: { BootSourceOverrideTarget: 'Pxe', BootSourceOverrideEnabled: 'Once' } } });
     expect(patched.status).toBeLessThan(300);
     expect(farm.bmcs[0]!.agent).not.toBeNull();
     expect(farm.bmcs[1]!.agent).toBeNull();
-    expect(await until(() => farm.awakeCount === 0, 10_000)).toBe(true);
+    await until(() => farm.awakeCount === 0, 'every BMC resting');
     const system = await redfish(redfishBase, 'GET', '/redfish/v1/Systems/1');
     expect(system.status).toBe(200);
     expect(system.body.Boot).toMatchObject({ BootSourceOverrideTarget: 'Pxe', BootSourceOverrideEnabled: 'Once' });
@@ -91,6 +82,6 @@ describe('Farm BMCs with Redfish rest and wake on a request', () => {
     expect((await redfish(redfishBase + 1, 'GET', '/redfish/v1/Systems/1', { token })).status).toBe(200);
     const location = String(login.headers.location);
     expect((await redfish(redfishBase + 1, 'DELETE', new URL(location, 'https://x').pathname, { token })).status).toBeLessThan(300);
-    expect(await until(() => farm.bmcs[1]!.agent === null, 10_000)).toBe(true);
+    await until(() => farm.bmcs[1]!.agent === null, 'BMC 1 resting once its session is deleted');
   });
 });
