@@ -9,6 +9,7 @@ import { loadFarmConfig } from './farm-config';
 import { generateSelfSigned } from '../redfish/self-signed-certificate';
 import { silentLogger as quiet } from '../util/logger';
 import { until } from '../test-support/loopback-bmc';
+import { freePortRun } from '../test-support/free-ports';
 
 jest.setTimeout(60_000);
 
@@ -38,11 +39,14 @@ function redfish(port: number, method: string, path: string, o: { body?: unknown
 }
 
 describe('Farm BMCs with Redfish rest and wake on a request', () => {
-  const base = 40_000 + Math.floor(Math.random() * 10_000);
-  const redfishBase = base + 20;
+  // IPMI at base, base + 1; Redfish at base + 20, base + 21.
+  let base = 0;
+  let redfishBase = 0;
   let farm: Farm;
 
   beforeAll(async () => {
+    base = await freePortRun(22, { tcp: true });
+    redfishBase = base + 20;
     const config = loadFarmConfig({
       FARM_BMCS: '2', FARM_PORTS: String(base), IPMI_ADDRESS: '127.0.0.1', IPMI_USER: USER, IPMI_PASS: PASSWORD,
       BMC_STATE_DIR: '/nonexistent-farm-state', REDFISH_PORT: String(redfishBase),

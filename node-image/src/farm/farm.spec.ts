@@ -9,6 +9,7 @@ import { loadFarmConfig } from './farm-config';
 import { IpmiClient } from '../client/ipmi-client';
 import { AppCmd, ChassisCmd, NetFn, StorageCmd } from '../protocol/netfn';
 import type { Logger } from '../util/logger';
+import { freePortRun } from '../test-support/free-ports';
 
 jest.setTimeout(60_000);
 
@@ -28,11 +29,12 @@ async function until(pred: () => boolean, timeoutMs: number): Promise<boolean> {
 const padName = (name: string): Buffer => { const b = Buffer.alloc(16); b.write(name, 'latin1'); return b; };
 
 describe('Farm: BMCs built at their first datagram, resting once quiet', () => {
-  const base = 21_000 + Math.floor(Math.random() * 8_000);
+  let base = 0;
   let farm: Farm;
   const connect = (i: number): Promise<IpmiClient> => IpmiClient.connect({ host: '127.0.0.1', port: base + i, user: USER, password: PASSWORD, timeoutMs: 2_000, retries: 3 });
 
   beforeAll(async () => {
+    base = await freePortRun(3);
     const config = loadFarmConfig({ FARM_BMCS: '3', FARM_PORTS: String(base), IPMI_ADDRESS: '127.0.0.1', IPMI_USER: USER, IPMI_PASS: PASSWORD, BMC_STATE_DIR: '/nonexistent-farm-state' });
     const documents = new FarmDocuments();
     farm = await Farm.start({ config, from: 0, to: 3, store: (i) => documents.forBmc(i), farmTag: 7, log: quiet, restAfterMs: 300, restCheckMs: 50 });

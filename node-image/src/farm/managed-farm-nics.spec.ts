@@ -21,11 +21,13 @@ import { requestOf } from './farm-ctl';
 import { FarmRoster } from './farm-roster';
 import { FarmStateStore } from './farm-state-store';
 import { ManagedFarm, type AddOutcome } from './managed-farm';
+import { freePortRun } from '../test-support/free-ports';
 
 jest.setTimeout(60_000);
 
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
-const base = 30_000 + Math.floor(Math.random() * 8_000);
+/** BMC i at IPMI port base + i and Redfish port base + 100 + i, free when the tests start. */
+let base = 0;
 const PASSWORD = 'farm-nic-secret';
 
 interface Running { farm: Farm; control: FarmControl; state: FarmStateStore }
@@ -97,6 +99,7 @@ describe('managed farm BMCs report their node\'s NIC MACs', () => {
   let running: Running;
 
   beforeAll(async () => {
+    base = await freePortRun(110, { tcp: true });
     tls = { ...(await generateSelfSigned(['127.0.0.1'], new Date())), source: 'generated' as const };
     running = await startIn(dir, tls);
   });

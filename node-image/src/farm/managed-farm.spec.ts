@@ -18,11 +18,13 @@ import { FarmRoster } from './farm-roster';
 import { FarmStateStore } from './farm-state-store';
 import { ManagedFarm, type AddOutcome, type BmcStatus } from './managed-farm';
 import { requestOf } from './farm-ctl';
+import { freePortRun } from '../test-support/free-ports';
 
 jest.setTimeout(60_000);
 
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
-const base = 21_000 + Math.floor(Math.random() * 8_000);
+/** The first of the BMCs' ports (sim-0 … sim-15), free when the tests start. */
+let base = 0;
 
 interface Running { farm: Farm; managed: ManagedFarm; control: FarmControl; state: FarmStateStore }
 
@@ -68,7 +70,7 @@ describe('ManagedFarm through its control socket', () => {
   const dir = mkdtempSync(join(tmpdir(), 'managed-farm-'));
   let running: Running;
 
-  beforeAll(async () => { running = await startIn(dir); });
+  beforeAll(async () => { base = await freePortRun(16); running = await startIn(dir); });
   afterAll(async () => { await stop(running); rmSync(dir, { recursive: true, force: true }); });
 
   it('adds BMCs that answer at their own port with their own password', async () => {
