@@ -6,63 +6,26 @@
  * farm starts again on the same directory.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../config';
 import { vmNicMac } from '../machine/vm-nics';
 import { generateSelfSigned } from '../redfish/self-signed-certificate';
 import type { TlsMaterial } from '../redfish/tls-certificate';
-import type { Logger } from '../util/logger';
-import { Farm } from './farm';
-import { startFarmControl, type FarmControl } from './farm-control';
-import { requestOf } from './farm-ctl';
-import { FarmRoster } from './farm-roster';
-import { FarmStateStore } from './farm-state-store';
-import { ManagedFarm, type AddOutcome } from './managed-farm';
+import type { AddOutcome } from './managed-farm';
 import { freePortRun } from '../test-support/free-ports';
+import { farmCtl, startManagedFarm, stopManagedFarm, type RunningManagedFarm } from '../test-support/managed-farm-harness';
 
 jest.setTimeout(60_000);
 
-const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 /** BMC i at IPMI port base + i and Redfish port base + 100 + i, free when the tests start. */
 let base = 0;
 const PASSWORD = 'farm-nic-secret';
 
-interface Running { farm: Farm; control: FarmControl; state: FarmStateStore }
-
-async function startIn(dir: string, tls: TlsMaterial): Promise<Running> {
-  const agent = loadConfig({ MACHINE: 'sim', REDFISH_PORT: 'none', BMC_STATE_DIR: dir, SIM_POWER_DELAY_MS: '0' }, 'farm');
-  const state = FarmStateStore.open(dir);
-  const farm = await Farm.start({
-    config: { agent, plan: { mode: 'ports', count: 1, firstAddress: '127.0.0.1', firstPort: 1 }, workers: 1, namePrefix: 'farm' },
-    from: 0, to: 0, store: (i) => state.forBmc(i), tls, farmTag: 5, log: quiet,
-  });
-  const managed = await ManagedFarm.start(farm, FarmRoster.open(dir), state, quiet);
-  const control = await startFarmControl(join(dir, 'farm.sock'), managed, Date.now, quiet);
-  return { farm, control, state };
-}
-
-async function stop(r: Running): Promise<void> {
-  await r.control.close();
-  await r.farm.stop();
-  await r.state.flush();
-}
-
-function ctl(dir: string, argv: string[]): Promise<{ status: number; body: unknown }> {
-  const r = requestOf(argv);
-  if (!r) throw new Error(`not a farm-ctl command: ${argv.join(' ')}`);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ socketPath: join(dir, 'farm.sock'), method: r.method, path: r.url, headers: r.body === undefined ? {} : { 'Content-Type': 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
-    });
-    req.on('error', reject);
-    req.end(r.body);
-  });
-}
+type Running = RunningManagedFarm;
+const startIn = (dir: string, tls: TlsMaterial): Promise<Running> => startManagedFarm(dir, { farmTag: 5, tls });
+const stop = stopManagedFarm;
+const ctl = farmCtl;
 
 function redfishGet(port: number, path: string): Promise<Record<string, any>> {
   return new Promise((resolve, reject) => {

@@ -5,61 +5,23 @@
  * roster when the farm starts again on the same directory.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IpmiClient } from '../client/ipmi-client';
 import { AppCmd, NetFn, TransportCmd } from '../protocol/netfn';
-import { loadConfig } from '../config';
-import type { Logger } from '../util/logger';
-import { Farm } from './farm';
-import { startFarmControl, type FarmControl } from './farm-control';
-import { FarmRoster } from './farm-roster';
-import { FarmStateStore } from './farm-state-store';
-import { ManagedFarm, type AddOutcome, type BmcStatus } from './managed-farm';
-import { requestOf } from './farm-ctl';
+import type { AddOutcome, BmcStatus } from './managed-farm';
 import { freePortRun } from '../test-support/free-ports';
+import { farmCtl, startManagedFarm, stopManagedFarm, type RunningManagedFarm } from '../test-support/managed-farm-harness';
 
 jest.setTimeout(60_000);
 
-const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 /** The first of the BMCs' ports (sim-0 … sim-15), free when the tests start. */
 let base = 0;
 
-interface Running { farm: Farm; managed: ManagedFarm; control: FarmControl; state: FarmStateStore }
-
-async function startIn(dir: string): Promise<Running> {
-  const agent = loadConfig({ MACHINE: 'sim', REDFISH_PORT: 'none', BMC_STATE_DIR: dir, SIM_POWER_DELAY_MS: '0' }, 'farm');
-  const state = FarmStateStore.open(dir);
-  const farm = await Farm.start({
-    config: { agent, plan: { mode: 'ports', count: 1, firstAddress: '127.0.0.1', firstPort: 1 }, workers: 1, namePrefix: 'farm' },
-    from: 0, to: 0, store: (i) => state.forBmc(i), farmTag: 9, log: quiet,
-  });
-  const managed = await ManagedFarm.start(farm, FarmRoster.open(dir), state, quiet);
-  const control = await startFarmControl(join(dir, 'farm.sock'), managed, Date.now, quiet);
-  return { farm, managed, control, state };
-}
-
-async function stop(r: Running): Promise<void> {
-  await r.control.close();
-  await r.farm.stop();
-  await r.state.flush();
-}
-
-/** What farm-ctl sends for argv, through the socket. */
-function ctl(dir: string, argv: string[]): Promise<{ status: number; body: unknown }> {
-  const r = requestOf(argv);
-  if (!r) throw new Error(`not a farm-ctl command: ${argv.join(' ')}`);
-  return new Promise((resolve, reject) => {
-    const req = request({ agent: false, socketPath: join(dir, 'farm.sock'), method: r.method, path: r.url, headers: r.body === undefined ? {} : { 'Content-Type': 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
-    });
-    req.on('error', (e) => reject(new Error(`farm-ctl ${argv.join(' ')}: ${String(e)}`)));
-    req.end(r.body);
-  });
-}
+type Running = RunningManagedFarm;
+const startIn = (dir: string): Promise<Running> => startManagedFarm(dir, { farmTag: 9 });
+const stop = stopManagedFarm;
+const ctl = farmCtl;
 
 const bmc = (i: number, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
   nodeId: `node-${i}`, name: `sim-${i}`, address: '127.0.0.1', port: base + i, redfishPort: null, user: 'admin', password: `secret-${i}`, ...extra,
