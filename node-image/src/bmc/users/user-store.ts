@@ -418,7 +418,7 @@ function loadDocument(state: StateStore, notes: string[]): LoadedUsers | undefin
   if (text !== undefined && last !== undefined && last.text === text) return ownCopy(last.loaded);
   let doc: UsersDocument | undefined;
   try {
-    doc = readJson<UsersDocument>(state, USERS_DOCUMENT);
+    doc = text !== undefined ? JSON.parse(text) as UsersDocument : readJson<UsersDocument>(state, USERS_DOCUMENT);
   } catch {
     notes.push(`${USERS_DOCUMENT} is not valid JSON; starting from the default users`);
     return undefined;
